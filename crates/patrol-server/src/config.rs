@@ -1,0 +1,45 @@
+//! The server's configuration: a plain value passed into [`crate::serve`]; the binary fills it
+//! from flags, the environment and a config file.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Everything [`crate::serve`] needs to know.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Where the data lives: `sqlite://PATH` (or a plain path).
+    pub database: String,
+    /// Lifetime of a new access token, in seconds.
+    pub token_ttl: i64,
+    /// The base URL clients reach this server at, for the image URLs of orders; `None` means
+    /// `http://` + the listening address.
+    pub public_url: Option<String>,
+    /// Install the demo corp on start when it is missing.
+    pub demo: bool,
+    /// Requests that take longer are cut off with HTTP 503.
+    pub request_timeout: Duration,
+}
+
+/// WeCom's token lifetime.
+pub const DEFAULT_TOKEN_TTL: i64 = 7200;
+
+impl Config {
+    /// A config with defaults for everything but the database.
+    pub fn new(database: impl Into<String>) -> Config {
+        Config {
+            database: database.into(),
+            token_ttl: DEFAULT_TOKEN_TTL,
+            public_url: None,
+            demo: false,
+            request_timeout: crate::DEFAULT_REQUEST_TIMEOUT,
+        }
+    }
+
+    /// The public base URL, without a trailing slash.
+    pub fn public_url(&self, listening: SocketAddr) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{listening}"),
+        }
+    }
+}

@@ -1,0 +1,712 @@
+//! The demo corp and the dataset generator: a fixed corp in 杭州市西湖区 with its apps, users,
+//! grids and categories, and orders generated deterministically from a seed.
+//!
+//! Order `i` of a dataset is a pure function of `(seed, i, total, anchor)`, so a dataset can be
+//! generated in batches, in any order, and is the same on every run.
+
+use patrol_store::{
+    Action, ActionKind, AppKind, Corp, Location, Media, NewApp, NewCategory, NewCorp, NewGrid,
+    NewOrder, NewUser, Store, StoreError, Urgency,
+};
+use rand::{Rng, RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+/// The demo corp's corpid.
+pub const DEMO_CORPID: &str = "wwpatroldemo000001";
+/// The demo corp's name.
+pub const DEMO_CORP_NAME: &str = "杭州市西湖区城市运行管理中心（演示）";
+/// The demo corp's creation time: 2024-03-01 00:00 +08:00, after WeCom's 2023-12-01 rule, so its
+/// system app is refused (48002).
+pub const DEMO_CORP_CREATED_AT: i64 = 1_709_222_400;
+/// The patrol-enabled custom app.
+pub const DEMO_PATROL_AGENTID: i64 = 1_000_002;
+/// The secret of the patrol-enabled custom app.
+pub const DEMO_PATROL_SECRET: &str = "patrol-demo-secret-0123456789abcdefghijklmno";
+/// A custom app that is not enabled for patrol: its token gets 48002 on `report/patrol/*`.
+pub const DEMO_OTHER_AGENTID: i64 = 1_000_003;
+/// The secret of the app that is not enabled for patrol.
+pub const DEMO_OTHER_SECRET: &str = "other-demo-secret-0123456789abcdefghijklmnop";
+/// The built-in patrol app (a system app): 48002, the corp being created after 2023-12-01.
+pub const DEMO_SYSTEM_AGENTID: i64 = 3_010_185;
+/// The secret of the system app.
+pub const DEMO_SYSTEM_SECRET: &str = "system-demo-secret-0123456789abcdefghijklmno";
+/// How many orders `patrol serve --demo` installs.
+pub const DEMO_ORDERS: u64 = 240;
+/// The seed of the demo orders.
+pub const DEMO_SEED: u64 = 20_231_201;
+/// Orders are spread over this many seconds before the anchor.
+pub const SPAN_SECONDS: i64 = 30 * 24 * 3600;
+
+/// (userid, name).
+const USERS: &[(&str, &str)] = &[
+    ("zhangwei", "张伟"),
+    ("wangfang", "王芳"),
+    ("liqiang", "李强"),
+    ("liuyang", "刘洋"),
+    ("chenjing", "陈静"),
+    ("yangmin", "杨敏"),
+    ("zhaolei", "赵磊"),
+    ("huangli", "黄丽"),
+    ("zhoujie", "周杰"),
+    ("wuxia", "吴霞"),
+    ("sunhao", "孙浩"),
+];
+
+/// A grid of the demo tree.
+struct DemoGrid {
+    grid_id: &'static str,
+    name: &'static str,
+    parent: Option<&'static str>,
+    admins: &'static [&'static str],
+    members: &'static [&'static str],
+    /// Centre of the grid (latitude, longitude); leaf grids only.
+    centre: (f64, f64),
+    /// (place name, address) of the grid; leaf grids only.
+    places: &'static [(&'static str, &'static str)],
+}
+
+const GRIDS: &[DemoGrid] = &[
+    DemoGrid {
+        grid_id: "xihu",
+        name: "西湖区",
+        parent: None,
+        admins: &["zhangwei"],
+        members: &[],
+        centre: (0.0, 0.0),
+        places: &[],
+    },
+    DemoGrid {
+        grid_id: "xihu-beishan",
+        name: "北山街道",
+        parent: Some("xihu"),
+        admins: &["wangfang", "zhangwei"],
+        members: &[],
+        centre: (0.0, 0.0),
+        places: &[],
+    },
+    DemoGrid {
+        grid_id: "xihu-beishan-shuguang",
+        name: "曙光社区网格",
+        parent: Some("xihu-beishan"),
+        admins: &["wangfang"],
+        members: &["liuyang", "chenjing"],
+        centre: (30.2722, 120.1431),
+        places: &[
+            ("曙光路小区", "杭州市西湖区曙光路122号"),
+            ("黄龙体育中心东门", "杭州市西湖区曙光路1号"),
+            ("杭大新村菜市场", "杭州市西湖区杭大路34号"),
+            ("曙光路公交站", "杭州市西湖区曙光路与杭大路交叉口"),
+        ],
+    },
+    DemoGrid {
+        grid_id: "xihu-beishan-baoshi",
+        name: "宝石社区网格",
+        parent: Some("xihu-beishan"),
+        admins: &["wangfang"],
+        members: &["yangmin"],
+        centre: (30.2668, 120.1502),
+        places: &[
+            ("宝石山下一弄", "杭州市西湖区保俶路宝石山下一弄"),
+            ("保俶路沿街商铺", "杭州市西湖区保俶路58号"),
+            ("宝石新村", "杭州市西湖区宝石二路15号"),
+        ],
+    },
+    DemoGrid {
+        grid_id: "xihu-xixi",
+        name: "西溪街道",
+        parent: Some("xihu"),
+        admins: &["liqiang"],
+        members: &[],
+        centre: (0.0, 0.0),
+        places: &[],
+    },
+    DemoGrid {
+        grid_id: "xihu-xixi-wenxin",
+        name: "文新社区网格",
+        parent: Some("xihu-xixi"),
+        admins: &["liqiang"],
+        members: &["zhaolei", "huangli"],
+        centre: (30.2893, 120.1178),
+        places: &[
+            ("文新路农贸市场", "杭州市西湖区文新路210号"),
+            ("学院路地铁站C口", "杭州市西湖区学院路与文一西路交叉口"),
+            ("文鼎苑小区", "杭州市西湖区文二西路120号"),
+            ("文新公园", "杭州市西湖区文新路与莫干山路交叉口"),
+        ],
+    },
+    DemoGrid {
+        grid_id: "xihu-xixi-gudang",
+        name: "古荡社区网格",
+        parent: Some("xihu-xixi"),
+        admins: &["liqiang", "zhangwei"],
+        members: &["zhoujie", "wuxia"],
+        centre: (30.2801, 120.1262),
+        places: &[
+            ("古荡新村", "杭州市西湖区古荡新村东区8幢"),
+            ("天目山路沿街店铺", "杭州市西湖区天目山路318号"),
+            ("古荡湾小学门口", "杭州市西湖区古墩路与天目山路交叉口"),
+        ],
+    },
+    DemoGrid {
+        grid_id: "xihu-lingyin",
+        name: "灵隐街道",
+        parent: Some("xihu"),
+        admins: &["zhangwei"],
+        members: &[],
+        centre: (0.0, 0.0),
+        places: &[],
+    },
+    DemoGrid {
+        grid_id: "xihu-lingyin-maojiabu",
+        name: "茅家埠社区网格",
+        parent: Some("xihu-lingyin"),
+        admins: &["zhangwei"],
+        members: &["sunhao"],
+        centre: (30.2462, 120.1335),
+        places: &[
+            ("茅家埠停车场", "杭州市西湖区龙井路茅家埠停车场"),
+            ("龙井路沿线农家乐", "杭州市西湖区龙井路66号"),
+            ("茅家埠码头", "杭州市西湖区杨公堤茅家埠码头"),
+        ],
+    },
+];
+
+/// A leaf category with the descriptions a reporter might write; `{}` is the place.
+struct DemoCategory {
+    category_id: &'static str,
+    name: &'static str,
+    parent: &'static str,
+    descriptions: &'static [&'static str],
+}
+
+/// (category_id, name) of the level-1 categories.
+const GROUPS: &[(&str, &str)] = &[
+    ("cat-env", "市容环境"),
+    ("cat-facility", "公共设施"),
+    ("cat-safety", "安全隐患"),
+    ("cat-traffic", "交通秩序"),
+    ("cat-eco", "生态环境"),
+];
+
+const CATEGORIES: &[DemoCategory] = &[
+    DemoCategory {
+        category_id: "cat-env-garbage",
+        name: "暴露垃圾",
+        parent: "cat-env",
+        descriptions: &[
+            "{}附近有生活垃圾堆放未清运，已有异味，请尽快安排清理。",
+            "{}垃圾桶满溢，周边散落垃圾较多，影响环境卫生。",
+        ],
+    },
+    DemoCategory {
+        category_id: "cat-env-stacking",
+        name: "乱堆物料",
+        parent: "cat-env",
+        descriptions: &[
+            "{}门口堆放大量装修建筑垃圾，占用人行道，行人需绕行机动车道。",
+            "{}楼道内堆放纸箱杂物，存在消防隐患。",
+        ],
+    },
+    DemoCategory {
+        category_id: "cat-env-vending",
+        name: "占道经营",
+        parent: "cat-env",
+        descriptions: &[
+            "{}有流动摊贩占道经营水果，早晚高峰影响通行。",
+            "{}沿街商铺出店经营，桌椅摆到人行道上。",
+        ],
+    },
+    DemoCategory {
+        category_id: "cat-facility-manhole",
+        name: "井盖缺失破损",
+        parent: "cat-facility",
+        descriptions: &[
+            "{}人行道上一处窨井盖破损下陷，夜间行人容易踩空，请尽快修复。",
+            "{}路口雨水井盖缺失，已临时用锥桶围挡。",
+        ],
+    },
+    DemoCategory {
+        category_id: "cat-facility-streetlight",
+        name: "路灯损坏",
+        parent: "cat-facility",
+        descriptions: &[
+            "{}路段连续三盏路灯不亮，夜间照明不足。",
+            "{}路灯灯杆倾斜，底座锈蚀严重。",
+        ],
+    },
+    DemoCategory {
+        category_id: "cat-safety-exit",
+        name: "消防通道堵塞",
+        parent: "cat-safety",
+        descriptions: &[
+            "{}消防通道被私家车长期占用，消防车无法通行。",
+            "{}安全出口被杂物封堵，需立即清理。",
+        ],
+    },
+    DemoCategory {
+        category_id: "cat-safety-ebike",
+        name: "电动车违规充电",
+        parent: "cat-safety",
+        descriptions: &[
+            "{}有居民从楼上拉电线给电动车飞线充电。",
+            "{}楼道内停放电动自行车并充电，存在火灾隐患。",
+        ],
+    },
+    DemoCategory {
+        category_id: "cat-traffic-parking",
+        name: "违章停车",
+        parent: "cat-traffic",
+        descriptions: &[
+            "{}门口机动车乱停放，堵塞非机动车道。",
+            "{}共享单车大量堆积，占用盲道。",
+        ],
+    },
+    DemoCategory {
+        category_id: "cat-traffic-road",
+        name: "道路破损",
+        parent: "cat-traffic",
+        descriptions: &[
+            "{}路面出现坑洼，雨天积水，电动车通过时容易摔倒。",
+            "{}人行道地砖松动翘起多块。",
+        ],
+    },
+    DemoCategory {
+        category_id: "cat-eco-fumes",
+        name: "油烟扰民",
+        parent: "cat-eco",
+        descriptions: &[
+            "{}餐饮店油烟直排，周边居民反映强烈。",
+            "{}露天烧烤产生大量油烟。",
+        ],
+    },
+    DemoCategory {
+        category_id: "cat-eco-noise",
+        name: "噪声扰民",
+        parent: "cat-eco",
+        descriptions: &[
+            "{}夜间施工噪声较大，已超过晚上十点。",
+            "{}商铺使用高音喇叭招揽生意，噪声扰民。",
+        ],
+    },
+];
+
+/// The apps of the demo corp: (agentid, name, kind, patrol enabled, secret).
+const APPS: &[(i64, &str, AppKind, bool, &str)] = &[
+    (
+        DEMO_PATROL_AGENTID,
+        "巡查数据对接",
+        AppKind::Custom,
+        true,
+        DEMO_PATROL_SECRET,
+    ),
+    (
+        DEMO_OTHER_AGENTID,
+        "通讯录助手",
+        AppKind::Custom,
+        false,
+        DEMO_OTHER_SECRET,
+    ),
+    (
+        DEMO_SYSTEM_AGENTID,
+        "巡查上报",
+        AppKind::System,
+        false,
+        DEMO_SYSTEM_SECRET,
+    ),
+];
+
+/// Creates the demo corp with its apps, users, grids and categories, unless it exists.
+/// Returns the corp and whether it was created.
+pub async fn ensure_corp(store: &dyn Store) -> Result<(Corp, bool), StoreError> {
+    if let Some(corp) = store.corp(DEMO_CORPID).await? {
+        return Ok((corp, false));
+    }
+    let corp = store
+        .create_corp(NewCorp {
+            corpid: DEMO_CORPID.into(),
+            name: DEMO_CORP_NAME.into(),
+            created_at: DEMO_CORP_CREATED_AT,
+        })
+        .await?;
+    for &(agentid, name, kind, patrol_enabled, secret) in APPS {
+        store
+            .create_app(
+                corp.key,
+                NewApp {
+                    agentid,
+                    name: name.into(),
+                    kind,
+                    patrol_enabled,
+                    enabled: true,
+                    secret: secret.into(),
+                },
+            )
+            .await?;
+    }
+    for &(userid, name) in USERS {
+        let user = NewUser {
+            userid: userid.into(),
+            name: name.into(),
+        };
+        store.create_user(corp.key, user).await?;
+    }
+    for grid in GRIDS {
+        let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        let new = NewGrid {
+            grid_id: grid.grid_id.into(),
+            name: grid.name.into(),
+            parent: grid.parent.map(String::from),
+            admins: strings(grid.admins),
+            members: strings(grid.members),
+        };
+        store.create_grid(corp.key, new).await?;
+    }
+    for &(category_id, name) in GROUPS {
+        let group = NewCategory {
+            category_id: category_id.into(),
+            name: name.into(),
+            parent: None,
+        };
+        store.create_category(corp.key, group).await?;
+    }
+    for category in CATEGORIES {
+        let leaf = NewCategory {
+            category_id: category.category_id.into(),
+            name: category.name.into(),
+            parent: Some(category.parent.into()),
+        };
+        store.create_category(corp.key, leaf).await?;
+    }
+    Ok((corp, true))
+}
+
+/// Installs the demo corp with [`DEMO_ORDERS`] orders over the last 30 days, unless the corp
+/// exists already.
+pub async fn install(store: &dyn Store, public_url: &str) -> Result<Corp, StoreError> {
+    let (corp, created) = ensure_corp(store).await?;
+    if created {
+        let generator = Generator::new(DEMO_SEED, DEMO_ORDERS, anchor(crate::now()), public_url);
+        let orders = (0..DEMO_ORDERS).map(|i| generator.order(i)).collect();
+        store.insert_orders(corp.key, orders).await?;
+        tracing::info!(orders = DEMO_ORDERS, "installed the demo corp");
+    }
+    Ok(corp)
+}
+
+/// The anchor of a dataset made now: the current hour, so that reruns within the hour agree.
+pub fn anchor(now: i64) -> i64 {
+    now - now.rem_euclid(3600)
+}
+
+/// The final state of a generated order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FinalState {
+    New,
+    Assigned,
+    Transferred,
+    InProgress,
+    Done,
+    Rejected,
+}
+
+impl FinalState {
+    /// Relative weights of the states in a dataset.
+    const WEIGHTS: [(FinalState, u32); 6] = [
+        (FinalState::New, 12),
+        (FinalState::Assigned, 12),
+        (FinalState::Transferred, 10),
+        (FinalState::InProgress, 16),
+        (FinalState::Done, 38),
+        (FinalState::Rejected, 12),
+    ];
+
+    fn pick(rng: &mut impl Rng) -> FinalState {
+        let total: u32 = Self::WEIGHTS.iter().map(|(_, w)| w).sum();
+        let mut roll = rng.random_range(0..total);
+        for (state, weight) in Self::WEIGHTS {
+            if roll < weight {
+                return state;
+            }
+            roll -= weight;
+        }
+        FinalState::Done
+    }
+}
+
+/// Generates the orders of one dataset.
+#[derive(Debug, Clone)]
+pub struct Generator {
+    seed: u64,
+    total: u64,
+    anchor: i64,
+    public_url: String,
+}
+
+const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+impl Generator {
+    /// A dataset of `total` orders created over the 30 days before `anchor` (Unix seconds), with
+    /// image URLs under `public_url`.
+    pub fn new(seed: u64, total: u64, anchor: i64, public_url: &str) -> Generator {
+        Generator {
+            seed,
+            total: total.max(1),
+            anchor,
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    fn rng(&self, index: u64) -> ChaCha8Rng {
+        let mut rng = ChaCha8Rng::seed_from_u64(self.seed);
+        rng.set_stream(index);
+        rng
+    }
+
+    fn image_urls(&self, rng: &mut ChaCha8Rng, stem: &str, max: u32) -> Vec<String> {
+        (0..rng.random_range(0..=max))
+            .map(|k| format!("{}/media/images/{stem}-{k}.jpg", self.public_url))
+            .collect()
+    }
+
+    fn video_ids(rng: &mut ChaCha8Rng, chance: f64) -> Vec<String> {
+        if !rng.random_bool(chance) {
+            return Vec::new();
+        }
+        let id: String = (0..40)
+            .map(|_| ALPHANUMERIC[rng.random_range(0..ALPHANUMERIC.len())] as char)
+            .collect();
+        vec![format!("3{id}")]
+    }
+
+    /// The final state order `index` is generated in.
+    pub fn final_state(&self, index: u64) -> FinalState {
+        FinalState::pick(&mut self.rng(index))
+    }
+
+    /// Order `index` of the dataset, `0 <= index < total`.
+    pub fn order(&self, index: u64) -> NewOrder {
+        let mut rng = self.rng(index);
+        let state = FinalState::pick(&mut rng);
+        let order_id = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+
+        let slot = SPAN_SECONDS as f64 / self.total as f64;
+        let offset = (index as f64 * slot + rng.random_range(0.0..slot.max(1.0))) as i64;
+        let create_time = (self.anchor - SPAN_SECONDS + offset).min(self.anchor);
+
+        let leaves: Vec<&DemoGrid> = GRIDS.iter().filter(|g| !g.places.is_empty()).collect();
+        let grid = leaves[rng.random_range(0..leaves.len())];
+        let category = &CATEGORIES[rng.random_range(0..CATEGORIES.len())];
+        let (place, address) = grid.places[rng.random_range(0..grid.places.len())];
+        let template = category.descriptions[rng.random_range(0..category.descriptions.len())];
+        let urgency = match rng.random_range(0..10) {
+            0..=5 => Urgency::Normal,
+            6..=8 => Urgency::Important,
+            _ => Urgency::Urgent,
+        };
+        let reporter = grid.members[rng.random_range(0..grid.members.len())].to_owned();
+        let location = Location {
+            name: place.to_owned(),
+            address: address.to_owned(),
+            latitude: round6(grid.centre.0 + rng.random_range(-0.002..0.002)),
+            longitude: round6(grid.centre.1 + rng.random_range(-0.002..0.002)),
+        };
+        let media = Media {
+            image_urls: self.image_urls(&mut rng, &order_id, 3),
+            video_media_ids: Self::video_ids(&mut rng, 0.2),
+        };
+
+        let mut time = create_time;
+        let anchor = self.anchor;
+        let mut next_time = |rng: &mut ChaCha8Rng| {
+            time = (time + rng.random_range(300..=36 * 3600)).min(anchor.max(time));
+            time
+        };
+        let admin = grid.admins[rng.random_range(0..grid.admins.len())].to_owned();
+        let worker = grid.members[rng.random_range(0..grid.members.len())].to_owned();
+        let other = USERS[rng.random_range(0..USERS.len())].0.to_owned();
+        let other = if other == worker {
+            admin.clone()
+        } else {
+            other
+        };
+        let mut actions = Vec::new();
+        let mut push =
+            |rng: &mut ChaCha8Rng, kind: ActionKind, actor: &str, text: String, photos: bool| {
+                let media = if photos {
+                    Media {
+                        image_urls: self.image_urls(
+                            rng,
+                            &format!("{order_id}-s{}", actions.len() + 1),
+                            2,
+                        ),
+                        video_media_ids: Self::video_ids(rng, 0.1),
+                    }
+                } else {
+                    Media::default()
+                };
+                actions.push(Action {
+                    kind,
+                    actor: actor.to_owned(),
+                    description: text,
+                    media,
+                    time: next_time(rng),
+                });
+            };
+        let name_of = |userid: &str| USERS.iter().find(|u| u.0 == userid).map_or("", |u| u.1);
+        let accept = "已受理，尽快安排人员到现场核实。".to_owned();
+        let assign = format!(
+            "请{}前往现场核实处理，处理完毕后拍照反馈。",
+            name_of(&worker)
+        );
+        let transfer = format!("该问题需要{}协同处理，转交跟进。", name_of(&other));
+        let start = "已到达现场，正在处理。".to_owned();
+        let done = "已处理完毕，现场已恢复正常，附处理后照片。".to_owned();
+        let reject =
+            "经现场核实，该问题不属于本网格职责范围，已告知上报人向相关部门反映。".to_owned();
+        match state {
+            FinalState::New => {}
+            FinalState::Assigned => {
+                if rng.random_bool(0.5) {
+                    push(&mut rng, ActionKind::Accept, &admin, accept, false);
+                }
+                push(
+                    &mut rng,
+                    ActionKind::Assign(vec![worker.clone()]),
+                    &admin,
+                    assign,
+                    false,
+                );
+            }
+            FinalState::Transferred => {
+                push(&mut rng, ActionKind::Accept, &admin, accept, false);
+                push(
+                    &mut rng,
+                    ActionKind::Assign(vec![worker.clone()]),
+                    &admin,
+                    assign,
+                    false,
+                );
+                push(
+                    &mut rng,
+                    ActionKind::Transfer(vec![other.clone()]),
+                    &worker,
+                    transfer,
+                    false,
+                );
+            }
+            FinalState::InProgress => {
+                push(&mut rng, ActionKind::Accept, &admin, accept, false);
+                push(
+                    &mut rng,
+                    ActionKind::Assign(vec![worker.clone()]),
+                    &admin,
+                    assign,
+                    false,
+                );
+                push(&mut rng, ActionKind::StartWork, &worker, start, true);
+            }
+            FinalState::Done => {
+                push(&mut rng, ActionKind::Accept, &admin, accept, false);
+                if rng.random_bool(0.2) {
+                    // The admin handles it in person.
+                    push(&mut rng, ActionKind::StartWork, &admin, start, true);
+                    push(&mut rng, ActionKind::Finish, &admin, done, true);
+                } else {
+                    push(
+                        &mut rng,
+                        ActionKind::Assign(vec![worker.clone()]),
+                        &admin,
+                        assign,
+                        false,
+                    );
+                    let solver = if rng.random_bool(0.25) {
+                        push(
+                            &mut rng,
+                            ActionKind::Transfer(vec![other.clone()]),
+                            &worker,
+                            transfer,
+                            false,
+                        );
+                        other.clone()
+                    } else {
+                        worker.clone()
+                    };
+                    push(&mut rng, ActionKind::StartWork, &solver, start, true);
+                    push(&mut rng, ActionKind::Finish, &solver, done, true);
+                }
+            }
+            FinalState::Rejected => {
+                if rng.random_bool(0.5) {
+                    push(&mut rng, ActionKind::Accept, &admin, accept, false);
+                }
+                push(&mut rng, ActionKind::Reject, &admin, reject, false);
+            }
+        }
+
+        NewOrder {
+            order_id,
+            description: template.replace("{}", place),
+            urgency,
+            category: Some(category.category_id.to_owned()),
+            grid: grid.grid_id.to_owned(),
+            location,
+            reporter,
+            media,
+            create_time,
+            actions,
+        }
+    }
+}
+
+fn round6(value: f64) -> f64 {
+    (value * 1e6).round() / 1e6
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patrol_store::ProcessType;
+    use std::collections::HashSet;
+
+    #[test]
+    fn generation_is_deterministic_and_in_create_order() {
+        let a = Generator::new(7, 1000, 1_800_000_000, "http://x");
+        let b = Generator::new(7, 1000, 1_800_000_000, "http://x");
+        let orders: Vec<NewOrder> = (0..1000).map(|i| a.order(i)).collect();
+        assert_eq!(orders[500], b.order(500));
+        assert!(
+            orders
+                .windows(2)
+                .all(|w| w[0].create_time <= w[1].create_time)
+        );
+        assert!(orders.iter().all(
+            |o| o.create_time >= 1_800_000_000 - SPAN_SECONDS && o.create_time <= 1_800_000_000
+        ));
+        let ids: HashSet<&str> = orders.iter().map(|o| o.order_id.as_str()).collect();
+        assert_eq!(ids.len(), 1000);
+        assert_ne!(
+            Generator::new(8, 1000, 1_800_000_000, "http://x").order(0),
+            orders[0]
+        );
+    }
+
+    #[test]
+    fn the_demo_dataset_has_every_urgency_step_and_state() {
+        let generator = Generator::new(DEMO_SEED, DEMO_ORDERS, 1_800_000_000, "http://x");
+        let states: HashSet<_> = (0..DEMO_ORDERS)
+            .map(|i| format!("{:?}", generator.final_state(i)))
+            .collect();
+        assert_eq!(states.len(), 6, "{states:?}");
+        let orders: Vec<NewOrder> = (0..DEMO_ORDERS).map(|i| generator.order(i)).collect();
+        let urgencies: HashSet<i64> = orders.iter().map(|o| o.urgency as i64).collect();
+        assert_eq!(urgencies.len(), 3);
+        let mut types: HashSet<ProcessType> = orders
+            .iter()
+            .flat_map(|o| o.actions.iter().map(|a| a.kind.process_type()))
+            .collect();
+        types.insert(ProcessType::Create);
+        assert_eq!(types.len(), 7);
+        assert!(orders.iter().any(|o| !o.media.video_media_ids.is_empty()));
+        assert!(orders.iter().any(|o| !o.media.image_urls.is_empty()));
+    }
+}

@@ -1,0 +1,156 @@
+//! The one place that turns a failure into WeCom's `{"errcode": N, "errmsg": "..."}`.
+//!
+//! Handlers return [`ApiError`] (or a [`Failure`], when the JSON warning must ride along). The
+//! error becomes a response extension; the envelope middleware in `lib.rs` writes the body,
+//! because only it knows the request id and the caller's address that go into `errmsg`.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use patrol_store::StoreError;
+use patrol_wire::ErrCode;
+
+/// What went wrong with a call, as the client is told.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    #[error("access_token missing")]
+    TokenMissing,
+    #[error("invalid access_token")]
+    TokenInvalid,
+    #[error("access_token expired")]
+    TokenExpired,
+    #[error("api forbidden")]
+    Forbidden,
+    #[error("corpsecret missing")]
+    CorpSecretMissing,
+    #[error("corpid missing")]
+    CorpIdMissing,
+    #[error("invalid corpid")]
+    UnknownCorp,
+    #[error("invalid credential")]
+    BadSecret,
+    #[error("invalid Request Parameter, http method {0} is not allowed, use POST")]
+    MethodNotAllowed(String),
+    #[error("invalid Request Parameter, request body is larger than 1 MiB")]
+    BodyTooLarge,
+    #[error("invalid Request Parameter, cannot read the request body: {0}")]
+    BodyUnreadable(String),
+    #[error("invalid Request Parameter, json invalid: {0}")]
+    JsonInvalid(String),
+    #[error("invalid Request Parameter, json body must be an object")]
+    JsonNotObject,
+    #[error("invalid Request Parameter, field '{field}': {detail}")]
+    WrongType { field: String, detail: String },
+    #[error("invalid {field}: {detail}")]
+    InvalidValue { field: &'static str, detail: String },
+    #[error("invalid cursor")]
+    InvalidCursor,
+    #[error("some parameters are empty: {0}")]
+    FieldMissing(&'static str),
+    #[error("invalid order_id")]
+    UnknownOrder,
+    /// A failure of patrol itself; the cause goes to the log only.
+    #[error("system busy")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The WeCom code of this error.
+    pub fn errcode(&self) -> ErrCode {
+        match self {
+            ApiError::TokenMissing => ErrCode::AccessTokenMissing,
+            ApiError::TokenInvalid => ErrCode::InvalidAccessToken,
+            ApiError::TokenExpired => ErrCode::AccessTokenExpired,
+            ApiError::Forbidden => ErrCode::ApiForbidden,
+            ApiError::CorpSecretMissing => ErrCode::CorpSecretMissing,
+            ApiError::CorpIdMissing => ErrCode::CorpIdMissing,
+            ApiError::UnknownCorp => ErrCode::InvalidCorpId,
+            ApiError::BadSecret => ErrCode::InvalidCredential,
+            ApiError::MethodNotAllowed(_)
+            | ApiError::BodyTooLarge
+            | ApiError::BodyUnreadable(_)
+            | ApiError::JsonInvalid(_)
+            | ApiError::JsonNotObject
+            | ApiError::WrongType { .. }
+            | ApiError::InvalidValue { .. }
+            | ApiError::InvalidCursor
+            | ApiError::UnknownOrder => ErrCode::InvalidParameter,
+            ApiError::FieldMissing(_) => ErrCode::ParameterMissing,
+            ApiError::Internal(_) => ErrCode::SystemBusy,
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(error: StoreError) -> ApiError {
+        ApiError::Internal(error.to_string())
+    }
+}
+
+/// An error on its way out, with whether the body carried the trailing-comma warning.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    pub error: ApiError,
+    pub json_warning: bool,
+}
+
+impl Failure {
+    pub fn new(error: impl Into<ApiError>, json_warning: bool) -> Failure {
+        Failure {
+            error: error.into(),
+            json_warning,
+        }
+    }
+
+    /// `errmsg` for this failure, with WeCom's hint suffix.
+    pub fn errmsg(&self, request_id: &str, client_ip: &str) -> String {
+        let warning = if self.json_warning { JSON_WARNING } else { "" };
+        format!(
+            "{warning}{}, hint: [{request_id}], from ip: {client_ip}, more info at https://open.work.weixin.qq.com/devtool/query?e={}",
+            self.error,
+            self.error.errcode().code()
+        )
+    }
+}
+
+/// What WeCom puts in `errmsg` when it accepted JSON with trailing commas.
+pub const JSON_WARNING: &str = "Warning: wrong json format. ";
+
+impl From<ApiError> for Failure {
+    fn from(error: ApiError) -> Failure {
+        Failure::new(error, false)
+    }
+}
+
+impl IntoResponse for Failure {
+    fn into_response(self) -> Response {
+        let mut response = StatusCode::OK.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        Failure::from(self).into_response()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errmsg_has_wecoms_shape() {
+        let failure = Failure::new(ApiError::InvalidCursor, false);
+        assert_eq!(
+            failure.errmsg("123", "127.0.0.1"),
+            "invalid cursor, hint: [123], from ip: 127.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=40058"
+        );
+        let warned = Failure::new(ApiError::UnknownOrder, true);
+        assert!(
+            warned
+                .errmsg("1", "::1")
+                .starts_with("Warning: wrong json format. invalid order_id, hint: [1]")
+        );
+    }
+}

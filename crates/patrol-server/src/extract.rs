@@ -1,0 +1,228 @@
+//! Extractors for `/cgi-bin/` calls, in WeCom's order of checks: the token and the app's
+//! permission from the query string first, then the method and the body.
+
+use axum::body::Body;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::{Method, header, request::Parts};
+use patrol_store::{AppKind, Caller, TokenStatus};
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, Failure};
+use crate::{AppState, now};
+
+/// Bodies above this size are refused (40058) without being read whole.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Tokens are at most this long; a longer one was never issued.
+pub const MAX_TOKEN_BYTES: usize = 512;
+
+/// 2023-12-01 00:00 Asia/Shanghai: system apps of corps created from then on may not call the
+/// patrol API.
+pub const SYSTEM_APP_CUTOFF: i64 = 1_701_360_000;
+
+/// The first value of a query-string parameter, if present and not empty.
+pub fn query_param(parts: &Parts, name: &str) -> Option<String> {
+    let query = parts.uri.query()?;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+        .filter(|value| !value.is_empty())
+}
+
+/// Whether an app may call `report/patrol/*` (decisions.md, "Permissions").
+pub fn may_call_patrol(caller: &Caller) -> bool {
+    match caller.kind {
+        AppKind::Custom => caller.patrol_enabled,
+        AppKind::System => caller.corp_created_at < SYSTEM_APP_CUTOFF,
+        AppKind::ThirdParty | AppKind::Provider => false,
+    }
+}
+
+/// The app behind `access_token`, allowed to call the patrol API.
+pub struct PatrolCaller(pub Caller);
+
+impl FromRequestParts<AppState> for PatrolCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = query_param(parts, "access_token").ok_or(ApiError::TokenMissing)?;
+        if token.len() > MAX_TOKEN_BYTES {
+            return Err(ApiError::TokenInvalid);
+        }
+        let caller = match state.store.authenticate(&token, now()).await? {
+            TokenStatus::Valid(caller) => caller,
+            TokenStatus::Expired => return Err(ApiError::TokenExpired),
+            TokenStatus::Unknown => return Err(ApiError::TokenInvalid),
+        };
+        if !may_call_patrol(&caller) {
+            return Err(ApiError::Forbidden);
+        }
+        tracing::Span::current().record("agentid", caller.agentid);
+        Ok(PatrolCaller(caller))
+    }
+}
+
+/// A POST body read as WeCom reads it: whatever the `Content-Type`, empty meaning `{}`, trailing
+/// commas forgiven with a warning, wrong types named.
+pub struct WeComJson<T> {
+    pub value: T,
+    /// The body had trailing commas: `errmsg` must carry WeCom's warning.
+    pub warning: bool,
+}
+
+impl<T: DeserializeOwned> FromRequest<AppState> for WeComJson<T> {
+    type Rejection = Failure;
+
+    async fn from_request(request: Request, _state: &AppState) -> Result<Self, Failure> {
+        if request.method() != Method::POST {
+            return Err(ApiError::MethodNotAllowed(request.method().to_string()).into());
+        }
+        let declared = request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|len| len > MAX_BODY_BYTES as u64) {
+            return Err(ApiError::BodyTooLarge.into());
+        }
+        let bytes = axum::body::to_bytes(Body::new(request.into_body()), MAX_BODY_BYTES)
+            .await
+            .map_err(|error| {
+                if is_length_limit(&error) {
+                    ApiError::BodyTooLarge
+                } else {
+                    ApiError::BodyUnreadable(error.to_string())
+                }
+            })?;
+        parse_body(&bytes)
+    }
+}
+
+fn is_length_limit(error: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = source {
+        if current.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = current.source();
+    }
+    false
+}
+
+/// Parses a body: see [`WeComJson`].
+pub fn parse_body<T: DeserializeOwned>(bytes: &[u8]) -> Result<WeComJson<T>, Failure> {
+    let (cleaned, warning) = match strip_trailing_commas(bytes) {
+        Some(cleaned) => (std::borrow::Cow::Owned(cleaned), true),
+        None => (std::borrow::Cow::Borrowed(bytes), false),
+    };
+    let value: serde_json::Value = if cleaned.iter().all(u8::is_ascii_whitespace) {
+        serde_json::Value::Object(Default::default())
+    } else {
+        serde_json::from_slice(&cleaned)
+            .map_err(|e| Failure::new(ApiError::JsonInvalid(e.to_string()), warning))?
+    };
+    if !value.is_object() {
+        return Err(Failure::new(ApiError::JsonNotObject, warning));
+    }
+    let value = serde_path_to_error::deserialize(value).map_err(|error| {
+        let field = error.path().to_string();
+        Failure::new(
+            ApiError::WrongType {
+                field,
+                detail: error.into_inner().to_string(),
+            },
+            warning,
+        )
+    })?;
+    Ok(WeComJson { value, warning })
+}
+
+/// Removes every comma that is followed, after whitespace, by `}` or `]`, outside strings.
+/// `None` when there is none.
+fn strip_trailing_commas(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut out: Option<Vec<u8>> = None;
+    let mut in_string = false;
+    let mut escaped = false;
+    for (index, &byte) in bytes.iter().enumerate() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if byte == b'\\' {
+                escaped = true;
+            } else if byte == b'"' {
+                in_string = false;
+            }
+        } else if byte == b'"' {
+            in_string = true;
+        } else if byte == b',' {
+            let next = bytes[index + 1..].iter().find(|b| !b.is_ascii_whitespace());
+            if matches!(next, Some(b'}') | Some(b']')) {
+                out.get_or_insert_with(|| bytes[..index].to_vec());
+                continue;
+            }
+        }
+        if let Some(out) = out.as_mut() {
+            out.push(byte);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patrol_wire::patrol::GetOrderListRequest;
+
+    #[test]
+    fn trailing_commas_are_stripped_outside_strings_only() {
+        assert_eq!(strip_trailing_commas(br#"{"a":1}"#), None);
+        assert_eq!(
+            strip_trailing_commas(b"{\"limit\": 20,\n}").as_deref(),
+            Some(&b"{\"limit\": 20\n}"[..])
+        );
+        assert_eq!(
+            strip_trailing_commas(br#"{"a":[1,2,],"b":",}",}"#).as_deref(),
+            Some(&br#"{"a":[1,2],"b":",}"}"#[..])
+        );
+        assert_eq!(strip_trailing_commas(br#"{"a":"\",}"}"#), None);
+    }
+
+    #[test]
+    fn bodies_parse_as_wecom_reads_them() {
+        let empty: WeComJson<GetOrderListRequest> = parse_body(b"  ").ok().unwrap();
+        assert_eq!(empty.value, GetOrderListRequest::default());
+        let seed: WeComJson<GetOrderListRequest> =
+            parse_body(b"{\n \"begin_create_time\": 12345678,\n \"limit\": 20,\n}")
+                .ok()
+                .unwrap();
+        assert!(seed.warning);
+        assert_eq!(seed.value.limit, Some(20));
+        let null: WeComJson<GetOrderListRequest> =
+            parse_body(br#"{"limit":null,"x":1}"#).ok().unwrap();
+        assert_eq!(null.value.limit, None);
+
+        let wrong = parse_body::<GetOrderListRequest>(br#"{"limit":"abc"}"#)
+            .err()
+            .unwrap();
+        assert!(matches!(&wrong.error, ApiError::WrongType { field, .. } if field == "limit"));
+        let float = parse_body::<GetOrderListRequest>(br#"{"limit":20.0}"#)
+            .err()
+            .unwrap();
+        assert!(matches!(&float.error, ApiError::WrongType { field, .. } if field == "limit"));
+        let big = parse_body::<GetOrderListRequest>(br#"{"limit":9223372036854775808}"#)
+            .err()
+            .unwrap();
+        assert!(matches!(&big.error, ApiError::WrongType { .. }));
+        assert!(matches!(
+            parse_body::<GetOrderListRequest>(b"[]")
+                .err()
+                .unwrap()
+                .error,
+            ApiError::JsonNotObject
+        ));
+        assert!(matches!(
+            parse_body::<GetOrderListRequest>(b"{").err().unwrap().error,
+            ApiError::JsonInvalid(_)
+        ));
+    }
+}

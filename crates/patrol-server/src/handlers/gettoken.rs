@@ -1,0 +1,42 @@
+//! `GET /cgi-bin/gettoken?corpid=ID&corpsecret=SECRET`.
+
+use axum::extract::State;
+use axum::http::request::Parts;
+use axum::response::Response;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use patrol_store::TokenGrant;
+use patrol_wire::token::GetTokenResponse;
+use rand::RngCore;
+
+use crate::error::ApiError;
+use crate::extract::query_param;
+use crate::handlers::{json_response, ok_message};
+use crate::{AppState, now};
+
+/// A new random token: 48 bytes from the OS-seeded generator, 64 characters.
+fn new_token() -> String {
+    let mut bytes = [0u8; 48];
+    rand::rng().fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+pub async fn gettoken(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
+    let secret = query_param(&parts, "corpsecret").ok_or(ApiError::CorpSecretMissing)?;
+    let corpid = query_param(&parts, "corpid").ok_or(ApiError::CorpIdMissing)?;
+    let now = now();
+    let grant = state
+        .store
+        .grant_token(&corpid, &secret, now, state.config.token_ttl, new_token())
+        .await?;
+    match grant {
+        TokenGrant::Granted { token, expires_at } => json_response(&GetTokenResponse {
+            errcode: 0,
+            errmsg: ok_message(false),
+            access_token: token,
+            expires_in: expires_at - now,
+        }),
+        TokenGrant::UnknownCorp => Err(ApiError::UnknownCorp),
+        TokenGrant::BadSecret => Err(ApiError::BadSecret),
+    }
+}

@@ -1,0 +1,181 @@
+//! patrol's server: WeCom's `gettoken` and `report/patrol/*` over a [`Store`].
+//!
+//! [`serve`] is what the binary and the tests both call: it opens the store named by the
+//! [`Config`], installs the demo corp when asked, and answers on the given listener until the
+//! shutdown future completes.
+
+pub mod config;
+pub mod cursor;
+pub mod demo;
+pub mod error;
+pub mod extract;
+pub mod handlers;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{ConnectInfo, Request};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::any;
+use patrol_store::{SqliteStore, Store, StoreError};
+use tokio::net::TcpListener;
+use tracing::Instrument;
+
+pub use config::Config;
+use cursor::CursorCodec;
+use error::Failure;
+use handlers::JSON_CONTENT_TYPE;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub config: Arc<Config>,
+    pub cursors: CursorCodec,
+}
+
+impl AppState {
+    pub async fn new(store: Arc<dyn Store>, config: Config) -> Result<AppState, StoreError> {
+        let cursors = CursorCodec::new(store.cursor_secret().await?);
+        Ok(AppState {
+            store,
+            config: Arc::new(config),
+            cursors,
+        })
+    }
+}
+
+/// The current time in Unix seconds.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
+}
+
+/// Why the server could not start or stopped abnormally.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("server failed: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Opens the store a config names.
+pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(SqliteStore::open_url(&config.database)?))
+}
+
+/// All routes. Paths under `/cgi-bin/` that patrol does not serve answer 404 with an empty body.
+pub fn router(state: AppState) -> Router {
+    let timeout = state.config.request_timeout;
+    Router::new()
+        .route("/cgi-bin/gettoken", any(handlers::gettoken::gettoken))
+        .route(
+            "/cgi-bin/report/patrol/get_order_list",
+            any(handlers::patrol::get_order_list),
+        )
+        .route(
+            "/cgi-bin/report/patrol/get_order_info",
+            any(handlers::patrol::get_order_info),
+        )
+        .fallback(|| async { StatusCode::NOT_FOUND })
+        .layer(middleware::from_fn(envelope))
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .with_state(state)
+}
+
+/// A request id in WeCom's style: digits, unique within this process and unlikely across.
+fn request_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed) % 1_000_000;
+    format!("{}{:06}{:04}", now(), count, rand::random::<u16>() % 10_000)
+}
+
+/// Gives each request an id and a span, logs one line for it, and writes the WeCom envelope of
+/// every error a handler or extractor returned.
+async fn envelope(request: Request, next: Next) -> Response {
+    let request_id = request_id();
+    let client_ip = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
+    let span = tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %request.method(),
+        path = %request.uri().path(),
+        agentid = tracing::field::Empty,
+    );
+    async move {
+        let started = std::time::Instant::now();
+        let mut response = next.run(request).await;
+        let elapsed_us = started.elapsed().as_micros() as u64;
+        match response.extensions_mut().remove::<Failure>() {
+            Some(failure) => {
+                let errcode = failure.error.errcode().code();
+                let errmsg = failure.errmsg(&request_id, &client_ip);
+                if let error::ApiError::Internal(cause) = &failure.error {
+                    tracing::error!(errcode, cause = %cause, elapsed_us, "request failed");
+                } else {
+                    tracing::info!(errcode, error = %failure.error, elapsed_us, "request refused");
+                }
+                let body = patrol_wire::Envelope { errcode, errmsg };
+                let mut response = serde_json::to_vec(&body)
+                    .expect("an envelope always serializes")
+                    .into_response();
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static(JSON_CONTENT_TYPE),
+                );
+                if let Ok(value) = HeaderValue::from_str(&errcode.to_string()) {
+                    response.headers_mut().insert("error-code", value);
+                }
+                response
+            }
+            None => {
+                tracing::info!(
+                    status = response.status().as_u16(),
+                    elapsed_us,
+                    "request served"
+                );
+                response
+            }
+        }
+    }
+    .instrument(span)
+    .await
+}
+
+/// Serves patrol on `listener` until `shutdown` completes, then drains open requests.
+pub async fn serve(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let store = open_store(&config)?;
+    if config.demo {
+        demo::install(store.as_ref(), &config.public_url(listener.local_addr()?)).await?;
+    }
+    let state = AppState::new(store, config).await?;
+    tracing::info!(address = %listener.local_addr()?, "patrol is listening");
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
+    Ok(())
+}
+
+/// The default request timeout.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(30);

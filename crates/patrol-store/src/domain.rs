@@ -1,0 +1,310 @@
+//! The domain: corps, apps, users, grids, categories and orders, as the store takes and returns
+//! them. None of these types is serialized to the wire; the store renders an order's wire JSON
+//! explicitly through `patrol_wire`.
+
+use std::fmt;
+
+/// A tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Corp {
+    /// The store's internal key; never leaves the server.
+    pub key: i64,
+    pub corpid: String,
+    pub name: String,
+    /// Unix seconds. Decides whether a system app may call the patrol API (before 2023-12-01).
+    pub created_at: i64,
+}
+
+/// A corp to create.
+#[derive(Debug, Clone)]
+pub struct NewCorp {
+    pub corpid: String,
+    pub name: String,
+    pub created_at: i64,
+}
+
+/// What kind of application an app is; decides what it may call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AppKind {
+    /// A self-built app (自建应用).
+    Custom,
+    /// The built-in patrol app's own secret (系统应用).
+    System,
+    /// A third-party app (第三方应用).
+    ThirdParty,
+    /// A provider-developed app (代开发应用).
+    Provider,
+}
+
+impl AppKind {
+    pub const ALL: [AppKind; 4] = [
+        AppKind::Custom,
+        AppKind::System,
+        AppKind::ThirdParty,
+        AppKind::Provider,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AppKind::Custom => "custom",
+            AppKind::System => "system",
+            AppKind::ThirdParty => "third_party",
+            AppKind::Provider => "provider",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<AppKind> {
+        AppKind::ALL.into_iter().find(|kind| kind.as_str() == text)
+    }
+}
+
+impl fmt::Display for AppKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An app to create. The secret is hashed by the store and never stored.
+#[derive(Clone)]
+pub struct NewApp {
+    pub agentid: i64,
+    pub name: String,
+    pub kind: AppKind,
+    pub patrol_enabled: bool,
+    pub enabled: bool,
+    pub secret: String,
+}
+
+impl fmt::Debug for NewApp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NewApp")
+            .field("agentid", &self.agentid)
+            .field("name", &self.name)
+            .field("kind", &self.kind)
+            .field("patrol_enabled", &self.patrol_enabled)
+            .field("enabled", &self.enabled)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// An app as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct App {
+    pub key: i64,
+    pub corp_key: i64,
+    pub agentid: i64,
+    pub name: String,
+    pub kind: AppKind,
+    pub patrol_enabled: bool,
+    pub enabled: bool,
+}
+
+/// The app a valid token belongs to, with what the permission check needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub corp_key: i64,
+    pub corp_created_at: i64,
+    pub app_key: i64,
+    pub agentid: i64,
+    pub kind: AppKind,
+    pub patrol_enabled: bool,
+}
+
+/// What a token is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenStatus {
+    Valid(Caller),
+    /// Issued, but its lifetime is over (42001).
+    Expired,
+    /// Never issued, or its app is gone or disabled (40014).
+    Unknown,
+}
+
+/// The answer to a `gettoken`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenGrant {
+    /// The app's live token: the one already issued, or a new one.
+    Granted {
+        token: String,
+        expires_at: i64,
+    },
+    UnknownCorp,
+    /// The secret matches no enabled app of the corp.
+    BadSecret,
+}
+
+/// A member of a corp.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    pub userid: String,
+    pub name: String,
+}
+
+/// A grid to create. Admins and members are userids, in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewGrid {
+    pub grid_id: String,
+    pub name: String,
+    /// The parent's `grid_id`; `None` for a root.
+    pub parent: Option<String>,
+    pub admins: Vec<String>,
+    pub members: Vec<String>,
+}
+
+/// An event category to create: level 1 without a parent, level 2 under a level-1 parent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewCategory {
+    pub category_id: String,
+    pub name: String,
+    pub parent: Option<String>,
+}
+
+/// Urgency of an incident (`urge_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Urgency {
+    Normal = 1,
+    Important = 2,
+    Urgent = 3,
+}
+
+impl Urgency {
+    pub const ALL: [Urgency; 3] = [Urgency::Normal, Urgency::Important, Urgency::Urgent];
+
+    pub fn from_wire(value: i64) -> Option<Urgency> {
+        Urgency::ALL.into_iter().find(|u| *u as i64 == value)
+    }
+}
+
+/// The kind of a step (`process_type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ProcessType {
+    Create = 1,
+    Accept = 2,
+    Assign = 3,
+    Transfer = 4,
+    Done = 5,
+    Reject = 6,
+    InProgress = 7,
+}
+
+impl ProcessType {
+    pub const ALL: [ProcessType; 7] = [
+        ProcessType::Create,
+        ProcessType::Accept,
+        ProcessType::Assign,
+        ProcessType::Transfer,
+        ProcessType::Done,
+        ProcessType::Reject,
+        ProcessType::InProgress,
+    ];
+
+    pub fn from_wire(value: i64) -> Option<ProcessType> {
+        ProcessType::ALL.into_iter().find(|p| *p as i64 == value)
+    }
+}
+
+/// Where an incident happened.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Location {
+    pub name: String,
+    pub address: String,
+    pub latitude: f64,
+    pub longitude: f64,
+}
+
+/// Pictures and videos attached to a report or a step.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Media {
+    pub image_urls: Vec<String>,
+    pub video_media_ids: Vec<String>,
+}
+
+/// An incident to report.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewOrder {
+    pub order_id: String,
+    pub description: String,
+    pub urgency: Urgency,
+    /// A category's `category_id`; `None` reports without a category (`case_name` `""`).
+    pub category: Option<String>,
+    pub grid: String,
+    pub location: Location,
+    /// The reporting user's userid.
+    pub reporter: String,
+    pub media: Media,
+    /// Unix seconds.
+    pub create_time: i64,
+    /// Actions taken on the order after it was reported, oldest first.
+    pub actions: Vec<Action>,
+}
+
+/// What a handler does to an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActionKind {
+    Accept,
+    Assign(Vec<String>),
+    Transfer(Vec<String>),
+    StartWork,
+    Finish,
+    Reject,
+}
+
+impl ActionKind {
+    pub fn process_type(&self) -> ProcessType {
+        match self {
+            ActionKind::Accept => ProcessType::Accept,
+            ActionKind::Assign(_) => ProcessType::Assign,
+            ActionKind::Transfer(_) => ProcessType::Transfer,
+            ActionKind::StartWork => ProcessType::InProgress,
+            ActionKind::Finish => ProcessType::Done,
+            ActionKind::Reject => ProcessType::Reject,
+        }
+    }
+}
+
+/// One action on an order by one user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Action {
+    pub kind: ActionKind,
+    pub actor: String,
+    pub description: String,
+    pub media: Media,
+    /// Unix seconds; never before the order's last step.
+    pub time: i64,
+}
+
+/// Where a walk over `get_order_list` stands: the sort key of the last order it returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Position {
+    /// Create-ordered walk: `(create_time, creation sequence)`.
+    Created { create_time: i64, seq: i64 },
+    /// Modify-ordered walk: the modification sequence.
+    Modified { mod_seq: i64 },
+}
+
+/// One page request of `get_order_list`, already validated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ListQuery {
+    /// 0 means no filter.
+    pub begin_create_time: i64,
+    /// 0 means no filter; otherwise the walk is modify-ordered.
+    pub begin_modify_time: i64,
+    /// Start after this position; `None` for the first page.
+    pub after: Option<Position>,
+    /// How many orders to return at most.
+    pub limit: u32,
+}
+
+impl ListQuery {
+    pub fn modify_ordered(&self) -> bool {
+        self.begin_modify_time != 0
+    }
+}
+
+/// An order as listed: its position in the walk and its wire JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListedOrder {
+    pub position: Position,
+    pub body: String,
+}

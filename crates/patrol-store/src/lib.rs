@@ -1,0 +1,75 @@
+//! patrol's storage: the [`Store`] trait, the domain it speaks, and its SQLite implementation.
+//!
+//! The store owns every invariant of the data: ids unique per corp, the workflow of an order,
+//! the modification sequence, and each order's wire JSON, rendered in the same transaction as
+//! the change that alters it. It knows nothing of HTTP.
+
+pub mod domain;
+mod sqlite;
+mod workflow;
+
+pub use domain::*;
+pub use sqlite::SqliteStore;
+pub use workflow::Rejection;
+
+/// Why a store call failed.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// Something named in the call does not exist.
+    #[error("{0} not found")]
+    NotFound(String),
+    /// Something to create exists already.
+    #[error("{0} already exists")]
+    Conflict(String),
+    /// The call breaks a rule of the domain.
+    #[error(transparent)]
+    Rejected(#[from] Rejection),
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+    /// The database file could not be prepared.
+    #[error("cannot open the database: {0}")]
+    Open(String),
+    /// A background task of the store failed.
+    #[error("store task failed: {0}")]
+    Task(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything the server and the tools read and write.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The server's secret for signing cursors: 32 random bytes made once per database, so that
+    /// cursors survive restarts and are shared by every server on the same database.
+    async fn cursor_secret(&self) -> Result<[u8; 32]>;
+
+    async fn create_corp(&self, corp: NewCorp) -> Result<Corp>;
+    async fn corp(&self, corpid: &str) -> Result<Option<Corp>>;
+    async fn create_app(&self, corp_key: i64, app: NewApp) -> Result<App>;
+    async fn create_user(&self, corp_key: i64, user: NewUser) -> Result<()>;
+    async fn create_grid(&self, corp_key: i64, grid: NewGrid) -> Result<()>;
+    async fn create_category(&self, corp_key: i64, category: NewCategory) -> Result<()>;
+
+    /// Reports orders, each with the actions taken on it since, all in one transaction.
+    /// Every order takes the next modification sequence value of its corp, in the given order.
+    async fn insert_orders(&self, corp_key: i64, orders: Vec<NewOrder>) -> Result<()>;
+
+    /// `gettoken`: the live token of the app whose secret this is, issuing one with
+    /// `candidate` as its value when the app has none.
+    async fn grant_token(
+        &self,
+        corpid: &str,
+        secret: &str,
+        now: i64,
+        ttl: i64,
+        candidate: String,
+    ) -> Result<TokenGrant>;
+    async fn authenticate(&self, token: &str, now: i64) -> Result<TokenStatus>;
+
+    /// One page of a corp's orders, in the walk's order.
+    async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<Vec<ListedOrder>>;
+    /// The wire JSON of one order of the corp.
+    async fn order_body(&self, corp_key: i64, order_id: &str) -> Result<Option<String>>;
+}

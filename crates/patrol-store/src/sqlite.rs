@@ -1,0 +1,778 @@
+//! The SQLite implementation of [`Store`]: one file in WAL mode, one writer connection and a
+//! pool of readers, blocking work kept off the async threads.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, params};
+use tracing::instrument;
+
+use crate::domain::*;
+use crate::workflow::{GridView, OrderState, Rejection};
+use crate::{Result, Store, StoreError};
+
+/// Embedded migrations, applied in order; `PRAGMA user_version` counts the applied ones.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+
+/// Expired tokens are kept this long, to answer 42001 rather than 40014.
+const EXPIRED_TOKEN_RETENTION: i64 = 7 * 24 * 3600;
+
+/// patrol's store in one SQLite file.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+fn open_connection(path: &Path, create: bool) -> rusqlite::Result<Connection> {
+    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    if create {
+        flags |= OpenFlags::SQLITE_OPEN_CREATE;
+    }
+    let conn = Connection::open_with_flags(path, flags)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its directory if missing) the database file and brings its schema
+    /// up to date.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Open(format!("{}: {e}", dir.display())))?;
+        }
+        let mut writer = open_connection(&path, true)?;
+        let mode: String =
+            writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Open(format!(
+                "{}: cannot switch to WAL mode (got {mode})",
+                path.display()
+            )));
+        }
+        migrate(&mut writer)?;
+        writer.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('cursor_secret', randomblob(32))",
+            [],
+        )?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Opens a database given as a URL: `sqlite://PATH`, `sqlite:PATH` or a plain path.
+    pub fn open_url(url: &str) -> Result<SqliteStore> {
+        let path = sqlite_path(url).ok_or_else(|| {
+            StoreError::Open(format!(
+                "unsupported database URL {url:?}: accepted are sqlite://PATH, sqlite:PATH or a file path"
+            ))
+        })?;
+        SqliteStore::open(path)
+    }
+
+    /// The file this store lives in.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = inner.readers.lock().expect("reader pool poisoned").pop();
+            let conn = match conn {
+                Some(conn) => conn,
+                None => open_connection(&inner.path, false)?,
+            };
+            let out = f(&conn);
+            inner
+                .readers
+                .lock()
+                .expect("reader pool poisoned")
+                .push(conn);
+            out
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            let out = f(&tx)?;
+            tx.commit()?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+}
+
+/// The path in a SQLite database URL.
+pub(crate) fn sqlite_path(url: &str) -> Option<PathBuf> {
+    if let Some(rest) = url.strip_prefix("sqlite://") {
+        return Some(PathBuf::from(rest));
+    }
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        return Some(PathBuf::from(rest));
+    }
+    if url.contains("://") {
+        return None;
+    }
+    Some(PathBuf::from(url))
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let version: usize = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::Open(format!(
+            "the database has schema version {version}, newer than this patrol knows ({})",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "applied migration");
+    }
+    Ok(())
+}
+
+fn secret_hash(secret: &str) -> [u8; 32] {
+    *blake3::hash(secret.as_bytes()).as_bytes()
+}
+
+/// Turns a unique-constraint failure into [`StoreError::Conflict`].
+fn conflict(what: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |error| match &error {
+        rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation => {
+            StoreError::Conflict(what())
+        }
+        _ => StoreError::Database(error),
+    }
+}
+
+fn json_array(items: &[String]) -> String {
+    serde_json::to_string(items).expect("strings always serialize")
+}
+
+fn user_key(tx: &Connection, corp_key: i64, userid: &str) -> Result<i64> {
+    tx.query_row(
+        "SELECT id FROM users WHERE corp_id = ?1 AND userid = ?2",
+        params![corp_key, userid],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| StoreError::Rejected(Rejection::UnknownUser(userid.to_owned())))
+}
+
+/// A corp's grids, categories and users, loaded once for a batch of orders.
+struct CorpDirectory {
+    grids: HashMap<String, (i64, String, Vec<String>)>,
+    categories: HashMap<String, (i64, String)>,
+    users: HashSet<String>,
+}
+
+impl CorpDirectory {
+    fn load(tx: &Connection, corp_key: i64) -> Result<CorpDirectory> {
+        let mut grids = HashMap::new();
+        let mut stmt = tx.prepare("SELECT id, grid_id, name FROM grids WHERE corp_id = ?1")?;
+        let rows = stmt.query_map([corp_key], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (key, grid_id, name) = row?;
+            grids.insert(grid_id, (key, name, Vec::new()));
+        }
+        let mut stmt = tx.prepare(
+            "SELECT g.grid_id, u.userid FROM grid_users gu
+             JOIN grids g ON g.id = gu.grid_id JOIN users u ON u.id = gu.user_id
+             WHERE g.corp_id = ?1 AND gu.role = 'admin' ORDER BY gu.grid_id, gu.position",
+        )?;
+        let rows = stmt.query_map([corp_key], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (grid_id, userid) = row?;
+            if let Some(grid) = grids.get_mut(&grid_id) {
+                grid.2.push(userid);
+            }
+        }
+        let mut categories = HashMap::new();
+        let mut stmt =
+            tx.prepare("SELECT id, category_id, name FROM categories WHERE corp_id = ?1")?;
+        let rows = stmt.query_map([corp_key], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (key, category_id, name) = row?;
+            categories.insert(category_id, (key, name));
+        }
+        let mut users = HashSet::new();
+        let mut stmt = tx.prepare("SELECT userid FROM users WHERE corp_id = ?1")?;
+        for userid in stmt.query_map([corp_key], |r| r.get::<_, String>(0))? {
+            users.insert(userid?);
+        }
+        Ok(CorpDirectory {
+            grids,
+            categories,
+            users,
+        })
+    }
+}
+
+fn insert_orders_tx(tx: &Transaction<'_>, corp_key: i64, orders: Vec<NewOrder>) -> Result<()> {
+    let directory = CorpDirectory::load(tx, corp_key)?;
+    let mut mod_seq: i64 = tx
+        .query_row("SELECT mod_seq FROM corps WHERE id = ?1", [corp_key], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("corp {corp_key}")))?;
+    let mut insert_order = tx.prepare_cached(
+        "INSERT INTO orders (corp_id, order_id, description, urge_type, category_id, case_name,
+            grid_id, grid_name, reporter, location_name, location_address, latitude, longitude,
+            image_urls, video_media_ids, processor_userids, closed, create_time, modify_time,
+            mod_seq, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20, ?21)",
+    )?;
+    let mut insert_step = tx.prepare_cached(
+        "INSERT INTO steps (order_id, position, process_type, actor, acted_time, solve_userid,
+            process_desc, status, solved_time, image_urls, video_media_ids)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for order in orders {
+        let (grid_key, grid_name, admins) = directory
+            .grids
+            .get(&order.grid)
+            .ok_or_else(|| Rejection::UnknownGrid(order.grid.clone()))?;
+        let (category_key, case_name) = match &order.category {
+            Some(id) => {
+                let (key, name) = directory
+                    .categories
+                    .get(id)
+                    .ok_or_else(|| Rejection::UnknownCategory(id.clone()))?;
+                (Some(*key), name.clone())
+            }
+            None => (None, String::new()),
+        };
+        if !directory.users.contains(&order.reporter) {
+            return Err(Rejection::UnknownUser(order.reporter.clone()).into());
+        }
+        let mut state = OrderState::report(
+            order.order_id.clone(),
+            order.description,
+            order.urgency,
+            case_name,
+            &GridView {
+                grid_id: &order.grid,
+                name: grid_name,
+                admins,
+            },
+            order.location,
+            order.reporter,
+            order.media,
+            order.create_time,
+        )?;
+        for action in &order.actions {
+            state.apply(action, admins, |u| directory.users.contains(u))?;
+        }
+        mod_seq += 1;
+        let body = state.render();
+        insert_order
+            .execute(params![
+                corp_key,
+                state.order_id,
+                state.description,
+                state.urgency as i64,
+                category_key,
+                state.case_name,
+                grid_key,
+                state.grid_name,
+                state.reporter,
+                state.location.name,
+                state.location.address,
+                state.location.latitude,
+                state.location.longitude,
+                json_array(&state.media.image_urls),
+                json_array(&state.media.video_media_ids),
+                json_array(&state.processors),
+                state.closed,
+                state.create_time,
+                state.last_time(),
+                mod_seq,
+                body,
+            ])
+            .map_err(conflict(|| format!("order {}", order.order_id)))?;
+        let order_key = tx.last_insert_rowid();
+        for (position, step) in state.steps.iter().enumerate() {
+            insert_step.execute(params![
+                order_key,
+                position as i64,
+                step.process_type as i64,
+                step.actor,
+                step.acted_time,
+                step.solve_userid,
+                step.process_desc,
+                step.status,
+                step.solved_time,
+                json_array(&step.media.image_urls),
+                json_array(&step.media.video_media_ids),
+            ])?;
+        }
+    }
+    tx.execute(
+        "UPDATE corps SET mod_seq = ?1 WHERE id = ?2",
+        params![mod_seq, corp_key],
+    )?;
+    Ok(())
+}
+
+fn list_orders_query(
+    conn: &Connection,
+    corp_key: i64,
+    query: ListQuery,
+) -> Result<Vec<ListedOrder>> {
+    let limit = i64::from(query.limit);
+    let mut out = Vec::with_capacity(query.limit as usize);
+    if query.modify_ordered() {
+        let after = match query.after {
+            Some(Position::Modified { mod_seq }) => mod_seq,
+            None => 0,
+            Some(other) => {
+                return Err(StoreError::Rejected(Rejection::Invalid(format!(
+                    "position {other:?} does not belong to a modify-ordered walk"
+                ))));
+            }
+        };
+        let mut stmt = conn.prepare_cached(
+            "SELECT mod_seq, body FROM orders
+             WHERE corp_id = ?1 AND mod_seq > ?2 AND modify_time >= ?3 AND create_time >= ?4
+             ORDER BY mod_seq LIMIT ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![
+                corp_key,
+                after,
+                query.begin_modify_time,
+                query.begin_create_time,
+                limit
+            ],
+            |r| {
+                Ok(ListedOrder {
+                    position: Position::Modified { mod_seq: r.get(0)? },
+                    body: r.get(1)?,
+                })
+            },
+        )?;
+        for row in rows {
+            out.push(row?);
+        }
+    } else {
+        let (create_time, seq) = match query.after {
+            Some(Position::Created { create_time, seq }) => (create_time, seq),
+            None => (i64::MIN, i64::MIN),
+            Some(other) => {
+                return Err(StoreError::Rejected(Rejection::Invalid(format!(
+                    "position {other:?} does not belong to a create-ordered walk"
+                ))));
+            }
+        };
+        let mut stmt = conn.prepare_cached(
+            "SELECT create_time, id, body FROM orders
+             WHERE corp_id = ?1 AND create_time >= ?2 AND (create_time, id) > (?3, ?4)
+             ORDER BY create_time, id LIMIT ?5",
+        )?;
+        let rows = stmt.query_map(
+            params![corp_key, query.begin_create_time, create_time, seq, limit],
+            |r| {
+                Ok(ListedOrder {
+                    position: Position::Created {
+                        create_time: r.get(0)?,
+                        seq: r.get(1)?,
+                    },
+                    body: r.get(2)?,
+                })
+            },
+        )?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn cursor_secret(&self) -> Result<[u8; 32]> {
+        self.read(|conn| {
+            let value: Vec<u8> = conn.query_row(
+                "SELECT value FROM meta WHERE key = 'cursor_secret'",
+                [],
+                |r| r.get(0),
+            )?;
+            value
+                .try_into()
+                .map_err(|_| StoreError::Open("the stored cursor secret is not 32 bytes".into()))
+        })
+        .await
+    }
+
+    #[instrument(skip_all, fields(corpid = %corp.corpid))]
+    async fn create_corp(&self, corp: NewCorp) -> Result<Corp> {
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO corps (corpid, name, created_at) VALUES (?1, ?2, ?3)",
+                params![corp.corpid, corp.name, corp.created_at],
+            )
+            .map_err(conflict(|| format!("corp {}", corp.corpid)))?;
+            Ok(Corp {
+                key: tx.last_insert_rowid(),
+                corpid: corp.corpid,
+                name: corp.name,
+                created_at: corp.created_at,
+            })
+        })
+        .await
+    }
+
+    async fn corp(&self, corpid: &str) -> Result<Option<Corp>> {
+        let corpid = corpid.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .query_row(
+                    "SELECT id, corpid, name, created_at FROM corps WHERE corpid = ?1",
+                    [corpid],
+                    |r| {
+                        Ok(Corp {
+                            key: r.get(0)?,
+                            corpid: r.get(1)?,
+                            name: r.get(2)?,
+                            created_at: r.get(3)?,
+                        })
+                    },
+                )
+                .optional()?)
+        })
+        .await
+    }
+
+    #[instrument(skip_all, fields(corp_key, agentid = app.agentid))]
+    async fn create_app(&self, corp_key: i64, app: NewApp) -> Result<App> {
+        self.write(move |tx| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs() as i64);
+            tx.execute(
+                "INSERT INTO apps (corp_id, agentid, name, kind, patrol_enabled, enabled, secret_hash, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    corp_key,
+                    app.agentid,
+                    app.name,
+                    app.kind.as_str(),
+                    app.patrol_enabled,
+                    app.enabled,
+                    secret_hash(&app.secret).as_slice(),
+                    now
+                ],
+            )
+            .map_err(conflict(|| format!("app {}", app.agentid)))?;
+            Ok(App {
+                key: tx.last_insert_rowid(),
+                corp_key,
+                agentid: app.agentid,
+                name: app.name,
+                kind: app.kind,
+                patrol_enabled: app.patrol_enabled,
+                enabled: app.enabled,
+            })
+        })
+        .await
+    }
+
+    async fn create_user(&self, corp_key: i64, user: NewUser) -> Result<()> {
+        self.write(move |tx| {
+            tx.execute(
+                "INSERT INTO users (corp_id, userid, name) VALUES (?1, ?2, ?3)",
+                params![corp_key, user.userid, user.name],
+            )
+            .map_err(conflict(|| format!("user {}", user.userid)))?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_grid(&self, corp_key: i64, grid: NewGrid) -> Result<()> {
+        self.write(move |tx| {
+            let parent_key: Option<i64> = match &grid.parent {
+                Some(parent) => Some(
+                    tx.query_row(
+                        "SELECT id FROM grids WHERE corp_id = ?1 AND grid_id = ?2",
+                        params![corp_key, parent],
+                        |r| r.get(0),
+                    )
+                    .optional()?
+                    .ok_or_else(|| Rejection::UnknownGrid(parent.clone()))?,
+                ),
+                None => None,
+            };
+            tx.execute(
+                "INSERT INTO grids (corp_id, grid_id, parent_id, name) VALUES (?1, ?2, ?3, ?4)",
+                params![corp_key, grid.grid_id, parent_key, grid.name],
+            )
+            .map_err(conflict(|| {
+                format!("grid {} or its name among its siblings", grid.grid_id)
+            }))?;
+            let grid_key = tx.last_insert_rowid();
+            for (role, users) in [("admin", &grid.admins), ("member", &grid.members)] {
+                let mut seen = HashSet::new();
+                let unique = users.iter().filter(|u| seen.insert(*u));
+                for (position, userid) in unique.enumerate() {
+                    let user = user_key(tx, corp_key, userid)?;
+                    tx.execute(
+                        "INSERT INTO grid_users (grid_id, role, position, user_id)
+                         VALUES (?1, ?2, ?3, ?4)",
+                        params![grid_key, role, position as i64, user],
+                    )?;
+                }
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn create_category(&self, corp_key: i64, category: NewCategory) -> Result<()> {
+        self.write(move |tx| {
+            let (parent_key, level) = match &category.parent {
+                Some(parent) => {
+                    let (key, level): (i64, i64) = tx
+                        .query_row(
+                            "SELECT id, level FROM categories WHERE corp_id = ?1 AND category_id = ?2",
+                            params![corp_key, parent],
+                            |r| Ok((r.get(0)?, r.get(1)?)),
+                        )
+                        .optional()?
+                        .ok_or_else(|| Rejection::UnknownCategory(parent.clone()))?;
+                    if level != 1 {
+                        return Err(Rejection::Invalid(format!(
+                            "category {parent} is not a level-1 category"
+                        ))
+                        .into());
+                    }
+                    (Some(key), 2)
+                }
+                None => (None, 1),
+            };
+            tx.execute(
+                "INSERT INTO categories (corp_id, category_id, parent_id, level, name)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![corp_key, category.category_id, parent_key, level, category.name],
+            )
+            .map_err(conflict(|| {
+                format!("category {} or its name among its siblings", category.category_id)
+            }))?;
+            Ok(())
+        })
+        .await
+    }
+
+    #[instrument(skip_all, fields(corp_key, count = orders.len()))]
+    async fn insert_orders(&self, corp_key: i64, orders: Vec<NewOrder>) -> Result<()> {
+        self.write(move |tx| insert_orders_tx(tx, corp_key, orders))
+            .await
+    }
+
+    async fn grant_token(
+        &self,
+        corpid: &str,
+        secret: &str,
+        now: i64,
+        ttl: i64,
+        candidate: String,
+    ) -> Result<TokenGrant> {
+        let corpid = corpid.to_owned();
+        let hash = secret_hash(secret);
+        self.write(move |tx| {
+            let Some(corp_key) = tx
+                .query_row("SELECT id FROM corps WHERE corpid = ?1", [&corpid], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .optional()?
+            else {
+                return Ok(TokenGrant::UnknownCorp);
+            };
+            let Some(app_key) = tx
+                .query_row(
+                    "SELECT id FROM apps WHERE corp_id = ?1 AND secret_hash = ?2 AND enabled = 1",
+                    params![corp_key, hash.as_slice()],
+                    |r| r.get::<_, i64>(0),
+                )
+                .optional()?
+            else {
+                return Ok(TokenGrant::BadSecret);
+            };
+            let live = tx
+                .query_row(
+                    "SELECT token, expires_at FROM tokens WHERE app_id = ?1 AND expires_at > ?2
+                     ORDER BY expires_at DESC LIMIT 1",
+                    params![app_key, now],
+                    |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+                )
+                .optional()?;
+            if let Some((token, expires_at)) = live {
+                return Ok(TokenGrant::Granted { token, expires_at });
+            }
+            tx.execute(
+                "DELETE FROM tokens WHERE app_id = ?1 AND expires_at < ?2",
+                params![app_key, now - EXPIRED_TOKEN_RETENTION],
+            )?;
+            let expires_at = now + ttl;
+            tx.execute(
+                "INSERT INTO tokens (token, app_id, expires_at) VALUES (?1, ?2, ?3)",
+                params![candidate, app_key, expires_at],
+            )?;
+            Ok(TokenGrant::Granted {
+                token: candidate,
+                expires_at,
+            })
+        })
+        .await
+    }
+
+    async fn authenticate(&self, token: &str, now: i64) -> Result<TokenStatus> {
+        let token = token.to_owned();
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached(
+                    "SELECT t.expires_at, a.enabled, a.id, a.agentid, a.kind, a.patrol_enabled,
+                            c.id, c.created_at
+                     FROM tokens t JOIN apps a ON a.id = t.app_id JOIN corps c ON c.id = a.corp_id
+                     WHERE t.token = ?1",
+                )?
+                .query_row([token], |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, bool>(1)?,
+                        r.get::<_, i64>(2)?,
+                        r.get::<_, i64>(3)?,
+                        r.get::<_, String>(4)?,
+                        r.get::<_, bool>(5)?,
+                        r.get::<_, i64>(6)?,
+                        r.get::<_, i64>(7)?,
+                    ))
+                })
+                .optional()?;
+            let Some((
+                expires_at,
+                enabled,
+                app_key,
+                agentid,
+                kind,
+                patrol_enabled,
+                corp_key,
+                corp_created_at,
+            )) = row
+            else {
+                return Ok(TokenStatus::Unknown);
+            };
+            let Some(kind) = AppKind::parse(&kind).filter(|_| enabled) else {
+                return Ok(TokenStatus::Unknown);
+            };
+            if expires_at <= now {
+                return Ok(TokenStatus::Expired);
+            }
+            Ok(TokenStatus::Valid(Caller {
+                corp_key,
+                corp_created_at,
+                app_key,
+                agentid,
+                kind,
+                patrol_enabled,
+            }))
+        })
+        .await
+    }
+
+    async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<Vec<ListedOrder>> {
+        self.read(move |conn| list_orders_query(conn, corp_key, query))
+            .await
+    }
+
+    async fn order_body(&self, corp_key: i64, order_id: &str) -> Result<Option<String>> {
+        let order_id = order_id.to_owned();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached("SELECT body FROM orders WHERE corp_id = ?1 AND order_id = ?2")?
+                .query_row(params![corp_key, order_id], |r| r.get(0))
+                .optional()?)
+        })
+        .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_name_files() {
+        assert_eq!(
+            sqlite_path("sqlite:///tmp/a.db"),
+            Some(PathBuf::from("/tmp/a.db"))
+        );
+        assert_eq!(
+            sqlite_path("sqlite://rel.db"),
+            Some(PathBuf::from("rel.db"))
+        );
+        assert_eq!(sqlite_path("sqlite:rel.db"), Some(PathBuf::from("rel.db")));
+        assert_eq!(
+            sqlite_path("/var/lib/patrol.db"),
+            Some(PathBuf::from("/var/lib/patrol.db"))
+        );
+        assert_eq!(sqlite_path("postgres://localhost/patrol"), None);
+    }
+}

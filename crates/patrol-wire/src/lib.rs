@@ -1,0 +1,22 @@
+//! WeCom's wire format for patrol: request and response types, and the one table of error codes.
+//!
+//! These types mirror WeCom's JSON exactly: field names are WeCom's, in WeCom's order, so that a
+//! value serialized here is byte-for-byte what WeCom's documentation shows. They depend on serde
+//! only, so a client can use them without pulling in the server.
+
+mod errcode;
+pub mod patrol;
+pub mod token;
+
+pub use errcode::ErrCode;
+
+use serde::{Deserialize, Serialize};
+
+/// The envelope of every answer: `{"errcode": N, "errmsg": "..."}`.
+///
+/// Successful answers carry the same two fields in front of their payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub errcode: i64,
+    pub errmsg: String,
+}

@@ -1,0 +1,146 @@
+//! `POST /cgi-bin/report/patrol/get_order_list` and `get_order_info`, and the order object they
+//! share.
+//!
+//! The field order of [`Order`], [`Location`] and [`Process`] is the order of WeCom's
+//! documentation; serializing an order with serde_json gives the exact bytes patrol serves.
+
+use serde::{Deserialize, Serialize};
+
+/// The body of `get_order_list`. Every field is optional.
+///
+/// ```json
+/// {"begin_create_time": 12345678, "begin_modify_time": 12345678, "cursor": "cursor", "limit": 20}
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetOrderListRequest {
+    /// Unix seconds: only orders created at or after it. Absent or 0: no filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub begin_create_time: Option<i64>,
+    /// Unix seconds: only orders modified at or after it. Absent or 0: no filter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub begin_modify_time: Option<i64>,
+    /// The `next_cursor` of the previous page; empty or absent for the first page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cursor: Option<String>,
+    /// Page size, 1 to 50; absent or 0 means 20.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limit: Option<i64>,
+}
+
+/// The successful answer of `get_order_list`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetOrderListResponse {
+    pub errcode: i64,
+    pub errmsg: String,
+    /// The cursor of the next page; `""` exactly when this is the last page.
+    pub next_cursor: String,
+    pub order_list: Vec<Order>,
+}
+
+/// The body of `get_order_info`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetOrderInfoRequest {
+    /// The order to read. Required.
+    #[serde(default)]
+    pub order_id: Option<String>,
+}
+
+/// The successful answer of `get_order_info`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GetOrderInfoResponse {
+    pub errcode: i64,
+    pub errmsg: String,
+    pub order_info: Order,
+}
+
+/// One reported incident with its history: an element of `order_list`, or `order_info`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Order {
+    pub order_id: String,
+    /// Description of the incident.
+    pub desc: String,
+    /// Urgency: 1 normal (一般), 2 important (重要), 3 urgent (紧急).
+    pub urge_type: i64,
+    /// Name of the category, as it was when the order was reported.
+    pub case_name: String,
+    /// Name of the grid, as it was when the order was reported.
+    pub grid_name: String,
+    pub grid_id: String,
+    /// Unix seconds.
+    pub create_time: i64,
+    pub image_urls: Vec<String>,
+    pub video_media_ids: Vec<String>,
+    pub location: Location,
+    /// Who must act next; `[]` once the order is closed.
+    pub processor_userids: Vec<String>,
+    /// The history, oldest step first.
+    pub process_list: Vec<Process>,
+}
+
+/// Where an incident happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub name: String,
+    pub address: String,
+    /// Degrees, -90 to 90.
+    pub latitude: f64,
+    /// Degrees, -180 to 180.
+    pub longitude: f64,
+}
+
+/// One step of an order's history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Process {
+    /// 1 create, 2 accept, 3 assign, 4 transfer, 5 done, 6 reject, 7 in progress.
+    pub process_type: i64,
+    /// Who completed the step; `""` while the step is open.
+    pub solve_userid: String,
+    pub process_desc: String,
+    /// 0 open (处理中), 1 completed (已处理).
+    pub status: i64,
+    /// Unix seconds; 0 while the step is open.
+    pub solved_time: i64,
+    pub image_urls: Vec<String>,
+    pub video_media_ids: Vec<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_order_serializes_in_wecom_field_order() {
+        let order = Order {
+            order_id: "o1".into(),
+            desc: "test".into(),
+            urge_type: 1,
+            case_name: "c".into(),
+            grid_name: "g".into(),
+            grid_id: "g1".into(),
+            create_time: 1,
+            image_urls: vec![],
+            video_media_ids: vec![],
+            location: Location {
+                name: "n".into(),
+                address: "a".into(),
+                latitude: 0.0,
+                longitude: 0.5,
+            },
+            processor_userids: vec!["zhangsan".into()],
+            process_list: vec![Process {
+                process_type: 1,
+                solve_userid: "zhangsan".into(),
+                process_desc: "d".into(),
+                status: 1,
+                solved_time: 1,
+                image_urls: vec![],
+                video_media_ids: vec![],
+            }],
+        };
+        let json = serde_json::to_string(&order).unwrap();
+        assert_eq!(
+            json,
+            r#"{"order_id":"o1","desc":"test","urge_type":1,"case_name":"c","grid_name":"g","grid_id":"g1","create_time":1,"image_urls":[],"video_media_ids":[],"location":{"name":"n","address":"a","latitude":0.0,"longitude":0.5},"processor_userids":["zhangsan"],"process_list":[{"process_type":1,"solve_userid":"zhangsan","process_desc":"d","status":1,"solved_time":1,"image_urls":[],"video_media_ids":[]}]}"#
+        );
+    }
+}

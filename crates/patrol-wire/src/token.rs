@@ -1,0 +1,18 @@
+//! `GET /cgi-bin/gettoken?corpid=ID&corpsecret=SECRET`.
+
+use serde::{Deserialize, Serialize};
+
+/// The successful answer of `gettoken`.
+///
+/// ```json
+/// {"errcode":0,"errmsg":"ok","access_token":"...","expires_in":7200}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetTokenResponse {
+    pub errcode: i64,
+    pub errmsg: String,
+    /// The token, at most 512 bytes.
+    pub access_token: String,
+    /// Seconds until the token expires.
+    pub expires_in: i64,
+}

@@ -1,0 +1,115 @@
+//! `patrol seed`: a reproducible dataset of generated orders in the demo corp.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use patrol_server::demo::{self, Generator};
+use patrol_store::{SqliteStore, Store};
+
+use crate::settings::{self, CommonArgs, DEFAULT_LISTEN, FileConfig};
+
+/// Orders written per transaction.
+const BATCH: u64 = 20_000;
+
+#[derive(Debug, Args)]
+pub(crate) struct SeedArgs {
+    /// How many orders to write.
+    #[arg(long, value_name = "N")]
+    orders: u64,
+    /// The seed: the same seed and count give the same orders.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    seed: u64,
+    /// Anchor of the dataset's 30 days, in Unix seconds [default: the current hour].
+    #[arg(long, value_name = "UNIX_SECONDS")]
+    anchor: Option<i64>,
+    /// Do not show a progress bar.
+    #[arg(long)]
+    quiet: bool,
+    #[command(flatten)]
+    common: CommonArgs,
+}
+
+#[allow(clippy::print_stdout)]
+pub(crate) async fn run(args: SeedArgs) -> anyhow::Result<()> {
+    let file = FileConfig::load(args.common.config.as_deref())?;
+    let database = match settings::named_database(&args.common, &file) {
+        Some(url) => url,
+        None => settings::sqlite_url(&settings::data_dir(&args.common, &file)?, "patrol.db"),
+    };
+    let public_url = args
+        .common
+        .public_url
+        .clone()
+        .or(file.public_url.clone())
+        .unwrap_or_else(|| {
+            format!(
+                "http://{}",
+                file.listen.as_deref().unwrap_or(DEFAULT_LISTEN)
+            )
+        });
+    let store: Arc<dyn Store> = Arc::new(
+        SqliteStore::open_url(&database).with_context(|| format!("cannot open {database}"))?,
+    );
+    let (corp, _) = demo::ensure_corp(store.as_ref()).await?;
+    let anchor = args
+        .anchor
+        .unwrap_or_else(|| demo::anchor(patrol_server::now()));
+    let generator = Arc::new(Generator::new(args.seed, args.orders, anchor, &public_url));
+
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new(args.orders)
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} orders ({per_sec}, {eta} left)",
+        )
+        .expect("the template is valid"),
+    );
+    let started = Instant::now();
+    // Generation of the next batch overlaps the writing of the current one.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
+    let producer = {
+        let generator = generator.clone();
+        let total = args.orders;
+        tokio::task::spawn_blocking(move || {
+            let mut start = 0;
+            while start < total {
+                let end = (start + BATCH).min(total);
+                let batch: Vec<_> = (start..end).map(|i| generator.order(i)).collect();
+                if sender.blocking_send(batch).is_err() {
+                    break;
+                }
+                start = end;
+            }
+        })
+    };
+    while let Some(batch) = receiver.recv().await {
+        let count = batch.len() as u64;
+        store
+            .insert_orders(corp.key, batch)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot write the orders of seed {} (were they written before?)",
+                    args.seed
+                )
+            })?;
+        bar.inc(count);
+    }
+    producer.await.context("the generator failed")?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "seeded {} orders (seed {}, anchor {anchor}) into corp {} in {seconds:.1} s ({:.0} orders/s); database {database}",
+        args.orders,
+        args.seed,
+        corp.corpid,
+        args.orders as f64 / seconds.max(f64::EPSILON),
+    );
+    Ok(())
+}
