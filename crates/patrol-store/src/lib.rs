@@ -56,6 +56,15 @@ pub trait Store: Send + Sync + 'static {
     /// Every order takes the next modification sequence value of its corp, in the given order.
     async fn insert_orders(&self, corp_key: i64, orders: Vec<NewOrder>) -> Result<()>;
 
+    /// Takes one action on an order (decisions.md, "The workflow"). Returns the order's new
+    /// wire JSON. The order moves to the end of the modification sequence and its
+    /// `modify_time` becomes the action's time when its JSON changed.
+    async fn act_on_order(&self, corp_key: i64, order_id: &str, action: Action) -> Result<String>;
+    /// Renames a grid. Orders keep the name they were reported under.
+    async fn rename_grid(&self, corp_key: i64, grid_id: &str, name: &str) -> Result<()>;
+    /// Renames a category. Orders keep the name they were reported under.
+    async fn rename_category(&self, corp_key: i64, category_id: &str, name: &str) -> Result<()>;
+
     /// `gettoken`: the live token of the app whose secret this is, issuing one with
     /// `candidate` as its value when the app has none.
     async fn grant_token(

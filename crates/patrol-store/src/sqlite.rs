@@ -9,7 +9,7 @@ use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction,
 use tracing::instrument;
 
 use crate::domain::*;
-use crate::workflow::{GridView, OrderState, Rejection};
+use crate::workflow::{GridView, OrderState, Rejection, Step};
 use crate::{Result, Store, StoreError};
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` counts the applied ones.
@@ -279,11 +279,6 @@ fn insert_orders_tx(tx: &Transaction<'_>, corp_key: i64, orders: Vec<NewOrder>) 
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
             ?19, ?20, ?21)",
     )?;
-    let mut insert_step = tx.prepare_cached(
-        "INSERT INTO steps (order_id, position, process_type, actor, acted_time, solve_userid,
-            process_desc, status, solved_time, image_urls, video_media_ids)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-    )?;
     for order in orders {
         let (grid_key, grid_name, admins) = directory
             .grids
@@ -347,27 +342,168 @@ fn insert_orders_tx(tx: &Transaction<'_>, corp_key: i64, orders: Vec<NewOrder>) 
                 body,
             ])
             .map_err(conflict(|| format!("order {}", order.order_id)))?;
-        let order_key = tx.last_insert_rowid();
-        for (position, step) in state.steps.iter().enumerate() {
-            insert_step.execute(params![
-                order_key,
-                position as i64,
-                step.process_type as i64,
-                step.actor,
-                step.acted_time,
-                step.solve_userid,
-                step.process_desc,
-                step.status,
-                step.solved_time,
-                json_array(&step.media.image_urls),
-                json_array(&step.media.video_media_ids),
-            ])?;
-        }
+        insert_steps(tx, tx.last_insert_rowid(), &state)?;
     }
     tx.execute(
         "UPDATE corps SET mod_seq = ?1 WHERE id = ?2",
         params![mod_seq, corp_key],
     )?;
+    Ok(())
+}
+
+fn load_order(
+    tx: &Connection,
+    corp_key: i64,
+    order_id: &str,
+) -> Result<(i64, i64, OrderState, String)> {
+    let row = tx
+        .query_row(
+            "SELECT o.id, o.grid_id, o.description, o.urge_type, o.case_name, o.grid_name,
+                    o.reporter, o.location_name, o.location_address, o.latitude, o.longitude,
+                    o.image_urls, o.video_media_ids, o.processor_userids, o.closed, o.create_time,
+                    o.body, g.grid_id
+             FROM orders o JOIN grids g ON g.id = o.grid_id
+             WHERE o.corp_id = ?1 AND o.order_id = ?2",
+            params![corp_key, order_id],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    OrderState {
+                        order_id: order_id.to_owned(),
+                        description: r.get(2)?,
+                        urgency: Urgency::from_wire(r.get(3)?).unwrap_or(Urgency::Normal),
+                        case_name: r.get(4)?,
+                        grid_name: r.get(5)?,
+                        reporter: r.get(6)?,
+                        location: Location {
+                            name: r.get(7)?,
+                            address: r.get(8)?,
+                            latitude: r.get(9)?,
+                            longitude: r.get(10)?,
+                        },
+                        media: Media {
+                            image_urls: parse_array(&r.get::<_, String>(11)?),
+                            video_media_ids: parse_array(&r.get::<_, String>(12)?),
+                        },
+                        processors: parse_array(&r.get::<_, String>(13)?),
+                        closed: r.get(14)?,
+                        create_time: r.get(15)?,
+                        grid_id: r.get(17)?,
+                        steps: Vec::new(),
+                    },
+                    r.get::<_, String>(16)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| StoreError::NotFound(format!("order {order_id}")))?;
+    let (key, grid_key, mut state, body) = row;
+    let mut stmt = tx.prepare_cached(
+        "SELECT process_type, actor, acted_time, solve_userid, process_desc, status, solved_time,
+                image_urls, video_media_ids
+         FROM steps WHERE order_id = ?1 ORDER BY position",
+    )?;
+    let steps = stmt.query_map([key], |r| {
+        Ok(Step {
+            process_type: ProcessType::from_wire(r.get(0)?).unwrap_or(ProcessType::Create),
+            actor: r.get(1)?,
+            acted_time: r.get(2)?,
+            solve_userid: r.get(3)?,
+            process_desc: r.get(4)?,
+            status: r.get(5)?,
+            solved_time: r.get(6)?,
+            media: Media {
+                image_urls: parse_array(&r.get::<_, String>(7)?),
+                video_media_ids: parse_array(&r.get::<_, String>(8)?),
+            },
+        })
+    })?;
+    for step in steps {
+        state.steps.push(step?);
+    }
+    Ok((key, grid_key, state, body))
+}
+
+fn parse_array(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn act_on_order_tx(
+    tx: &Transaction<'_>,
+    corp_key: i64,
+    order_id: &str,
+    action: Action,
+) -> Result<String> {
+    let (order_key, grid_key, mut state, old_body) = load_order(tx, corp_key, order_id)?;
+    let admins = tx
+        .prepare_cached(
+            "SELECT u.userid FROM grid_users gu JOIN users u ON u.id = gu.user_id
+             WHERE gu.grid_id = ?1 AND gu.role = 'admin' ORDER BY gu.position",
+        )?
+        .query_map([grid_key], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut named = vec![action.actor.clone()];
+    if let ActionKind::Assign(users) | ActionKind::Transfer(users) = &action.kind {
+        named.extend(users.iter().cloned());
+    }
+    let mut known = HashSet::new();
+    for userid in named {
+        let exists = tx
+            .prepare_cached("SELECT 1 FROM users WHERE corp_id = ?1 AND userid = ?2")?
+            .exists(params![corp_key, userid])?;
+        if exists {
+            known.insert(userid);
+        }
+    }
+    state.apply(&action, &admins, |u| known.contains(u))?;
+    let body = state.render();
+    if body == old_body {
+        return Ok(body);
+    }
+    let mod_seq: i64 = tx.query_row(
+        "UPDATE corps SET mod_seq = mod_seq + 1 WHERE id = ?1 RETURNING mod_seq",
+        [corp_key],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE orders SET processor_userids = ?1, closed = ?2, modify_time = ?3, mod_seq = ?4,
+            body = ?5 WHERE id = ?6",
+        params![
+            json_array(&state.processors),
+            state.closed,
+            action.time,
+            mod_seq,
+            body,
+            order_key
+        ],
+    )?;
+    tx.execute("DELETE FROM steps WHERE order_id = ?1", [order_key])?;
+    insert_steps(tx, order_key, &state)?;
+    Ok(body)
+}
+
+fn insert_steps(tx: &Connection, order_key: i64, state: &OrderState) -> Result<()> {
+    let mut insert_step = tx.prepare_cached(
+        "INSERT INTO steps (order_id, position, process_type, actor, acted_time, solve_userid,
+            process_desc, status, solved_time, image_urls, video_media_ids)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for (position, step) in state.steps.iter().enumerate() {
+        insert_step.execute(params![
+            order_key,
+            position as i64,
+            step.process_type as i64,
+            step.actor,
+            step.acted_time,
+            step.solve_userid,
+            step.process_desc,
+            step.status,
+            step.solved_time,
+            json_array(&step.media.image_urls),
+            json_array(&step.media.video_media_ids),
+        ])?;
+    }
     Ok(())
 }
 
@@ -624,6 +760,49 @@ impl Store for SqliteStore {
     async fn insert_orders(&self, corp_key: i64, orders: Vec<NewOrder>) -> Result<()> {
         self.write(move |tx| insert_orders_tx(tx, corp_key, orders))
             .await
+    }
+
+    #[instrument(skip_all, fields(corp_key, order_id))]
+    async fn act_on_order(&self, corp_key: i64, order_id: &str, action: Action) -> Result<String> {
+        let order_id = order_id.to_owned();
+        self.write(move |tx| act_on_order_tx(tx, corp_key, &order_id, action))
+            .await
+    }
+
+    async fn rename_grid(&self, corp_key: i64, grid_id: &str, name: &str) -> Result<()> {
+        let (grid_id, name) = (grid_id.to_owned(), name.to_owned());
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE grids SET name = ?1 WHERE corp_id = ?2 AND grid_id = ?3",
+                    params![name, corp_key, grid_id],
+                )
+                .map_err(conflict(|| format!("grid name {name} among its siblings")))?;
+            if changed == 0 {
+                return Err(StoreError::NotFound(format!("grid {grid_id}")));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    async fn rename_category(&self, corp_key: i64, category_id: &str, name: &str) -> Result<()> {
+        let (category_id, name) = (category_id.to_owned(), name.to_owned());
+        self.write(move |tx| {
+            let changed = tx
+                .execute(
+                    "UPDATE categories SET name = ?1 WHERE corp_id = ?2 AND category_id = ?3",
+                    params![name, corp_key, category_id],
+                )
+                .map_err(conflict(|| {
+                    format!("category name {name} among its siblings")
+                }))?;
+            if changed == 0 {
+                return Err(StoreError::NotFound(format!("category {category_id}")));
+            }
+            Ok(())
+        })
+        .await
     }
 
     async fn grant_token(
