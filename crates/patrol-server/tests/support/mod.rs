@@ -309,13 +309,13 @@ impl Drop for TestApp {
         if let Some(shutdown) = self.shutdown.take() {
             let _ = shutdown.send(());
         }
-        if std::env::var_os("PATROL_TEST_KEEP").is_some() {
-            if let Some(dir) = self.dir.take() {
-                eprintln!(
-                    "kept test database {}",
-                    dir.keep().join("patrol.db").display()
-                );
-            }
+        if std::env::var_os("PATROL_TEST_KEEP").is_some()
+            && let Some(dir) = self.dir.take()
+        {
+            eprintln!(
+                "kept test database {}",
+                dir.keep().join("patrol.db").display()
+            );
         }
     }
 }
