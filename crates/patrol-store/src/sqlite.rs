@@ -15,6 +15,9 @@ use crate::{Result, Store, StoreError};
 /// Embedded migrations, applied in order; `PRAGMA user_version` counts the applied ones.
 const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
 
+/// Page cache of the writer connection, in KiB (SQLite's negative `cache_size`).
+const WRITER_CACHE_KIB: i64 = -256 * 1024;
+
 /// Expired tokens are kept this long, to answer 42001 rather than 40014.
 const EXPIRED_TOKEN_RETENTION: i64 = 7 * 24 * 3600;
 
@@ -61,6 +64,8 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Open(format!("{}: {e}", dir.display())))?;
         }
         let mut writer = open_connection(&path, true)?;
+        // The writer touches the order-id index at random places: keep it in memory.
+        writer.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
         let mode: String =
             writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
