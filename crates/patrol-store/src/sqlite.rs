@@ -64,8 +64,12 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Open(format!("{}: {e}", dir.display())))?;
         }
         let mut writer = open_connection(&path, true)?;
+        // Rows of orders are a few KiB: larger pages hold several (applies to new files only).
+        writer.pragma_update(None, "page_size", 16384)?;
         // The writer touches the order-id index at random places: keep it in memory.
         writer.pragma_update(None, "cache_size", WRITER_CACHE_KIB)?;
+        // Checkpoint less often: a page changed by many commits is copied to the file once.
+        writer.pragma_update(None, "wal_autocheckpoint", 4096)?;
         let mode: String =
             writer.pragma_update_and_check(None, "journal_mode", "WAL", |r| r.get(0))?;
         if !mode.eq_ignore_ascii_case("wal") {
@@ -553,32 +557,39 @@ fn list_orders_query(
             out.push(row?);
         }
     } else {
-        let (create_time, seq) = match query.after {
-            Some(Position::Created { create_time, seq }) => (create_time, seq),
-            None => (i64::MIN, i64::MIN),
+        // One lower bound only, so that SQLite seeks the index to it: a cursor's position comes
+        // from an order that passed the filter, so every order after it passes too.
+        // Both statements bind (corp, create_time, id, limit); the first reads the id as a
+        // lower bound too, which every id passes.
+        let (sql, bound) = match query.after {
+            None => (
+                "SELECT create_time, id, body FROM orders
+                 WHERE corp_id = ?1 AND create_time >= ?2 AND id > ?3
+                 ORDER BY create_time, id LIMIT ?4",
+                (query.begin_create_time, i64::MIN),
+            ),
+            Some(Position::Created { create_time, seq }) => (
+                "SELECT create_time, id, body FROM orders
+                 WHERE corp_id = ?1 AND (create_time, id) > (?2, ?3)
+                 ORDER BY create_time, id LIMIT ?4",
+                (create_time.max(query.begin_create_time), seq),
+            ),
             Some(other) => {
                 return Err(StoreError::Rejected(Rejection::Invalid(format!(
                     "position {other:?} does not belong to a create-ordered walk"
                 ))));
             }
         };
-        let mut stmt = conn.prepare_cached(
-            "SELECT create_time, id, body FROM orders
-             WHERE corp_id = ?1 AND create_time >= ?2 AND (create_time, id) > (?3, ?4)
-             ORDER BY create_time, id LIMIT ?5",
-        )?;
-        let rows = stmt.query_map(
-            params![corp_key, query.begin_create_time, create_time, seq, limit],
-            |r| {
-                Ok(ListedOrder {
-                    position: Position::Created {
-                        create_time: r.get(0)?,
-                        seq: r.get(1)?,
-                    },
-                    body: r.get(2)?,
-                })
-            },
-        )?;
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(params![corp_key, bound.0, bound.1, limit], |r| {
+            Ok(ListedOrder {
+                position: Position::Created {
+                    create_time: r.get(0)?,
+                    seq: r.get(1)?,
+                },
+                body: r.get(2)?,
+            })
+        })?;
         for row in rows {
             out.push(row?);
         }

@@ -14,7 +14,7 @@ pub(crate) struct ServeArgs {
     /// Address to listen on, HOST:PORT [default: 127.0.0.1:8080].
     #[arg(long, env = "PATROL_LISTEN", value_name = "HOST:PORT")]
     listen: Option<String>,
-    /// Serve the demo corp: on a fresh <data dir>/demo.db, or installed into --database when
+    /// Serve the demo corp: on a fresh DATA_DIR/demo.db, or installed into --database when
     /// it is missing there.
     #[arg(long, env = "PATROL_DEMO")]
     demo: bool,

@@ -15,7 +15,7 @@ pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 /// Options shared by the commands that open a database.
 #[derive(Debug, Clone, Args)]
 pub(crate) struct CommonArgs {
-    /// Database URL: sqlite://PATH (default: sqlite://<data dir>/patrol.db).
+    /// Database URL: sqlite://PATH (default: sqlite://DATA_DIR/patrol.db).
     #[arg(long, env = "PATROL_DATABASE", value_name = "URL")]
     pub(crate) database: Option<String>,
     /// A TOML config file (keys: listen, database, demo, token_ttl, public_url, request_timeout,
@@ -25,7 +25,7 @@ pub(crate) struct CommonArgs {
     /// Where patrol keeps its files (default: the platform's data directory + /patrol).
     #[arg(long, env = "PATROL_DATA_DIR", value_name = "DIR")]
     pub(crate) data_dir: Option<PathBuf>,
-    /// The base URL clients reach the server at, for image URLs (default: http://<listen>).
+    /// The base URL clients reach the server at, for image URLs (default: http://LISTEN).
     #[arg(long, env = "PATROL_PUBLIC_URL", value_name = "URL")]
     pub(crate) public_url: Option<String>,
 }
