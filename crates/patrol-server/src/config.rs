@@ -1,7 +1,7 @@
 //! The server's configuration: a plain value passed into [`crate::serve`]; the binary fills it
 //! from flags, the environment and a config file.
 
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 /// Everything [`crate::serve`] needs to know.
@@ -35,11 +35,42 @@ impl Config {
         }
     }
 
-    /// The public base URL, without a trailing slash.
+    /// The public base URL, without a trailing slash. Without one configured it is the
+    /// listening address, with an unspecified IP (`0.0.0.0`, `::`) read as loopback.
     pub fn public_url(&self, listening: SocketAddr) -> String {
         match &self.public_url {
             Some(url) => url.trim_end_matches('/').to_owned(),
+            None if listening.ip().is_unspecified() => {
+                let loopback = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), listening.port());
+                format!("http://{loopback}")
+            }
             None => format!("http://{listening}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_defaults_to_a_reachable_listening_address() {
+        let config = Config::new("sqlite://x.db");
+        assert_eq!(
+            config.public_url("0.0.0.0:8080".parse().unwrap()),
+            "http://127.0.0.1:8080"
+        );
+        assert_eq!(
+            config.public_url("10.0.0.2:80".parse().unwrap()),
+            "http://10.0.0.2:80"
+        );
+        let configured = Config {
+            public_url: Some("https://patrol.example.com/".into()),
+            ..config
+        };
+        assert_eq!(
+            configured.public_url("0.0.0.0:1".parse().unwrap()),
+            "https://patrol.example.com"
+        );
     }
 }

@@ -1,6 +1,5 @@
 //! `patrol serve`.
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -93,13 +92,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    let local = listener.local_addr()?;
-    let reachable = if local.ip().is_unspecified() {
-        SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), local.port())
-    } else {
-        local
-    };
-    let base_url = config.public_url(reachable);
+    let base_url = config.public_url(listener.local_addr()?);
     print_banner(&base_url, &database, demo);
     patrol_server::serve(config, listener, shutdown_signal())
         .await
