@@ -1200,3 +1200,14 @@ async fn garbage_never_causes_a_server_error() {
         .await;
     assert_eq!(errcode(&info), 0, "{info}");
 }
+
+#[tokio::test]
+async fn json_nested_deeper_than_128_levels_is_refused_even_in_an_ignored_field() {
+    let app = TestApp::spawn().await;
+    let (_corp, token) = corp_with_orders(&app, "wwdepth", 1).await;
+    let nested = |depth: usize| format!("{{\"x\":{}{}}}", "[".repeat(depth), "]".repeat(depth));
+    let shallow = app.patrol("get_order_list", &token, &nested(100)).await;
+    assert_eq!(errcode(&shallow), 0, "{shallow}");
+    let deep = app.patrol("get_order_list", &token, &nested(200)).await;
+    assert_eq!(errcode(&deep), 40058, "{deep}");
+}
