@@ -18,6 +18,8 @@ pub struct Config {
     pub demo: bool,
     /// Requests that take longer are cut off with HTTP 503.
     pub request_timeout: Duration,
+    /// The key of the administration API; `None` or empty refuses every administration call.
+    pub admin_key: Option<String>,
 }
 
 /// WeCom's token lifetime.
@@ -32,6 +34,7 @@ impl Config {
             public_url: None,
             demo: false,
             request_timeout: crate::DEFAULT_REQUEST_TIMEOUT,
+            admin_key: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! [`Config`], installs the demo corp when asked, and answers on the given listener until the
 //! shutdown future completes.
 
+pub mod admin;
 pub mod config;
 pub mod cursor;
 pub mod demo;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router {
             "/cgi-bin/report/patrol/get_order_info",
             any(handlers::patrol::get_order_info),
         )
+        .nest("/admin/v1", admin::router(state.clone()))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn(envelope))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -308,3 +308,60 @@ pub struct ListedOrder {
     pub position: Position,
     pub body: String,
 }
+
+/// WeCom's limits on grids and categories (wecom-reference.md §5).
+pub mod limits {
+    /// Longest grid or category name, in characters.
+    pub const MAX_NAME_CHARS: usize = 30;
+    /// Deepest grid: a root is at level 1.
+    pub const MAX_GRID_DEPTH: usize = 10;
+    /// Most admins of one grid; a grid has at least one.
+    pub const MAX_GRID_ADMINS: usize = 20;
+    /// Most members of one grid.
+    pub const MAX_GRID_MEMBERS: usize = 100;
+}
+
+/// A member of a corp, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub userid: String,
+    pub name: String,
+}
+
+/// A grid, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grid {
+    pub grid_id: String,
+    pub name: String,
+    pub parent: Option<String>,
+    pub admins: Vec<String>,
+    pub members: Vec<String>,
+}
+
+/// Changes to a grid; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GridPatch {
+    pub name: Option<String>,
+    /// `Some(None)` makes the grid a root.
+    pub parent: Option<Option<String>>,
+    pub admins: Option<Vec<String>>,
+    pub members: Option<Vec<String>>,
+}
+
+/// An event category, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Category {
+    pub category_id: String,
+    pub name: String,
+    pub level: i64,
+    pub parent: Option<String>,
+}
+
+/// Changes to an app; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AppPatch {
+    pub name: Option<String>,
+    pub kind: Option<AppKind>,
+    pub patrol_enabled: Option<bool>,
+    pub enabled: Option<bool>,
+}

@@ -19,8 +19,8 @@ pub enum StoreError {
     /// Something named in the call does not exist.
     #[error("{0} not found")]
     NotFound(String),
-    /// Something to create exists already.
-    #[error("{0} already exists")]
+    /// Something to create exists already, or something to delete is still in use.
+    #[error("{0}")]
     Conflict(String),
     /// The call breaks a rule of the domain.
     #[error(transparent)]
@@ -47,10 +47,40 @@ pub trait Store: Send + Sync + 'static {
 
     async fn create_corp(&self, corp: NewCorp) -> Result<Corp>;
     async fn corp(&self, corpid: &str) -> Result<Option<Corp>>;
+    async fn list_corps(&self) -> Result<Vec<Corp>>;
+
+    /// Creates an app; an `agentid` of 0 takes the next free one from 1000002.
     async fn create_app(&self, corp_key: i64, app: NewApp) -> Result<App>;
+    async fn list_apps(&self, corp_key: i64) -> Result<Vec<App>>;
+    async fn update_app(&self, corp_key: i64, agentid: i64, patch: AppPatch) -> Result<App>;
+    /// Replaces an app's secret and revokes its tokens.
+    async fn set_app_secret(&self, corp_key: i64, agentid: i64, secret: &str) -> Result<App>;
+    /// Deletes an app and its tokens.
+    async fn delete_app(&self, corp_key: i64, agentid: i64) -> Result<()>;
+
     async fn create_user(&self, corp_key: i64, user: NewUser) -> Result<()>;
+    async fn list_users(&self, corp_key: i64) -> Result<Vec<User>>;
+    async fn update_user(&self, corp_key: i64, userid: &str, name: &str) -> Result<User>;
+    /// Deletes a user that is no admin or member of a grid.
+    async fn delete_user(&self, corp_key: i64, userid: &str) -> Result<()>;
+
+    /// Creates a grid within WeCom's limits (names, depth, admins, members).
     async fn create_grid(&self, corp_key: i64, grid: NewGrid) -> Result<()>;
+    async fn grid(&self, corp_key: i64, grid_id: &str) -> Result<Option<Grid>>;
+    /// Every grid, parents before children.
+    async fn list_grids(&self, corp_key: i64) -> Result<Vec<Grid>>;
+    async fn update_grid(&self, corp_key: i64, grid_id: &str, patch: GridPatch) -> Result<Grid>;
+    /// Deletes a grid without members, child grids or orders.
+    async fn delete_grid(&self, corp_key: i64, grid_id: &str) -> Result<()>;
+
     async fn create_category(&self, corp_key: i64, category: NewCategory) -> Result<()>;
+    /// Every category, each level-1 category followed by its children.
+    async fn list_categories(&self, corp_key: i64) -> Result<Vec<Category>>;
+    /// Deletes a category without children or orders.
+    async fn delete_category(&self, corp_key: i64, category_id: &str) -> Result<()>;
+
+    /// Reports one order (with the actions in it) and returns its wire JSON.
+    async fn report_order(&self, corp_key: i64, order: NewOrder) -> Result<String>;
 
     /// Reports orders, each with the actions taken on it since, all in one transaction.
     /// Every order takes the next modification sequence value of its corp, in the given order.

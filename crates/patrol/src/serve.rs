@@ -20,6 +20,14 @@ pub(crate) struct ServeArgs {
     /// Lifetime of access tokens, in seconds [default: 7200].
     #[arg(long, env = "PATROL_TOKEN_TTL", value_name = "SECONDS")]
     token_ttl: Option<i64>,
+    /// The key of the administration API [default: generated at start and printed].
+    #[arg(
+        long,
+        env = "PATROL_ADMIN_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    admin_key: Option<String>,
     /// Print an example config file and exit.
     #[arg(long)]
     print_config: bool,
@@ -44,6 +52,8 @@ token_ttl = 7200
 # public_url = "https://patrol.example.com"
 # Requests that take longer are cut off (seconds).
 request_timeout = 30
+# The key of the administration API (/admin/v1/); generated at start when unset.
+# admin_key = "a long random string"
 "#;
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
@@ -85,6 +95,11 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .unwrap_or(config.token_ttl);
     anyhow::ensure!(config.token_ttl > 0, "token_ttl must be positive");
     config.public_url = args.common.public_url.clone().or(file.public_url.clone());
+    let (admin_key, generated) = match args.admin_key.clone().or(file.admin_key.clone()) {
+        Some(key) if !key.trim().is_empty() => (key, false),
+        _ => (patrol_server::admin::new_secret(), true),
+    };
+    config.admin_key = Some(admin_key.clone());
     if let Some(seconds) = file.request_timeout {
         config.request_timeout = Duration::from_secs(seconds);
     }
@@ -93,7 +108,12 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let base_url = config.public_url(listener.local_addr()?);
-    print_banner(&base_url, &database, demo);
+    print_banner(
+        &base_url,
+        &database,
+        demo,
+        generated.then_some(admin_key.as_str()),
+    );
     patrol_server::serve(config, listener, shutdown_signal())
         .await
         .context("server failed")?;
@@ -101,9 +121,14 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
 }
 
 #[allow(clippy::print_stdout)]
-fn print_banner(base_url: &str, database: &str, demo: bool) {
+fn print_banner(base_url: &str, database: &str, demo: bool, generated_admin_key: Option<&str>) {
     println!("patrol is listening on {base_url}");
     println!("  database    {database}");
+    if let Some(key) = generated_admin_key {
+        println!(
+            "  admin key   {key}   (generated for this run; set PATROL_ADMIN_KEY to keep one)"
+        );
+    }
     if demo {
         let corpid = demo::DEMO_CORPID;
         let secret = demo::DEMO_PATROL_SECRET;

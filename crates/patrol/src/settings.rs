@@ -19,7 +19,7 @@ pub(crate) struct CommonArgs {
     #[arg(long, env = "PATROL_DATABASE", value_name = "URL")]
     pub(crate) database: Option<String>,
     /// A TOML config file (keys: listen, database, demo, token_ttl, public_url, request_timeout,
-    /// data_dir).
+    /// data_dir, admin_key).
     #[arg(long, env = "PATROL_CONFIG", value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
     /// Where patrol keeps its files (default: the platform's data directory + /patrol).
@@ -41,6 +41,7 @@ pub(crate) struct FileConfig {
     pub(crate) public_url: Option<String>,
     pub(crate) request_timeout: Option<u64>,
     pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) admin_key: Option<String>,
 }
 
 impl FileConfig {

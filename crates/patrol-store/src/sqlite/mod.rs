@@ -12,8 +12,10 @@ use crate::domain::*;
 use crate::workflow::{GridView, OrderState, Rejection, Step};
 use crate::{Result, Store, StoreError};
 
+mod directory;
+
 /// Embedded migrations, applied in order; `PRAGMA user_version` counts the applied ones.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("../../migrations/sqlite/0001_init.sql")];
 
 /// Page cache of the writer connection, in KiB (SQLite's negative `cache_size`).
 const WRITER_CACHE_KIB: i64 = -256 * 1024;
@@ -185,11 +187,11 @@ fn secret_hash(secret: &str) -> [u8; 32] {
     *blake3::hash(secret.as_bytes()).as_bytes()
 }
 
-/// Turns a unique-constraint failure into [`StoreError::Conflict`].
+/// Turns a unique-constraint failure into [`StoreError::Conflict`]: "`what` already exists".
 fn conflict(what: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) -> StoreError {
     move |error| match &error {
         rusqlite::Error::SqliteFailure(e, _) if e.code == ErrorCode::ConstraintViolation => {
-            StoreError::Conflict(what())
+            StoreError::Conflict(format!("{} already exists", what()))
         }
         _ => StoreError::Database(error),
     }
@@ -652,38 +654,51 @@ impl Store for SqliteStore {
         .await
     }
 
-    #[instrument(skip_all, fields(corp_key, agentid = app.agentid))]
-    async fn create_app(&self, corp_key: i64, app: NewApp) -> Result<App> {
-        self.write(move |tx| {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs() as i64);
-            tx.execute(
-                "INSERT INTO apps (corp_id, agentid, name, kind, patrol_enabled, enabled, secret_hash, created_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-                params![
-                    corp_key,
-                    app.agentid,
-                    app.name,
-                    app.kind.as_str(),
-                    app.patrol_enabled,
-                    app.enabled,
-                    secret_hash(&app.secret).as_slice(),
-                    now
-                ],
-            )
-            .map_err(conflict(|| format!("app {}", app.agentid)))?;
-            Ok(App {
-                key: tx.last_insert_rowid(),
-                corp_key,
-                agentid: app.agentid,
-                name: app.name,
-                kind: app.kind,
-                patrol_enabled: app.patrol_enabled,
-                enabled: app.enabled,
-            })
+    async fn list_corps(&self) -> Result<Vec<Corp>> {
+        self.read(|conn| {
+            let mut stmt =
+                conn.prepare("SELECT id, corpid, name, created_at FROM corps ORDER BY id")?;
+            let corps = stmt.query_map([], |r| {
+                Ok(Corp {
+                    key: r.get(0)?,
+                    corpid: r.get(1)?,
+                    name: r.get(2)?,
+                    created_at: r.get(3)?,
+                })
+            })?;
+            Ok(corps.collect::<rusqlite::Result<_>>()?)
         })
         .await
+    }
+
+    #[instrument(skip_all, fields(corp_key, agentid = app.agentid))]
+    async fn create_app(&self, corp_key: i64, app: NewApp) -> Result<App> {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        self.write(move |tx| directory::create_app(tx, corp_key, app, now))
+            .await
+    }
+
+    async fn list_apps(&self, corp_key: i64) -> Result<Vec<App>> {
+        self.read(move |conn| directory::list_apps(conn, corp_key))
+            .await
+    }
+
+    async fn update_app(&self, corp_key: i64, agentid: i64, patch: AppPatch) -> Result<App> {
+        self.write(move |tx| directory::update_app(tx, corp_key, agentid, patch))
+            .await
+    }
+
+    async fn set_app_secret(&self, corp_key: i64, agentid: i64, secret: &str) -> Result<App> {
+        let secret = secret.to_owned();
+        self.write(move |tx| directory::set_app_secret(tx, corp_key, agentid, &secret))
+            .await
+    }
+
+    async fn delete_app(&self, corp_key: i64, agentid: i64) -> Result<()> {
+        self.write(move |tx| directory::delete_app(tx, corp_key, agentid))
+            .await
     }
 
     async fn create_user(&self, corp_key: i64, user: NewUser) -> Result<()> {
@@ -698,76 +713,77 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn list_users(&self, corp_key: i64) -> Result<Vec<User>> {
+        self.read(move |conn| directory::list_users(conn, corp_key))
+            .await
+    }
+
+    async fn update_user(&self, corp_key: i64, userid: &str, name: &str) -> Result<User> {
+        let (userid, name) = (userid.to_owned(), name.to_owned());
+        self.write(move |tx| directory::update_user(tx, corp_key, &userid, &name))
+            .await
+    }
+
+    async fn delete_user(&self, corp_key: i64, userid: &str) -> Result<()> {
+        let userid = userid.to_owned();
+        self.write(move |tx| directory::delete_user(tx, corp_key, &userid))
+            .await
+    }
+
     async fn create_grid(&self, corp_key: i64, grid: NewGrid) -> Result<()> {
-        self.write(move |tx| {
-            let parent_key: Option<i64> = match &grid.parent {
-                Some(parent) => Some(
-                    tx.query_row(
-                        "SELECT id FROM grids WHERE corp_id = ?1 AND grid_id = ?2",
-                        params![corp_key, parent],
-                        |r| r.get(0),
-                    )
-                    .optional()?
-                    .ok_or_else(|| Rejection::UnknownGrid(parent.clone()))?,
-                ),
-                None => None,
-            };
-            tx.execute(
-                "INSERT INTO grids (corp_id, grid_id, parent_id, name) VALUES (?1, ?2, ?3, ?4)",
-                params![corp_key, grid.grid_id, parent_key, grid.name],
-            )
-            .map_err(conflict(|| {
-                format!("grid {} or its name among its siblings", grid.grid_id)
-            }))?;
-            let grid_key = tx.last_insert_rowid();
-            for (role, users) in [("admin", &grid.admins), ("member", &grid.members)] {
-                let mut seen = HashSet::new();
-                let unique = users.iter().filter(|u| seen.insert(*u));
-                for (position, userid) in unique.enumerate() {
-                    let user = user_key(tx, corp_key, userid)?;
-                    tx.execute(
-                        "INSERT INTO grid_users (grid_id, role, position, user_id)
-                         VALUES (?1, ?2, ?3, ?4)",
-                        params![grid_key, role, position as i64, user],
-                    )?;
-                }
-            }
-            Ok(())
-        })
-        .await
+        self.write(move |tx| directory::create_grid(tx, corp_key, grid))
+            .await
+    }
+
+    async fn grid(&self, corp_key: i64, grid_id: &str) -> Result<Option<Grid>> {
+        let grid_id = grid_id.to_owned();
+        self.read(move |conn| directory::grid(conn, corp_key, &grid_id))
+            .await
+    }
+
+    async fn list_grids(&self, corp_key: i64) -> Result<Vec<Grid>> {
+        self.read(move |conn| directory::list_grids(conn, corp_key))
+            .await
+    }
+
+    async fn update_grid(&self, corp_key: i64, grid_id: &str, patch: GridPatch) -> Result<Grid> {
+        let grid_id = grid_id.to_owned();
+        self.write(move |tx| directory::update_grid(tx, corp_key, &grid_id, patch))
+            .await
+    }
+
+    async fn delete_grid(&self, corp_key: i64, grid_id: &str) -> Result<()> {
+        let grid_id = grid_id.to_owned();
+        self.write(move |tx| directory::delete_grid(tx, corp_key, &grid_id))
+            .await
     }
 
     async fn create_category(&self, corp_key: i64, category: NewCategory) -> Result<()> {
+        self.write(move |tx| directory::create_category(tx, corp_key, category))
+            .await
+    }
+
+    async fn list_categories(&self, corp_key: i64) -> Result<Vec<Category>> {
+        self.read(move |conn| directory::list_categories(conn, corp_key))
+            .await
+    }
+
+    async fn delete_category(&self, corp_key: i64, category_id: &str) -> Result<()> {
+        let category_id = category_id.to_owned();
+        self.write(move |tx| directory::delete_category(tx, corp_key, &category_id))
+            .await
+    }
+
+    #[instrument(skip_all, fields(corp_key, order_id = %order.order_id))]
+    async fn report_order(&self, corp_key: i64, order: NewOrder) -> Result<String> {
         self.write(move |tx| {
-            let (parent_key, level) = match &category.parent {
-                Some(parent) => {
-                    let (key, level): (i64, i64) = tx
-                        .query_row(
-                            "SELECT id, level FROM categories WHERE corp_id = ?1 AND category_id = ?2",
-                            params![corp_key, parent],
-                            |r| Ok((r.get(0)?, r.get(1)?)),
-                        )
-                        .optional()?
-                        .ok_or_else(|| Rejection::UnknownCategory(parent.clone()))?;
-                    if level != 1 {
-                        return Err(Rejection::Invalid(format!(
-                            "category {parent} is not a level-1 category"
-                        ))
-                        .into());
-                    }
-                    (Some(key), 2)
-                }
-                None => (None, 1),
-            };
-            tx.execute(
-                "INSERT INTO categories (corp_id, category_id, parent_id, level, name)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![corp_key, category.category_id, parent_key, level, category.name],
-            )
-            .map_err(conflict(|| {
-                format!("category {} or its name among its siblings", category.category_id)
-            }))?;
-            Ok(())
+            let order_id = order.order_id.clone();
+            insert_orders_tx(tx, corp_key, vec![order])?;
+            Ok(tx.query_row(
+                "SELECT body FROM orders WHERE corp_id = ?1 AND order_id = ?2",
+                params![corp_key, order_id],
+                |r| r.get(0),
+            )?)
         })
         .await
     }
@@ -788,6 +804,7 @@ impl Store for SqliteStore {
     async fn rename_grid(&self, corp_key: i64, grid_id: &str, name: &str) -> Result<()> {
         let (grid_id, name) = (grid_id.to_owned(), name.to_owned());
         self.write(move |tx| {
+            directory::check_name("grid", &name)?;
             let changed = tx
                 .execute(
                     "UPDATE grids SET name = ?1 WHERE corp_id = ?2 AND grid_id = ?3",
@@ -805,6 +822,7 @@ impl Store for SqliteStore {
     async fn rename_category(&self, corp_key: i64, category_id: &str, name: &str) -> Result<()> {
         let (category_id, name) = (category_id.to_owned(), name.to_owned());
         self.write(move |tx| {
+            directory::check_name("category", &name)?;
             let changed = tx
                 .execute(
                     "UPDATE categories SET name = ?1 WHERE corp_id = ?2 AND category_id = ?3",

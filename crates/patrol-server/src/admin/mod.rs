@@ -1,0 +1,284 @@
+//! patrol's administration API under `/admin/v1/` (docs/admin-api.md): corps, apps, users,
+//! grids, categories, and reporting and acting on orders. Every route needs the admin key.
+
+mod directory;
+mod orders;
+pub mod types;
+
+use axum::Router;
+use axum::extract::{FromRequest, Request, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, patch, post};
+use patrol_store::{Corp, Rejection, StoreError};
+use rand::RngCore;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::AppState;
+use crate::extract::MAX_BODY_BYTES;
+use types::{ErrorBody, ErrorDetail};
+
+/// An error of the administration API: an HTTP status, a code and a message naming what was
+/// wrong.
+#[derive(Debug, Clone)]
+pub struct AdminError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl AdminError {
+    pub fn invalid(message: impl Into<String>) -> AdminError {
+        AdminError {
+            status: StatusCode::BAD_REQUEST,
+            code: "invalid_request",
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(message: impl Into<String>) -> AdminError {
+        AdminError {
+            status: StatusCode::NOT_FOUND,
+            code: "not_found",
+            message: message.into(),
+        }
+    }
+
+    fn unauthorized(message: impl Into<String>) -> AdminError {
+        AdminError {
+            status: StatusCode::UNAUTHORIZED,
+            code: "unauthorized",
+            message: message.into(),
+        }
+    }
+}
+
+impl From<StoreError> for AdminError {
+    fn from(error: StoreError) -> AdminError {
+        let message = error.to_string();
+        let (status, code) = match &error {
+            StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            StoreError::Rejected(rejection) => match rejection {
+                Rejection::UnknownUser(_)
+                | Rejection::UnknownGrid(_)
+                | Rejection::UnknownCategory(_) => (StatusCode::NOT_FOUND, "not_found"),
+                Rejection::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+                _ => (StatusCode::UNPROCESSABLE_ENTITY, "rejected"),
+            },
+            _ => {
+                tracing::error!(cause = %error, "administration request failed");
+                return AdminError {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    code: "internal",
+                    message: "patrol failed; the cause is in the server's log".into(),
+                };
+            }
+        };
+        AdminError {
+            status,
+            code,
+            message,
+        }
+    }
+}
+
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.to_owned(),
+                message: self.message,
+            },
+        };
+        answer(self.status, &body)
+    }
+}
+
+/// A JSON answer with a status.
+pub(crate) fn answer<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    let body = serde_json::to_string(value).expect("administration answers always serialize");
+    order_answer(status, body)
+}
+
+/// JSON text (such as an order's stored wire JSON) as an answer.
+pub(crate) fn order_answer(status: StatusCode, body: String) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
+        body,
+    )
+        .into_response()
+}
+
+/// A JSON body of the administration API: any content type, at most 1 MiB, unknown fields and
+/// wrong types refused with the field named.
+pub struct AdminJson<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for AdminJson<T> {
+    type Rejection = AdminError;
+
+    async fn from_request(request: Request, _state: &AppState) -> Result<Self, AdminError> {
+        let bytes = axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES)
+            .await
+            .map_err(|_| {
+                AdminError::invalid("the request body is larger than 1 MiB or unreadable")
+            })?;
+        let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+        let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+            let path = error.path().to_string();
+            let inner = error.into_inner();
+            if path == "." || path.is_empty() {
+                AdminError::invalid(format!("invalid JSON body: {inner}"))
+            } else {
+                AdminError::invalid(format!("invalid field '{path}': {inner}"))
+            }
+        })?;
+        deserializer
+            .end()
+            .map_err(|e| AdminError::invalid(format!("invalid JSON body: {e}")))?;
+        Ok(AdminJson(value))
+    }
+}
+
+/// Requires `Authorization: Bearer <admin key>`.
+async fn require_admin_key(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let Some(given) = given else {
+        return AdminError::unauthorized(
+            "missing admin key: send the header Authorization: Bearer <admin key>",
+        )
+        .into_response();
+    };
+    let expected = state.config.admin_key.as_deref().unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+        return AdminError::unauthorized("wrong admin key").into_response();
+    }
+    next.run(request).await
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A random id of `bytes` random bytes in lowercase hex.
+pub(crate) fn random_hex(bytes: usize) -> String {
+    let mut buffer = vec![0u8; bytes];
+    rand::rng().fill_bytes(&mut buffer);
+    buffer.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new app secret: 32 random bytes, 43 URL-safe characters, like WeCom's.
+pub fn new_secret() -> String {
+    use base64::Engine;
+    let mut buffer = [0u8; 32];
+    rand::rng().fill_bytes(&mut buffer);
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
+}
+
+/// Checks an id given by the caller: 1 to 64 characters of letters, digits and `extra`.
+pub(crate) fn check_id(what: &str, id: &str, extra: &[char]) -> Result<(), AdminError> {
+    let valid = !id.is_empty()
+        && id.chars().count() <= 64
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c));
+    if valid {
+        Ok(())
+    } else {
+        let allowed: String = extra.iter().map(|c| format!(" {c}")).collect();
+        Err(AdminError::invalid(format!(
+            "{what} {id:?} must be 1 to 64 characters of letters, digits and{allowed}"
+        )))
+    }
+}
+
+/// The corp named in a path.
+pub(crate) async fn corp(state: &AppState, corpid: &str) -> Result<Corp, AdminError> {
+    state
+        .store
+        .corp(corpid)
+        .await?
+        .ok_or_else(|| AdminError::not_found(format!("corp {corpid} not found")))
+}
+
+async fn no_route() -> AdminError {
+    AdminError::not_found("no such route of the administration API (see docs/admin-api.md)")
+}
+
+async fn wrong_method() -> AdminError {
+    AdminError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        code: "method_not_allowed",
+        message: "this route does not take this method (see docs/admin-api.md)".into(),
+    }
+}
+
+/// The routes, to be nested under `/admin/v1`.
+pub fn router(state: AppState) -> Router<AppState> {
+    let corp = "/corps/{corpid}";
+    Router::new()
+        .route(
+            "/corps",
+            post(directory::create_corp).get(directory::list_corps),
+        )
+        .route(corp, get(directory::show_corp))
+        .route(
+            &format!("{corp}/apps"),
+            post(directory::create_app).get(directory::list_apps),
+        )
+        .route(
+            &format!("{corp}/apps/{{agentid}}"),
+            patch(directory::update_app).delete(directory::delete_app),
+        )
+        .route(
+            &format!("{corp}/apps/{{agentid}}/secret"),
+            post(directory::rotate_secret),
+        )
+        .route(
+            &format!("{corp}/users"),
+            post(directory::create_user).get(directory::list_users),
+        )
+        .route(
+            &format!("{corp}/users/{{userid}}"),
+            patch(directory::update_user).delete(directory::delete_user),
+        )
+        .route(
+            &format!("{corp}/grids"),
+            post(directory::create_grid).get(directory::list_grids),
+        )
+        .route(
+            &format!("{corp}/grids/{{grid_id}}"),
+            get(directory::show_grid)
+                .patch(directory::update_grid)
+                .delete(directory::delete_grid),
+        )
+        .route(
+            &format!("{corp}/categories"),
+            post(directory::create_category).get(directory::list_categories),
+        )
+        .route(
+            &format!("{corp}/categories/{{category_id}}"),
+            patch(directory::update_category).delete(directory::delete_category),
+        )
+        .route(&format!("{corp}/orders"), post(orders::report))
+        .route(&format!("{corp}/orders/{{order_id}}"), get(orders::show))
+        .route(
+            &format!("{corp}/orders/{{order_id}}/actions"),
+            post(orders::act),
+        )
+        .fallback(no_route)
+        .method_not_allowed_fallback(wrong_method)
+        .layer(middleware::from_fn_with_state(state, require_admin_key))
+}
