@@ -19,6 +19,9 @@ use tokio::task::JoinHandle;
 pub const MODERN_CORP: i64 = 1_704_067_200;
 /// The instant of WeCom's system-app rule: 2023-12-01 00:00 Asia/Shanghai.
 pub const SYSTEM_APP_CUTOFF: i64 = 1_701_360_000;
+/// The admin key of every test server.
+pub const ADMIN_KEY: &str = "test-admin-key";
+
 /// Users of every test corp.
 pub const USERS: [&str; 5] = ["admin", "worker1", "worker2", "reporter", "outsider"];
 
@@ -54,6 +57,7 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let db_path = dir.path().join("patrol.db");
         let mut config = Config::new(format!("sqlite://{}", db_path.display()));
+        config.admin_key = Some(ADMIN_KEY.to_owned());
         tweak(&mut config);
         let store = Arc::new(SqliteStore::open(&db_path).expect("the test database opens"));
         let mut app = TestApp {
@@ -242,6 +246,29 @@ impl TestApp {
             .expect("the server answers");
         let status = response.status().as_u16();
         (status, response.text().await.unwrap())
+    }
+
+    /// Calls the administration API with the admin key: `method` `/admin/v1{path}` with a JSON
+    /// body (`None` for no body). Returns the status and the JSON answer (`Value::Null` when
+    /// the body is empty).
+    pub async fn admin(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
+        let mut request = self
+            .http
+            .request(method, format!("{}/admin/v1{path}", self.base_url))
+            .bearer_auth(ADMIN_KEY);
+        if let Some(body) = body {
+            request = request.body(body.to_string());
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+        };
+        (status, value)
     }
 
     /// A token of the corp's patrol-enabled app.
