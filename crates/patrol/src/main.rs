@@ -1,5 +1,7 @@
-//! `patrol`: the command line. `serve` runs the server, `seed` writes a generated dataset.
+//! `patrol`: the command line. `serve` runs the server, `seed` writes a generated dataset,
+//! `admin` manages a running server.
 
+mod admin;
 mod seed;
 mod serve;
 mod settings;
@@ -22,6 +24,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Write a reproducible dataset of generated orders into the demo corp.
     Seed(seed::SeedArgs),
+    /// Manage a running server: corps, apps, users, grids, categories and orders.
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> ExitCode {
@@ -46,6 +50,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve(args) => serve::run(args).await,
             Command::Seed(args) => seed::run(args).await,
+            Command::Admin(args) => admin::run(args).await,
         }
     });
     match result {

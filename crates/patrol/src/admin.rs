@@ -1,0 +1,105 @@
+//! `patrol admin`: everyday operations against a running server through its administration API
+//! (docs/admin-api.md): corps, apps, users, grids, categories and orders.
+
+mod client;
+mod corps;
+mod directory;
+mod orders;
+mod output;
+
+use clap::{Args, Subcommand};
+
+use client::Client;
+
+/// The server `patrol admin` talks to when neither `--server` nor `PATROL_SERVER` names one.
+const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
+
+#[derive(Debug, Args)]
+pub(crate) struct AdminArgs {
+    /// Base URL of the patrol server.
+    #[arg(
+        long,
+        env = "PATROL_SERVER",
+        default_value = DEFAULT_SERVER,
+        value_name = "URL",
+        global = true,
+        display_order = 101
+    )]
+    server: String,
+    /// The server's admin key (`patrol serve --admin-key`, or the one it printed at start).
+    /// Required.
+    #[arg(
+        long,
+        env = "PATROL_ADMIN_KEY",
+        value_name = "KEY",
+        hide_env_values = true,
+        global = true,
+        display_order = 102
+    )]
+    admin_key: Option<String>,
+    /// Print the server's JSON answer as it is instead of a summary.
+    #[arg(long, global = true, display_order = 103)]
+    json: bool,
+    #[command(subcommand)]
+    command: AdminCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create, list and show corps.
+    #[command(subcommand)]
+    Corp(corps::CorpCommand),
+    /// Create, list, update and delete the apps of a corp, and rotate their secrets.
+    App(corps::AppArgs),
+    /// Add, list, rename and delete the users of a corp.
+    User(directory::UserArgs),
+    /// Add, list, show, update and delete the grids of a corp.
+    Grid(directory::GridArgs),
+    /// Add, list, rename and delete the incident categories of a corp.
+    Category(directory::CategoryArgs),
+    /// Report incidents, show them and act on them.
+    Order(orders::OrderArgs),
+}
+
+/// The corp a command works in: `--corp`, or `PATROL_CORP`.
+#[derive(Debug, Args)]
+pub(crate) struct CorpScope {
+    /// The corp to work in (its corpid).
+    #[arg(
+        long,
+        env = "PATROL_CORP",
+        value_name = "CORPID",
+        global = true,
+        display_order = 100
+    )]
+    corp: Option<String>,
+}
+
+impl CorpScope {
+    /// The corpid, or an error telling how to give one.
+    pub(crate) fn corpid(&self) -> anyhow::Result<&str> {
+        match self.corp.as_deref() {
+            Some(corp) if !corp.is_empty() => Ok(corp),
+            _ => anyhow::bail!("which corp? pass --corp CORPID or set PATROL_CORP"),
+        }
+    }
+}
+
+pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<()> {
+    let key = match args.admin_key.as_deref() {
+        Some(key) if !key.is_empty() => key,
+        _ => anyhow::bail!(
+            "no admin key: pass --admin-key KEY or set PATROL_ADMIN_KEY \
+             (patrol serve prints the key it generated when none was configured)"
+        ),
+    };
+    let client = Client::new(&args.server, key, args.json)?;
+    match args.command {
+        AdminCommand::Corp(command) => corps::run_corp(&client, command).await,
+        AdminCommand::App(args) => corps::run_app(&client, args).await,
+        AdminCommand::User(args) => directory::run_user(&client, args).await,
+        AdminCommand::Grid(args) => directory::run_grid(&client, args).await,
+        AdminCommand::Category(args) => directory::run_category(&client, args).await,
+        AdminCommand::Order(args) => orders::run(&client, args).await,
+    }
+}

@@ -1,0 +1,348 @@
+//! `patrol admin corp …` and `patrol admin app …`: corps, and the apps whose secrets get tokens.
+
+use clap::{ArgGroup, Args, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
+
+use super::CorpScope;
+use super::client::Client;
+use super::output;
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum CorpCommand {
+    /// Create a corp.
+    Create {
+        /// The corp's name.
+        #[arg(long)]
+        name: String,
+        /// Its corpid: 1–64 letters, digits, `-` and `_` [default: ww and 16 random hex digits].
+        #[arg(long, value_name = "ID")]
+        corpid: Option<String>,
+        /// When it was created, in Unix seconds [default: now]. Before 1701360000 its system
+        /// app may call the patrol API.
+        #[arg(long, value_name = "UNIX")]
+        created_at: Option<i64>,
+    },
+    /// List the corps.
+    List,
+    /// Show one corp.
+    Show {
+        /// The corp's corpid.
+        corpid: String,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct Corp {
+    corpid: String,
+    name: String,
+    created_at: i64,
+}
+
+#[derive(Debug, Deserialize)]
+struct Corps {
+    corps: Vec<Corp>,
+}
+
+#[derive(Debug, Serialize)]
+struct NewCorp<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    corpid: Option<&'a str>,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    created_at: Option<i64>,
+}
+
+#[allow(clippy::print_stdout)]
+pub(crate) async fn run_corp(client: &Client, command: CorpCommand) -> anyhow::Result<()> {
+    match command {
+        CorpCommand::Create {
+            name,
+            corpid,
+            created_at,
+        } => {
+            let body = NewCorp {
+                corpid: corpid.as_deref(),
+                name: &name,
+                created_at,
+            };
+            if let Some(corp) = client.post::<Corp>(&["corps"], &body).await? {
+                println!(
+                    "created corp {} ({}), created at {}",
+                    corp.corpid,
+                    corp.name,
+                    output::unix_and_time(corp.created_at)
+                );
+            }
+        }
+        CorpCommand::List => {
+            if let Some(list) = client.get::<Corps>(&["corps"]).await? {
+                let rows: Vec<Vec<String>> = list
+                    .corps
+                    .into_iter()
+                    .map(|c| vec![c.corpid, c.name, output::unix_and_time(c.created_at)])
+                    .collect();
+                output::print_table(&["CORPID", "NAME", "CREATED_AT"], &rows, "no corps");
+            }
+        }
+        CorpCommand::Show { corpid } => {
+            if let Some(corp) = client.get::<Corp>(&["corps", &corpid]).await? {
+                println!("corpid      {}", corp.corpid);
+                println!("name        {}", corp.name);
+                println!("created_at  {}", output::unix_and_time(corp.created_at));
+            }
+        }
+    }
+    Ok(())
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct AppArgs {
+    #[command(flatten)]
+    scope: CorpScope,
+    #[command(subcommand)]
+    command: AppCommand,
+}
+
+/// What kind of app it is.
+#[derive(Debug, Clone, Copy, ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum AppKind {
+    /// A custom app (自建应用).
+    Custom,
+    /// A system app.
+    System,
+    /// A third-party app.
+    #[value(name = "third_party")]
+    ThirdParty,
+    /// A service provider's app.
+    Provider,
+}
+
+#[derive(Debug, Subcommand)]
+enum AppCommand {
+    /// Create an app and print its secret (shown this once only).
+    Create {
+        /// The app's name.
+        #[arg(long)]
+        name: String,
+        /// Its agentid [default: the next free number from 1000002].
+        #[arg(long, value_name = "N")]
+        agentid: Option<i64>,
+        /// Its kind [default: custom].
+        #[arg(long, value_enum)]
+        kind: Option<AppKind>,
+        /// List it in 「巡查上报 - 可调用接口的应用」, so that it may call the patrol API.
+        #[arg(long)]
+        patrol: bool,
+        /// Create it disabled: it gets no token.
+        #[arg(long)]
+        disabled: bool,
+    },
+    /// List the apps.
+    List,
+    /// Change an app's name, kind, patrol flag or enabled flag.
+    #[command(group(
+        ArgGroup::new("changes")
+            .required(true)
+            .multiple(true)
+            .args(["name", "kind", "patrol", "enabled"])
+    ))]
+    Update {
+        /// The app's agentid.
+        agentid: i64,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A new kind.
+        #[arg(long, value_enum)]
+        kind: Option<AppKind>,
+        /// Whether it may call the patrol API.
+        #[arg(long, value_name = "true|false")]
+        patrol: Option<bool>,
+        /// Whether it gets tokens.
+        #[arg(long, value_name = "true|false")]
+        enabled: Option<bool>,
+    },
+    /// Give an app a new secret and print it; its old secret and tokens stop working.
+    RotateSecret {
+        /// The app's agentid.
+        agentid: i64,
+    },
+    /// Delete an app; its tokens stop working.
+    Delete {
+        /// The app's agentid.
+        agentid: i64,
+    },
+}
+
+#[derive(Debug, Deserialize)]
+struct App {
+    agentid: i64,
+    name: String,
+    kind: String,
+    patrol_enabled: bool,
+    enabled: bool,
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+impl App {
+    /// `custom, patrol enabled, enabled`.
+    fn flags(&self) -> String {
+        format!(
+            "{}, {}, {}",
+            self.kind,
+            if self.patrol_enabled {
+                "patrol enabled"
+            } else {
+                "patrol not enabled"
+            },
+            if self.enabled { "enabled" } else { "disabled" }
+        )
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct Apps {
+    apps: Vec<App>,
+}
+
+#[derive(Debug, Serialize)]
+struct NewApp<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    agentid: Option<i64>,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<AppKind>,
+    patrol_enabled: bool,
+    enabled: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct AppChanges {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    kind: Option<AppKind>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    patrol_enabled: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    enabled: Option<bool>,
+}
+
+#[allow(clippy::print_stdout)]
+pub(crate) async fn run_app(client: &Client, args: AppArgs) -> anyhow::Result<()> {
+    let corpid = args.scope.corpid()?;
+    match args.command {
+        AppCommand::Create {
+            name,
+            agentid,
+            kind,
+            patrol,
+            disabled,
+        } => {
+            let body = NewApp {
+                agentid,
+                name: &name,
+                kind,
+                patrol_enabled: patrol,
+                enabled: !disabled,
+            };
+            if let Some(app) = client
+                .post::<App>(&["corps", corpid, "apps"], &body)
+                .await?
+            {
+                println!(
+                    "created app {} ({}) in {corpid}: {}",
+                    app.agentid,
+                    app.name,
+                    app.flags()
+                );
+                print_secret(app.secret.as_deref());
+            }
+        }
+        AppCommand::List => {
+            if let Some(list) = client.get::<Apps>(&["corps", corpid, "apps"]).await? {
+                let rows: Vec<Vec<String>> = list
+                    .apps
+                    .into_iter()
+                    .map(|a| {
+                        vec![
+                            a.agentid.to_string(),
+                            a.name,
+                            a.kind,
+                            yes_no(a.patrol_enabled),
+                            yes_no(a.enabled),
+                        ]
+                    })
+                    .collect();
+                output::print_table(
+                    &["AGENTID", "NAME", "KIND", "PATROL", "ENABLED"],
+                    &rows,
+                    &format!("no apps in {corpid}"),
+                );
+            }
+        }
+        AppCommand::Update {
+            agentid,
+            name,
+            kind,
+            patrol,
+            enabled,
+        } => {
+            let body = AppChanges {
+                name,
+                kind,
+                patrol_enabled: patrol,
+                enabled,
+            };
+            let agentid = agentid.to_string();
+            let path = ["corps", corpid, "apps", &agentid];
+            if let Some(app) = client.patch::<App>(&path, &body).await? {
+                println!(
+                    "updated app {} ({}) in {corpid}: {}",
+                    app.agentid,
+                    app.name,
+                    app.flags()
+                );
+            }
+        }
+        AppCommand::RotateSecret { agentid } => {
+            let agentid = agentid.to_string();
+            let path = ["corps", corpid, "apps", &agentid, "secret"];
+            if let Some(app) = client.post_empty::<App>(&path).await? {
+                println!(
+                    "new secret for app {} ({}) in {corpid}; the old secret and its tokens no longer work",
+                    app.agentid, app.name
+                );
+                print_secret(app.secret.as_deref());
+            }
+        }
+        AppCommand::Delete { agentid } => {
+            let agentid = agentid.to_string();
+            client.delete(&["corps", corpid, "apps", &agentid]).await?;
+            if !client.prints_json() {
+                println!("deleted app {agentid} from {corpid}; its tokens no longer work");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Prints a secret on a line of its own, with the warning that it is shown only once.
+#[allow(clippy::print_stdout)]
+fn print_secret(secret: Option<&str>) {
+    match secret {
+        Some(secret) => {
+            println!();
+            println!("secret: {secret}");
+            println!();
+            println!("Store it now: it will not be shown again (patrol keeps only its hash).");
+        }
+        None => println!("the server's answer holds no secret"),
+    }
+}
+
+fn yes_no(flag: bool) -> String {
+    if flag { "yes" } else { "no" }.to_owned()
+}

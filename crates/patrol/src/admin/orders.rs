@@ -1,0 +1,344 @@
+//! `patrol admin order …`: report incidents, show them, and act on them as the WeCom app's users
+//! would.
+
+use clap::{Args, Subcommand, ValueEnum};
+use patrol_wire::patrol::Order;
+use serde::Serialize;
+
+use super::CorpScope;
+use super::client::Client;
+use super::output;
+
+#[derive(Debug, Args)]
+pub(crate) struct OrderArgs {
+    #[command(flatten)]
+    scope: CorpScope,
+    #[command(subcommand)]
+    command: OrderCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum OrderCommand {
+    /// Report an incident; the grid's admins become its processors.
+    Report(ReportArgs),
+    /// Show an order as WeCom's get_order_info would.
+    Show {
+        /// The order's id.
+        order_id: String,
+    },
+    /// Act on an order as one of its processors or an admin of its grid.
+    Act(ActArgs),
+}
+
+#[derive(Debug, Args)]
+struct ReportArgs {
+    /// The grid it happened in.
+    #[arg(long, value_name = "G")]
+    grid: String,
+    /// The user reporting it.
+    #[arg(long, value_name = "U")]
+    reporter: String,
+    /// What happened.
+    #[arg(long, value_name = "TEXT")]
+    desc: String,
+    /// 1 normal (一般), 2 important (重要) or 3 urgent (紧急).
+    #[arg(long, default_value_t = 1, value_name = "1|2|3",
+          value_parser = clap::value_parser!(i64).range(1..=3))]
+    urgency: i64,
+    /// Its category.
+    #[arg(long, value_name = "C")]
+    category: Option<String>,
+    /// Name of the place.
+    #[arg(long, value_name = "NAME")]
+    place: Option<String>,
+    /// Address of the place.
+    #[arg(long, value_name = "TEXT")]
+    address: Option<String>,
+    /// Latitude in degrees, -90 to 90.
+    #[arg(
+        long,
+        value_name = "F",
+        requires = "lng",
+        allow_negative_numbers = true
+    )]
+    lat: Option<f64>,
+    /// Longitude in degrees, -180 to 180.
+    #[arg(
+        long,
+        value_name = "F",
+        requires = "lat",
+        allow_negative_numbers = true
+    )]
+    lng: Option<f64>,
+    /// URL of an image; repeat for more.
+    #[arg(long = "image", value_name = "URL")]
+    images: Vec<String>,
+    /// Media id of a video; repeat for more.
+    #[arg(long = "video", value_name = "ID")]
+    videos: Vec<String>,
+    /// The order's id [default: 32 random hex digits].
+    #[arg(long, value_name = "ID")]
+    order_id: Option<String>,
+    /// When it was reported, in Unix seconds [default: now].
+    #[arg(long, value_name = "UNIX")]
+    time: Option<i64>,
+}
+
+/// What an actor does to an order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
+#[serde(rename_all = "snake_case")]
+enum Action {
+    /// Accept it (受理): the actor becomes its processor.
+    Accept,
+    /// Assign it to --user U…, who become its processors.
+    Assign,
+    /// Transfer it to --user U…, who become its processors.
+    Transfer,
+    /// Start working on it (处理中).
+    Start,
+    /// Finish it (办结): the order is closed.
+    Finish,
+    /// Reject it (驳回): the order is closed.
+    Reject,
+}
+
+impl Action {
+    fn done(self) -> &'static str {
+        match self {
+            Action::Accept => "accepted",
+            Action::Assign => "assigned",
+            Action::Transfer => "transferred",
+            Action::Start => "started",
+            Action::Finish => "finished",
+            Action::Reject => "rejected",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+struct ActArgs {
+    /// The order's id.
+    order_id: String,
+    /// What to do.
+    #[arg(value_enum)]
+    action: Action,
+    /// Who acts: a current processor or an admin of the order's grid.
+    #[arg(long, value_name = "U")]
+    actor: String,
+    /// For assign and transfer: who takes the order over; repeat the flag or separate userids
+    /// with commas.
+    #[arg(
+        long = "user",
+        value_name = "U",
+        value_delimiter = ',',
+        required_if_eq_any = [("action", "assign"), ("action", "transfer")]
+    )]
+    users: Vec<String>,
+    /// A comment on the step.
+    #[arg(long, value_name = "TEXT")]
+    desc: Option<String>,
+    /// URL of an image; repeat for more.
+    #[arg(long = "image", value_name = "URL")]
+    images: Vec<String>,
+    /// Media id of a video; repeat for more.
+    #[arg(long = "video", value_name = "ID")]
+    videos: Vec<String>,
+    /// When it happened, in Unix seconds, not before the order's last step [default: now].
+    #[arg(long, value_name = "UNIX")]
+    time: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct Location<'a> {
+    name: &'a str,
+    address: &'a str,
+    latitude: f64,
+    longitude: f64,
+}
+
+#[derive(Debug, Serialize)]
+struct NewOrder<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    order_id: Option<&'a str>,
+    description: &'a str,
+    urge_type: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    category_id: Option<&'a str>,
+    grid_id: &'a str,
+    location: Location<'a>,
+    reporter: &'a str,
+    image_urls: &'a [String],
+    video_media_ids: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<i64>,
+}
+
+#[derive(Debug, Serialize)]
+struct NewAction<'a> {
+    action: Action,
+    actor: &'a str,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    users: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a str>,
+    image_urls: &'a [String],
+    video_media_ids: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    time: Option<i64>,
+}
+
+#[allow(clippy::print_stdout)]
+pub(crate) async fn run(client: &Client, args: OrderArgs) -> anyhow::Result<()> {
+    let corpid = args.scope.corpid()?;
+    match args.command {
+        OrderCommand::Report(report) => {
+            let body = NewOrder {
+                order_id: report.order_id.as_deref(),
+                description: &report.desc,
+                urge_type: report.urgency,
+                category_id: report.category.as_deref(),
+                grid_id: &report.grid,
+                location: Location {
+                    name: report.place.as_deref().unwrap_or(""),
+                    address: report.address.as_deref().unwrap_or(""),
+                    latitude: report.lat.unwrap_or(0.0),
+                    longitude: report.lng.unwrap_or(0.0),
+                },
+                reporter: &report.reporter,
+                image_urls: &report.images,
+                video_media_ids: &report.videos,
+                time: report.time,
+            };
+            if let Some(order) = client
+                .post::<Order>(&["corps", corpid, "orders"], &body)
+                .await?
+            {
+                println!(
+                    "reported order {} in grid {} ({}) of {corpid}; {}",
+                    order.order_id,
+                    order.grid_id,
+                    order.grid_name,
+                    state(&order)
+                );
+            }
+        }
+        OrderCommand::Show { order_id } => {
+            if let Some(order) = client
+                .get::<Order>(&["corps", corpid, "orders", &order_id])
+                .await?
+            {
+                print_order(&order);
+            }
+        }
+        OrderCommand::Act(act) => {
+            let body = NewAction {
+                action: act.action,
+                actor: &act.actor,
+                users: &act.users,
+                description: act.desc.as_deref(),
+                image_urls: &act.images,
+                video_media_ids: &act.videos,
+                time: act.time,
+            };
+            let path = ["corps", corpid, "orders", &act.order_id, "actions"];
+            if let Some(order) = client.post::<Order>(&path, &body).await? {
+                let to = match act.action {
+                    Action::Assign | Action::Transfer => format!(" to {}", act.users.join(", ")),
+                    _ => String::new(),
+                };
+                println!(
+                    "{} order {}{to} as {}; {}",
+                    act.action.done(),
+                    order.order_id,
+                    act.actor,
+                    state(&order)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `processors: a, b`, or `closed` once no one has to act.
+fn state(order: &Order) -> String {
+    if order.processor_userids.is_empty() {
+        "closed".to_owned()
+    } else {
+        format!("processors: {}", order.processor_userids.join(", "))
+    }
+}
+
+fn urgency(urge_type: i64) -> &'static str {
+    match urge_type {
+        1 => "normal",
+        2 => "important",
+        3 => "urgent",
+        _ => "unknown",
+    }
+}
+
+fn process_type(process_type: i64) -> &'static str {
+    match process_type {
+        1 => "report",
+        2 => "accept",
+        3 => "assign",
+        4 => "transfer",
+        5 => "finish",
+        6 => "reject",
+        7 => "start",
+        _ => "unknown",
+    }
+}
+
+/// An order, field by field, then its history as a table.
+#[allow(clippy::print_stdout)]
+fn print_order(order: &Order) {
+    let location = &order.location;
+    println!("order       {}", order.order_id);
+    println!("desc        {}", order.desc);
+    println!(
+        "urgency     {} ({})",
+        order.urge_type,
+        urgency(order.urge_type)
+    );
+    println!(
+        "category    {}",
+        if order.case_name.is_empty() {
+            "-"
+        } else {
+            &order.case_name
+        }
+    );
+    println!("grid        {} ({})", order.grid_id, order.grid_name);
+    println!("created     {}", output::unix_and_time(order.create_time));
+    println!(
+        "location    {} | {} | {}, {}",
+        location.name, location.address, location.latitude, location.longitude
+    );
+    println!("images      {}", output::list(&order.image_urls));
+    println!("videos      {}", output::list(&order.video_media_ids));
+    println!("state       {}", state(order));
+    println!();
+    let rows: Vec<Vec<String>> = order
+        .process_list
+        .iter()
+        .map(|step| {
+            vec![
+                process_type(step.process_type).to_owned(),
+                if step.status == 1 { "done" } else { "open" }.to_owned(),
+                if step.solve_userid.is_empty() {
+                    "-".to_owned()
+                } else {
+                    step.solve_userid.clone()
+                },
+                if step.solved_time == 0 {
+                    "-".to_owned()
+                } else {
+                    output::time(step.solved_time)
+                },
+                step.process_desc.clone(),
+            ]
+        })
+        .collect();
+    output::print_table(&["STEP", "STATUS", "BY", "AT", "DESC"], &rows, "no steps");
+}

@@ -1,0 +1,489 @@
+//! `patrol admin` run as a user runs it, against a `patrol serve` child process, with WeCom's
+//! API checking that what the commands did is what a WeCom client sees.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+const PATROL: &str = env!("CARGO_BIN_EXE_patrol");
+const KEY: &str = "test-key";
+
+/// A `patrol serve` child process on a fresh database, killed on drop.
+struct Served {
+    child: Child,
+    url: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs `patrol serve` with the admin key [`KEY`] and learns its address from the banner.
+fn serve() -> Served {
+    let dir = tempfile::tempdir().unwrap();
+    let database = format!("sqlite://{}", dir.path().join("p.db").display());
+    let mut child = Command::new(PATROL)
+        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
+        .args(["--admin-key", KEY])
+        .env_remove("PATROL_LISTEN")
+        .env_remove("PATROL_DATABASE")
+        .env_remove("PATROL_CONFIG")
+        .env_remove("PATROL_ADMIN_KEY")
+        .env_remove("PATROL_DEMO")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("patrol starts");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines
+        .next()
+        .expect("patrol prints a banner")
+        .expect("the banner is text");
+    let url = first
+        .strip_prefix("patrol is listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .trim()
+        .to_owned();
+    // Keep reading, so that the rest of the banner never meets a closed pipe.
+    std::thread::spawn(move || lines.for_each(drop));
+    Served {
+        child,
+        url,
+        _dir: dir,
+    }
+}
+
+/// Runs `patrol admin --server URL --admin-key KEY ARGS…` with a clean environment.
+fn admin_with_key(url: &str, key: &str, args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(PATROL);
+    command
+        .arg("admin")
+        .args(["--server", url, "--admin-key", key])
+        .args(args)
+        .env_remove("PATROL_SERVER")
+        .env_remove("PATROL_ADMIN_KEY")
+        .env_remove("PATROL_CORP")
+        .env("RUST_LOG", "warn");
+    for (key, value) in envs {
+        command.env(key, value);
+    }
+    command.output().expect("patrol admin runs")
+}
+
+fn admin(served: &Served, args: &[&str]) -> Output {
+    admin_with_key(&served.url, KEY, args, &[])
+}
+
+/// Runs a command that must succeed and returns its stdout.
+fn ok(served: &Served, args: &[&str]) -> String {
+    checked(admin(served, args), args)
+}
+
+fn checked(output: Output, args: &[&str]) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "patrol admin {args:?} failed:\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stdout
+}
+
+/// Runs a command that must succeed with `--json` and parses its stdout.
+fn ok_json(served: &Served, args: &[&str]) -> Value {
+    let mut with_json = vec!["--json"];
+    with_json.extend_from_slice(args);
+    let stdout = ok(served, &with_json);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?}"))
+}
+
+/// Runs a command that must fail and returns its stderr.
+fn fails(served: &Served, args: &[&str]) -> String {
+    let output = admin(served, args);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(
+        !output.status.success(),
+        "patrol admin {args:?} succeeded:\nstdout: {stdout}\nstderr: {stderr}"
+    );
+    stderr
+}
+
+/// The value after `secret: ` in a command's output.
+fn secret_of(stdout: &str) -> String {
+    stdout
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("secret: "))
+        .unwrap_or_else(|| panic!("no secret line in {stdout:?}"))
+        .trim()
+        .to_owned()
+}
+
+/// WeCom's side of the server.
+struct Wecom {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl Wecom {
+    async fn gettoken(&self, corpid: &str, secret: &str) -> Value {
+        self.client
+            .get(format!("{}/cgi-bin/gettoken", self.url))
+            .query(&[("corpid", corpid), ("corpsecret", secret)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    async fn token(&self, corpid: &str, secret: &str) -> String {
+        let answer = self.gettoken(corpid, secret).await;
+        assert_eq!(answer["errcode"], 0, "{answer}");
+        answer["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The orders modified at or after `since`, through `get_order_list`.
+    async fn modified_since(&self, token: &str, since: i64) -> Vec<Value> {
+        let answer: Value = self
+            .client
+            .post(format!(
+                "{}/cgi-bin/report/patrol/get_order_list?access_token={token}",
+                self.url
+            ))
+            .body(json!({"begin_modify_time": since, "limit": 50}).to_string())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["errcode"], 0, "{answer}");
+        assert_eq!(answer["next_cursor"], "", "{answer}");
+        answer["order_list"].as_array().unwrap().clone()
+    }
+
+    /// Checks that the order's last change, at `time`, is seen with `begin_modify_time` = `time`
+    /// and not one second later; returns the order as `get_order_list` shows it.
+    async fn seen_changed_at(&self, token: &str, order_id: &str, time: i64) -> Value {
+        let orders = self.modified_since(token, time).await;
+        let order = orders
+            .iter()
+            .find(|o| o["order_id"] == order_id)
+            .unwrap_or_else(|| panic!("order {order_id} not modified since {time}: {orders:?}"))
+            .clone();
+        let later = self.modified_since(token, time + 1).await;
+        assert!(
+            later.iter().all(|o| o["order_id"] != order_id),
+            "order {order_id} modified after {time}: {later:?}"
+        );
+        order
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// The `process_type` and `status` of each step.
+fn steps(order: &Value) -> Vec<(i64, i64)> {
+    order["process_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["process_type"].as_i64().unwrap(),
+                s["status"].as_i64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
+    let served = serve();
+    let wecom = Wecom {
+        client: reqwest::Client::new(),
+        url: served.url.clone(),
+    };
+
+    // A corp.
+    let out = ok(
+        &served,
+        &[
+            "corp",
+            "create",
+            "--corpid",
+            "wwacme",
+            "--name",
+            "Acme 城管",
+            "--created-at",
+            "1690000000",
+        ],
+    );
+    assert!(out.contains("created corp wwacme"), "{out}");
+    let out = ok(&served, &["corp", "list"]);
+    assert!(out.contains("wwacme") && out.contains("Acme 城管"), "{out}");
+    let corp = ok_json(&served, &["corp", "show", "wwacme"]);
+    assert_eq!(
+        corp,
+        json!({"corpid": "wwacme", "name": "Acme 城管", "created_at": 1690000000})
+    );
+
+    // An app enabled for patrol: its secret, printed once, gets a token.
+    let out = ok(
+        &served,
+        &[
+            "app",
+            "create",
+            "--corp",
+            "wwacme",
+            "--name",
+            "巡查数据对接",
+            "--patrol",
+        ],
+    );
+    assert!(out.contains("created app 1000002"), "{out}");
+    assert!(out.contains("not be shown again"), "{out}");
+    let secret = secret_of(&out);
+    let token = wecom.token("wwacme", &secret).await;
+    let out = ok(&served, &["app", "list", "--corp", "wwacme"]);
+    assert!(
+        out.contains("1000002") && out.contains("巡查数据对接"),
+        "{out}"
+    );
+
+    // Users (the corp from the environment too) and a grid.
+    for (userid, name) in [("zhangsan", "张三"), ("lisi", "李四")] {
+        let out = ok(
+            &served,
+            &[
+                "user", "add", "--corp", "wwacme", "--userid", userid, "--name", name,
+            ],
+        );
+        assert!(out.contains(&format!("added user {userid}")), "{out}");
+    }
+    let args = ["user", "add", "--userid", "wangwu", "--name", "王五"];
+    checked(
+        admin_with_key(&served.url, KEY, &args, &[("PATROL_CORP", "wwacme")]),
+        &args,
+    );
+    let out = ok(&served, &["user", "list", "--corp", "wwacme"]);
+    for name in ["zhangsan", "张三", "lisi", "wangwu", "王五"] {
+        assert!(out.contains(name), "{out}");
+    }
+    let out = ok(
+        &served,
+        &[
+            "grid",
+            "add",
+            "--corp",
+            "wwacme",
+            "--grid-id",
+            "g1",
+            "--name",
+            "一号网格",
+            "--admin",
+            "zhangsan",
+            "--member",
+            "lisi",
+            "--member",
+            "wangwu",
+        ],
+    );
+    assert!(out.contains("added grid g1"), "{out}");
+    let grids = ok_json(&served, &["grid", "list", "--corp", "wwacme"]);
+    assert_eq!(
+        grids,
+        json!({"grids": [{"grid_id": "g1", "name": "一号网格", "parent_id": null,
+                          "admins": ["zhangsan"], "members": ["lisi", "wangwu"]}]})
+    );
+    // A user in a grid stays.
+    let stderr = fails(&served, &["user", "delete", "lisi", "--corp", "wwacme"]);
+    assert!(stderr.contains("409"), "{stderr}");
+
+    // Categories, two levels.
+    ok(
+        &served,
+        &[
+            "category",
+            "add",
+            "--corp",
+            "wwacme",
+            "--category-id",
+            "c1",
+            "--name",
+            "市政设施",
+        ],
+    );
+    let out = ok(
+        &served,
+        &[
+            "category",
+            "add",
+            "--corp",
+            "wwacme",
+            "--category-id",
+            "c1a",
+            "--name",
+            "井盖",
+            "--parent",
+            "c1",
+        ],
+    );
+    assert!(out.contains("added category c1a"), "{out}");
+    assert!(out.contains("level 2"), "{out}");
+
+    // An incident, reported an hour ago; each step a minute after the one before.
+    let t0 = now() - 3600;
+    let reported = ok_json(
+        &served,
+        &[
+            "order",
+            "report",
+            "--corp",
+            "wwacme",
+            "--grid",
+            "g1",
+            "--reporter",
+            "lisi",
+            "--desc",
+            "井盖缺失",
+            "--urgency",
+            "3",
+            "--category",
+            "c1a",
+            "--place",
+            "测试小区",
+            "--address",
+            "测试路1号",
+            "--lat",
+            "30.27",
+            "--lng",
+            "120.15",
+            "--time",
+            &t0.to_string(),
+        ],
+    );
+    let order_id = reported["order_id"].as_str().unwrap().to_owned();
+    assert_eq!(reported["processor_userids"], json!(["zhangsan"]));
+    assert_eq!(reported["case_name"], "井盖");
+    let order = wecom.seen_changed_at(&token, &order_id, t0).await;
+    assert_eq!(
+        order, reported,
+        "get_order_list shows what the report answered"
+    );
+    assert_eq!(order["urge_type"], 3);
+    assert_eq!(order["create_time"], t0);
+    assert_eq!(order["location"]["latitude"], 30.27);
+    assert_eq!(steps(&order), [(1, 1)]);
+
+    // accept, assign, start and finish, each seen by get_order_list at its time.
+    let act = |action: &str, actor: &str, extra: &[&str], at: i64| {
+        let mut args = vec![
+            "order", "act", "--corp", "wwacme", &order_id, action, "--actor", actor,
+        ];
+        args.extend_from_slice(extra);
+        let time = at.to_string();
+        args.extend(["--time", &time]);
+        ok(&served, &args)
+    };
+
+    let out = act("accept", "zhangsan", &["--desc", "已受理"], t0 + 60);
+    assert!(out.contains(&format!("accepted order {order_id}")), "{out}");
+    assert!(out.contains("processors: zhangsan"), "{out}");
+    let order = wecom.seen_changed_at(&token, &order_id, t0 + 60).await;
+    assert_eq!(steps(&order), [(1, 1), (2, 1)]);
+    assert_eq!(order["process_list"][1]["process_desc"], "已受理");
+
+    let out = act("assign", "zhangsan", &["--user", "lisi"], t0 + 120);
+    assert!(out.contains("processors: lisi"), "{out}");
+    let order = wecom.seen_changed_at(&token, &order_id, t0 + 120).await;
+    assert_eq!(steps(&order), [(1, 1), (2, 1), (3, 1)]);
+    assert_eq!(order["processor_userids"], json!(["lisi"]));
+
+    act("start", "lisi", &[], t0 + 180);
+    let order = wecom.seen_changed_at(&token, &order_id, t0 + 180).await;
+    assert_eq!(steps(&order), [(1, 1), (2, 1), (3, 1), (7, 0)]);
+
+    let out = act("finish", "lisi", &["--desc", "已修复"], t0 + 240);
+    assert!(
+        out.contains("finished order") && out.contains("closed"),
+        "{out}"
+    );
+    let order = wecom.seen_changed_at(&token, &order_id, t0 + 240).await;
+    assert_eq!(steps(&order), [(1, 1), (2, 1), (3, 1), (7, 1), (5, 1)]);
+    assert_eq!(order["processor_userids"], json!([]));
+
+    let shown = ok_json(&served, &["order", "show", "--corp", "wwacme", &order_id]);
+    assert_eq!(shown, order, "order show answers what get_order_list shows");
+    let out = ok(&served, &["order", "show", "--corp", "wwacme", &order_id]);
+    assert!(out.contains("井盖缺失") && out.contains("closed"), "{out}");
+
+    // A finished order takes no further action: the server's refusal is the command's error.
+    let output = admin(
+        &served,
+        &[
+            "order", "act", "--corp", "wwacme", &order_id, "accept", "--actor", "zhangsan",
+        ],
+    );
+    assert!(!output.status.success());
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error: "), "{stderr}");
+    assert!(stderr.contains("422"), "{stderr}");
+    assert!(stderr.contains("closed"), "{stderr}");
+    let order = wecom.seen_changed_at(&token, &order_id, t0 + 240).await;
+    assert_eq!(steps(&order).len(), 5, "the refused action left no step");
+
+    // A rotated secret replaces the old one and revokes its token.
+    let out = ok(
+        &served,
+        &["app", "rotate-secret", "1000002", "--corp", "wwacme"],
+    );
+    let rotated = secret_of(&out);
+    assert_ne!(rotated, secret);
+    assert_ne!(wecom.gettoken("wwacme", &secret).await["errcode"], 0);
+    let new_token = wecom.token("wwacme", &rotated).await;
+    assert_ne!(new_token, token);
+}
+
+#[test]
+fn a_wrong_admin_key_is_refused_with_a_message_saying_so() {
+    let served = serve();
+    let output = admin_with_key(&served.url, "not-the-key", &["corp", "list"], &[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("401"), "{stderr}");
+    assert!(stderr.contains("admin key"), "{stderr}");
+
+    // No key at all is refused before asking the server.
+    let output = Command::new(PATROL)
+        .args(["admin", "--server", &served.url, "corp", "list"])
+        .env_remove("PATROL_ADMIN_KEY")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("--admin-key"), "{stderr}");
+}
+
+#[test]
+fn an_unreachable_server_is_named() {
+    // Port 1 on loopback: nothing listens there.
+    let output = admin_with_key("http://127.0.0.1:1", KEY, &["corp", "list"], &[]);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("http://127.0.0.1:1"), "{stderr}");
+}
