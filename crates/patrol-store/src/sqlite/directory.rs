@@ -28,6 +28,43 @@ pub(super) fn check_name(what: &str, name: &str) -> Result<()> {
     Ok(())
 }
 
+/// Refuses a name already taken by a sibling (same parent), in `grids` or
+/// `categories`; `parent.1` says where, for the message.
+fn check_sibling_name(
+    tx: &Connection,
+    table: &str,
+    corp_key: i64,
+    parent: (Option<i64>, &str),
+    name: &str,
+) -> Result<()> {
+    let taken: bool = tx
+        .prepare(&format!(
+            "SELECT 1 FROM {table} WHERE corp_id = ?1 AND ifnull(parent_id, 0) = ?2 AND name = ?3
+             AND id != ?4"
+        ))?
+        .exists(params![
+            corp_key,
+            parent.0.unwrap_or(0),
+            name,
+            except.unwrap_or(0)
+        ])?;
+    if taken {
+        let thing = &table[..table.len() - 1].replace("categorie", "category");
+        return Err(StoreError::Conflict(format!(
+            "a {thing} named {name} already exists {}",
+            parent.1
+        )));
+    }
+    Ok(())
+}
+
+fn place(parent: Option<&str>) -> String {
+    match parent {
+        Some(parent) => format!("under {parent}"),
+        None => "at the top level".to_owned(),
+    }
+}
+
 pub(super) fn app_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<App> {
     let kind: String = r.get(4)?;
     Ok(App {
@@ -299,13 +336,26 @@ pub(super) fn create_grid(tx: &Transaction<'_>, corp_key: i64, grid: NewGrid) ->
     };
     let admins = grid_user_keys(tx, corp_key, "admin", &grid.admins)?;
     let members = grid_user_keys(tx, corp_key, "member", &grid.members)?;
+    if grid_key(tx, corp_key, &grid.grid_id).is_ok() {
+        return Err(StoreError::Conflict(format!(
+            "grid {} already exists",
+            grid.grid_id
+        )));
+    }
+    let place = place(grid.parent.as_deref());
+    check_sibling_name(
+        tx,
+        "grids",
+        corp_key,
+        (parent_key, &place),
+        &grid.name,
+        None,
+    )?;
     tx.execute(
         "INSERT INTO grids (corp_id, grid_id, parent_id, name) VALUES (?1, ?2, ?3, ?4)",
         params![corp_key, grid.grid_id, parent_key, grid.name],
     )
-    .map_err(conflict(|| {
-        format!("grid {} or a sibling named {}", grid.grid_id, grid.name)
-    }))?;
+    .map_err(conflict(|| format!("grid {}", grid.grid_id)))?;
     let key = tx.last_insert_rowid();
     write_grid_users(tx, key, "admin", &admins)?;
     write_grid_users(tx, key, "member", &members)?;
@@ -470,6 +520,24 @@ pub(super) fn create_category(
         }
         None => (None, 1),
     };
+    let exists = tx
+        .prepare("SELECT 1 FROM categories WHERE corp_id = ?1 AND category_id = ?2")?
+        .exists(params![corp_key, category.category_id])?;
+    if exists {
+        return Err(StoreError::Conflict(format!(
+            "category {} already exists",
+            category.category_id
+        )));
+    }
+    let parent = (parent_key, place(category.parent.as_deref()));
+    check_sibling_name(
+        tx,
+        "categories",
+        corp_key,
+        (parent.0, &parent.1),
+        &category.name,
+        None,
+    )?;
     tx.execute(
         "INSERT INTO categories (corp_id, category_id, parent_id, level, name)
          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -481,12 +549,7 @@ pub(super) fn create_category(
             category.name
         ],
     )
-    .map_err(conflict(|| {
-        format!(
-            "category {} or a sibling named {}",
-            category.category_id, category.name
-        )
-    }))?;
+    .map_err(conflict(|| format!("category {}", category.category_id)))?;
     Ok(())
 }
 
