@@ -39,15 +39,9 @@ fn check_sibling_name(
 ) -> Result<()> {
     let taken: bool = tx
         .prepare(&format!(
-            "SELECT 1 FROM {table} WHERE corp_id = ?1 AND ifnull(parent_id, 0) = ?2 AND name = ?3
-             AND id != ?4"
+            "SELECT 1 FROM {table} WHERE corp_id = ?1 AND ifnull(parent_id, 0) = ?2 AND name = ?3"
         ))?
-        .exists(params![
-            corp_key,
-            parent.0.unwrap_or(0),
-            name,
-            except.unwrap_or(0)
-        ])?;
+        .exists(params![corp_key, parent.0.unwrap_or(0), name])?;
     if taken {
         let thing = &table[..table.len() - 1].replace("categorie", "category");
         return Err(StoreError::Conflict(format!(
@@ -343,14 +337,7 @@ pub(super) fn create_grid(tx: &Transaction<'_>, corp_key: i64, grid: NewGrid) ->
         )));
     }
     let place = place(grid.parent.as_deref());
-    check_sibling_name(
-        tx,
-        "grids",
-        corp_key,
-        (parent_key, &place),
-        &grid.name,
-        None,
-    )?;
+    check_sibling_name(tx, "grids", corp_key, (parent_key, &place), &grid.name)?;
     tx.execute(
         "INSERT INTO grids (corp_id, grid_id, parent_id, name) VALUES (?1, ?2, ?3, ?4)",
         params![corp_key, grid.grid_id, parent_key, grid.name],
@@ -536,7 +523,6 @@ pub(super) fn create_category(
         corp_key,
         (parent.0, &parent.1),
         &category.name,
-        None,
     )?;
     tx.execute(
         "INSERT INTO categories (corp_id, category_id, parent_id, level, name)
