@@ -5,6 +5,7 @@
 //! only, so a client can use them without pulling in the server.
 
 mod errcode;
+pub mod lenient;
 pub mod patrol;
 pub mod token;
 
@@ -17,6 +18,8 @@ use serde::{Deserialize, Serialize};
 /// Successful answers carry the same two fields in front of their payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Envelope {
+    #[serde(default, deserialize_with = "lenient::int")]
     pub errcode: i64,
+    #[serde(default, deserialize_with = "lenient::string")]
     pub errmsg: String,
 }

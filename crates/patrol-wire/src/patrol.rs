@@ -33,7 +33,9 @@ pub struct GetOrderListResponse {
     pub errcode: i64,
     pub errmsg: String,
     /// The cursor of the next page; `""` exactly when this is the last page.
+    #[serde(default, deserialize_with = "crate::lenient::string")]
     pub next_cursor: String,
+    #[serde(default, deserialize_with = "crate::lenient::list")]
     pub order_list: Vec<Order>,
 }
 
@@ -56,35 +58,51 @@ pub struct GetOrderInfoResponse {
 /// One reported incident with its history: an element of `order_list`, or `order_info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
+    #[serde(deserialize_with = "crate::lenient::string")]
     pub order_id: String,
     /// Description of the incident.
+    #[serde(deserialize_with = "crate::lenient::string")]
     pub desc: String,
     /// Urgency: 1 normal (一般), 2 important (重要), 3 urgent (紧急).
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub urge_type: i64,
     /// Name of the category, as it was when the order was reported.
+    #[serde(deserialize_with = "crate::lenient::string")]
     pub case_name: String,
     /// Name of the grid, as it was when the order was reported.
+    #[serde(deserialize_with = "crate::lenient::string")]
     pub grid_name: String,
+    #[serde(deserialize_with = "crate::lenient::string")]
     pub grid_id: String,
     /// Unix seconds.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub create_time: i64,
+    #[serde(default, deserialize_with = "crate::lenient::list")]
     pub image_urls: Vec<String>,
+    #[serde(default, deserialize_with = "crate::lenient::list")]
     pub video_media_ids: Vec<String>,
+    #[serde(default)]
     pub location: Location,
     /// Who must act next; `[]` once the order is closed.
+    #[serde(default, deserialize_with = "crate::lenient::list")]
     pub processor_userids: Vec<String>,
     /// The history, oldest step first.
+    #[serde(default, deserialize_with = "crate::lenient::list")]
     pub process_list: Vec<Process>,
 }
 
 /// Where an incident happened.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Location {
+    #[serde(deserialize_with = "crate::lenient::string")]
     pub name: String,
+    #[serde(deserialize_with = "crate::lenient::string")]
     pub address: String,
     /// Degrees, -90 to 90.
+    #[serde(deserialize_with = "crate::lenient::float")]
     pub latitude: f64,
     /// Degrees, -180 to 180.
+    #[serde(deserialize_with = "crate::lenient::float")]
     pub longitude: f64,
 }
 
@@ -92,15 +110,22 @@ pub struct Location {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Process {
     /// 1 create, 2 accept, 3 assign, 4 transfer, 5 done, 6 reject, 7 in progress.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub process_type: i64,
     /// Who completed the step; `""` while the step is open.
+    #[serde(default, deserialize_with = "crate::lenient::string")]
     pub solve_userid: String,
+    #[serde(default, deserialize_with = "crate::lenient::string")]
     pub process_desc: String,
     /// 0 open (处理中), 1 completed (已处理).
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub status: i64,
     /// Unix seconds; 0 while the step is open.
+    #[serde(default, deserialize_with = "crate::lenient::int")]
     pub solved_time: i64,
+    #[serde(default, deserialize_with = "crate::lenient::list")]
     pub image_urls: Vec<String>,
+    #[serde(default, deserialize_with = "crate::lenient::list")]
     pub video_media_ids: Vec<String>,
 }
 

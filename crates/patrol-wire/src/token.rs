@@ -14,5 +14,6 @@ pub struct GetTokenResponse {
     /// The token, at most 512 bytes.
     pub access_token: String,
     /// Seconds until the token expires.
+    #[serde(deserialize_with = "crate::lenient::int")]
     pub expires_in: i64,
 }
