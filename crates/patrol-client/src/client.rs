@@ -1,0 +1,389 @@
+//! [`Client`] and its builder: the token cache, retries, and the patrol calls.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use futures_util::Stream;
+use futures_util::stream;
+use patrol_wire::Envelope;
+use patrol_wire::patrol::{GetOrderInfoResponse, GetOrderListRequest, GetOrderListResponse, Order};
+use patrol_wire::token::GetTokenResponse;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::error::{Error, Result};
+use crate::retry::RetryPolicy;
+
+/// WeCom's API.
+pub const WECOM_BASE_URL: &str = "https://qyapi.weixin.qq.com";
+
+/// Builds a [`Client`].
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    base_url: String,
+    corpid: String,
+    secret: String,
+    timeout: Duration,
+    connect_timeout: Duration,
+    user_agent: String,
+    retry: RetryPolicy,
+    refresh_ahead: Duration,
+}
+
+impl ClientBuilder {
+    /// The server: WeCom ([`WECOM_BASE_URL`], the default) or a patrol server, e.g.
+    /// `http://127.0.0.1:8080`.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> ClientBuilder {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// The corp's id (`corpid`).
+    pub fn corpid(mut self, corpid: impl Into<String>) -> ClientBuilder {
+        self.corpid = corpid.into();
+        self
+    }
+
+    /// The app's secret (`corpsecret`).
+    pub fn secret(mut self, secret: impl Into<String>) -> ClientBuilder {
+        self.secret = secret.into();
+        self
+    }
+
+    /// The longest a request may take, answer included (default 30 s).
+    pub fn timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.timeout = timeout;
+        self
+    }
+
+    /// The longest a connection may take to open (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> ClientBuilder {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The `User-Agent` header (default `patrol-client/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> ClientBuilder {
+        self.user_agent = user_agent.into();
+        self
+    }
+
+    /// How transient failures are retried (default [`RetryPolicy::default`]).
+    pub fn retry(mut self, retry: RetryPolicy) -> ClientBuilder {
+        self.retry = retry;
+        self
+    }
+
+    /// How long before its expiry a token is replaced (default 300 s, at most half the token's
+    /// lifetime).
+    pub fn refresh_ahead(mut self, margin: Duration) -> ClientBuilder {
+        self.refresh_ahead = margin;
+        self
+    }
+
+    /// The client. Fails when the corpid or secret is empty or the base URL is not http(s).
+    pub fn build(self) -> Result<Client> {
+        if self.corpid.is_empty() {
+            return Err(Error::Config("the corpid is empty".into()));
+        }
+        if self.secret.is_empty() {
+            return Err(Error::Config("the secret is empty".into()));
+        }
+        let base_url = self.base_url.trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(Error::Config(format!(
+                "the base URL {base_url:?} must start with http:// or https://"
+            )));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(self.timeout)
+            .connect_timeout(self.connect_timeout)
+            .user_agent(self.user_agent)
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base_url,
+                corpid: self.corpid,
+                secret: self.secret,
+                retry: self.retry,
+                refresh_ahead: self.refresh_ahead,
+                token: tokio::sync::Mutex::new(None),
+                token_fetches: std::sync::atomic::AtomicU64::new(0),
+            }),
+        })
+    }
+}
+
+/// A client of WeCom's patrol-report API, for one app of one corp.
+///
+/// Cheap to clone: clones share the HTTP connections and the token. The token is fetched on
+/// first use, cached, replaced ahead of its expiry by one request that concurrent callers wait
+/// for, and replaced once more when WeCom refuses it (40014, 42001). Calls that fail
+/// transiently (-1, 45009, 45033, network errors) are retried with exponential backoff and
+/// jitter.
+#[derive(Debug, Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    http: reqwest::Client,
+    base_url: String,
+    corpid: String,
+    secret: String,
+    retry: RetryPolicy,
+    refresh_ahead: Duration,
+    token: tokio::sync::Mutex<Option<CachedToken>>,
+    token_fetches: std::sync::atomic::AtomicU64,
+}
+
+#[derive(Debug, Clone)]
+struct CachedToken {
+    value: String,
+    /// From then on the next caller fetches a new token.
+    refresh_at: Instant,
+}
+
+/// Which orders [`Client::orders`] walks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderQuery {
+    /// Only orders created at or after this Unix time.
+    pub begin_create_time: Option<i64>,
+    /// Only orders modified at or after this Unix time; the walk then follows modifications.
+    pub begin_modify_time: Option<i64>,
+    /// Page size, 1 to 50 (default 50).
+    pub limit: Option<i64>,
+    /// Resume a walk from this `next_cursor`.
+    pub cursor: Option<String>,
+}
+
+/// One page of a walk: its orders and the cursor of the page after it (`""` after the last).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page {
+    pub orders: Vec<Order>,
+    pub next_cursor: String,
+}
+
+impl Client {
+    /// A builder with WeCom's base URL and default timeouts and retries.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder {
+            base_url: WECOM_BASE_URL.to_owned(),
+            corpid: String::new(),
+            secret: String::new(),
+            timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            user_agent: concat!("patrol-client/", env!("CARGO_PKG_VERSION")).to_owned(),
+            retry: RetryPolicy::default(),
+            refresh_ahead: Duration::from_secs(300),
+        }
+    }
+
+    /// The base URL calls go to.
+    pub fn base_url(&self) -> &str {
+        &self.inner.base_url
+    }
+
+    /// How many times this client (and its clones) fetched a token.
+    pub fn token_fetches(&self) -> u64 {
+        self.inner
+            .token_fetches
+            .load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The app's access token, from the cache or fetched.
+    pub async fn token(&self) -> Result<String> {
+        let mut cached = self.inner.token.lock().await;
+        if let Some(token) = cached.as_ref().filter(|t| Instant::now() < t.refresh_at) {
+            return Ok(token.value.clone());
+        }
+        let fresh = self.fetch_token().await?;
+        let value = fresh.value.clone();
+        *cached = Some(fresh);
+        Ok(value)
+    }
+
+    /// Forgets `failed` if it is still the cached token, so that the next call fetches anew.
+    async fn forget_token(&self, failed: &str) {
+        let mut cached = self.inner.token.lock().await;
+        if cached.as_ref().is_some_and(|t| t.value == failed) {
+            *cached = None;
+        }
+    }
+
+    async fn fetch_token(&self) -> Result<CachedToken> {
+        let url = format!("{}/cgi-bin/gettoken", self.inner.base_url);
+        let mut retry = 0;
+        loop {
+            self.inner
+                .token_fetches
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let request = self.inner.http.get(&url).query(&[
+                ("corpid", self.inner.corpid.as_str()),
+                ("corpsecret", self.inner.secret.as_str()),
+            ]);
+            let started = Instant::now();
+            match self.send::<GetTokenResponse>(&url, request).await {
+                Ok(answer) => {
+                    let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
+                    // Ahead of expiry, but never in the token's first half: a server that hands
+                    // out the same token until it expires must not be asked again and again.
+                    let ahead = self.inner.refresh_ahead.min(lifetime / 2);
+                    return Ok(CachedToken {
+                        value: answer.access_token,
+                        refresh_at: started + lifetime - ahead,
+                    });
+                }
+                Err(error) if error.is_transient() && retry < self.inner.retry.max_retries => {
+                    retry += 1;
+                    let delay = self.inner.retry.delay(retry);
+                    tracing::debug!(%error, retry, ?delay, "retrying gettoken");
+                    tokio::time::sleep(delay).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Sends one request and reads WeCom's answer.
+    async fn send<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        request: reqwest::RequestBuilder,
+    ) -> Result<T> {
+        let transport = |source| Error::Transport {
+            url: url.to_owned(),
+            source,
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let bytes = response.bytes().await.map_err(transport)?;
+        let decode = |message: String| Error::Decode {
+            url: url.to_owned(),
+            status,
+            message,
+        };
+        let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
+            let start = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
+            decode(format!("not WeCom's JSON ({e}): {start:?}"))
+        })?;
+        if envelope.errcode != 0 {
+            return Err(Error::Api {
+                errcode: envelope.errcode,
+                errmsg: envelope.errmsg,
+            });
+        }
+        serde_json::from_slice(&bytes).map_err(|e| decode(e.to_string()))
+    }
+
+    /// POSTs a body to a `/cgi-bin/` API with the token, refreshing the token once when it is
+    /// refused and retrying transient failures.
+    async fn call<T: DeserializeOwned>(&self, api: &str, body: &impl Serialize) -> Result<T> {
+        let url = format!("{}/cgi-bin/{api}", self.inner.base_url);
+        let body = serde_json::to_vec(body).map_err(|e| Error::Config(e.to_string()))?;
+        let mut refreshed = false;
+        let mut retry = 0;
+        loop {
+            let token = self.token().await?;
+            let request = self
+                .inner
+                .http
+                .post(&url)
+                .query(&[("access_token", token.as_str())])
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone());
+            match self.send(&url, request).await {
+                Ok(answer) => return Ok(answer),
+                Err(error) if error.is_token_error() && !refreshed => {
+                    tracing::debug!(%error, "the token was refused; fetching a new one");
+                    refreshed = true;
+                    self.forget_token(&token).await;
+                }
+                Err(error) if error.is_transient() && retry < self.inner.retry.max_retries => {
+                    retry += 1;
+                    let delay = self.inner.retry.delay(retry);
+                    tracing::debug!(%error, retry, ?delay, api, "retrying");
+                    tokio::time::sleep(delay).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// `POST /cgi-bin/report/patrol/get_order_list`: one page.
+    pub async fn get_order_list(
+        &self,
+        request: &GetOrderListRequest,
+    ) -> Result<GetOrderListResponse> {
+        self.call("report/patrol/get_order_list", request).await
+    }
+
+    /// `POST /cgi-bin/report/patrol/get_order_info`: one order.
+    pub async fn get_order_info(&self, order_id: &str) -> Result<Order> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            order_id: &'a str,
+        }
+        let answer: GetOrderInfoResponse = self
+            .call("report/patrol/get_order_info", &Body { order_id })
+            .await?;
+        Ok(answer.order_info)
+    }
+
+    /// The pages of a walk over `get_order_list`, following `next_cursor` to the end. After an
+    /// error the stream ends; the last page's `next_cursor` resumes the walk.
+    pub fn pages(&self, query: OrderQuery) -> impl Stream<Item = Result<Page>> + Send + 'static {
+        let client = self.clone();
+        let state = Some(query.cursor.clone().unwrap_or_default());
+        stream::unfold(state, move |cursor| {
+            let client = client.clone();
+            let query = query.clone();
+            async move {
+                let cursor = cursor?;
+                let request = GetOrderListRequest {
+                    begin_create_time: query.begin_create_time,
+                    begin_modify_time: query.begin_modify_time,
+                    cursor: (!cursor.is_empty()).then_some(cursor),
+                    limit: Some(query.limit.unwrap_or(50)),
+                };
+                match client.get_order_list(&request).await {
+                    Ok(answer) => {
+                        let next =
+                            (!answer.next_cursor.is_empty()).then(|| answer.next_cursor.clone());
+                        let page = Page {
+                            orders: answer.order_list,
+                            next_cursor: answer.next_cursor,
+                        };
+                        Some((Ok(page), next))
+                    }
+                    Err(error) => Some((Err(error), None)),
+                }
+            }
+        })
+    }
+
+    /// Every order of a walk over `get_order_list`, one by one, following `next_cursor` to the
+    /// end. After an error the stream ends.
+    pub fn orders(&self, query: OrderQuery) -> impl Stream<Item = Result<Order>> + Send + 'static {
+        use futures_util::StreamExt;
+        let pages = Box::pin(self.pages(query));
+        stream::unfold(
+            (pages, VecDeque::new()),
+            |(mut pages, mut buffer)| async move {
+                loop {
+                    if let Some(order) = buffer.pop_front() {
+                        return Some((Ok(order), (pages, buffer)));
+                    }
+                    match pages.next().await? {
+                        Ok(page) => buffer.extend(page.orders),
+                        Err(error) => return Some((Err(error), (pages, buffer))),
+                    }
+                }
+            },
+        )
+    }
+}

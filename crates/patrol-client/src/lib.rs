@@ -1,0 +1,54 @@
+//! A typed, paginating, retrying, token-caching client for WeCom's patrol-report API
+//! (巡查上报), against WeCom itself or a patrol server.
+//!
+//! ```no_run
+//! use futures_util::StreamExt;
+//! use patrol_client::{Client, OrderQuery};
+//!
+//! # async fn run() -> Result<(), patrol_client::Error> {
+//! let client = Client::builder()
+//!     .base_url("http://127.0.0.1:8080") // omit for WeCom
+//!     .corpid("wwpatroldemo000001")
+//!     .secret("patrol-demo-secret-0123456789abcdefghijklmno")
+//!     .build()?;
+//!
+//! // Every order, following next_cursor to the end.
+//! let mut orders = Box::pin(client.orders(OrderQuery::default()));
+//! while let Some(order) = orders.next().await {
+//!     let order = order?;
+//!     println!("{} {} {}", order.order_id, order.grid_name, order.desc);
+//! }
+//!
+//! // One order, and matching on WeCom's error codes.
+//! match client.get_order_info("no-such-order").await {
+//!     Err(error) if error.errcode() == Some(patrol_client::codes::INVALID_PARAMETER) => {}
+//!     other => println!("{other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! What it does for you:
+//! - **Tokens**: one per client (one app), fetched on first use, shared by clones, replaced ahead
+//!   of expiry by a single request that concurrent callers wait for, and replaced once more when
+//!   WeCom refuses it (40014, 42001) before the call is repeated.
+//! - **Retries**: -1, 45009, 45033, network errors and 5xx pages are retried up to
+//!   [`RetryPolicy::max_retries`] times with exponential backoff and full jitter.
+//! - **Errors** you can match: [`Error::Api`] with WeCom's `errcode` (named in [`codes`]),
+//!   [`Error::Transport`], [`Error::Decode`].
+//! - **Paging**: [`Client::orders`] and [`Client::pages`] follow `next_cursor` to the end.
+//! - **Tolerance**: numbers sent as strings and strings sent as numbers, as WeCom's own
+//!   documentation prints them, decode (see `patrol_wire::lenient`).
+//!
+//! The crate depends on `patrol-wire` and reqwest only, never on the server.
+
+mod client;
+mod error;
+mod retry;
+
+pub use client::{Client, ClientBuilder, OrderQuery, Page, WECOM_BASE_URL};
+pub use error::{Error, Result, codes};
+pub use patrol_wire::patrol::{
+    GetOrderListRequest, GetOrderListResponse, Location, Order, Process,
+};
+pub use retry::RetryPolicy;
