@@ -87,6 +87,8 @@ pub fn router(state: AppState) -> Router {
             any(handlers::patrol::get_order_info),
         )
         .nest("/admin/v1", admin::router(state.clone()))
+        // `nest` leaves the bare prefix with a slash to the outer router.
+        .route("/admin/v1/", any(admin::no_route))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn(envelope))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(

@@ -1,6 +1,6 @@
 //! Handlers for corps, apps, users, grids and categories.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use patrol_store::{
@@ -9,7 +9,9 @@ use patrol_store::{
 };
 
 use super::types::*;
-use super::{AdminError, AdminJson, answer, check_id, corp, new_secret, random_hex};
+use super::{
+    AdminError, AdminJson, AdminPath as Path, answer, check_id, corp, new_secret, random_hex,
+};
 use crate::AppState;
 
 fn corp_view(corp: Corp) -> CorpView {

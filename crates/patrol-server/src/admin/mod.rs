@@ -6,7 +6,8 @@ mod orders;
 pub mod types;
 
 use axum::Router;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -143,6 +144,25 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AdminJson<T> {
     }
 }
 
+/// The parameters in the path of an administration route: a path that does not parse (such as
+/// one that is not UTF-8 once decoded) is refused with the API's error shape.
+pub struct AdminPath<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for AdminPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AdminError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AdminError> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| AdminPath(value))
+            .map_err(|rejection| AdminError::invalid(rejection.body_text()))
+    }
+}
+
 /// Requires `Authorization: Bearer <admin key>`.
 async fn require_admin_key(
     State(state): State<AppState>,
@@ -213,7 +233,8 @@ pub(crate) async fn corp(state: &AppState, corpid: &str) -> Result<Corp, AdminEr
         .ok_or_else(|| AdminError::not_found(format!("corp {corpid} not found")))
 }
 
-async fn no_route() -> AdminError {
+/// The answer to a path of the administration API that does not exist.
+pub async fn no_route() -> AdminError {
     AdminError::not_found("no such route of the administration API (see docs/admin-api.md)")
 }
 

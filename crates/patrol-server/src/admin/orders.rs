@@ -1,12 +1,12 @@
 //! Handlers for reporting orders and acting on them.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use patrol_store::{Action, ActionKind, Location, Media, NewOrder, Urgency};
 
 use super::types::{OrderAction, ReportOrder};
-use super::{AdminError, AdminJson, check_id, corp, order_answer, random_hex};
+use super::{AdminError, AdminJson, AdminPath as Path, check_id, corp, order_answer, random_hex};
 use crate::AppState;
 
 fn check_time(time: Option<i64>) -> Result<i64, AdminError> {

@@ -358,16 +358,10 @@ pub(super) fn update_grid(
     let key = grid_key(tx, corp_key, grid_id)?;
     if let Some(name) = &patch.name {
         check_name("grid", name)?;
-        tx.execute(
-            "UPDATE grids SET name = ?1 WHERE id = ?2",
-            params![name, key],
-        )
-        .map_err(conflict(|| {
-            format!("a sibling of grid {grid_id} named {name}")
-        }))?;
     }
-    if let Some(parent) = &patch.parent {
-        let parent_key = match parent {
+    // The new parent, checked: `None` keeps the parent, `Some(None)` makes the grid a root.
+    let new_parent = match &patch.parent {
+        Some(parent) => Some(match parent {
             Some(parent) => {
                 let parent_key = grid_key(tx, corp_key, parent)?;
                 let (subtree, height) = grid_subtree(tx, key)?;
@@ -385,13 +379,20 @@ pub(super) fn update_grid(
                 Some(parent_key)
             }
             None => None,
-        };
+        }),
+        None => None,
+    };
+    if patch.name.is_some() || new_parent.is_some() {
+        // One statement, so that the name is unique among the siblings it ends up with.
         tx.execute(
-            "UPDATE grids SET parent_id = ?1 WHERE id = ?2",
-            params![parent_key, key],
+            "UPDATE grids SET name = coalesce(?1, name),
+                 parent_id = CASE WHEN ?2 THEN ?3 ELSE parent_id END
+             WHERE id = ?4",
+            params![patch.name, new_parent.is_some(), new_parent.flatten(), key],
         )
-        .map_err(conflict(|| {
-            format!("a grid named like {grid_id} under its new parent")
+        .map_err(conflict(|| match &patch.name {
+            Some(name) => format!("a sibling of grid {grid_id} named {name}"),
+            None => format!("a grid named like {grid_id} under its new parent"),
         }))?;
     }
     if let Some(admins) = &patch.admins {
