@@ -1,7 +1,8 @@
 //! `patrol`: the command line. `serve` runs the server, `seed` writes a generated dataset,
-//! `admin` manages a running server.
+//! `admin` manages a running server, `orders` reads orders from WeCom or a patrol server.
 
 mod admin;
+mod orders;
 mod seed;
 mod serve;
 mod settings;
@@ -26,6 +27,8 @@ enum Command {
     Seed(seed::SeedArgs),
     /// Manage a running server: corps, apps, users, grids, categories and orders.
     Admin(admin::AdminArgs),
+    /// Read orders through WeCom's patrol API, from WeCom or a patrol server: list, show, export.
+    Orders(orders::OrdersArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +54,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => serve::run(args).await,
             Command::Seed(args) => seed::run(args).await,
             Command::Admin(args) => admin::run(args).await,
+            Command::Orders(args) => orders::run(args).await,
         }
     });
     match result {

@@ -19,7 +19,7 @@ pub(crate) struct CommonArgs {
     #[arg(long, env = "PATROL_DATABASE", value_name = "URL")]
     pub(crate) database: Option<String>,
     /// A TOML config file (keys: listen, database, demo, token_ttl, public_url, request_timeout,
-    /// data_dir, admin_key).
+    /// data_dir, admin_key; and base_url, corpid, corpsecret for patrol orders).
     #[arg(long, env = "PATROL_CONFIG", value_name = "FILE")]
     pub(crate) config: Option<PathBuf>,
     /// Where patrol keeps its files (default: the platform's data directory + /patrol).
@@ -42,6 +42,12 @@ pub(crate) struct FileConfig {
     pub(crate) request_timeout: Option<u64>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) admin_key: Option<String>,
+    /// `patrol orders`: the API's base URL (default WeCom's).
+    pub(crate) base_url: Option<String>,
+    /// `patrol orders`: the corp's id.
+    pub(crate) corpid: Option<String>,
+    /// `patrol orders`: the secret of an app enabled for patrol.
+    pub(crate) corpsecret: Option<String>,
 }
 
 impl FileConfig {

@@ -1,0 +1,434 @@
+//! What `patrol orders` shows people: an order's state, a table of orders, an order line by line,
+//! and the row of an order in a CSV export.
+
+use patrol_wire::patrol::Order;
+
+use super::time;
+
+/// An order's state, from its last step: `new`, `accepted`, `assigned`, `transferred`,
+/// `in progress`, `done` or `rejected`.
+pub(crate) fn state(order: &Order) -> &'static str {
+    match order.process_list.last().map(|step| step.process_type) {
+        None | Some(1) => "new",
+        Some(2) => "accepted",
+        Some(3) => "assigned",
+        Some(4) => "transferred",
+        Some(5) => "done",
+        Some(6) => "rejected",
+        Some(7) => "in progress",
+        Some(_) => "unknown",
+    }
+}
+
+/// The time of the order's latest completed step (an open in-progress step has none yet), or 0.
+pub(crate) fn last_step_time(order: &Order) -> i64 {
+    order
+        .process_list
+        .iter()
+        .rev()
+        .map(|step| step.solved_time)
+        .find(|&time| time != 0)
+        .unwrap_or(0)
+}
+
+fn urgency(urge_type: i64) -> &'static str {
+    match urge_type {
+        1 => "normal",
+        2 => "important",
+        3 => "urgent",
+        _ => "unknown",
+    }
+}
+
+fn step_name(process_type: i64) -> &'static str {
+    match process_type {
+        1 => "reported",
+        2 => "accepted",
+        3 => "assigned",
+        4 => "transferred",
+        5 => "done",
+        6 => "rejected",
+        7 => "in progress",
+        _ => "unknown step",
+    }
+}
+
+/// Text from the server made safe for a terminal and one line: control characters (escape
+/// sequences, line breaks, tabs) become spaces.
+fn clean(text: &str) -> String {
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `text`, or `-` when it is empty.
+fn or_dash(text: &str) -> String {
+    if text.is_empty() {
+        "-".to_owned()
+    } else {
+        clean(text)
+    }
+}
+
+/// The first `count` characters of a one-line `text`, with `…` when it was longer.
+fn first_chars(text: &str, count: usize) -> String {
+    let text = clean(text);
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(count).collect();
+    if chars.next().is_some() {
+        format!("{head}…")
+    } else {
+        head
+    }
+}
+
+/// The table `patrol orders list` prints on a terminal.
+pub(crate) fn order_table(orders: &[Order]) -> String {
+    let rows: Vec<Vec<String>> = orders
+        .iter()
+        .map(|order| {
+            vec![
+                clean(&order.order_id),
+                time::shanghai_minutes(order.create_time),
+                urgency(order.urge_type).to_owned(),
+                state(order).to_owned(),
+                or_dash(&order.grid_name),
+                or_dash(&order.case_name),
+                first_chars(&order.desc, 30),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "ORDER ID",
+            "CREATED (UTC+8)",
+            "URGENCY",
+            "STATE",
+            "GRID",
+            "CATEGORY",
+            "DESCRIPTION",
+        ],
+        &rows,
+    )
+}
+
+/// An order field by field, then its steps one per line, as `patrol orders show` prints it on a
+/// terminal.
+pub(crate) fn order_text(order: &Order) -> String {
+    let location = &order.location;
+    let list = |items: &[String], separator: &str| {
+        if items.is_empty() {
+            "-".to_owned()
+        } else {
+            clean(&items.join(separator))
+        }
+    };
+    let mut out = String::new();
+    let mut line = |label: &str, value: String| {
+        out.push_str(&format!("{label:<12}{value}\n"));
+    };
+    line("order", clean(&order.order_id));
+    line("state", state(order).to_owned());
+    line(
+        "urgency",
+        format!("{} ({})", urgency(order.urge_type), order.urge_type),
+    );
+    line("category", or_dash(&order.case_name));
+    line(
+        "grid",
+        format!("{} ({})", or_dash(&order.grid_name), clean(&order.grid_id)),
+    );
+    line(
+        "created",
+        format!(
+            "{} Asia/Shanghai ({})",
+            time::shanghai(order.create_time),
+            order.create_time
+        ),
+    );
+    line("place", or_dash(&location.name));
+    line("address", or_dash(&location.address));
+    line(
+        "coordinates",
+        format!("{}, {}", location.latitude, location.longitude),
+    );
+    line("processors", list(&order.processor_userids, ", "));
+    line("images", list(&order.image_urls, " "));
+    line("videos", list(&order.video_media_ids, " "));
+    line("description", clean(&order.desc));
+    out.push('\n');
+    out.push_str(&format!(
+        "{} step{} (times in Asia/Shanghai):\n",
+        order.process_list.len(),
+        if order.process_list.len() == 1 {
+            ""
+        } else {
+            "s"
+        }
+    ));
+    for (i, step) in order.process_list.iter().enumerate() {
+        let when = if step.solved_time == 0 {
+            "open".to_owned()
+        } else {
+            time::shanghai(step.solved_time)
+        };
+        let who = if step.solve_userid.is_empty() {
+            String::new()
+        } else {
+            format!(" by {}", clean(&step.solve_userid))
+        };
+        let status = if step.status == 0 { " (open)" } else { "" };
+        out.push_str(&format!(
+            "  {:>2}. {when:<19}  {}{who}{status}",
+            i + 1,
+            step_name(step.process_type)
+        ));
+        if !step.process_desc.is_empty() {
+            out.push_str(&format!(": {}", clean(&step.process_desc)));
+        }
+        out.push('\n');
+        let media = step.image_urls.len() + step.video_media_ids.len();
+        if media > 0 {
+            out.push_str(&format!(
+                "      {}\n",
+                clean(
+                    &step
+                        .image_urls
+                        .iter()
+                        .chain(&step.video_media_ids)
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                )
+            ));
+        }
+    }
+    out
+}
+
+/// The columns of a CSV export.
+pub(crate) const CSV_HEADER: [&str; 17] = [
+    "order_id",
+    "create_time",
+    "urge_type",
+    "case_name",
+    "grid_id",
+    "grid_name",
+    "desc",
+    "location_name",
+    "address",
+    "latitude",
+    "longitude",
+    "processor_userids",
+    "state",
+    "steps",
+    "last_step_time",
+    "image_urls",
+    "video_media_ids",
+];
+
+/// An order as a row of a CSV export, in the columns of [`CSV_HEADER`]. Times are Unix seconds,
+/// as WeCom sends them; text is as WeCom sent it.
+pub(crate) fn csv_row(order: &Order) -> [String; 17] {
+    [
+        order.order_id.clone(),
+        order.create_time.to_string(),
+        order.urge_type.to_string(),
+        order.case_name.clone(),
+        order.grid_id.clone(),
+        order.grid_name.clone(),
+        order.desc.clone(),
+        order.location.name.clone(),
+        order.location.address.clone(),
+        order.location.latitude.to_string(),
+        order.location.longitude.to_string(),
+        order.processor_userids.join(";"),
+        state(order).to_owned(),
+        order.process_list.len().to_string(),
+        match last_step_time(order) {
+            0 => String::new(),
+            time => time.to_string(),
+        },
+        order.image_urls.join(" "),
+        order.video_media_ids.join(" "),
+    ]
+}
+
+/// A table with one header line, its columns aligned by display width (CJK characters take two
+/// columns). The last column is not padded. Ends with a newline.
+fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| width(h)).collect();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if let Some(w) = widths.get_mut(i) {
+                *w = (*w).max(width(cell));
+            }
+        }
+    }
+    let header: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(rows) {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                line.push_str("  ");
+            }
+            line.push_str(cell);
+            if i + 1 < row.len() {
+                let pad = widths.get(i).map_or(0, |w| w.saturating_sub(width(cell)));
+                line.extend(std::iter::repeat_n(' ', pad));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+/// Columns a string takes in a terminal: two for East Asian wide characters, one otherwise.
+fn width(text: &str) -> usize {
+    text.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
+}
+
+fn is_wide(c: char) -> bool {
+    matches!(
+        u32::from(c),
+        0x1100..=0x115F
+            | 0x2E80..=0x303E
+            | 0x3041..=0x33FF
+            | 0x3400..=0x4DBF
+            | 0x4E00..=0x9FFF
+            | 0xA000..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6
+            | 0x1F300..=0x1F64F
+            | 0x1F900..=0x1F9FF
+            | 0x20000..=0x3FFFD
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use patrol_wire::patrol::{Location, Process};
+
+    use super::*;
+
+    fn step(process_type: i64, status: i64, solved_time: i64) -> Process {
+        Process {
+            process_type,
+            solve_userid: if status == 1 {
+                "lisi".into()
+            } else {
+                String::new()
+            },
+            process_desc: String::new(),
+            status,
+            solved_time,
+            image_urls: vec![],
+            video_media_ids: vec![],
+        }
+    }
+
+    fn order(steps: Vec<Process>) -> Order {
+        Order {
+            order_id: "o1".into(),
+            desc: "一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十多".into(),
+            urge_type: 3,
+            case_name: "路灯损坏".into(),
+            grid_name: "古荡社区网格".into(),
+            grid_id: "g1".into(),
+            create_time: 1_793_462_400,
+            image_urls: vec!["http://a/1.jpg".into(), "http://a/2.jpg".into()],
+            video_media_ids: vec![],
+            location: Location {
+                name: "古荡新村".into(),
+                address: "杭州市西湖区".into(),
+                latitude: 30.280295,
+                longitude: 120.126902,
+            },
+            processor_userids: vec!["lisi".into(), "wangwu".into()],
+            process_list: steps,
+        }
+    }
+
+    #[test]
+    fn the_state_is_the_last_step() {
+        assert_eq!(state(&order(vec![])), "new");
+        assert_eq!(state(&order(vec![step(1, 1, 10)])), "new");
+        for (kind, name) in [
+            (2, "accepted"),
+            (3, "assigned"),
+            (4, "transferred"),
+            (5, "done"),
+            (6, "rejected"),
+            (7, "in progress"),
+        ] {
+            assert_eq!(state(&order(vec![step(1, 1, 10), step(kind, 1, 20)])), name);
+        }
+    }
+
+    #[test]
+    fn the_last_step_time_skips_an_open_step() {
+        let open = order(vec![step(1, 1, 10), step(2, 1, 20), step(7, 0, 0)]);
+        assert_eq!(last_step_time(&open), 20);
+        assert_eq!(last_step_time(&order(vec![])), 0);
+    }
+
+    #[test]
+    fn a_csv_row_has_every_column() {
+        let row = csv_row(&order(vec![step(1, 1, 10), step(7, 0, 0)]));
+        assert_eq!(row.len(), CSV_HEADER.len());
+        assert_eq!(row[1], "1793462400");
+        assert_eq!(row[9], "30.280295");
+        assert_eq!(row[11], "lisi;wangwu");
+        assert_eq!(row[12], "in progress");
+        assert_eq!(row[13], "2");
+        assert_eq!(row[14], "10");
+        assert_eq!(row[15], "http://a/1.jpg http://a/2.jpg");
+        assert_eq!(row[16], "");
+    }
+
+    #[test]
+    fn the_table_cuts_descriptions_and_aligns_wide_characters() {
+        let table = order_table(&[order(vec![step(1, 1, 10)])]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines.len(), 2);
+        assert!(lines[0].starts_with("ORDER ID  CREATED (UTC+8)"), "{table}");
+        assert!(
+            lines[1].starts_with("o1        2026-11-01 00:00"),
+            "{table}"
+        );
+        assert!(
+            lines[1].ends_with("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十…"),
+            "{table}"
+        );
+        // The description column starts at the same display column on both lines.
+        let column = |line: &str, prefix_end: &str| width(&line[..line.find(prefix_end).unwrap()]);
+        assert_eq!(column(lines[0], "DESCRIPTION"), column(lines[1], "一二三"));
+    }
+
+    #[test]
+    fn control_characters_never_reach_the_terminal() {
+        let mut evil = order(vec![step(1, 1, 10)]);
+        evil.desc = "a\x1b[2Jb\nc".into();
+        evil.grid_name = "\tg".into();
+        let text = order_text(&evil) + &order_table(std::slice::from_ref(&evil));
+        assert!(!text.contains('\x1b') && !text.contains('\t'), "{text:?}");
+        assert!(text.contains("a [2Jb c"), "{text}");
+    }
+
+    #[test]
+    fn the_text_shows_every_step() {
+        let text = order_text(&order(vec![step(1, 1, 1_793_462_400), step(7, 0, 0)]));
+        assert!(text.contains("state       in progress\n"), "{text}");
+        assert!(
+            text.contains(" 1. 2026-11-01 00:00:00  reported by lisi\n"),
+            "{text}"
+        );
+        assert!(text.contains(" 2. open"), "{text}");
+        assert!(text.contains("in progress (open)"), "{text}");
+    }
+}
