@@ -46,12 +46,10 @@ impl Client {
             format!("invalid server URL {server:?}: expected e.g. http://127.0.0.1:8080")
         })?;
         match base.scheme() {
-            "http" => {}
-            "https" => anyhow::bail!(
-                "cannot use {server}: patrol admin speaks plain HTTP only (this build has no TLS); \
-                 reach the server through http://"
-            ),
-            other => anyhow::bail!("invalid server URL {server:?}: scheme {other:?} is not http"),
+            "http" | "https" => {}
+            other => {
+                anyhow::bail!("invalid server URL {server:?}: scheme {other:?} is not http(s)")
+            }
         }
         anyhow::ensure!(
             !base.cannot_be_a_base(),
