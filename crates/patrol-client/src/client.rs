@@ -18,6 +18,9 @@ use crate::retry::RetryPolicy;
 /// WeCom's API.
 pub const WECOM_BASE_URL: &str = "https://qyapi.weixin.qq.com";
 
+/// The longest a token is kept, in seconds, whatever `expires_in` says: a year.
+const LONGEST_TOKEN_LIFETIME: i64 = 365 * 24 * 3600;
+
 /// Builds a [`Client`].
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
@@ -229,7 +232,11 @@ impl Client {
             let started = Instant::now();
             match self.send::<GetTokenResponse>(&url, request).await {
                 Ok(answer) => {
-                    let lifetime = Duration::from_secs(answer.expires_in.max(0) as u64);
+                    // Capped, so that no answer can overflow the clock (`expires_in` is
+                    // 7200 at WeCom; a token refused early is fetched again anyway).
+                    let lifetime = Duration::from_secs(
+                        answer.expires_in.clamp(0, LONGEST_TOKEN_LIFETIME) as u64,
+                    );
                     // Ahead of expiry, but never in the token's first half: a server that hands
                     // out the same token until it expires must not be asked again and again.
                     let ahead = self.inner.refresh_ahead.min(lifetime / 2);
@@ -255,9 +262,11 @@ impl Client {
         url: &str,
         request: reqwest::RequestBuilder,
     ) -> Result<T> {
-        let transport = |source| Error::Transport {
+        // reqwest's error names the URL with its query string: the secret (gettoken) or the
+        // access token. `url` names the endpoint without them.
+        let transport = |source: reqwest::Error| Error::Transport {
             url: url.to_owned(),
-            source,
+            source: source.without_url(),
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();

@@ -383,3 +383,38 @@ pub fn errmsg(answer: &Value) -> &str {
         .as_str()
         .unwrap_or_else(|| panic!("no errmsg in {answer}"))
 }
+
+impl TestApp {
+    /// Stops the server and starts a new one on the same database and the same port, so that
+    /// a client keeps its base URL across the restart.
+    pub async fn restart_same_port(&mut self) {
+        let address: std::net::SocketAddr = self
+            .base_url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the base URL holds a socket address");
+        self.stop().await;
+        let mut attempts = 0;
+        let listener = loop {
+            match tokio::net::TcpListener::bind(address).await {
+                Ok(listener) => break listener,
+                Err(error) if attempts < 100 => {
+                    attempts += 1;
+                    eprintln!("rebinding {address}: {error}; trying again");
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                Err(error) => panic!("cannot bind {address} again: {error}"),
+            }
+        };
+        let (sender, receiver) = oneshot::channel::<()>();
+        let config = self.config.clone();
+        self.handle = Some(tokio::spawn(async move {
+            patrol_server::serve(config, listener, async {
+                let _ = receiver.await;
+            })
+            .await
+            .expect("the server runs");
+        }));
+        self.shutdown = Some(sender);
+    }
+}
