@@ -21,8 +21,8 @@ pub const WECOM_BASE_URL: &str = "https://qyapi.weixin.qq.com";
 /// The longest a token is kept, in seconds, whatever `expires_in` says: a year.
 const LONGEST_TOKEN_LIFETIME: i64 = 365 * 24 * 3600;
 
-/// Builds a [`Client`].
-#[derive(Debug, Clone)]
+/// Builds a [`Client`]. Its `Debug` hides the secret.
+#[derive(Clone)]
 pub struct ClientBuilder {
     base_url: String,
     corpid: String,
@@ -132,7 +132,6 @@ pub struct Client {
     inner: Arc<Inner>,
 }
 
-#[derive(Debug)]
 struct Inner {
     http: reqwest::Client,
     base_url: String,
@@ -144,11 +143,38 @@ struct Inner {
     token_fetches: std::sync::atomic::AtomicU64,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 struct CachedToken {
     value: String,
     /// From then on the next caller fetches a new token.
     refresh_at: Instant,
+}
+
+impl std::fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("corpid", &self.corpid)
+            .field("secret", &"<redacted>")
+            .field("timeout", &self.timeout)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("user_agent", &self.user_agent)
+            .field("retry", &self.retry)
+            .field("refresh_ahead", &self.refresh_ahead)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.base_url)
+            .field("corpid", &self.corpid)
+            .field("secret", &"<redacted>")
+            .field("retry", &self.retry)
+            .field("refresh_ahead", &self.refresh_ahead)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Which orders [`Client::orders`] walks.
@@ -286,6 +312,10 @@ impl Client {
                 errmsg: envelope.errmsg,
             });
         }
+        // WeCom answers everything with HTTP 200; JSON under another status is not its success.
+        if !(200..300).contains(&status) {
+            return Err(decode("an HTTP error without a WeCom errcode".into()));
+        }
         serde_json::from_slice(&bytes).map_err(|e| decode(e.to_string()))
     }
 
@@ -394,5 +424,45 @@ impl Client {
                 }
             },
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builder() -> ClientBuilder {
+        Client::builder()
+            .base_url("http://127.0.0.1:9")
+            .corpid("wwx")
+            .secret("very-secret-value")
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let shown = format!("{:?} {:?}", builder(), builder().build().unwrap());
+        assert!(!shown.contains("very-secret-value"), "{shown}");
+        assert!(
+            shown.contains("wwx") && shown.contains("<redacted>"),
+            "{shown}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_that_cannot_be_built_is_not_retried() {
+        let client = builder()
+            .base_url("http://exa mple.com")
+            .retry(RetryPolicy {
+                max_retries: 3,
+                base_delay: Duration::from_secs(3600),
+                max_delay: Duration::from_secs(3600),
+            })
+            .build()
+            .unwrap();
+        // With an hour between retries, this returns only because nothing is retried.
+        let error = client.token().await.unwrap_err();
+        assert!(matches!(error, Error::Transport { .. }), "{error:?}");
+        assert!(!error.is_transient());
+        assert_eq!(client.token_fetches(), 1);
     }
 }

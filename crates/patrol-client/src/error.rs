@@ -88,7 +88,8 @@ impl Error {
                     | codes::API_FREQ_OUT_OF_LIMIT
                     | codes::API_CONCURRENT_OUT_OF_LIMIT
             ),
-            Error::Transport { .. } => true,
+            // A request that could not even be built (a malformed URL) fails the same way again.
+            Error::Transport { source, .. } => !source.is_builder(),
             // A server error page (a restarting proxy, a 502) is worth another try.
             Error::Decode { status, .. } => *status >= 500,
             Error::Config(_) => false,

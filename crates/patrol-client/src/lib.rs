@@ -40,6 +40,9 @@
 //! - **Tolerance**: numbers sent as strings and strings sent as numbers, as WeCom's own
 //!   documentation prints them, decode (see `patrol_wire::lenient`).
 //!
+//! `Debug` of a client or builder never shows the secret or the token, and errors never carry
+//! the request's query string.
+//!
 //! The crate depends on `patrol-wire` and reqwest only, never on the server.
 
 mod client;

@@ -30,7 +30,9 @@ pub struct GetOrderListRequest {
 /// The successful answer of `get_order_list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetOrderListResponse {
+    #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
+    #[serde(default, deserialize_with = "crate::lenient::string")]
     pub errmsg: String,
     /// The cursor of the next page; `""` exactly when this is the last page.
     #[serde(default, deserialize_with = "crate::lenient::string")]
@@ -50,7 +52,9 @@ pub struct GetOrderInfoRequest {
 /// The successful answer of `get_order_info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GetOrderInfoResponse {
+    #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
+    #[serde(default, deserialize_with = "crate::lenient::string")]
     pub errmsg: String,
     pub order_info: Order,
 }

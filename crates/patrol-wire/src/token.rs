@@ -9,9 +9,12 @@ use serde::{Deserialize, Serialize};
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GetTokenResponse {
+    #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
+    #[serde(default, deserialize_with = "crate::lenient::string")]
     pub errmsg: String,
     /// The token, at most 512 bytes.
+    #[serde(deserialize_with = "crate::lenient::string")]
     pub access_token: String,
     /// Seconds until the token expires.
     #[serde(deserialize_with = "crate::lenient::int")]
