@@ -22,7 +22,7 @@ const MAX_PAGE: u64 = 50;
 #[derive(Debug, Args)]
 pub(crate) struct OrdersArgs {
     /// The API's base URL: WeCom's, or a patrol server's such as http://127.0.0.1:8080
-    /// [default: https://qyapi.weixin.qq.com].
+    /// [default: <https://qyapi.weixin.qq.com>].
     #[arg(
         long,
         env = "PATROL_BASE_URL",

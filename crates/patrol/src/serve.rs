@@ -54,6 +54,11 @@ token_ttl = 7200
 request_timeout = 30
 # The key of the administration API (/admin/v1/); generated at start when unset.
 # admin_key = "a long random string"
+
+# For `patrol orders`: whose orders to read, from WeCom or a patrol server.
+# base_url = "https://qyapi.weixin.qq.com"
+# corpid = "ww..."
+# corpsecret = "the secret of an app enabled for patrol"
 "#;
 
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
