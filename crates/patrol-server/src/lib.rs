@@ -105,56 +105,47 @@ fn request_id() -> String {
     format!("{}{:06}{:04}", now(), count, rand::random::<u16>() % 10_000)
 }
 
-/// Gives each request an id and a span, logs one line for it, and writes the WeCom envelope of
-/// every error a handler or extractor returned.
+/// Logs one line per request (errors at info, successes at debug) and writes the WeCom envelope
+/// of every error a handler or extractor returned, with a request id.
 async fn envelope(request: Request, next: Next) -> Response {
-    let request_id = request_id();
-    let client_ip = request
+    let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
-        .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string());
-    let span = tracing::info_span!(
-        "request",
-        request_id = %request_id,
-        method = %request.method(),
-        path = %request.uri().path(),
-        agentid = tracing::field::Empty,
-    );
+        .map(|c| c.0.ip());
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    // Successful requests are logged at debug level, so the span costs nothing by default.
+    let span = tracing::debug_span!("request", %method, %path, agentid = tracing::field::Empty);
     async move {
         let started = std::time::Instant::now();
         let mut response = next.run(request).await;
         let elapsed_us = started.elapsed().as_micros() as u64;
-        match response.extensions_mut().remove::<Failure>() {
-            Some(failure) => {
-                let errcode = failure.error.errcode().code();
-                let errmsg = failure.errmsg(&request_id, &client_ip);
-                if let error::ApiError::Internal(cause) = &failure.error {
-                    tracing::error!(errcode, cause = %cause, elapsed_us, "request failed");
-                } else {
-                    tracing::info!(errcode, error = %failure.error, elapsed_us, "request refused");
-                }
-                let body = patrol_wire::Envelope { errcode, errmsg };
-                let mut response = serde_json::to_vec(&body)
-                    .expect("an envelope always serializes")
-                    .into_response();
-                response.headers_mut().insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static(JSON_CONTENT_TYPE),
-                );
-                if let Ok(value) = HeaderValue::from_str(&errcode.to_string()) {
-                    response.headers_mut().insert("error-code", value);
-                }
-                response
-            }
-            None => {
-                tracing::info!(
-                    status = response.status().as_u16(),
-                    elapsed_us,
-                    "request served"
-                );
-                response
-            }
+        let Some(failure) = response.extensions_mut().remove::<Failure>() else {
+            tracing::debug!(status = response.status().as_u16(), elapsed_us, "request served");
+            return response;
+        };
+        // The request id exists for errors: it is in their errmsg and in their log line.
+        let request_id = request_id();
+        let client_ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
+        let errcode = failure.error.errcode().code();
+        let errmsg = failure.errmsg(&request_id, &client_ip);
+        if let error::ApiError::Internal(cause) = &failure.error {
+            tracing::error!(%request_id, %method, %path, errcode, cause = %cause, elapsed_us, "request failed");
+        } else {
+            tracing::info!(%request_id, %method, %path, errcode, error = %failure.error, elapsed_us, "request refused");
         }
+        let body = patrol_wire::Envelope { errcode, errmsg };
+        let mut response = serde_json::to_vec(&body)
+            .expect("an envelope always serializes")
+            .into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(JSON_CONTENT_TYPE),
+        );
+        if let Ok(value) = HeaderValue::from_str(&errcode.to_string()) {
+            response.headers_mut().insert("error-code", value);
+        }
+        response
     }
     .instrument(span)
     .await

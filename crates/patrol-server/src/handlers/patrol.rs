@@ -4,39 +4,52 @@ use axum::extract::State;
 use axum::response::Response;
 use patrol_store::ListQuery;
 use patrol_wire::patrol::{GetOrderInfoRequest, GetOrderListRequest};
-use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::AppState;
 use crate::cursor::Binding;
 use crate::error::{ApiError, Failure};
 use crate::extract::{PatrolCaller, WeComJson};
-use crate::handlers::{json_response, ok_message};
+use crate::handlers::{json_bytes, ok_message};
 
 /// `limit` when absent or 0.
 pub const DEFAULT_LIMIT: i64 = 20;
 /// The largest `limit`.
 pub const MAX_LIMIT: i64 = 50;
 
-/// The answer of `get_order_list`, with each order's stored JSON passed through untouched.
-#[derive(Serialize)]
-pub struct OrderListPage<'a> {
-    errcode: i64,
-    errmsg: String,
-    next_cursor: String,
-    order_list: Vec<&'a RawValue>,
+/// The answer of `get_order_list` around the orders' stored JSON, passed through untouched:
+/// the bytes serde would write for a `GetOrderListResponse` (a unit test holds them equal), put
+/// together without parsing the stored JSON again. `errmsg` and `next_cursor` need no escaping:
+/// the first is one of two fixed texts, the second is made of `A–Z a–z 0–9 - _`.
+fn order_list_page<'a>(
+    errmsg: &str,
+    next_cursor: &str,
+    orders: impl Iterator<Item = &'a str>,
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4096);
+    out.extend_from_slice(b"{\"errcode\":0,\"errmsg\":\"");
+    out.extend_from_slice(errmsg.as_bytes());
+    out.extend_from_slice(b"\",\"next_cursor\":\"");
+    out.extend_from_slice(next_cursor.as_bytes());
+    out.extend_from_slice(b"\",\"order_list\":[");
+    for (index, order) in orders.enumerate() {
+        if index > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(order.as_bytes());
+    }
+    out.extend_from_slice(b"]}");
+    out
 }
 
-/// The answer of `get_order_info`, with the order's stored JSON passed through untouched.
-#[derive(Serialize)]
-pub struct OrderInfo<'a> {
-    errcode: i64,
-    errmsg: String,
-    order_info: &'a RawValue,
-}
-
-fn stored_json(body: &str) -> Result<&RawValue, ApiError> {
-    serde_json::from_str(body).map_err(|e| ApiError::Internal(format!("stored order json: {e}")))
+/// The answer of `get_order_info` around the order's stored JSON: see [`order_list_page`].
+fn order_info_answer(errmsg: &str, order: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(order.len() + 64);
+    out.extend_from_slice(b"{\"errcode\":0,\"errmsg\":\"");
+    out.extend_from_slice(errmsg.as_bytes());
+    out.extend_from_slice(b"\",\"order_info\":");
+    out.extend_from_slice(order.as_bytes());
+    out.push(b'}');
+    out
 }
 
 fn filter_time(field: &'static str, value: Option<i64>) -> Result<i64, ApiError> {
@@ -108,18 +121,12 @@ pub async fn get_order_list(
     } else {
         String::new()
     };
-    let order_list = orders
-        .iter()
-        .map(|order| stored_json(&order.body))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(fail)?;
-    let page = OrderListPage {
-        errcode: 0,
-        errmsg: ok_message(warning),
-        next_cursor,
-        order_list,
-    };
-    json_response(&page).map_err(fail)
+    let page = order_list_page(
+        &ok_message(warning),
+        &next_cursor,
+        orders.iter().map(|order| order.body.as_str()),
+    );
+    Ok(json_bytes(page))
 }
 
 pub async fn get_order_info(
@@ -140,10 +147,42 @@ pub async fn get_order_info(
         .await
         .map_err(|e| fail(e.into()))?
         .ok_or_else(|| fail(ApiError::UnknownOrder))?;
-    let info = OrderInfo {
-        errcode: 0,
-        errmsg: ok_message(warning),
-        order_info: stored_json(&stored).map_err(fail)?,
-    };
-    json_response(&info).map_err(fail)
+    Ok(json_bytes(order_info_answer(&ok_message(warning), &stored)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use patrol_wire::patrol::{GetOrderInfoResponse, GetOrderListResponse, Order};
+
+    const ORDER: &str = r#"{"order_id":"o1","desc":"井盖\"缺失\"","urge_type":1,"case_name":"c","grid_name":"g","grid_id":"g1","create_time":1,"image_urls":[],"video_media_ids":[],"location":{"name":"n","address":"a","latitude":30.5,"longitude":120.0},"processor_userids":["a"],"process_list":[]}"#;
+
+    #[test]
+    fn the_assembled_answers_are_what_serde_writes() {
+        let order: Order = serde_json::from_str(ORDER).unwrap();
+        for (errmsg, cursor, count) in [
+            ("ok", "", 0),
+            ("ok. Warning: wrong json format. ", "AQ-_z9", 2),
+        ] {
+            let expected = serde_json::to_vec(&GetOrderListResponse {
+                errcode: 0,
+                errmsg: errmsg.into(),
+                next_cursor: cursor.into(),
+                order_list: vec![order.clone(); count],
+            })
+            .unwrap();
+            let bodies = std::iter::repeat_n(ORDER, count);
+            assert_eq!(
+                String::from_utf8(order_list_page(errmsg, cursor, bodies)).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+        let expected = serde_json::to_vec(&GetOrderInfoResponse {
+            errcode: 0,
+            errmsg: "ok".into(),
+            order_info: order,
+        })
+        .unwrap();
+        assert_eq!(order_info_answer("ok", ORDER), expected);
+    }
 }

@@ -33,6 +33,57 @@ struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    tokens: TokenCache,
+}
+
+/// Valid tokens recently read, so that most calls need no query to authenticate. An entry is
+/// trusted for [`TokenCache::TRUST_SECONDS`] at most, and every write that can revoke a token
+/// (a new secret, an app changed or deleted) empties the cache, so a revocation through this
+/// store takes effect at once and one through another process sharing the file within seconds.
+#[derive(Default)]
+struct TokenCache {
+    entries: Mutex<HashMap<String, CachedCaller>>,
+}
+
+struct CachedCaller {
+    caller: Caller,
+    expires_at: i64,
+    cached_at: i64,
+}
+
+impl TokenCache {
+    const TRUST_SECONDS: i64 = 2;
+    const MAX_ENTRIES: usize = 10_000;
+
+    fn get(&self, token: &str, now: i64) -> Option<TokenStatus> {
+        let entries = self.entries.lock().expect("token cache poisoned");
+        let entry = entries.get(token)?;
+        if now - entry.cached_at >= Self::TRUST_SECONDS || now < entry.cached_at {
+            return None;
+        }
+        Some(if now >= entry.expires_at {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Valid(entry.caller.clone())
+        })
+    }
+
+    fn put(&self, token: &str, caller: &Caller, expires_at: i64, now: i64) {
+        let mut entries = self.entries.lock().expect("token cache poisoned");
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.clear();
+        }
+        let entry = CachedCaller {
+            caller: caller.clone(),
+            expires_at,
+            cached_at: now,
+        };
+        entries.insert(token.to_owned(), entry);
+    }
+
+    fn clear(&self) {
+        self.entries.lock().expect("token cache poisoned").clear();
+    }
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -90,6 +141,7 @@ impl SqliteStore {
                 path,
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
+                tokens: TokenCache::default(),
             }),
         })
     }
@@ -131,6 +183,28 @@ impl SqliteStore {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs a short, bounded read (a lookup by key, a keyset page) on the calling thread: it
+    /// takes microseconds, less than handing it to the blocking pool and back would.
+    fn read_inline<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let conn = self
+            .inner
+            .readers
+            .lock()
+            .expect("reader pool poisoned")
+            .pop();
+        let conn = match conn {
+            Some(conn) => conn,
+            None => open_connection(&self.inner.path, false)?,
+        };
+        let out = f(&conn);
+        self.inner
+            .readers
+            .lock()
+            .expect("reader pool poisoned")
+            .push(conn);
+        out
     }
 
     async fn write<T, F>(&self, f: F) -> Result<T>
@@ -518,6 +592,60 @@ fn insert_steps(tx: &Connection, order_key: i64, state: &OrderState) -> Result<(
     Ok(())
 }
 
+/// A token's status, with its expiry when it is valid.
+fn authenticate_query(conn: &Connection, token: &str, now: i64) -> Result<(TokenStatus, i64)> {
+    let row = conn
+        .prepare_cached(
+            "SELECT t.expires_at, a.enabled, a.id, a.agentid, a.kind, a.patrol_enabled,
+                        c.id, c.created_at
+                 FROM tokens t JOIN apps a ON a.id = t.app_id JOIN corps c ON c.id = a.corp_id
+                 WHERE t.token = ?1",
+        )?
+        .query_row([token], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, bool>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, String>(4)?,
+                r.get::<_, bool>(5)?,
+                r.get::<_, i64>(6)?,
+                r.get::<_, i64>(7)?,
+            ))
+        })
+        .optional()?;
+    let Some((
+        expires_at,
+        enabled,
+        app_key,
+        agentid,
+        kind,
+        patrol_enabled,
+        corp_key,
+        corp_created_at,
+    )) = row
+    else {
+        return Ok((TokenStatus::Unknown, 0));
+    };
+    let Some(kind) = AppKind::parse(&kind).filter(|_| enabled) else {
+        return Ok((TokenStatus::Unknown, 0));
+    };
+    if expires_at <= now {
+        return Ok((TokenStatus::Expired, expires_at));
+    }
+    Ok((
+        TokenStatus::Valid(Caller {
+            corp_key,
+            corp_created_at,
+            app_key,
+            agentid,
+            kind,
+            patrol_enabled,
+        }),
+        expires_at,
+    ))
+}
+
 fn list_orders_query(
     conn: &Connection,
     corp_key: i64,
@@ -686,19 +814,28 @@ impl Store for SqliteStore {
     }
 
     async fn update_app(&self, corp_key: i64, agentid: i64, patch: AppPatch) -> Result<App> {
-        self.write(move |tx| directory::update_app(tx, corp_key, agentid, patch))
-            .await
+        let app = self
+            .write(move |tx| directory::update_app(tx, corp_key, agentid, patch))
+            .await;
+        self.inner.tokens.clear();
+        app
     }
 
     async fn set_app_secret(&self, corp_key: i64, agentid: i64, secret: &str) -> Result<App> {
         let secret = secret.to_owned();
-        self.write(move |tx| directory::set_app_secret(tx, corp_key, agentid, &secret))
-            .await
+        let app = self
+            .write(move |tx| directory::set_app_secret(tx, corp_key, agentid, &secret))
+            .await;
+        self.inner.tokens.clear();
+        app
     }
 
     async fn delete_app(&self, corp_key: i64, agentid: i64) -> Result<()> {
-        self.write(move |tx| directory::delete_app(tx, corp_key, agentid))
-            .await
+        let deleted = self
+            .write(move |tx| directory::delete_app(tx, corp_key, agentid))
+            .await;
+        self.inner.tokens.clear();
+        deleted
     }
 
     async fn create_user(&self, corp_key: i64, user: NewUser) -> Result<()> {
@@ -897,73 +1034,33 @@ impl Store for SqliteStore {
     }
 
     async fn authenticate(&self, token: &str, now: i64) -> Result<TokenStatus> {
-        let token = token.to_owned();
-        self.read(move |conn| {
-            let row = conn
-                .prepare_cached(
-                    "SELECT t.expires_at, a.enabled, a.id, a.agentid, a.kind, a.patrol_enabled,
-                            c.id, c.created_at
-                     FROM tokens t JOIN apps a ON a.id = t.app_id JOIN corps c ON c.id = a.corp_id
-                     WHERE t.token = ?1",
-                )?
-                .query_row([token], |r| {
-                    Ok((
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, bool>(1)?,
-                        r.get::<_, i64>(2)?,
-                        r.get::<_, i64>(3)?,
-                        r.get::<_, String>(4)?,
-                        r.get::<_, bool>(5)?,
-                        r.get::<_, i64>(6)?,
-                        r.get::<_, i64>(7)?,
-                    ))
-                })
-                .optional()?;
-            let Some((
-                expires_at,
-                enabled,
-                app_key,
-                agentid,
-                kind,
-                patrol_enabled,
-                corp_key,
-                corp_created_at,
-            )) = row
-            else {
-                return Ok(TokenStatus::Unknown);
-            };
-            let Some(kind) = AppKind::parse(&kind).filter(|_| enabled) else {
-                return Ok(TokenStatus::Unknown);
-            };
-            if expires_at <= now {
-                return Ok(TokenStatus::Expired);
-            }
-            Ok(TokenStatus::Valid(Caller {
-                corp_key,
-                corp_created_at,
-                app_key,
-                agentid,
-                kind,
-                patrol_enabled,
-            }))
-        })
-        .await
+        if let Some(status) = self.inner.tokens.get(token, now) {
+            return Ok(status);
+        }
+        let (status, expires_at) = self.read_inline(|conn| authenticate_query(conn, token, now))?;
+        if let TokenStatus::Valid(caller) = &status {
+            self.inner.tokens.put(token, caller, expires_at, now);
+        }
+        Ok(status)
     }
 
     async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<Vec<ListedOrder>> {
-        self.read(move |conn| list_orders_query(conn, corp_key, query))
-            .await
+        if query.modify_ordered() {
+            // A selective modify_time filter may scan far: keep it off the async threads.
+            self.read(move |conn| list_orders_query(conn, corp_key, query))
+                .await
+        } else {
+            self.read_inline(|conn| list_orders_query(conn, corp_key, query))
+        }
     }
 
     async fn order_body(&self, corp_key: i64, order_id: &str) -> Result<Option<String>> {
-        let order_id = order_id.to_owned();
-        self.read(move |conn| {
+        self.read_inline(|conn| {
             Ok(conn
                 .prepare_cached("SELECT body FROM orders WHERE corp_id = ?1 AND order_id = ?2")?
                 .query_row(params![corp_key, order_id], |r| r.get(0))
                 .optional()?)
         })
-        .await
     }
 }
 
