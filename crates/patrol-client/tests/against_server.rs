@@ -50,7 +50,7 @@ async fn dataset(app: &TestApp, corp: &TestCorp, create: i64, modify: i64) -> Ve
         .expect("the store lists orders");
     listed
         .iter()
-        .map(|order| serde_json::from_str(&order.body).expect("the stored body is an order"))
+        .map(|order| serde_json::from_slice(&order.body).expect("the stored body is an order"))
         .collect()
 }
 

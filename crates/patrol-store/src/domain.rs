@@ -302,11 +302,13 @@ impl ListQuery {
     }
 }
 
-/// An order as listed: its position in the walk and its wire JSON.
+/// An order as listed: its position in the walk and its wire JSON (UTF-8, as the store wrote
+/// it; bytes, because checking 50 bodies for UTF-8 again on every page costs more than the
+/// rest of the read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListedOrder {
     pub position: Position,
-    pub body: String,
+    pub body: Vec<u8>,
 }
 
 /// WeCom's limits on grids and categories (wecom-reference.md §5).

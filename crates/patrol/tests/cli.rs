@@ -263,7 +263,7 @@ async fn all_bodies(path: &std::path::Path) -> Vec<String> {
             return bodies;
         };
         after = Some(last.position);
-        bodies.extend(page.into_iter().map(|o| o.body));
+        bodies.extend(page.into_iter().map(|o| String::from_utf8(o.body).unwrap()));
     }
 }
 

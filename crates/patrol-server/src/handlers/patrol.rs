@@ -23,7 +23,7 @@ pub const MAX_LIMIT: i64 = 50;
 fn order_list_page<'a>(
     errmsg: &str,
     next_cursor: &str,
-    orders: impl Iterator<Item = &'a str>,
+    orders: impl Iterator<Item = &'a [u8]>,
 ) -> Vec<u8> {
     let mut out = Vec::with_capacity(4096);
     out.extend_from_slice(b"{\"errcode\":0,\"errmsg\":\"");
@@ -35,7 +35,7 @@ fn order_list_page<'a>(
         if index > 0 {
             out.push(b',');
         }
-        out.extend_from_slice(order.as_bytes());
+        out.extend_from_slice(order);
     }
     out.extend_from_slice(b"]}");
     out
@@ -124,7 +124,7 @@ pub async fn get_order_list(
     let page = order_list_page(
         &ok_message(warning),
         &next_cursor,
-        orders.iter().map(|order| order.body.as_str()),
+        orders.iter().map(|order| order.body.as_slice()),
     );
     Ok(json_bytes(page))
 }
@@ -171,7 +171,7 @@ mod tests {
                 order_list: vec![order.clone(); count],
             })
             .unwrap();
-            let bodies = std::iter::repeat_n(ORDER, count);
+            let bodies = std::iter::repeat_n(ORDER.as_bytes(), count);
             assert_eq!(
                 String::from_utf8(order_list_page(errmsg, cursor, bodies)).unwrap(),
                 String::from_utf8(expected).unwrap()

@@ -679,7 +679,7 @@ fn list_orders_query(
             |r| {
                 Ok(ListedOrder {
                     position: Position::Modified { mod_seq: r.get(0)? },
-                    body: r.get(1)?,
+                    body: r.get_ref(1)?.as_bytes()?.to_vec(),
                 })
             },
         )?;
@@ -717,7 +717,7 @@ fn list_orders_query(
                     create_time: r.get(0)?,
                     seq: r.get(1)?,
                 },
-                body: r.get(2)?,
+                body: r.get_ref(2)?.as_bytes()?.to_vec(),
             })
         })?;
         for row in rows {
