@@ -121,7 +121,7 @@ async fn a_full_walk_equals_the_servers_dataset() {
             .await
             .unwrap()
             .expect("the order is stored");
-        let stored: serde_json::Value = serde_json::from_str(&body).unwrap();
+        let stored: serde_json::Value = serde_json::from_slice(&body).unwrap();
         assert_eq!(serde_json::to_value(&info).unwrap(), stored);
     }
     assert_eq!(client.token_fetches(), 1, "one token for the whole walk");

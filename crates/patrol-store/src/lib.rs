@@ -109,6 +109,6 @@ pub trait Store: Send + Sync + 'static {
 
     /// One page of a corp's orders, in the walk's order.
     async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<Vec<ListedOrder>>;
-    /// The wire JSON of one order of the corp.
-    async fn order_body(&self, corp_key: i64, order_id: &str) -> Result<Option<String>>;
+    /// The wire JSON of one order of the corp (UTF-8 bytes, as the store wrote them).
+    async fn order_body(&self, corp_key: i64, order_id: &str) -> Result<Option<Vec<u8>>>;
 }

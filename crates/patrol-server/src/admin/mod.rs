@@ -105,11 +105,11 @@ pub(crate) fn answer<T: Serialize>(status: StatusCode, value: &T) -> Response {
 }
 
 /// JSON text (such as an order's stored wire JSON) as an answer.
-pub(crate) fn order_answer(status: StatusCode, body: String) -> Response {
+pub(crate) fn order_answer(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
     (
         status,
         [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
-        body,
+        body.into(),
     )
         .into_response()
 }

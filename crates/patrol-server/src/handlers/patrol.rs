@@ -42,12 +42,12 @@ fn order_list_page<'a>(
 }
 
 /// The answer of `get_order_info` around the order's stored JSON: see [`order_list_page`].
-fn order_info_answer(errmsg: &str, order: &str) -> Vec<u8> {
+fn order_info_answer(errmsg: &str, order: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(order.len() + 64);
     out.extend_from_slice(b"{\"errcode\":0,\"errmsg\":\"");
     out.extend_from_slice(errmsg.as_bytes());
     out.extend_from_slice(b"\",\"order_info\":");
-    out.extend_from_slice(order.as_bytes());
+    out.extend_from_slice(order);
     out.push(b'}');
     out
 }
@@ -183,6 +183,6 @@ mod tests {
             order_info: order,
         })
         .unwrap();
-        assert_eq!(order_info_answer("ok", ORDER), expected);
+        assert_eq!(order_info_answer("ok", ORDER.as_bytes()), expected);
     }
 }
