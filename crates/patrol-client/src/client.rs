@@ -177,6 +177,124 @@ impl std::fmt::Debug for Inner {
     }
 }
 
+/// An answer of WeCom's that carries `errcode` and `errmsg` beside its payload.
+trait Answer: DeserializeOwned {
+    fn errcode(&self) -> i64;
+    fn into_errmsg(self) -> String;
+}
+
+macro_rules! answers {
+    ($($answer:ty),*) => {
+        $(impl Answer for $answer {
+            fn errcode(&self) -> i64 {
+                self.errcode
+            }
+
+            fn into_errmsg(self) -> String {
+                self.errmsg
+            }
+        })*
+    };
+}
+
+answers!(GetTokenResponse, GetOrderListResponse, GetOrderInfoResponse);
+
+/// The `next_cursor` of a `get_order_list` answer, read without parsing it, for prefetching:
+/// the first `"next_cursor":"…"` of the body. A key cannot appear inside a JSON string (its
+/// quotes would be escaped) and orders have no such key, so this finds the answer's own; a
+/// wrong guess would only cost a request, as the parsed answer is checked against it.
+fn scan_next_cursor(bytes: &[u8]) -> Option<String> {
+    const KEY: &[u8] = b"\"next_cursor\":\"";
+    let start = bytes.windows(KEY.len()).position(|w| w == KEY)? + KEY.len();
+    let length = bytes[start..]
+        .iter()
+        .position(|&b| b == b'"' || b == b'\\')?;
+    if bytes[start + length] != b'"' || length == 0 {
+        return None;
+    }
+    String::from_utf8(bytes[start..start + length].to_vec()).ok()
+}
+
+/// Pages of one walk fetched but not yet handed to the caller, at most: the page being handed
+/// over and the next one, whose request overlaps the parsing of the first.
+const PAGES_AHEAD: usize = 2;
+
+/// A page being fetched ahead of the walk; dropping it cancels the fetch.
+struct Prefetch {
+    cursor: String,
+    handle: Option<tokio::task::JoinHandle<Fetched>>,
+}
+
+/// A fetched page, the fetch of the page after it, and the permit that bounds read-ahead,
+/// released when the page is handed to the caller.
+type Fetched = (
+    Result<Page>,
+    Option<Prefetch>,
+    Option<tokio::sync::OwnedSemaphorePermit>,
+);
+
+impl Drop for Prefetch {
+    fn drop(&mut self) {
+        if let Some(handle) = self.handle.take() {
+            handle.abort();
+        }
+    }
+}
+
+/// Starts fetching the page at `cursor` once a read-ahead permit is free; as soon as its bytes
+/// arrive, before they are parsed, the fetch of the page after it starts too, so that the next
+/// request overlaps the parsing.
+fn prefetch(
+    client: Client,
+    query: OrderQuery,
+    cursor: String,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+) -> Prefetch {
+    let request = GetOrderListRequest {
+        begin_create_time: query.begin_create_time,
+        begin_modify_time: query.begin_modify_time,
+        cursor: (!cursor.is_empty()).then(|| cursor.clone()),
+        limit: Some(query.limit.unwrap_or(50)),
+    };
+    let handle = tokio::spawn(async move {
+        let permit = permits.clone().acquire_owned().await.ok();
+        let mut next: Option<Prefetch> = None;
+        let answer = client
+            .call_with::<GetOrderListResponse>("report/patrol/get_order_list", &request, |bytes| {
+                if next.is_none()
+                    && let Some(cursor) = scan_next_cursor(bytes)
+                {
+                    next = Some(prefetch(
+                        client.clone(),
+                        query.clone(),
+                        cursor,
+                        permits.clone(),
+                    ));
+                }
+            })
+            .await;
+        match answer {
+            Ok(answer) => {
+                let next = match next {
+                    Some(guess) if guess.cursor == answer.next_cursor => Some(guess),
+                    _ if answer.next_cursor.is_empty() => None,
+                    _ => Some(prefetch(client, query, answer.next_cursor.clone(), permits)),
+                };
+                let page = Page {
+                    orders: answer.order_list,
+                    next_cursor: answer.next_cursor,
+                };
+                (Ok(page), next, permit)
+            }
+            Err(error) => (Err(error), None, permit),
+        }
+    });
+    Prefetch {
+        cursor,
+        handle: Some(handle),
+    }
+}
+
 /// Which orders [`Client::orders`] walks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderQuery {
@@ -256,7 +374,10 @@ impl Client {
                 ("corpsecret", self.inner.secret.as_str()),
             ]);
             let started = Instant::now();
-            match self.send::<GetTokenResponse>(&url, request).await {
+            match self
+                .send::<GetTokenResponse>(&url, request, &mut |_| {})
+                .await
+            {
                 Ok(answer) => {
                     // Capped, so that no answer can overflow the clock (`expires_in` is
                     // 7200 at WeCom; a token refused early is fetched again anyway).
@@ -282,11 +403,12 @@ impl Client {
         }
     }
 
-    /// Sends one request and reads WeCom's answer.
-    async fn send<T: DeserializeOwned>(
+    /// Sends one request and reads WeCom's answer, handing its bytes to `on_bytes` first.
+    async fn send<T: Answer>(
         &self,
         url: &str,
         request: reqwest::RequestBuilder,
+        on_bytes: &mut impl FnMut(&[u8]),
     ) -> Result<T> {
         // reqwest's error names the URL with its query string: the secret (gettoken) or the
         // access token. `url` names the endpoint without them.
@@ -297,11 +419,32 @@ impl Client {
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let bytes = response.bytes().await.map_err(transport)?;
+        let success = (200..300).contains(&status);
+        if success {
+            on_bytes(&bytes);
+        }
+        // One parse for the common case: the answer itself, errcode included. The body is checked
+        // for UTF-8 once, which is cheaper than string by string.
+        let typed = match std::str::from_utf8(&bytes) {
+            Ok(text) => serde_json::from_str::<T>(text),
+            Err(_) => serde_json::from_slice::<T>(&bytes),
+        };
+        match typed {
+            Ok(answer) if answer.errcode() == 0 && success => return Ok(answer),
+            Ok(answer) if answer.errcode() != 0 => {
+                return Err(Error::Api {
+                    errcode: answer.errcode(),
+                    errmsg: answer.into_errmsg(),
+                });
+            }
+            _ => {}
+        }
         let decode = |message: String| Error::Decode {
             url: url.to_owned(),
             status,
             message,
         };
+        // Not the answer: WeCom's error envelope, or not WeCom at all.
         let envelope: Envelope = serde_json::from_slice(&bytes).map_err(|e| {
             let start = String::from_utf8_lossy(&bytes[..bytes.len().min(200)]).into_owned();
             decode(format!("not WeCom's JSON ({e}): {start:?}"))
@@ -313,15 +456,29 @@ impl Client {
             });
         }
         // WeCom answers everything with HTTP 200; JSON under another status is not its success.
-        if !(200..300).contains(&status) {
+        if !success {
             return Err(decode("an HTTP error without a WeCom errcode".into()));
         }
-        serde_json::from_slice(&bytes).map_err(|e| decode(e.to_string()))
+        match typed {
+            Err(error) => Err(decode(error.to_string())),
+            Ok(_) => Err(decode("an unexpected answer".into())),
+        }
     }
 
     /// POSTs a body to a `/cgi-bin/` API with the token, refreshing the token once when it is
     /// refused and retrying transient failures.
-    async fn call<T: DeserializeOwned>(&self, api: &str, body: &impl Serialize) -> Result<T> {
+    async fn call<T: Answer>(&self, api: &str, body: &impl Serialize) -> Result<T> {
+        self.call_with(api, body, |_| {}).await
+    }
+
+    /// [`Client::call`], handing the bytes of every successful HTTP answer to `on_bytes` before
+    /// they are parsed.
+    async fn call_with<T: Answer>(
+        &self,
+        api: &str,
+        body: &impl Serialize,
+        mut on_bytes: impl FnMut(&[u8]),
+    ) -> Result<T> {
         let url = format!("{}/cgi-bin/{api}", self.inner.base_url);
         let body = serde_json::to_vec(body).map_err(|e| Error::Config(e.to_string()))?;
         let mut refreshed = false;
@@ -335,7 +492,7 @@ impl Client {
                 .query(&[("access_token", token.as_str())])
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .body(body.clone());
-            match self.send(&url, request).await {
+            match self.send(&url, request, &mut on_bytes).await {
                 Ok(answer) => return Ok(answer),
                 Err(error) if error.is_token_error() && !refreshed => {
                     tracing::debug!(%error, "the token was refused; fetching a new one");
@@ -373,34 +530,34 @@ impl Client {
         Ok(answer.order_info)
     }
 
-    /// The pages of a walk over `get_order_list`, following `next_cursor` to the end. After an
-    /// error the stream ends; the last page's `next_cursor` resumes the walk.
+    /// The pages of a walk over `get_order_list`, following `next_cursor` to the end. The next
+    /// page is requested as soon as the current one arrives, so the walk does not wait for the
+    /// parsing. After an error the stream ends; the last page's `next_cursor` resumes the walk.
     pub fn pages(&self, query: OrderQuery) -> impl Stream<Item = Result<Page>> + Send + 'static {
-        let client = self.clone();
-        let state = Some(query.cursor.clone().unwrap_or_default());
-        stream::unfold(state, move |cursor| {
-            let client = client.clone();
-            let query = query.clone();
-            async move {
-                let cursor = cursor?;
-                let request = GetOrderListRequest {
-                    begin_create_time: query.begin_create_time,
-                    begin_modify_time: query.begin_modify_time,
-                    cursor: (!cursor.is_empty()).then_some(cursor),
-                    limit: Some(query.limit.unwrap_or(50)),
-                };
-                match client.get_order_list(&request).await {
-                    Ok(answer) => {
-                        let next =
-                            (!answer.next_cursor.is_empty()).then(|| answer.next_cursor.clone());
-                        let page = Page {
-                            orders: answer.order_list,
-                            next_cursor: answer.next_cursor,
-                        };
-                        Some((Ok(page), next))
-                    }
-                    Err(error) => Some((Err(error), None)),
+        enum State {
+            Start(Client, OrderQuery),
+            Next(Prefetch),
+            Done,
+        }
+        stream::unfold(State::Start(self.clone(), query), |state| async move {
+            let mut inflight = match state {
+                State::Start(client, query) => {
+                    let cursor = query.cursor.clone().unwrap_or_default();
+                    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(PAGES_AHEAD));
+                    prefetch(client, query, cursor, permits)
                 }
+                State::Next(inflight) => inflight,
+                State::Done => return None,
+            };
+            let handle = inflight.handle.take()?;
+            // The permit goes as the page is handed over, letting the walk read one page ahead.
+            match handle.await {
+                Ok((page, Some(next), _permit)) => Some((page, State::Next(next))),
+                Ok((page, None, _permit)) => Some((page, State::Done)),
+                Err(error) => Some((
+                    Err(Error::Config(format!("the page fetch failed: {error}"))),
+                    State::Done,
+                )),
             }
         })
     }
@@ -436,6 +593,21 @@ mod tests {
             .base_url("http://127.0.0.1:9")
             .corpid("wwx")
             .secret("very-secret-value")
+    }
+
+    #[test]
+    fn the_next_cursor_is_found_without_parsing() {
+        let page = br#"{"errcode":0,"errmsg":"ok","next_cursor":"AQ-_z9","order_list":[{"desc":"\"next_cursor\":\"x"}]}"#;
+        assert_eq!(scan_next_cursor(page).as_deref(), Some("AQ-_z9"));
+        assert_eq!(
+            scan_next_cursor(br#"{"next_cursor":"","order_list":[]}"#),
+            None
+        );
+        assert_eq!(
+            scan_next_cursor(br#"{"errcode":40058,"errmsg":"invalid cursor"}"#),
+            None
+        );
+        assert_eq!(scan_next_cursor(br#"{"next_cursor":"a\/b"}"#), None);
     }
 
     #[test]
