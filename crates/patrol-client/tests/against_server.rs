@@ -49,8 +49,8 @@ async fn dataset(app: &TestApp, corp: &TestCorp, create: i64, modify: i64) -> Ve
         .await
         .expect("the store lists orders");
     listed
-        .iter()
-        .map(|order| serde_json::from_slice(&order.body).expect("the stored body is an order"))
+        .bodies()
+        .map(|body| serde_json::from_slice(body).expect("the stored body is an order"))
         .collect()
 }
 

@@ -292,7 +292,7 @@ pub struct ListQuery {
     pub begin_modify_time: i64,
     /// Start after this position; `None` for the first page.
     pub after: Option<Position>,
-    /// How many orders to return at most.
+    /// How many orders to return at most (one more is read to tell whether more follow).
     pub limit: u32,
 }
 
@@ -302,13 +302,31 @@ impl ListQuery {
     }
 }
 
-/// An order as listed: its position in the walk and its wire JSON (UTF-8, as the store wrote
-/// it; bytes, because checking 50 bodies for UTF-8 again on every page costs more than the
-/// rest of the read).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ListedOrder {
-    pub position: Position,
-    pub body: Vec<u8>,
+/// One page of a walk: the orders' wire JSON joined by commas, which is the inside of the JSON
+/// array `order_list`, read straight from the database into one buffer (UTF-8, as the store
+/// wrote it; bytes, because checking 50 bodies again for UTF-8 on every page costs more than
+/// the rest of the read).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListedPage {
+    pub json: Vec<u8>,
+    /// Each order's position in the walk and where its JSON is in `json`.
+    pub orders: Vec<(Position, std::ops::Range<usize>)>,
+    /// Whether more orders follow this page.
+    pub more: bool,
+}
+
+impl ListedPage {
+    /// Each order's wire JSON, in order.
+    pub fn bodies(&self) -> impl Iterator<Item = &[u8]> {
+        self.orders
+            .iter()
+            .map(|(_, range)| &self.json[range.clone()])
+    }
+
+    /// The position of the page's last order: where the next page starts.
+    pub fn last_position(&self) -> Option<Position> {
+        self.orders.last().map(|(position, _)| *position)
+    }
 }
 
 /// WeCom's limits on grids and categories (wecom-reference.md §5).

@@ -108,7 +108,7 @@ pub trait Store: Send + Sync + 'static {
     async fn authenticate(&self, token: &str, now: i64) -> Result<TokenStatus>;
 
     /// One page of a corp's orders, in the walk's order.
-    async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<Vec<ListedOrder>>;
+    async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<ListedPage>;
     /// The wire JSON of one order of the corp (UTF-8 bytes, as the store wrote them).
     async fn order_body(&self, corp_key: i64, order_id: &str) -> Result<Option<Vec<u8>>>;
 }

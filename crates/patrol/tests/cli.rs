@@ -259,11 +259,14 @@ async fn all_bodies(path: &std::path::Path) -> Vec<String> {
             )
             .await
             .unwrap();
-        let Some(last) = page.last() else {
+        let Some(last) = page.last_position() else {
             return bodies;
         };
-        after = Some(last.position);
-        bodies.extend(page.into_iter().map(|o| String::from_utf8(o.body).unwrap()));
+        after = Some(last);
+        bodies.extend(
+            page.bodies()
+                .map(|b| String::from_utf8(b.to_vec()).unwrap()),
+        );
     }
 }
 

@@ -13,6 +13,56 @@ use crate::error::{ApiError, JSON_WARNING};
 /// WeCom's content type.
 pub(crate) const JSON_CONTENT_TYPE: &str = "application/json; charset=UTF-8";
 
+/// A body sent as a few chunks, which hyper writes with one `writev`: an answer is put together
+/// around a large buffer without copying it. Its exact length is known, so the answer carries a
+/// `Content-Length` like any other.
+pub(crate) struct Chunks {
+    pub(crate) chunks: std::collections::VecDeque<bytes::Bytes>,
+    remaining: u64,
+}
+
+impl Chunks {
+    pub(crate) fn new(chunks: impl IntoIterator<Item = bytes::Bytes>) -> Chunks {
+        let chunks: std::collections::VecDeque<_> = chunks.into_iter().collect();
+        let remaining = chunks.iter().map(|c| c.len() as u64).sum();
+        Chunks { chunks, remaining }
+    }
+}
+
+impl http_body::Body for Chunks {
+    type Data = bytes::Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<bytes::Bytes>, Self::Error>>> {
+        let chunk = self.chunks.pop_front();
+        if let Some(chunk) = &chunk {
+            self.remaining -= chunk.len() as u64;
+        }
+        std::task::Poll::Ready(chunk.map(|c| Ok(http_body::Frame::data(c))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.chunks.is_empty()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining)
+    }
+}
+
+/// A successful answer sent as chunks: see [`Chunks`].
+pub(crate) fn json_chunks(chunks: Chunks) -> Response {
+    let mut response = axum::body::Body::new(chunks).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(JSON_CONTENT_TYPE),
+    );
+    response
+}
+
 /// A successful answer of JSON bytes already made.
 pub(crate) fn json_bytes(bytes: Vec<u8>) -> Response {
     let mut response = bytes.into_response();

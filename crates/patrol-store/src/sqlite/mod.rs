@@ -106,7 +106,10 @@ fn open_connection(path: &Path, create: bool) -> rusqlite::Result<Connection> {
     conn.set_prepared_statement_cache_capacity(64);
     // Query-planner stability: without it SQLite plans with the bound LIMIT and re-prepares the
     // statement every time a value is bound again (13% of a list page).
-    conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+    conn.set_db_config(
+        rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG,
+        true,
+    )?;
     Ok(conn)
 }
 
@@ -659,13 +662,37 @@ fn authenticate_query(conn: &Connection, token: &str, now: i64) -> Result<(Token
     ))
 }
 
-fn list_orders_query(
-    conn: &Connection,
-    corp_key: i64,
-    query: ListQuery,
-) -> Result<Vec<ListedOrder>> {
-    let limit = i64::from(query.limit);
-    let mut out = Vec::with_capacity(query.limit as usize);
+/// Appends a row's body to a page: `body` is column 2 of the row; `position` where it stands.
+fn push_row(
+    page: &mut ListedPage,
+    position: Position,
+    row: &rusqlite::Row<'_>,
+    column: usize,
+    limit: usize,
+) -> rusqlite::Result<()> {
+    if page.orders.len() == limit {
+        page.more = true;
+        return Ok(());
+    }
+    if !page.orders.is_empty() {
+        page.json.push(b',');
+    }
+    let start = page.json.len();
+    page.json
+        .extend_from_slice(row.get_ref(column)?.as_bytes()?);
+    page.orders.push((position, start..page.json.len()));
+    Ok(())
+}
+
+fn list_orders_query(conn: &Connection, corp_key: i64, query: ListQuery) -> Result<ListedPage> {
+    let limit = query.limit as usize;
+    // One more row than the page tells whether more follow.
+    let fetch = i64::from(query.limit) + 1;
+    let mut page = ListedPage {
+        json: Vec::with_capacity(limit * 1600),
+        orders: Vec::with_capacity(limit),
+        more: false,
+    };
     if query.modify_ordered() {
         let after = match query.after {
             Some(Position::Modified { mod_seq }) => mod_seq,
@@ -681,29 +708,24 @@ fn list_orders_query(
              WHERE corp_id = ?1 AND mod_seq > ?2 AND modify_time >= ?3 AND create_time >= ?4
              ORDER BY mod_seq LIMIT ?5",
         )?;
-        let rows = stmt.query_map(
-            params![
-                corp_key,
-                after,
-                query.begin_modify_time,
-                query.begin_create_time,
-                limit
-            ],
-            |r| {
-                Ok(ListedOrder {
-                    position: Position::Modified { mod_seq: r.get(0)? },
-                    body: r.get_ref(1)?.as_bytes()?.to_vec(),
-                })
-            },
-        )?;
-        for row in rows {
-            out.push(row?);
+        let mut rows = stmt.query(params![
+            corp_key,
+            after,
+            query.begin_modify_time,
+            query.begin_create_time,
+            fetch
+        ])?;
+        while let Some(row) = rows.next()? {
+            let position = Position::Modified {
+                mod_seq: row.get(0)?,
+            };
+            push_row(&mut page, position, row, 1, limit)?;
         }
     } else {
         // One lower bound only, so that SQLite seeks the index to it: a cursor's position comes
-        // from an order that passed the filter, so every order after it passes too.
-        // Both statements bind (corp, create_time, id, limit); the first reads the id as a
-        // lower bound too, which every id passes.
+        // from an order that passed the filter, so every order after it passes too. Both
+        // statements bind (corp, create_time, id, limit); the first reads the id as a lower
+        // bound too, which every id passes.
         let (sql, bound) = match query.after {
             None => (
                 "SELECT create_time, id, body FROM orders
@@ -724,20 +746,16 @@ fn list_orders_query(
             }
         };
         let mut stmt = conn.prepare_cached(sql)?;
-        let rows = stmt.query_map(params![corp_key, bound.0, bound.1, limit], |r| {
-            Ok(ListedOrder {
-                position: Position::Created {
-                    create_time: r.get(0)?,
-                    seq: r.get(1)?,
-                },
-                body: r.get_ref(2)?.as_bytes()?.to_vec(),
-            })
-        })?;
-        for row in rows {
-            out.push(row?);
+        let mut rows = stmt.query(params![corp_key, bound.0, bound.1, fetch])?;
+        while let Some(row) = rows.next()? {
+            let position = Position::Created {
+                create_time: row.get(0)?,
+                seq: row.get(1)?,
+            };
+            push_row(&mut page, position, row, 2, limit)?;
         }
     }
-    Ok(out)
+    Ok(page)
 }
 
 #[async_trait::async_trait]
@@ -1057,7 +1075,7 @@ impl Store for SqliteStore {
         Ok(status)
     }
 
-    async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<Vec<ListedOrder>> {
+    async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<ListedPage> {
         if query.modify_ordered() {
             // A selective modify_time filter may scan far: keep it off the async threads.
             self.read(move |conn| list_orders_query(conn, corp_key, query))
