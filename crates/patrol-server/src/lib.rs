@@ -163,6 +163,12 @@ pub async fn serve(
     }
     let state = AppState::new(store, config).await?;
     tracing::info!(address = %listener.local_addr()?, "patrol is listening");
+    // No Nagle delay: an answer goes out as soon as it is written.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(error) = tcp.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router(state).into_make_service_with_connect_info::<SocketAddr>(),
