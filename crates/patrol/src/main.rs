@@ -6,6 +6,7 @@ mod orders;
 mod seed;
 mod serve;
 mod settings;
+mod table;
 
 use std::process::ExitCode;
 

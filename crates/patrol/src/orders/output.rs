@@ -1,6 +1,7 @@
 //! What `patrol orders` shows people: an order's state, a table of orders, an order line by line,
 //! and the row of an order in a CSV export.
 
+use crate::table::table;
 use patrol_wire::patrol::Order;
 
 use super::time;
@@ -254,62 +255,6 @@ pub(crate) fn csv_row(order: &Order) -> [String; 17] {
     ]
 }
 
-/// A table with one header line, its columns aligned by display width (CJK characters take two
-/// columns). The last column is not padded. Ends with a newline.
-fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| width(h)).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(width(cell));
-            }
-        }
-    }
-    let header: Vec<String> = headers.iter().map(|h| (*h).to_owned()).collect();
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(rows) {
-        let mut line = String::new();
-        for (i, cell) in row.iter().enumerate() {
-            if i > 0 {
-                line.push_str("  ");
-            }
-            line.push_str(cell);
-            if i + 1 < row.len() {
-                let pad = widths.get(i).map_or(0, |w| w.saturating_sub(width(cell)));
-                line.extend(std::iter::repeat_n(' ', pad));
-            }
-        }
-        out.push_str(line.trim_end());
-        out.push('\n');
-    }
-    out
-}
-
-/// Columns a string takes in a terminal: two for East Asian wide characters, one otherwise.
-fn width(text: &str) -> usize {
-    text.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
-}
-
-fn is_wide(c: char) -> bool {
-    matches!(
-        u32::from(c),
-        0x1100..=0x115F
-            | 0x2E80..=0x303E
-            | 0x3041..=0x33FF
-            | 0x3400..=0x4DBF
-            | 0x4E00..=0x9FFF
-            | 0xA000..=0xA4CF
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6
-            | 0x1F300..=0x1F64F
-            | 0x1F900..=0x1F9FF
-            | 0x20000..=0x3FFFD
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use patrol_wire::patrol::{Location, Process};
@@ -406,7 +351,9 @@ mod tests {
             "{table}"
         );
         // The description column starts at the same display column on both lines.
-        let column = |line: &str, prefix_end: &str| width(&line[..line.find(prefix_end).unwrap()]);
+        let column = |line: &str, prefix_end: &str| {
+            crate::table::width(&line[..line.find(prefix_end).unwrap()])
+        };
         assert_eq!(column(lines[0], "DESCRIPTION"), column(lines[1], "一二三"));
     }
 
