@@ -1,62 +1,23 @@
 //! `patrol admin` run as a user runs it, against a `patrol serve` child process, with WeCom's
 //! API checking that what the commands did is what a WeCom client sees.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+mod support;
+
+use std::process::{Command, Output};
 
 use serde_json::{Value, json};
+use support::{PATROL, Served};
 
-const PATROL: &str = env!("CARGO_BIN_EXE_patrol");
 const KEY: &str = "test-key";
 
-/// A `patrol serve` child process on a fresh database, killed on drop.
-struct Served {
-    child: Child,
-    url: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs `patrol serve` with the admin key [`KEY`] and learns its address from the banner.
+/// Runs `patrol serve` on a fresh database with the admin key [`KEY`].
 fn serve() -> Served {
-    let dir = tempfile::tempdir().unwrap();
-    let database = format!("sqlite://{}", dir.path().join("p.db").display());
-    let mut child = Command::new(PATROL)
-        .args(["serve", "--listen", "127.0.0.1:0", "--database", &database])
-        .args(["--admin-key", KEY])
-        .env_remove("PATROL_LISTEN")
-        .env_remove("PATROL_DATABASE")
-        .env_remove("PATROL_CONFIG")
-        .env_remove("PATROL_ADMIN_KEY")
-        .env_remove("PATROL_DEMO")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("patrol starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines
-        .next()
-        .expect("patrol prints a banner")
-        .expect("the banner is text");
-    let url = first
-        .strip_prefix("patrol is listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .trim()
-        .to_owned();
-    // Keep reading, so that the rest of the banner never meets a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Served {
-        child,
-        url,
-        _dir: dir,
-    }
+    Served::start(|dir| {
+        let database = format!("sqlite://{}", dir.join("p.db").display());
+        ["--database", &database, "--admin-key", KEY]
+            .map(String::from)
+            .to_vec()
+    })
 }
 
 /// Runs `patrol admin --server URL --admin-key KEY ARGS…` with a clean environment.

@@ -1,57 +1,24 @@
 //! `patrol orders` run as a user runs it, against a `patrol serve --demo` child process: what it
 //! prints is what WeCom's API answers.
 
-use std::io::{BufRead, BufReader};
+mod support;
+
 use std::path::Path;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 
 use patrol_server::demo::{DEMO_CORPID, DEMO_OTHER_SECRET, DEMO_PATROL_SECRET};
 use serde_json::Value;
+use support::{PATROL, Served};
 
-const PATROL: &str = env!("CARGO_BIN_EXE_patrol");
-
-/// A `patrol serve --demo` child process on its own data directory, killed on drop.
-struct Served {
-    child: Child,
-    url: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Served {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs `patrol serve --demo` and learns its address from the banner.
+/// Runs `patrol serve --demo` on its own data directory.
 fn serve() -> Served {
-    let dir = tempfile::tempdir().unwrap();
-    let mut child = Command::new(PATROL)
-        .args(["serve", "--demo", "--listen", "127.0.0.1:0", "--data-dir"])
-        .arg(dir.path())
-        .env_remove("PATROL_LISTEN")
-        .env_remove("PATROL_DATABASE")
-        .env_remove("PATROL_CONFIG")
-        .env_remove("PATROL_PUBLIC_URL")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("patrol starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines
-        .next()
-        .expect("patrol prints a banner")
-        .expect("the banner is text");
-    let url = first
-        .strip_prefix("patrol is listening on ")
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .trim()
-        .to_owned();
-    // Keep reading, so that the rest of the banner never meets a closed pipe.
-    std::thread::spawn(move || lines.for_each(drop));
-    Served { child, url, dir }
+    Served::start(|dir| {
+        vec![
+            "--demo".into(),
+            "--data-dir".into(),
+            dir.display().to_string(),
+        ]
+    })
 }
 
 /// `patrol orders ARGS…` with no PATROL_* variable but `envs`, from `cwd`.
