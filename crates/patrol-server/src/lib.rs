@@ -20,9 +20,9 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::any;
 use patrol_store::{SqliteStore, Store, StoreError};
 use tokio::net::TcpListener;
@@ -31,7 +31,6 @@ use tracing::Instrument;
 pub use config::Config;
 use cursor::CursorCodec;
 use error::Failure;
-use handlers::JSON_CONTENT_TYPE;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -112,8 +111,10 @@ async fn envelope(request: Request, next: Next) -> Response {
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
+    // Cheap clones (the URI shares its bytes); the path is formatted only when logged.
     let method = request.method().clone();
-    let path = request.uri().path().to_owned();
+    let uri = request.uri().clone();
+    let path = uri.path();
     // Successful requests are logged at debug level, so the span costs nothing by default.
     let span = tracing::debug_span!("request", %method, %path, agentid = tracing::field::Empty);
     async move {
@@ -135,13 +136,8 @@ async fn envelope(request: Request, next: Next) -> Response {
             tracing::info!(%request_id, %method, %path, errcode, error = %failure.error, elapsed_us, "request refused");
         }
         let body = patrol_wire::Envelope { errcode, errmsg };
-        let mut response = serde_json::to_vec(&body)
-            .expect("an envelope always serializes")
-            .into_response();
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static(JSON_CONTENT_TYPE),
-        );
+        let mut response =
+            handlers::json_bytes(serde_json::to_vec(&body).expect("an envelope always serializes"));
         if let Ok(value) = HeaderValue::from_str(&errcode.to_string()) {
             response.headers_mut().insert("error-code", value);
         }

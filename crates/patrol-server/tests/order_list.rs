@@ -665,7 +665,14 @@ async fn case_and_grid_names_are_those_at_reporting_time() {
     assert_eq!(old["case_name"], "暴露垃圾");
 
     app.store
-        .rename_grid(corp.key, "g1", "新名字")
+        .update_grid(
+            corp.key,
+            "g1",
+            patrol_store::GridPatch {
+                name: Some("新名字".into()),
+                ..Default::default()
+            },
+        )
         .await
         .unwrap();
     app.store

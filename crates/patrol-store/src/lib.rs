@@ -69,6 +69,8 @@ pub trait Store: Send + Sync + 'static {
     async fn grid(&self, corp_key: i64, grid_id: &str) -> Result<Option<Grid>>;
     /// Every grid, parents before children.
     async fn list_grids(&self, corp_key: i64) -> Result<Vec<Grid>>;
+    /// Changes a grid within the same limits. Orders keep the grid name they were reported
+    /// under.
     async fn update_grid(&self, corp_key: i64, grid_id: &str, patch: GridPatch) -> Result<Grid>;
     /// Deletes a grid without members, child grids or orders.
     async fn delete_grid(&self, corp_key: i64, grid_id: &str) -> Result<()>;
@@ -90,8 +92,6 @@ pub trait Store: Send + Sync + 'static {
     /// wire JSON. The order moves to the end of the modification sequence and its
     /// `modify_time` becomes the action's time when its JSON changed.
     async fn act_on_order(&self, corp_key: i64, order_id: &str, action: Action) -> Result<String>;
-    /// Renames a grid. Orders keep the name they were reported under.
-    async fn rename_grid(&self, corp_key: i64, grid_id: &str, name: &str) -> Result<()>;
     /// Renames a category. Orders keep the name they were reported under.
     async fn rename_category(&self, corp_key: i64, category_id: &str, name: &str) -> Result<()>;
 

@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
+use crate::cursor::constant_time_eq;
 use crate::extract::MAX_BODY_BYTES;
 use types::{ErrorBody, ErrorDetail};
 
@@ -105,13 +106,10 @@ pub(crate) fn answer<T: Serialize>(status: StatusCode, value: &T) -> Response {
 }
 
 /// JSON text (such as an order's stored wire JSON) as an answer.
-pub(crate) fn order_answer(status: StatusCode, body: impl Into<axum::body::Body>) -> Response {
-    (
-        status,
-        [(header::CONTENT_TYPE, "application/json; charset=UTF-8")],
-        body.into(),
-    )
-        .into_response()
+pub(crate) fn order_answer(status: StatusCode, body: impl Into<Vec<u8>>) -> Response {
+    let mut response = crate::handlers::json_bytes(body.into());
+    *response.status_mut() = status;
+    response
 }
 
 /// A JSON body of the administration API: any content type, at most 1 MiB, unknown fields and
@@ -186,10 +184,6 @@ async fn require_admin_key(
         return AdminError::unauthorized("wrong admin key").into_response();
     }
     next.run(request).await
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// A random id of `bytes` random bytes in lowercase hex.

@@ -123,6 +123,23 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
+impl Inner {
+    /// Runs `f` on a reader connection from the pool (opening one when none is free).
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self.readers.lock().expect("reader pool poisoned").pop();
+        let conn = match pooled {
+            Some(conn) => conn,
+            None => open_reader(&self.path)?,
+        };
+        let out = f(&conn);
+        self.readers
+            .lock()
+            .expect("reader pool poisoned")
+            .push(conn);
+        out
+    }
+}
+
 impl SqliteStore {
     /// Opens (creating it and its directory if missing) the database file and brings its schema
     /// up to date.
@@ -177,50 +194,22 @@ impl SqliteStore {
         &self.inner.path
     }
 
+    /// Runs a read on the blocking pool: for reads that may scan far.
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let conn = inner.readers.lock().expect("reader pool poisoned").pop();
-            let conn = match conn {
-                Some(conn) => conn,
-                None => open_reader(&inner.path)?,
-            };
-            let out = f(&conn);
-            inner
-                .readers
-                .lock()
-                .expect("reader pool poisoned")
-                .push(conn);
-            out
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
+        tokio::task::spawn_blocking(move || inner.with_reader(f))
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))?
     }
 
     /// Runs a short, bounded read (a lookup by key, a keyset page) on the calling thread: it
     /// takes microseconds, less than handing it to the blocking pool and back would.
     fn read_inline<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        let conn = self
-            .inner
-            .readers
-            .lock()
-            .expect("reader pool poisoned")
-            .pop();
-        let conn = match conn {
-            Some(conn) => conn,
-            None => open_reader(&self.inner.path)?,
-        };
-        let out = f(&conn);
-        self.inner
-            .readers
-            .lock()
-            .expect("reader pool poisoned")
-            .push(conn);
-        out
+        self.inner.with_reader(f)
     }
 
     async fn write<T, F>(&self, f: F) -> Result<T>
@@ -967,24 +956,6 @@ impl Store for SqliteStore {
         let order_id = order_id.to_owned();
         self.write(move |tx| act_on_order_tx(tx, corp_key, &order_id, action))
             .await
-    }
-
-    async fn rename_grid(&self, corp_key: i64, grid_id: &str, name: &str) -> Result<()> {
-        let (grid_id, name) = (grid_id.to_owned(), name.to_owned());
-        self.write(move |tx| {
-            directory::check_name("grid", &name)?;
-            let changed = tx
-                .execute(
-                    "UPDATE grids SET name = ?1 WHERE corp_id = ?2 AND grid_id = ?3",
-                    params![name, corp_key, grid_id],
-                )
-                .map_err(conflict(|| format!("grid name {name} among its siblings")))?;
-            if changed == 0 {
-                return Err(StoreError::NotFound(format!("grid {grid_id}")));
-            }
-            Ok(())
-        })
-        .await
     }
 
     async fn rename_category(&self, corp_key: i64, category_id: &str, name: &str) -> Result<()> {
