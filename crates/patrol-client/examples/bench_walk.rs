@@ -6,6 +6,8 @@
 //! cargo run --release -p patrol-client --example bench_walk -- BASE_URL CORPID SECRET [DEPTH CURSOR_FILE]
 //! ```
 
+#![allow(clippy::print_stdout)]
+
 use std::time::Instant;
 
 use futures_util::StreamExt;

@@ -5,6 +5,8 @@
 //! cargo run -p patrol-client --example walk -- http://127.0.0.1:8080 wwpatroldemo000001 patrol-demo-secret-0123456789abcdefghijklmno
 //! ```
 
+#![allow(clippy::print_stdout)]
+
 use futures_util::StreamExt;
 use patrol_client::{Client, OrderQuery};
 

@@ -248,7 +248,7 @@ fn prefetch(
     client: Client,
     query: OrderQuery,
     cursor: String,
-    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    permits: Arc<tokio::sync::Semaphore>,
 ) -> Prefetch {
     let request = GetOrderListRequest {
         begin_create_time: query.begin_create_time,
@@ -543,7 +543,7 @@ impl Client {
             let mut inflight = match state {
                 State::Start(client, query) => {
                     let cursor = query.cursor.clone().unwrap_or_default();
-                    let permits = std::sync::Arc::new(tokio::sync::Semaphore::new(PAGES_AHEAD));
+                    let permits = Arc::new(tokio::sync::Semaphore::new(PAGES_AHEAD));
                     prefetch(client, query, cursor, permits)
                 }
                 State::Next(inflight) => inflight,

@@ -644,8 +644,7 @@ async fn serve_or_drop(
     let length: usize = head
         .lines()
         .find_map(|line| line.strip_prefix("content-length:"))
-        .map(|v| v.trim().parse().unwrap())
-        .unwrap_or(0);
+        .map_or(0, |v| v.trim().parse().unwrap());
     while request.len() < head_end + length {
         let n = read_some(&stream, &mut buffer).await?;
         if n == 0 {

@@ -23,9 +23,16 @@ pub struct Binding {
 }
 
 /// Signs and checks cursors with the database's cursor secret.
+/// Its `Debug` shows no key.
 #[derive(Clone)]
 pub struct CursorCodec {
     key: [u8; 32],
+}
+
+impl std::fmt::Debug for CursorCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CursorCodec").finish_non_exhaustive()
+    }
 }
 
 impl CursorCodec {

@@ -351,7 +351,7 @@ pub async fn ensure_corp(store: &dyn Store) -> Result<(Corp, bool), StoreError> 
         store.create_user(corp.key, user).await?;
     }
     for grid in GRIDS {
-        let strings = |list: &[&str]| list.iter().map(|s| s.to_string()).collect();
+        let strings = |list: &[&str]| list.iter().map(ToString::to_string).collect();
         let new = NewGrid {
             grid_id: grid.grid_id.into(),
             name: grid.name.into(),

@@ -39,6 +39,7 @@ pub fn may_call_patrol(caller: &Caller) -> bool {
 }
 
 /// The app behind `access_token`, allowed to call the patrol API.
+#[derive(Debug)]
 pub struct PatrolCaller(pub Caller);
 
 impl FromRequestParts<AppState> for PatrolCaller {
@@ -64,6 +65,7 @@ impl FromRequestParts<AppState> for PatrolCaller {
 
 /// A POST body read as WeCom reads it: whatever the `Content-Type`, empty meaning `{}`, trailing
 /// commas forgiven with a warning, wrong types named.
+#[derive(Debug)]
 pub struct WeComJson<T> {
     pub value: T,
     /// The body had trailing commas: `errmsg` must carry WeCom's warning.
@@ -156,7 +158,7 @@ fn strip_trailing_commas(bytes: &[u8]) -> Option<Vec<u8>> {
             in_string = true;
         } else if byte == b',' {
             let next = bytes[index + 1..].iter().find(|b| !b.is_ascii_whitespace());
-            if matches!(next, Some(b'}') | Some(b']')) {
+            if matches!(next, Some(b'}' | b']')) {
                 out.get_or_insert_with(|| bytes[..index].to_vec());
                 continue;
             }

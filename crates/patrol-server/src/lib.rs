@@ -33,7 +33,7 @@ use cursor::CursorCodec;
 use error::Failure;
 
 /// What every handler shares.
-#[derive(Clone)]
+#[derive(Debug, Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,

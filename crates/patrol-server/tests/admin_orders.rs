@@ -163,7 +163,7 @@ fn assert_error(answer: &(u16, String), status: u16, code: &str, needles: &[&str
         );
     }
     assert_eq!(
-        value.as_object().map(|o| o.len()),
+        value.as_object().map(serde_json::Map::len),
         Some(1),
         "an error answer is only {{\"error\": …}}: {text}"
     );
@@ -219,7 +219,7 @@ impl Model {
         Model {
             base: order.clone(),
             steps,
-            processors: grid_admins.iter().map(|s| s.to_string()).collect(),
+            processors: grid_admins.iter().map(ToString::to_string).collect(),
         }
     }
 
@@ -587,7 +587,7 @@ async fn every_action_from_every_open_state() {
             let order = report_at(&app, &corp, &order_id, T).await;
             let mut model = Model::reported(&order, "reporter", &["admin"]);
             let mut time = T;
-            for (k, actor, users) in history.iter() {
+            for (k, actor, users) in *history {
                 time += 10;
                 step(
                     &app, &corp, &token, &mut model, &order_id, k, actor, users, time,

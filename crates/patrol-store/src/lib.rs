@@ -40,7 +40,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Everything the server and the tools read and write.
 #[async_trait::async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// The server's secret for signing cursors: 32 random bytes made once per database, so that
     /// cursors survive restarts and are shared by every server on the same database.
     async fn cursor_secret(&self) -> Result<[u8; 32]>;

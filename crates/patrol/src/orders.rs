@@ -185,8 +185,7 @@ fn pick(given: Option<String>, file: Option<String>) -> Option<String> {
 fn connect(args: &OrdersArgs) -> anyhow::Result<Client> {
     let file = FileConfig::load(args.config.as_deref())?;
     let base_url = pick(args.base_url.clone(), file.base_url)
-        .map(|url| url.trim().to_owned())
-        .unwrap_or_else(|| WECOM_BASE_URL.to_owned());
+        .map_or_else(|| WECOM_BASE_URL.to_owned(), |url| url.trim().to_owned());
     let base_url = check_base_url(&base_url)?;
     let corpid = pick(args.corpid.clone(), file.corpid).context(
         "no corpid: pass --corpid CORPID, set PATROL_CORPID, or set corpid in the config file \

@@ -61,6 +61,7 @@ request_timeout = 30
 # corpsecret = "the secret of an app enabled for patrol"
 "#;
 
+#[allow(clippy::print_stdout)]
 pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
     if args.print_config {
         print!("{EXAMPLE_CONFIG}");

@@ -126,12 +126,11 @@ fn partial_path(out: &Path) -> PathBuf {
 #[allow(clippy::print_stdout)]
 pub(crate) async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<()> {
     let out = &args.out;
-    let format = match args.format.or_else(|| Format::from_extension(out)) {
-        Some(format) => format,
-        None => anyhow::bail!(
+    let Some(format) = args.format.or_else(|| Format::from_extension(out)) else {
+        anyhow::bail!(
             "which format? pass --format jsonl, json or csv (or name the file *.jsonl, *.json \
              or *.csv)"
-        ),
+        );
     };
     anyhow::ensure!(!out.as_os_str().is_empty(), "--out names no file");
     anyhow::ensure!(
