@@ -4,6 +4,7 @@
 //! value serialized here is byte-for-byte what WeCom's documentation shows. They depend on serde
 //! only, so a client can use them without pulling in the server.
 
+pub mod admin;
 mod errcode;
 pub mod lenient;
 pub mod patrol;

@@ -8,7 +8,7 @@ use patrol_store::{
     NewUser,
 };
 
-use super::types::*;
+use patrol_wire::admin::*;
 use super::{
     AdminError, AdminJson, AdminPath as Path, answer, check_id, corp, new_secret, random_hex,
 };

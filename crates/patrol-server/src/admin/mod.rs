@@ -3,7 +3,6 @@
 
 mod directory;
 mod orders;
-pub mod types;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
@@ -20,7 +19,7 @@ use serde::de::DeserializeOwned;
 use crate::AppState;
 use crate::cursor::constant_time_eq;
 use crate::extract::MAX_BODY_BYTES;
-use types::{ErrorBody, ErrorDetail};
+use patrol_wire::admin::{ErrorBody, ErrorDetail};
 
 /// An error of the administration API: an HTTP status, a code and a message naming what was
 /// wrong.
@@ -114,6 +113,7 @@ pub(crate) fn order_answer(status: StatusCode, body: impl Into<Vec<u8>>) -> Resp
 
 /// A JSON body of the administration API: any content type, at most 1 MiB, unknown fields and
 /// wrong types refused with the field named.
+#[derive(Debug)]
 pub struct AdminJson<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest<AppState> for AdminJson<T> {
@@ -144,6 +144,7 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AdminJson<T> {
 
 /// The parameters in the path of an administration route: a path that does not parse (such as
 /// one that is not UTF-8 once decoded) is refused with the API's error shape.
+#[derive(Debug)]
 pub struct AdminPath<T>(pub T);
 
 impl<T, S> FromRequestParts<S> for AdminPath<T>

@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use patrol_store::{Action, ActionKind, Location, Media, NewOrder, Urgency};
 
-use super::types::{OrderAction, ReportOrder};
+use patrol_wire::admin::{OrderAction, ReportOrder};
 use super::{AdminError, AdminJson, AdminPath as Path, check_id, corp, order_answer, random_hex};
 use crate::AppState;
 

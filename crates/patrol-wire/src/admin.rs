@@ -1,4 +1,5 @@
-//! The JSON of the administration API (docs/admin-api.md): request bodies and answers.
+//! The JSON of patrol's administration API (docs/admin-api.md): request bodies and answers,
+//! shared by the server, `patrol admin` and any other client of the API.
 //!
 //! Request bodies refuse unknown fields, so that a misspelt field is an error rather than a
 //! silently ignored one.
