@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{StreamExt, TryStreamExt};
 use patrol_client::{Client, Error, GetOrderListRequest, Order, OrderQuery, Page, RetryPolicy};
-use patrol_store::{AppKind, ListQuery, Store};
+use patrol_domain::{AppKind, ListQuery};
 use support::{TestApp, TestCorp, new_order};
 
 /// Retries quick enough for tests, patient enough for a restart.
@@ -219,7 +219,7 @@ async fn a_modify_ordered_walk_sees_an_order_changed_before_it() {
     app.act(
         &corp,
         "o1",
-        patrol_store::ActionKind::Accept,
+        patrol_domain::ActionKind::Accept,
         "admin",
         base + 100,
     )

@@ -20,6 +20,9 @@ pub struct Config {
     pub request_timeout: Duration,
     /// The key of the administration API; `None` or empty refuses every administration call.
     pub admin_key: Option<String>,
+    /// The clock the server reads the time from: the system's unless a test or the emulator
+    /// sets another.
+    pub clock: patrol_domain::Clock,
 }
 
 /// WeCom's token lifetime.
@@ -35,6 +38,7 @@ impl Config {
             demo: false,
             request_timeout: crate::DEFAULT_REQUEST_TIMEOUT,
             admin_key: None,
+            clock: patrol_domain::Clock::system(),
         }
     }
 

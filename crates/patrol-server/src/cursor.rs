@@ -8,7 +8,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use patrol_store::Position;
+use patrol_domain::Position;
 
 const VERSION: u8 = 1;
 const MAC_LEN: usize = 16;
@@ -86,7 +86,7 @@ impl CursorCodec {
         }
         let (payload, mac) = bytes.split_at(bytes.len() - MAC_LEN);
         let expected = self.mac(binding, payload);
-        if !constant_time_eq(&expected, mac) || payload[0] != VERSION {
+        if !constant_time_eq::constant_time_eq(&expected, mac) || payload[0] != VERSION {
             return None;
         }
         let number = |at: usize| -> Option<i64> {
@@ -108,11 +108,6 @@ impl CursorCodec {
         let modify_ordered = binding.begin_modify_time != 0;
         (matches!(position, Position::Modified { .. }) == modify_ordered).then_some(position)
     }
-}
-
-/// Compares secrets without stopping at the first difference.
-pub(crate) fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 #[cfg(test)]

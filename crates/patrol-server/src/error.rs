@@ -82,7 +82,7 @@ impl ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
-        ApiError::Internal(error.to_string())
+        ApiError::Internal(error.chain())
     }
 }
 

@@ -4,11 +4,11 @@
 use axum::body::Body;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{Method, header, request::Parts};
-use patrol_store::{AppKind, Caller, TokenStatus};
+use patrol_domain::{AppKind, Caller, TokenStatus};
 use serde::de::DeserializeOwned;
 
+use crate::AppState;
 use crate::error::{ApiError, Failure};
-use crate::{AppState, now};
 
 /// Bodies above this size are refused (40058) without being read whole.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -50,7 +50,7 @@ impl FromRequestParts<AppState> for PatrolCaller {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(ApiError::TokenInvalid);
         }
-        let caller = match state.store.authenticate(&token, now()).await? {
+        let caller = match state.store.authenticate(&token, state.clock.now()).await? {
             TokenStatus::Valid(caller) => caller,
             TokenStatus::Expired => return Err(ApiError::TokenExpired),
             TokenStatus::Unknown => return Err(ApiError::TokenInvalid),

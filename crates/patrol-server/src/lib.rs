@@ -5,9 +5,9 @@
 //! shutdown future completes.
 
 pub mod admin;
+pub mod backend;
 pub mod config;
 pub mod cursor;
-pub mod demo;
 pub mod error;
 pub mod extract;
 pub mod handlers;
@@ -24,10 +24,12 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::any;
-use patrol_store::{SqliteStore, Store, StoreError};
+use patrol_domain::Clock;
+use patrol_store::{Store, StoreError};
 use tokio::net::TcpListener;
 use tracing::Instrument;
 
+pub use backend::open_store;
 pub use config::Config;
 use cursor::CursorCodec;
 use error::Failure;
@@ -38,6 +40,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub cursors: CursorCodec,
+    /// The one clock: every "now" of the server is read here (the config's clock).
+    pub clock: Clock,
 }
 
 impl AppState {
@@ -45,17 +49,11 @@ impl AppState {
         let cursors = CursorCodec::new(store.cursor_secret().await?);
         Ok(AppState {
             store,
+            clock: config.clock.clone(),
             config: Arc::new(config),
             cursors,
         })
     }
-}
-
-/// The current time in Unix seconds.
-pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// Why the server could not start or stopped abnormally.
@@ -65,11 +63,6 @@ pub enum ServeError {
     Store(#[from] StoreError),
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
-}
-
-/// Opens the store a config names.
-pub fn open_store(config: &Config) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(SqliteStore::open_url(&config.database)?))
 }
 
 /// All routes. Paths under `/cgi-bin/` that patrol does not serve answer 404 with an empty body.
@@ -89,7 +82,7 @@ pub fn router(state: AppState) -> Router {
         // `nest` leaves the bare prefix with a slash to the outer router.
         .route("/admin/v1/", any(admin::no_route))
         .fallback(|| async { StatusCode::NOT_FOUND })
-        .layer(middleware::from_fn(envelope))
+        .layer(middleware::from_fn_with_state(state.clone(), envelope))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
@@ -98,15 +91,19 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// A request id in WeCom's style: digits, unique within this process and unlikely across.
-fn request_id() -> String {
+fn request_id(now: i64) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let count = COUNTER.fetch_add(1, Ordering::Relaxed) % 1_000_000;
-    format!("{}{:06}{:04}", now(), count, rand::random::<u16>() % 10_000)
+    format!("{now}{count:06}{:04}", rand::random::<u16>() % 10_000)
 }
 
 /// Logs one line per request (errors at info, successes at debug) and writes the WeCom envelope
 /// of every error a handler or extractor returned, with a request id.
-async fn envelope(request: Request, next: Next) -> Response {
+async fn envelope(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let client = request
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
@@ -126,7 +123,7 @@ async fn envelope(request: Request, next: Next) -> Response {
             return response;
         };
         // The request id exists for errors: it is in their errmsg and in their log line.
-        let request_id = request_id();
+        let request_id = request_id(state.clock.now());
         let client_ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         let errcode = failure.error.errcode().code();
         let errmsg = failure.errmsg(&request_id, &client_ip);
@@ -153,9 +150,10 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let store = open_store(&config)?;
+    let store = open_store(&config.database)?;
     if config.demo {
-        demo::install(store.as_ref(), &config.public_url(listener.local_addr()?)).await?;
+        let public_url = config.public_url(listener.local_addr()?);
+        patrol_demo::install(store.as_ref(), &public_url, &config.clock).await?;
     }
     let state = AppState::new(store, config).await?;
     tracing::info!(address = %listener.local_addr()?, "patrol is listening");

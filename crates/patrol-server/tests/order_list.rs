@@ -7,7 +7,7 @@ mod support;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use patrol_store::{Action, ActionKind, AppKind, Media, Store};
+use patrol_domain::{Action, ActionKind, AppKind, Media};
 use proptest::prelude::*;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
@@ -668,7 +668,7 @@ async fn case_and_grid_names_are_those_at_reporting_time() {
         .update_grid(
             corp.key,
             "g1",
-            patrol_store::GridPatch {
+            patrol_domain::GridPatch {
                 name: Some("新名字".into()),
                 ..Default::default()
             },
@@ -1108,7 +1108,7 @@ proptest! {
 async fn a_create_ordered_walk_sees_every_order_once_under_changes() {
     let app = TestApp::spawn().await;
     let corp = app.corp("wwwalkcreate").await;
-    let now = patrol_server::now();
+    let now = app.now();
     seed(&app, &corp, 30, now - 10_000).await;
     let token = app.token(&corp).await;
 
@@ -1132,28 +1132,15 @@ async fn a_create_ordered_walk_sees_every_order_once_under_changes() {
         // Between pages: report an order now, act on one already returned, and act on one
         // not yet returned.
         let new_id = format!("new{page:02}");
-        app.insert(&corp, vec![new_order(&new_id, patrol_server::now())])
-            .await;
+        app.insert(&corp, vec![new_order(&new_id, app.now())]).await;
         inserted.push(new_id);
         let returned = ids.last().unwrap().clone();
-        app.act(
-            &corp,
-            &returned,
-            ActionKind::Accept,
-            "admin",
-            patrol_server::now(),
-        )
-        .await;
+        app.act(&corp, &returned, ActionKind::Accept, "admin", app.now())
+            .await;
         acted.push(returned);
         if page == 2 {
-            app.act(
-                &corp,
-                "o025",
-                ActionKind::Accept,
-                "admin",
-                patrol_server::now(),
-            )
-            .await;
+            app.act(&corp, "o025", ActionKind::Accept, "admin", app.now())
+                .await;
         }
         assert!(page < 100, "the walk does not end");
     }
@@ -1176,7 +1163,7 @@ async fn a_create_ordered_walk_sees_every_order_once_under_changes() {
 async fn a_modify_ordered_walk_sees_changed_orders_again() {
     let app = TestApp::spawn().await;
     let corp = app.corp("wwwalkmodify").await;
-    let now = patrol_server::now();
+    let now = app.now();
     seed(&app, &corp, 30, now - 10_000).await;
     let token = app.token(&corp).await;
     let filters = |cursor: &str| json!({ "begin_modify_time": 1, "cursor": cursor, "limit": 5 });
@@ -1194,7 +1181,7 @@ async fn a_modify_ordered_walk_sees_changed_orders_again() {
         }
         cursor = next;
         page += 1;
-        let t = patrol_server::now();
+        let t = app.now();
         match page {
             // After o000..o004: act on o001 (returned).
             1 => app.act(&corp, "o001", ActionKind::Accept, "admin", t).await,

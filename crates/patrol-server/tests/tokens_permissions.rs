@@ -3,7 +3,7 @@
 
 mod support;
 
-use patrol_store::AppKind;
+use patrol_domain::AppKind;
 use serde_json::{Value, json};
 use support::{MODERN_CORP, SYSTEM_APP_CUTOFF, TestApp, TestCorp, errcode, errmsg, new_order};
 

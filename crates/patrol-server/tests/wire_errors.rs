@@ -6,7 +6,7 @@ mod support;
 
 use std::time::Duration;
 
-use patrol_store::{AppKind, Store, TokenGrant};
+use patrol_domain::{AppKind, TokenGrant};
 use reqwest::Method;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, COOKIE};
 use serde_json::Value;
@@ -141,7 +141,7 @@ async fn forbidden_token(app: &TestApp, corp: &TestCorp) -> String {
 async fn expired_token(app: &TestApp, corp: &TestCorp) -> String {
     app.app(corp, 1_000_008, AppKind::Custom, true, true, "secret-old")
         .await;
-    let issued = patrol_server::now() - 100_000;
+    let issued = app.now() - 100_000;
     let grant = app
         .store
         .grant_token(
@@ -155,7 +155,7 @@ async fn expired_token(app: &TestApp, corp: &TestCorp) -> String {
         .unwrap();
     match grant {
         TokenGrant::Granted { token, expires_at } => {
-            assert!(expires_at < patrol_server::now());
+            assert!(expires_at < app.now());
             token
         }
         _ => panic!("the old token was not granted"),

@@ -1,55 +1,63 @@
-//! patrol's storage: the [`Store`] trait, the domain it speaks, and its SQLite implementation.
+//! patrol's store boundary: the traits every backend implements, split by area ([`TokenStore`],
+//! [`DirectoryStore`], [`OrderStore`]; [`Store`] is all of them), the one error type
+//! [`StoreError`], free of driver types, and [`TokenCache`], which any backend can put in front
+//! of its token lookups.
 //!
-//! The store owns every invariant of the data: ids unique per corp, the workflow of an order,
-//! the modification sequence, and each order's wire JSON, rendered in the same transaction as
-//! the change that alters it. It knows nothing of HTTP.
+//! A backend only stores and loads: the rules (WeCom's limits, the workflow, the wire rendering of
+//! an order) are `patrol_domain`'s, and the backend calls them inside its write transaction. With
+//! the feature `story`, [`story`] is the sequence of calls and expectations every backend must
+//! pass.
 
-pub mod domain;
-mod sqlite;
-mod workflow;
+mod error;
+#[cfg(feature = "story")]
+pub mod story;
+mod token_cache;
 
-pub use domain::*;
-pub use sqlite::SqliteStore;
-pub use workflow::Rejection;
+use patrol_domain::{
+    Action, App, AppPatch, Category, Corp, Grid, GridPatch, ListQuery, ListedPage, NewApp,
+    NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus, User,
+};
 
-/// Why a store call failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// Something named in the call does not exist.
-    #[error("{0} not found")]
-    NotFound(String),
-    /// Something to create exists already, or something to delete is still in use.
-    #[error("{0}")]
-    Conflict(String),
-    /// The call breaks a rule of the domain.
-    #[error(transparent)]
-    Rejected(#[from] Rejection),
-    /// The database failed.
-    #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
-    /// The database file could not be prepared.
-    #[error("cannot open the database: {0}")]
-    Open(String),
-    /// A background task of the store failed.
-    #[error("store task failed: {0}")]
-    Task(String),
-}
+pub use error::{BoxError, ConstraintKind, Result, StoreError};
+pub use token_cache::TokenCache;
 
-pub type Result<T, E = StoreError> = std::result::Result<T, E>;
-
-/// Everything the server and the tools read and write.
+/// Credentials: access tokens and the server's secrets.
 #[async_trait::async_trait]
-pub trait Store: std::fmt::Debug + Send + Sync + 'static {
+pub trait TokenStore: Send + Sync {
     /// The server's secret for signing cursors: 32 random bytes made once per database, so that
     /// cursors survive restarts and are shared by every server on the same database.
     async fn cursor_secret(&self) -> Result<[u8; 32]>;
 
+    /// `gettoken`: the live token of the app whose secret this is, issuing one with
+    /// `candidate` as its value when the app has none. Expired tokens of the app are kept for
+    /// [`EXPIRED_TOKEN_RETENTION`] (to answer 42001 rather than 40014) and dropped when a new
+    /// token is issued after that.
+    async fn grant_token(
+        &self,
+        corpid: &str,
+        secret: &str,
+        now: i64,
+        ttl: i64,
+        candidate: String,
+    ) -> Result<TokenGrant>;
+
+    /// What a token is at `now`.
+    async fn authenticate(&self, token: &str, now: i64) -> Result<TokenStatus>;
+}
+
+/// How long an expired token is remembered, in seconds.
+pub const EXPIRED_TOKEN_RETENTION: i64 = 7 * 24 * 3600;
+
+/// The directory of each corp: the corp, its apps, users, grids and categories, within WeCom's
+/// limits (`patrol_domain::limits`).
+#[async_trait::async_trait]
+pub trait DirectoryStore: Send + Sync {
     async fn create_corp(&self, corp: NewCorp) -> Result<Corp>;
     async fn corp(&self, corpid: &str) -> Result<Option<Corp>>;
     async fn list_corps(&self) -> Result<Vec<Corp>>;
 
-    /// Creates an app; an `agentid` of 0 takes the next free one from 1000002.
+    /// Creates an app; an `agentid` of 0 takes the next free one from
+    /// [`patrol_domain::limits::FIRST_AGENTID`].
     async fn create_app(&self, corp_key: i64, app: NewApp) -> Result<App>;
     async fn list_apps(&self, corp_key: i64) -> Result<Vec<App>>;
     async fn update_app(&self, corp_key: i64, agentid: i64, patch: AppPatch) -> Result<App>;
@@ -78,9 +86,15 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     async fn create_category(&self, corp_key: i64, category: NewCategory) -> Result<()>;
     /// Every category, each level-1 category followed by its children.
     async fn list_categories(&self, corp_key: i64) -> Result<Vec<Category>>;
+    /// Renames a category. Orders keep the name they were reported under.
+    async fn rename_category(&self, corp_key: i64, category_id: &str, name: &str) -> Result<()>;
     /// Deletes a category without children or orders.
     async fn delete_category(&self, corp_key: i64, category_id: &str) -> Result<()>;
+}
 
+/// Orders: reporting, the workflow, and the two reads of WeCom's API.
+#[async_trait::async_trait]
+pub trait OrderStore: Send + Sync {
     /// Reports one order (with the actions in it) and returns its wire JSON.
     async fn report_order(&self, corp_key: i64, order: NewOrder) -> Result<String>;
 
@@ -92,23 +106,15 @@ pub trait Store: std::fmt::Debug + Send + Sync + 'static {
     /// wire JSON. The order moves to the end of the modification sequence and its
     /// `modify_time` becomes the action's time when its JSON changed.
     async fn act_on_order(&self, corp_key: i64, order_id: &str, action: Action) -> Result<String>;
-    /// Renames a category. Orders keep the name they were reported under.
-    async fn rename_category(&self, corp_key: i64, category_id: &str, name: &str) -> Result<()>;
-
-    /// `gettoken`: the live token of the app whose secret this is, issuing one with
-    /// `candidate` as its value when the app has none.
-    async fn grant_token(
-        &self,
-        corpid: &str,
-        secret: &str,
-        now: i64,
-        ttl: i64,
-        candidate: String,
-    ) -> Result<TokenGrant>;
-    async fn authenticate(&self, token: &str, now: i64) -> Result<TokenStatus>;
 
     /// One page of a corp's orders, in the walk's order.
     async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<ListedPage>;
     /// The wire JSON of one order of the corp (UTF-8 bytes, as the store wrote them).
     async fn order_body(&self, corp_key: i64, order_id: &str) -> Result<Option<Vec<u8>>>;
 }
+
+/// Everything the server and the tools read and write: a backend implements the three areas and
+/// is a `Store`. The server holds one as `Arc<dyn Store>`.
+pub trait Store: TokenStore + DirectoryStore + OrderStore + std::fmt::Debug + 'static {}
+
+impl<T> Store for T where T: TokenStore + DirectoryStore + OrderStore + std::fmt::Debug + 'static {}

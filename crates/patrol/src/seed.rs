@@ -6,8 +6,9 @@ use std::time::Instant;
 use anyhow::Context;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use patrol_server::demo::{self, Generator};
-use patrol_store::{SqliteStore, Store};
+use patrol_demo::{self as demo, Generator};
+use patrol_domain::Clock;
+use patrol_store::Store;
 
 use crate::settings::{self, CommonArgs, DEFAULT_LISTEN, FileConfig};
 
@@ -50,13 +51,11 @@ pub(crate) async fn run(args: SeedArgs) -> anyhow::Result<()> {
                 file.listen.as_deref().unwrap_or(DEFAULT_LISTEN)
             )
         });
-    let store: Arc<dyn Store> = Arc::new(
-        SqliteStore::open_url(&database).with_context(|| format!("cannot open {database}"))?,
-    );
-    let (corp, _) = demo::ensure_corp(store.as_ref()).await?;
-    let anchor = args
-        .anchor
-        .unwrap_or_else(|| demo::anchor(patrol_server::now()));
+    let store: Arc<dyn Store> =
+        patrol_server::open_store(&database).with_context(|| format!("cannot open {database}"))?;
+    let clock = Clock::system();
+    let (corp, _) = demo::ensure_corp(store.as_ref(), &clock).await?;
+    let anchor = args.anchor.unwrap_or_else(|| demo::anchor(clock.now()));
     let generator = Arc::new(Generator::new(args.seed, args.orders, anchor, &public_url));
 
     let bar = if args.quiet {

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use patrol_server::demo;
+use patrol_demo as demo;
 
 use crate::settings::{self, CommonArgs, DEFAULT_LISTEN, FileConfig};
 

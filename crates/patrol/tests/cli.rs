@@ -3,7 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 
-use patrol_store::{ListQuery, SqliteStore, Store};
+use patrol_domain::ListQuery;
 
 const PATROL: &str = env!("CARGO_BIN_EXE_patrol");
 
@@ -73,10 +73,7 @@ fn the_demo_banner_curl_line_works_when_pasted() {
     );
     let text = served.banner.join("\n");
     assert!(text.contains("wwpatroldemo000001"), "{text}");
-    assert!(
-        text.contains(patrol_server::demo::DEMO_PATROL_SECRET),
-        "{text}"
-    );
+    assert!(text.contains(patrol_demo::DEMO_PATROL_SECRET), "{text}");
     let curl_line = served.banner.last().unwrap().trim();
     let output = Command::new("bash")
         .arg("-c")
@@ -109,7 +106,7 @@ fn demo_starts_fresh_each_time_on_its_own_file() {
             let token: serde_json::Value = client
                 .get(format!(
                     "{url}/cgi-bin/gettoken?corpid=wwpatroldemo000001&corpsecret={}",
-                    patrol_server::demo::DEMO_PATROL_SECRET
+                    patrol_demo::DEMO_PATROL_SECRET
                 ))
                 .send()
                 .await
@@ -242,7 +239,7 @@ fn seed(database: &str, orders: &str, seed: &str) -> std::process::Output {
 }
 
 async fn all_bodies(path: &std::path::Path) -> Vec<String> {
-    let store = SqliteStore::open(path).unwrap();
+    let store = patrol_server::open_store(path.to_str().unwrap()).unwrap();
     let corp = store.corp("wwpatroldemo000001").await.unwrap().unwrap();
     let mut bodies = Vec::new();
     let mut after = None;

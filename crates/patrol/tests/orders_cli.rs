@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use patrol_server::demo::{DEMO_CORPID, DEMO_OTHER_SECRET, DEMO_PATROL_SECRET};
+use patrol_demo::{DEMO_CORPID, DEMO_OTHER_SECRET, DEMO_PATROL_SECRET};
 use serde_json::Value;
 use support::{PATROL, Served};
 

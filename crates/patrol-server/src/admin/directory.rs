@@ -3,16 +3,17 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use patrol_store::{
+use patrol_domain::limits;
+use patrol_domain::{
     App, AppKind, AppPatch, Category, Corp, Grid, GridPatch, NewApp, NewCategory, NewCorp, NewGrid,
     NewUser,
 };
 
-use patrol_wire::admin::*;
 use super::{
     AdminError, AdminJson, AdminPath as Path, answer, check_id, corp, new_secret, random_hex,
 };
 use crate::AppState;
+use patrol_wire::admin::*;
 
 fn corp_view(corp: Corp) -> CorpView {
     CorpView {
@@ -71,17 +72,11 @@ fn parse_agentid(agentid: &str) -> Result<i64, AdminError> {
 }
 
 fn check_display_name(what: &str, name: &str) -> Result<(), AdminError> {
-    let chars = name.chars().count();
-    if name.trim().is_empty() || chars > 64 {
-        return Err(AdminError::invalid(format!(
-            "{what} name must be 1 to 64 characters, got {chars}"
-        )));
-    }
-    Ok(())
+    limits::check_display_name(what, name).map_err(|e| AdminError::invalid(e.to_string()))
 }
 
 fn check_userid(userid: &str) -> Result<(), AdminError> {
-    check_id("userid", userid, &['-', '_', '.', '@'])
+    check_id("userid", userid, limits::USERID_EXTRA)
 }
 
 pub(super) async fn create_corp(
@@ -91,9 +86,9 @@ pub(super) async fn create_corp(
     let corpid = body
         .corpid
         .unwrap_or_else(|| format!("ww{}", random_hex(8)));
-    check_id("corpid", &corpid, &['-', '_'])?;
+    check_id("corpid", &corpid, limits::ID_EXTRA)?;
     check_display_name("corp", &body.name)?;
-    let created_at = body.created_at.unwrap_or_else(crate::now);
+    let created_at = body.created_at.unwrap_or_else(|| state.clock.now());
     if created_at < 0 {
         return Err(AdminError::invalid("created_at must not be negative"));
     }
@@ -149,6 +144,7 @@ pub(super) async fn create_app(
                 patrol_enabled: body.patrol_enabled.unwrap_or(false),
                 enabled: body.enabled.unwrap_or(true),
                 secret: secret.clone(),
+                created_at: state.clock.now(),
             },
         )
         .await?;
@@ -283,7 +279,7 @@ pub(super) async fn create_grid(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let grid_id = body.grid_id.unwrap_or_else(|| random_hex(8));
-    check_id("grid_id", &grid_id, &['-', '_'])?;
+    check_id("grid_id", &grid_id, limits::ID_EXTRA)?;
     let grid = NewGrid {
         grid_id: grid_id.clone(),
         name: body.name,
@@ -357,7 +353,7 @@ pub(super) async fn create_category(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let category_id = body.category_id.unwrap_or_else(|| random_hex(8));
-    check_id("category_id", &category_id, &['-', '_'])?;
+    check_id("category_id", &category_id, limits::ID_EXTRA)?;
     let category = NewCategory {
         category_id: category_id.clone(),
         name: body.name,

@@ -11,13 +11,13 @@ use axum::http::{StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
-use patrol_store::{Corp, Rejection, StoreError};
+use patrol_domain::{Corp, Rejection};
+use patrol_store::{ConstraintKind, StoreError};
 use rand::RngCore;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
-use crate::cursor::constant_time_eq;
 use crate::extract::MAX_BODY_BYTES;
 use patrol_wire::admin::{ErrorBody, ErrorDetail};
 
@@ -69,8 +69,16 @@ impl From<StoreError> for AdminError {
                 Rejection::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
                 _ => (StatusCode::UNPROCESSABLE_ENTITY, "rejected"),
             },
+            // Only a unique constraint means "already exists"; a foreign-key failure is a
+            // conflict with what is stored, a check or not-null failure a value out of range.
+            StoreError::Constraint { kind, .. } => match kind {
+                ConstraintKind::Check | ConstraintKind::NotNull => {
+                    (StatusCode::BAD_REQUEST, "invalid_request")
+                }
+                _ => (StatusCode::CONFLICT, "conflict"),
+            },
             _ => {
-                tracing::error!(cause = %error, "administration request failed");
+                tracing::error!(cause = %error.chain(), "administration request failed");
                 return AdminError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     code: "internal",
@@ -181,7 +189,9 @@ async fn require_admin_key(
         .into_response();
     };
     let expected = state.config.admin_key.as_deref().unwrap_or_default();
-    if expected.is_empty() || !constant_time_eq(given.as_bytes(), expected.as_bytes()) {
+    if expected.is_empty()
+        || !constant_time_eq::constant_time_eq(given.as_bytes(), expected.as_bytes())
+    {
         return AdminError::unauthorized("wrong admin key").into_response();
     }
     next.run(request).await
@@ -202,21 +212,9 @@ pub fn new_secret() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
 }
 
-/// Checks an id given by the caller: 1 to 64 characters of letters, digits and `extra`.
+/// Checks an id given by the caller: see [`patrol_domain::limits::check_id`].
 pub(crate) fn check_id(what: &str, id: &str, extra: &[char]) -> Result<(), AdminError> {
-    let valid = !id.is_empty()
-        && id.chars().count() <= 64
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || extra.contains(&c));
-    if valid {
-        Ok(())
-    } else {
-        let allowed: String = extra.iter().map(|c| format!(" {c}")).collect();
-        Err(AdminError::invalid(format!(
-            "{what} {id:?} must be 1 to 64 characters of letters, digits and{allowed}"
-        )))
-    }
+    patrol_domain::limits::check_id(what, id, extra).map_err(|e| AdminError::invalid(e.to_string()))
 }
 
 /// The corp named in a path.

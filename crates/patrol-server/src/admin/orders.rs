@@ -3,19 +3,19 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use patrol_store::{Action, ActionKind, Location, Media, NewOrder, Urgency};
+use patrol_domain::{Action, ActionKind, Location, Media, NewOrder, Urgency};
 
-use patrol_wire::admin::{OrderAction, ReportOrder};
 use super::{AdminError, AdminJson, AdminPath as Path, check_id, corp, order_answer, random_hex};
 use crate::AppState;
+use patrol_wire::admin::{OrderAction, ReportOrder};
 
-fn check_time(time: Option<i64>) -> Result<i64, AdminError> {
+fn check_time(time: Option<i64>, now: i64) -> Result<i64, AdminError> {
     match time {
         Some(time) if time < 0 => Err(AdminError::invalid(format!(
             "time {time} must not be negative"
         ))),
         Some(time) => Ok(time),
-        None => Ok(crate::now()),
+        None => Ok(now),
     }
 }
 
@@ -26,7 +26,7 @@ pub(super) async fn report(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let order_id = body.order_id.unwrap_or_else(|| random_hex(16));
-    check_id("order_id", &order_id, &['-', '_'])?;
+    check_id("order_id", &order_id, patrol_domain::limits::ID_EXTRA)?;
     if body.description.trim().is_empty() {
         return Err(AdminError::invalid("description is empty"));
     }
@@ -53,7 +53,7 @@ pub(super) async fn report(
             image_urls: body.image_urls,
             video_media_ids: body.video_media_ids,
         },
-        create_time: check_time(body.time)?,
+        create_time: check_time(body.time, state.clock.now())?,
         actions: Vec::new(),
     };
     let rendered = state.store.report_order(corp.key, order).await?;
@@ -113,7 +113,7 @@ pub(super) async fn act(
             image_urls: body.image_urls,
             video_media_ids: body.video_media_ids,
         },
-        time: check_time(body.time)?,
+        time: check_time(body.time, state.clock.now())?,
     };
     let rendered = state
         .store

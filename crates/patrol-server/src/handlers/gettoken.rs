@@ -5,14 +5,14 @@ use axum::http::request::Parts;
 use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use patrol_store::TokenGrant;
+use patrol_domain::TokenGrant;
 use patrol_wire::token::GetTokenResponse;
 use rand::RngCore;
 
+use crate::AppState;
 use crate::error::ApiError;
 use crate::extract::query_param;
 use crate::handlers::{json_response, ok_message};
-use crate::{AppState, now};
 
 /// A new random token: 48 bytes from the OS-seeded generator, 64 characters.
 fn new_token() -> String {
@@ -24,7 +24,7 @@ fn new_token() -> String {
 pub async fn gettoken(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
     let secret = query_param(&parts, "corpsecret").ok_or(ApiError::CorpSecretMissing)?;
     let corpid = query_param(&parts, "corpid").ok_or(ApiError::CorpIdMissing)?;
-    let now = now();
+    let now = state.clock.now();
     let grant = state
         .store
         .grant_token(&corpid, &secret, now, state.config.token_ttl, new_token())

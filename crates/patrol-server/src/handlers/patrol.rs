@@ -3,7 +3,7 @@
 use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
-use patrol_store::ListQuery;
+use patrol_domain::ListQuery;
 use patrol_wire::patrol::{GetOrderInfoRequest, GetOrderListRequest};
 
 use crate::AppState;

@@ -5,11 +5,12 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use patrol_server::{Config, demo};
-use patrol_store::{
+use patrol_domain::{
     Action, ActionKind, AppKind, Location, Media, NewApp, NewCategory, NewCorp, NewGrid, NewOrder,
-    NewUser, SqliteStore, Store, Urgency,
+    NewUser, Urgency,
 };
+use patrol_server::Config;
+use patrol_store::Store;
 use serde_json::Value;
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -29,7 +30,7 @@ pub const USERS: [&str; 5] = ["admin", "worker1", "worker2", "reporter", "outsid
 pub struct TestApp {
     pub base_url: String,
     pub http: reqwest::Client,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub db_path: PathBuf,
     config: Config,
     dir: Option<TempDir>,
@@ -47,6 +48,11 @@ pub struct TestCorp {
 }
 
 impl TestApp {
+    /// The time on the server's clock, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.config.clock.now()
+    }
+
     /// Starts a server on a fresh database with default settings.
     pub async fn spawn() -> TestApp {
         TestApp::spawn_with(|_| {}).await
@@ -59,7 +65,7 @@ impl TestApp {
         let mut config = Config::new(format!("sqlite://{}", db_path.display()));
         config.admin_key = Some(ADMIN_KEY.to_owned());
         tweak(&mut config);
-        let store = Arc::new(SqliteStore::open(&db_path).expect("the test database opens"));
+        let store = patrol_server::open_store(&config.database).expect("the test database opens");
         let mut app = TestApp {
             base_url: String::new(),
             http: reqwest::Client::new(),
@@ -161,13 +167,17 @@ impl TestApp {
 
     /// The demo corp, installed with its orders.
     pub async fn demo_corp(&self) -> TestCorp {
-        let corp = demo::install(self.store.as_ref(), "http://patrol.test")
-            .await
-            .unwrap();
+        let corp = patrol_demo::install(
+            self.store.as_ref(),
+            "http://patrol.test",
+            &self.config.clock,
+        )
+        .await
+        .unwrap();
         TestCorp {
             corpid: corp.corpid,
             key: corp.key,
-            secret: demo::DEMO_PATROL_SECRET.into(),
+            secret: patrol_demo::DEMO_PATROL_SECRET.into(),
         }
     }
 
@@ -188,6 +198,7 @@ impl TestApp {
             patrol_enabled,
             enabled,
             secret: secret.into(),
+            created_at: self.config.clock.now(),
         };
         self.store.create_app(corp.key, app).await.unwrap();
     }

@@ -1,10 +1,10 @@
 //! The workflow of an order: what reporting and each action do to `process_list` and
 //! `processor_userids` (decisions.md, "The workflow"), as pure functions on an order's state.
 
-use crate::domain::{Action, ActionKind, Location, Media, ProcessType, Urgency};
+use crate::model::{Action, ActionKind, Location, Media, NewOrder, ProcessType, Urgency};
 use patrol_wire::patrol as wire;
 
-/// Why the store refused a write: the request was well-formed but breaks a rule.
+/// Why a write was refused: the request was well-formed but breaks a rule of the domain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Rejection {
@@ -30,46 +30,57 @@ pub enum Rejection {
 
 /// One stored step.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Step {
-    pub(crate) process_type: ProcessType,
+pub struct Step {
+    pub process_type: ProcessType,
     /// Who took the action that appended the step.
-    pub(crate) actor: String,
+    pub actor: String,
     /// When that action was taken.
-    pub(crate) acted_time: i64,
-    pub(crate) solve_userid: String,
-    pub(crate) process_desc: String,
-    pub(crate) status: i64,
-    pub(crate) solved_time: i64,
-    pub(crate) media: Media,
+    pub acted_time: i64,
+    pub solve_userid: String,
+    pub process_desc: String,
+    pub status: i64,
+    pub solved_time: i64,
+    pub media: Media,
 }
 
 /// Everything an order's wire JSON is rendered from.
 #[derive(Debug, Clone, PartialEq)]
-pub(crate) struct OrderState {
-    pub(crate) order_id: String,
-    pub(crate) description: String,
-    pub(crate) urgency: Urgency,
-    pub(crate) case_name: String,
-    pub(crate) grid_name: String,
-    pub(crate) grid_id: String,
-    pub(crate) create_time: i64,
-    pub(crate) media: Media,
-    pub(crate) location: Location,
-    pub(crate) reporter: String,
-    pub(crate) processors: Vec<String>,
-    pub(crate) steps: Vec<Step>,
-    pub(crate) closed: bool,
+pub struct OrderState {
+    pub order_id: String,
+    pub description: String,
+    pub urgency: Urgency,
+    pub case_name: String,
+    pub grid_name: String,
+    pub grid_id: String,
+    pub create_time: i64,
+    pub media: Media,
+    pub location: Location,
+    pub reporter: String,
+    pub processors: Vec<String>,
+    pub steps: Vec<Step>,
+    pub closed: bool,
+}
+
+/// An order after an action: see [`OrderState::act`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acted {
+    pub state: OrderState,
+    /// The order's wire JSON after the action.
+    pub body: String,
+    /// Whether the wire JSON changed: only then is the order stored again.
+    pub changed: bool,
 }
 
 /// The grid an order belongs to, as the workflow needs it.
-pub(crate) struct GridView<'a> {
-    pub(crate) grid_id: &'a str,
-    pub(crate) name: &'a str,
-    pub(crate) admins: &'a [String],
+#[derive(Debug, Clone, Copy)]
+pub struct GridView<'a> {
+    pub grid_id: &'a str,
+    pub name: &'a str,
+    pub admins: &'a [String],
 }
 
 /// Checks what every written location must satisfy.
-pub(crate) fn check_location(location: &Location) -> Result<(), Rejection> {
+pub fn check_location(location: &Location) -> Result<(), Rejection> {
     if !(-90.0..=90.0).contains(&location.latitude) {
         return Err(Rejection::Invalid(format!(
             "latitude {} is outside -90..90",
@@ -88,7 +99,7 @@ pub(crate) fn check_location(location: &Location) -> Result<(), Rejection> {
 impl OrderState {
     /// Reports an order: step 1 (create) by the reporter; the grid's admins become processors.
     #[allow(clippy::too_many_arguments)]
-    pub(crate) fn report(
+    pub fn report(
         order_id: String,
         description: String,
         urgency: Urgency,
@@ -130,13 +141,62 @@ impl OrderState {
         })
     }
 
+    /// Reports a new order and applies the actions taken on it since, oldest first: what every
+    /// backend stores for a [`NewOrder`]. `case_name` is its category's name (`""` without one);
+    /// `is_user` tells whether a userid belongs to the corp.
+    pub fn report_new(
+        order: NewOrder,
+        case_name: String,
+        grid: &GridView<'_>,
+        is_user: impl Fn(&str) -> bool,
+    ) -> Result<OrderState, Rejection> {
+        if !is_user(&order.reporter) {
+            return Err(Rejection::UnknownUser(order.reporter));
+        }
+        let mut state = OrderState::report(
+            order.order_id,
+            order.description,
+            order.urgency,
+            case_name,
+            grid,
+            order.location,
+            order.reporter,
+            order.media,
+            order.create_time,
+        )?;
+        for action in &order.actions {
+            state.apply(action, grid.admins, &is_user)?;
+        }
+        Ok(state)
+    }
+
+    /// Takes one action on a stored order whose wire JSON is `stored_body`: applies it and
+    /// renders the order again. [`Acted::changed`] tells the backend whether to store the new
+    /// state and move the order to the end of its corp's modification sequence.
+    pub fn act(
+        mut self,
+        stored_body: &str,
+        action: &Action,
+        grid_admins: &[String],
+        is_user: impl Fn(&str) -> bool,
+    ) -> Result<Acted, Rejection> {
+        self.apply(action, grid_admins, is_user)?;
+        let body = self.render();
+        let changed = body != stored_body;
+        Ok(Acted {
+            state: self,
+            body,
+            changed,
+        })
+    }
+
     /// The time of the last step: no action may be earlier.
-    pub(crate) fn last_time(&self) -> i64 {
+    pub fn last_time(&self) -> i64 {
         self.steps.last().map_or(self.create_time, |s| s.acted_time)
     }
 
     /// Applies one action. `is_user` tells whether a userid belongs to the corp.
-    pub(crate) fn apply(
+    pub fn apply(
         &mut self,
         action: &Action,
         grid_admins: &[String],
@@ -203,7 +263,7 @@ impl OrderState {
     }
 
     /// The order as WeCom shows it.
-    pub(crate) fn to_wire(&self) -> wire::Order {
+    pub fn to_wire(&self) -> wire::Order {
         wire::Order {
             order_id: self.order_id.clone(),
             desc: self.description.clone(),
@@ -238,7 +298,7 @@ impl OrderState {
     }
 
     /// The wire JSON that `get_order_list` and `get_order_info` serve for this order.
-    pub(crate) fn render(&self) -> String {
+    pub fn render(&self) -> String {
         serde_json::to_string(&self.to_wire()).expect("an order always serializes")
     }
 }

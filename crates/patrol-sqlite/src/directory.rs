@@ -1,29 +1,96 @@
-//! The directory of a corp in SQLite: apps, users, grids and categories, with WeCom's limits.
+//! The directory of a corp in SQLite: corps, apps, users, grids and categories. WeCom's limits
+//! are `patrol_domain::limits`'; this module loads what they need and stores what passes.
 
 use std::collections::HashSet;
 
+use patrol_domain::limits::{self, GridRole};
+use patrol_domain::{
+    App, AppKind, AppPatch, Category, Corp, Grid, GridPatch, NewApp, NewCategory, NewCorp, NewGrid,
+    NewUser, Rejection, User,
+};
+use patrol_store::StoreError;
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
-use super::{conflict, secret_hash, user_key};
-use crate::domain::limits::{MAX_GRID_ADMINS, MAX_GRID_DEPTH, MAX_GRID_MEMBERS, MAX_NAME_CHARS};
-use crate::domain::*;
-use crate::workflow::Rejection;
-use crate::{Result, StoreError};
+use crate::error::{Error, Result, conflict, not_found};
 
-/// The first agentid handed out when none is asked for.
-const FIRST_AGENTID: i64 = 1_000_002;
-
-fn invalid(message: String) -> StoreError {
-    StoreError::Rejected(Rejection::Invalid(message))
+/// A [`StoreError::Conflict`] as this module's error.
+fn conflict_error(message: String) -> Error {
+    Error::Store(StoreError::Conflict(message))
 }
 
-/// A grid or category name: 1 to 30 characters, not blank.
-pub(super) fn check_name(what: &str, name: &str) -> Result<()> {
-    let chars = name.chars().count();
-    if name.trim().is_empty() || chars > MAX_NAME_CHARS {
-        return Err(invalid(format!(
-            "{what} name must be 1 to {MAX_NAME_CHARS} characters, got {chars}"
-        )));
+pub(crate) fn create_corp(tx: &Transaction<'_>, corp: NewCorp) -> Result<Corp> {
+    tx.execute(
+        "INSERT INTO corps (corpid, name, created_at) VALUES (?1, ?2, ?3)",
+        params![corp.corpid, corp.name, corp.created_at],
+    )
+    .map_err(conflict(|| format!("corp {}", corp.corpid)))?;
+    Ok(Corp {
+        key: tx.last_insert_rowid(),
+        corpid: corp.corpid,
+        name: corp.name,
+        created_at: corp.created_at,
+    })
+}
+
+fn corp_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Corp> {
+    Ok(Corp {
+        key: r.get(0)?,
+        corpid: r.get(1)?,
+        name: r.get(2)?,
+        created_at: r.get(3)?,
+    })
+}
+
+pub(crate) fn corp(conn: &Connection, corpid: &str) -> Result<Option<Corp>> {
+    Ok(conn
+        .prepare_cached("SELECT id, corpid, name, created_at FROM corps WHERE corpid = ?1")?
+        .query_row([corpid], corp_from_row)
+        .optional()?)
+}
+
+pub(crate) fn list_corps(conn: &Connection) -> Result<Vec<Corp>> {
+    let mut stmt = conn.prepare("SELECT id, corpid, name, created_at FROM corps ORDER BY id")?;
+    let corps = stmt.query_map([], corp_from_row)?;
+    Ok(corps.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn create_user(tx: &Transaction<'_>, corp_key: i64, user: NewUser) -> Result<()> {
+    tx.execute(
+        "INSERT INTO users (corp_id, userid, name) VALUES (?1, ?2, ?3)",
+        params![corp_key, user.userid, user.name],
+    )
+    .map_err(conflict(|| format!("user {}", user.userid)))?;
+    Ok(())
+}
+
+/// The key of a user of the corp; an unknown user is a rejection of the call.
+pub(crate) fn user_key(tx: &Connection, corp_key: i64, userid: &str) -> Result<i64> {
+    tx.query_row(
+        "SELECT id FROM users WHERE corp_id = ?1 AND userid = ?2",
+        params![corp_key, userid],
+        |r| r.get(0),
+    )
+    .optional()?
+    .ok_or_else(|| Rejection::UnknownUser(userid.to_owned()).into())
+}
+
+pub(crate) fn rename_category(
+    tx: &Transaction<'_>,
+    corp_key: i64,
+    category_id: &str,
+    name: &str,
+) -> Result<()> {
+    limits::check_name("category", name)?;
+    let changed = tx
+        .execute(
+            "UPDATE categories SET name = ?1 WHERE corp_id = ?2 AND category_id = ?3",
+            params![name, corp_key, category_id],
+        )
+        .map_err(conflict(|| {
+            format!("category name {name} among its siblings")
+        }))?;
+    if changed == 0 {
+        return Err(not_found(format!("category {category_id}")));
     }
     Ok(())
 }
@@ -44,7 +111,7 @@ fn check_sibling_name(
         .exists(params![corp_key, parent.0.unwrap_or(0), name])?;
     if taken {
         let thing = &table[..table.len() - 1].replace("categorie", "category");
-        return Err(StoreError::Conflict(format!(
+        return Err(conflict_error(format!(
             "a {thing} named {name} already exists {}",
             parent.1
         )));
@@ -52,14 +119,7 @@ fn check_sibling_name(
     Ok(())
 }
 
-fn place(parent: Option<&str>) -> String {
-    match parent {
-        Some(parent) => format!("under {parent}"),
-        None => "at the top level".to_owned(),
-    }
-}
-
-pub(super) fn app_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<App> {
+pub(crate) fn app_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<App> {
     let kind: String = r.get(4)?;
     Ok(App {
         key: r.get(0)?,
@@ -74,17 +134,17 @@ pub(super) fn app_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<App> {
 
 const APP_COLUMNS: &str = "id, corp_id, agentid, name, kind, patrol_enabled, enabled";
 
-pub(super) fn app(tx: &Connection, corp_key: i64, agentid: i64) -> Result<App> {
+pub(crate) fn app(tx: &Connection, corp_key: i64, agentid: i64) -> Result<App> {
     tx.query_row(
         &format!("SELECT {APP_COLUMNS} FROM apps WHERE corp_id = ?1 AND agentid = ?2"),
         params![corp_key, agentid],
         app_from_row,
     )
     .optional()?
-    .ok_or_else(|| StoreError::NotFound(format!("app {agentid}")))
+    .ok_or_else(|| not_found(format!("app {agentid}")))
 }
 
-pub(super) fn list_apps(conn: &Connection, corp_key: i64) -> Result<Vec<App>> {
+pub(crate) fn list_apps(conn: &Connection, corp_key: i64) -> Result<Vec<App>> {
     let mut stmt = conn.prepare(&format!(
         "SELECT {APP_COLUMNS} FROM apps WHERE corp_id = ?1 ORDER BY agentid"
     ))?;
@@ -92,23 +152,18 @@ pub(super) fn list_apps(conn: &Connection, corp_key: i64) -> Result<Vec<App>> {
     Ok(apps.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(super) fn create_app(
-    tx: &Transaction<'_>,
-    corp_key: i64,
-    app: NewApp,
-    now: i64,
-) -> Result<App> {
+pub(crate) fn create_app(tx: &Transaction<'_>, corp_key: i64, app: NewApp) -> Result<App> {
     let agentid = if app.agentid == 0 {
         tx.query_row(
             "SELECT max(coalesce(max(agentid) + 1, ?2), ?2) FROM apps WHERE corp_id = ?1",
-            params![corp_key, FIRST_AGENTID],
+            params![corp_key, limits::FIRST_AGENTID],
             |r| r.get(0),
         )?
     } else {
         app.agentid
     };
     if app.name.trim().is_empty() {
-        return Err(invalid("app name is empty".into()));
+        return Err(Rejection::Invalid("app name is empty".into()).into());
     }
     tx.execute(
         "INSERT INTO apps (corp_id, agentid, name, kind, patrol_enabled, enabled, secret_hash, created_at)
@@ -120,15 +175,15 @@ pub(super) fn create_app(
             app.kind.as_str(),
             app.patrol_enabled,
             app.enabled,
-            secret_hash(&app.secret).as_slice(),
-            now
+            crate::tokens::secret_hash(&app.secret).as_slice(),
+            app.created_at
         ],
     )
     .map_err(conflict(|| format!("app {agentid}")))?;
     self::app(tx, corp_key, agentid)
 }
 
-pub(super) fn update_app(
+pub(crate) fn update_app(
     tx: &Transaction<'_>,
     corp_key: i64,
     agentid: i64,
@@ -136,7 +191,7 @@ pub(super) fn update_app(
 ) -> Result<App> {
     let current = app(tx, corp_key, agentid)?;
     if patch.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(invalid("app name is empty".into()));
+        return Err(Rejection::Invalid("app name is empty".into()).into());
     }
     tx.execute(
         "UPDATE apps SET name = ?1, kind = ?2, patrol_enabled = ?3, enabled = ?4 WHERE id = ?5",
@@ -152,29 +207,29 @@ pub(super) fn update_app(
 }
 
 /// Replaces an app's secret and revokes its tokens.
-pub(super) fn set_app_secret(
+pub(crate) fn set_app_secret(
     tx: &Transaction<'_>,
     corp_key: i64,
     agentid: i64,
-    secret: &str,
+    secret_hash: [u8; 32],
 ) -> Result<App> {
     let app = app(tx, corp_key, agentid)?;
     tx.execute(
         "UPDATE apps SET secret_hash = ?1 WHERE id = ?2",
-        params![secret_hash(secret).as_slice(), app.key],
+        params![secret_hash.as_slice(), app.key],
     )?;
     tx.execute("DELETE FROM tokens WHERE app_id = ?1", [app.key])?;
     Ok(app)
 }
 
-pub(super) fn delete_app(tx: &Transaction<'_>, corp_key: i64, agentid: i64) -> Result<()> {
+pub(crate) fn delete_app(tx: &Transaction<'_>, corp_key: i64, agentid: i64) -> Result<()> {
     let app = app(tx, corp_key, agentid)?;
     tx.execute("DELETE FROM tokens WHERE app_id = ?1", [app.key])?;
     tx.execute("DELETE FROM apps WHERE id = ?1", [app.key])?;
     Ok(())
 }
 
-pub(super) fn list_users(conn: &Connection, corp_key: i64) -> Result<Vec<User>> {
+pub(crate) fn list_users(conn: &Connection, corp_key: i64) -> Result<Vec<User>> {
     let mut stmt = conn.prepare("SELECT userid, name FROM users WHERE corp_id = ?1 ORDER BY id")?;
     let users = stmt.query_map([corp_key], |r| {
         Ok(User {
@@ -185,7 +240,7 @@ pub(super) fn list_users(conn: &Connection, corp_key: i64) -> Result<Vec<User>> 
     Ok(users.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(super) fn update_user(
+pub(crate) fn update_user(
     tx: &Transaction<'_>,
     corp_key: i64,
     userid: &str,
@@ -196,7 +251,7 @@ pub(super) fn update_user(
         params![name, corp_key, userid],
     )?;
     if changed == 0 {
-        return Err(StoreError::NotFound(format!("user {userid}")));
+        return Err(not_found(format!("user {userid}")));
     }
     Ok(User {
         userid: userid.to_owned(),
@@ -204,7 +259,7 @@ pub(super) fn update_user(
     })
 }
 
-pub(super) fn delete_user(tx: &Transaction<'_>, corp_key: i64, userid: &str) -> Result<()> {
+pub(crate) fn delete_user(tx: &Transaction<'_>, corp_key: i64, userid: &str) -> Result<()> {
     let key = tx
         .query_row(
             "SELECT id FROM users WHERE corp_id = ?1 AND userid = ?2",
@@ -212,7 +267,7 @@ pub(super) fn delete_user(tx: &Transaction<'_>, corp_key: i64, userid: &str) -> 
             |r| r.get::<_, i64>(0),
         )
         .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("user {userid}")))?;
+        .ok_or_else(|| not_found(format!("user {userid}")))?;
     let in_grid: Option<(String, String)> = tx
         .query_row(
             "SELECT g.grid_id, gu.role FROM grid_users gu JOIN grids g ON g.id = gu.grid_id
@@ -222,7 +277,7 @@ pub(super) fn delete_user(tx: &Transaction<'_>, corp_key: i64, userid: &str) -> 
         )
         .optional()?;
     if let Some((grid_id, role)) = in_grid {
-        return Err(StoreError::Conflict(format!(
+        return Err(conflict_error(format!(
             "user {userid} is still {role} of grid {grid_id}"
         )));
     }
@@ -237,7 +292,7 @@ fn grid_key(conn: &Connection, corp_key: i64, grid_id: &str) -> Result<i64> {
         |r| r.get(0),
     )
     .optional()?
-    .ok_or_else(|| StoreError::NotFound(format!("grid {grid_id}")))
+    .ok_or_else(|| not_found(format!("grid {grid_id}")))
 }
 
 /// Levels from the root down to this grid: a root is at 1.
@@ -275,26 +330,15 @@ fn grid_subtree(conn: &Connection, key: i64) -> Result<(HashSet<i64>, usize)> {
     Ok((keys, height))
 }
 
-/// Checks a grid's user lists and returns the users' keys, duplicates dropped, order kept.
+/// Checks a grid's user lists against WeCom's limits and returns the users' keys, duplicates
+/// dropped, order kept.
 fn grid_user_keys(
     tx: &Connection,
     corp_key: i64,
-    role: &str,
+    role: GridRole,
     users: &[String],
 ) -> Result<Vec<i64>> {
-    let mut seen = HashSet::new();
-    let unique: Vec<&String> = users.iter().filter(|u| seen.insert(*u)).collect();
-    let (low, high) = match role {
-        "admin" => (1, MAX_GRID_ADMINS),
-        _ => (0, MAX_GRID_MEMBERS),
-    };
-    if unique.len() < low || unique.len() > high {
-        return Err(invalid(format!(
-            "a grid has {low} to {high} {role}s, got {}",
-            unique.len()
-        )));
-    }
-    unique
+    limits::grid_users(role, users)?
         .into_iter()
         .map(|u| user_key(tx, corp_key, u))
         .collect()
@@ -314,29 +358,25 @@ fn write_grid_users(tx: &Connection, grid_key: i64, role: &str, users: &[i64]) -
     Ok(())
 }
 
-pub(super) fn create_grid(tx: &Transaction<'_>, corp_key: i64, grid: NewGrid) -> Result<()> {
-    check_name("grid", &grid.name)?;
+pub(crate) fn create_grid(tx: &Transaction<'_>, corp_key: i64, grid: NewGrid) -> Result<()> {
+    limits::check_name("grid", &grid.name)?;
     let parent_key = match &grid.parent {
         Some(parent) => {
             let key = grid_key(tx, corp_key, parent)?;
-            if grid_depth(tx, key)? + 1 > MAX_GRID_DEPTH {
-                return Err(invalid(format!(
-                    "grids are at most {MAX_GRID_DEPTH} levels deep: {parent} is at the last level"
-                )));
-            }
+            limits::check_new_grid_depth(parent, grid_depth(tx, key)?)?;
             Some(key)
         }
         None => None,
     };
-    let admins = grid_user_keys(tx, corp_key, "admin", &grid.admins)?;
-    let members = grid_user_keys(tx, corp_key, "member", &grid.members)?;
+    let admins = grid_user_keys(tx, corp_key, GridRole::Admin, &grid.admins)?;
+    let members = grid_user_keys(tx, corp_key, GridRole::Member, &grid.members)?;
     if grid_key(tx, corp_key, &grid.grid_id).is_ok() {
-        return Err(StoreError::Conflict(format!(
+        return Err(conflict_error(format!(
             "grid {} already exists",
             grid.grid_id
         )));
     }
-    let place = place(grid.parent.as_deref());
+    let place = limits::place(grid.parent.as_deref());
     check_sibling_name(tx, "grids", corp_key, (parent_key, &place), &grid.name)?;
     tx.execute(
         "INSERT INTO grids (corp_id, grid_id, parent_id, name) VALUES (?1, ?2, ?3, ?4)",
@@ -349,7 +389,7 @@ pub(super) fn create_grid(tx: &Transaction<'_>, corp_key: i64, grid: NewGrid) ->
     Ok(())
 }
 
-pub(super) fn update_grid(
+pub(crate) fn update_grid(
     tx: &Transaction<'_>,
     corp_key: i64,
     grid_id: &str,
@@ -357,7 +397,7 @@ pub(super) fn update_grid(
 ) -> Result<Grid> {
     let key = grid_key(tx, corp_key, grid_id)?;
     if let Some(name) = &patch.name {
-        check_name("grid", name)?;
+        limits::check_name("grid", name)?;
     }
     // The new parent, checked: `None` keeps the parent, `Some(None)` makes the grid a root.
     let new_parent = match &patch.parent {
@@ -365,17 +405,13 @@ pub(super) fn update_grid(
             Some(parent) => {
                 let parent_key = grid_key(tx, corp_key, parent)?;
                 let (subtree, height) = grid_subtree(tx, key)?;
-                if subtree.contains(&parent_key) {
-                    return Err(invalid(format!(
-                        "grid {grid_id} cannot move under itself or its descendant {parent}"
-                    )));
-                }
-                if grid_depth(tx, parent_key)? + height > MAX_GRID_DEPTH {
-                    return Err(invalid(format!(
-                        "grids are at most {MAX_GRID_DEPTH} levels deep: grid {grid_id} and its \
-                         {height} levels do not fit under {parent}"
-                    )));
-                }
+                limits::check_grid_move(
+                    grid_id,
+                    parent,
+                    subtree.contains(&parent_key),
+                    grid_depth(tx, parent_key)?,
+                    height,
+                )?;
                 Some(parent_key)
             }
             None => None,
@@ -396,34 +432,34 @@ pub(super) fn update_grid(
         }))?;
     }
     if let Some(admins) = &patch.admins {
-        let admins = grid_user_keys(tx, corp_key, "admin", admins)?;
+        let admins = grid_user_keys(tx, corp_key, GridRole::Admin, admins)?;
         write_grid_users(tx, key, "admin", &admins)?;
     }
     if let Some(members) = &patch.members {
-        let members = grid_user_keys(tx, corp_key, "member", members)?;
+        let members = grid_user_keys(tx, corp_key, GridRole::Member, members)?;
         write_grid_users(tx, key, "member", &members)?;
     }
-    grid(tx, corp_key, grid_id)?.ok_or_else(|| StoreError::NotFound(format!("grid {grid_id}")))
+    grid(tx, corp_key, grid_id)?.ok_or_else(|| not_found(format!("grid {grid_id}")))
 }
 
-pub(super) fn delete_grid(tx: &Transaction<'_>, corp_key: i64, grid_id: &str) -> Result<()> {
+pub(crate) fn delete_grid(tx: &Transaction<'_>, corp_key: i64, grid_id: &str) -> Result<()> {
     let key = grid_key(tx, corp_key, grid_id)?;
     let count = |sql: &str| -> Result<i64> { Ok(tx.query_row(sql, [key], |r| r.get(0))?) };
     let members = count("SELECT count(*) FROM grid_users WHERE grid_id = ?1 AND role = 'member'")?;
     if members > 0 {
-        return Err(StoreError::Conflict(format!(
+        return Err(conflict_error(format!(
             "grid {grid_id} still has {members} members"
         )));
     }
     let children = count("SELECT count(*) FROM grids WHERE parent_id = ?1")?;
     if children > 0 {
-        return Err(StoreError::Conflict(format!(
+        return Err(conflict_error(format!(
             "grid {grid_id} still has {children} child grids"
         )));
     }
     let orders = count("SELECT count(*) FROM orders WHERE grid_id = ?1")?;
     if orders > 0 {
-        return Err(StoreError::Conflict(format!(
+        return Err(conflict_error(format!(
             "grid {grid_id} has {orders} orders"
         )));
     }
@@ -456,16 +492,16 @@ fn grid_from_key(conn: &Connection, key: i64) -> Result<Grid> {
     })
 }
 
-pub(super) fn grid(conn: &Connection, corp_key: i64, grid_id: &str) -> Result<Option<Grid>> {
+pub(crate) fn grid(conn: &Connection, corp_key: i64, grid_id: &str) -> Result<Option<Grid>> {
     match grid_key(conn, corp_key, grid_id) {
         Ok(key) => Ok(Some(grid_from_key(conn, key)?)),
-        Err(StoreError::NotFound(_)) => Ok(None),
+        Err(Error::Store(StoreError::NotFound(_))) => Ok(None),
         Err(other) => Err(other),
     }
 }
 
 /// Every grid of a corp, parents before children, siblings in creation order.
-pub(super) fn list_grids(conn: &Connection, corp_key: i64) -> Result<Vec<Grid>> {
+pub(crate) fn list_grids(conn: &Connection, corp_key: i64) -> Result<Vec<Grid>> {
     let mut stmt = conn.prepare(
         "WITH RECURSIVE tree (id, path) AS (
              SELECT id, printf('%012d', id) FROM grids WHERE corp_id = ?1 AND parent_id IS NULL
@@ -483,13 +519,13 @@ pub(super) fn list_grids(conn: &Connection, corp_key: i64) -> Result<Vec<Grid>> 
         .collect()
 }
 
-pub(super) fn create_category(
+pub(crate) fn create_category(
     tx: &Transaction<'_>,
     corp_key: i64,
     category: NewCategory,
 ) -> Result<()> {
-    check_name("category", &category.name)?;
-    let (parent_key, level) = match &category.parent {
+    limits::check_name("category", &category.name)?;
+    let parent = match &category.parent {
         Some(parent) => {
             let (key, level): (i64, i64) = tx
                 .query_row(
@@ -499,25 +535,22 @@ pub(super) fn create_category(
                 )
                 .optional()?
                 .ok_or_else(|| Rejection::UnknownCategory(parent.clone()))?;
-            if level != 1 {
-                return Err(invalid(format!(
-                    "category {parent} is not a level-1 category: categories have two levels"
-                )));
-            }
-            (Some(key), 2)
+            Some((key, parent.as_str(), level))
         }
-        None => (None, 1),
+        None => None,
     };
+    let level = limits::category_level(parent.map(|(_, id, level)| (id, level)))?;
+    let parent_key = parent.map(|(key, _, _)| key);
     let exists = tx
         .prepare("SELECT 1 FROM categories WHERE corp_id = ?1 AND category_id = ?2")?
         .exists(params![corp_key, category.category_id])?;
     if exists {
-        return Err(StoreError::Conflict(format!(
+        return Err(conflict_error(format!(
             "category {} already exists",
             category.category_id
         )));
     }
-    let parent = (parent_key, place(category.parent.as_deref()));
+    let parent = (parent_key, limits::place(category.parent.as_deref()));
     check_sibling_name(
         tx,
         "categories",
@@ -540,7 +573,7 @@ pub(super) fn create_category(
     Ok(())
 }
 
-pub(super) fn list_categories(conn: &Connection, corp_key: i64) -> Result<Vec<Category>> {
+pub(crate) fn list_categories(conn: &Connection, corp_key: i64) -> Result<Vec<Category>> {
     let mut stmt = conn.prepare(
         "SELECT c.category_id, c.name, c.level, p.category_id
          FROM categories c LEFT JOIN categories p ON p.id = c.parent_id
@@ -558,7 +591,7 @@ pub(super) fn list_categories(conn: &Connection, corp_key: i64) -> Result<Vec<Ca
     Ok(categories.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(super) fn delete_category(
+pub(crate) fn delete_category(
     tx: &Transaction<'_>,
     corp_key: i64,
     category_id: &str,
@@ -570,14 +603,14 @@ pub(super) fn delete_category(
             |r| r.get(0),
         )
         .optional()?
-        .ok_or_else(|| StoreError::NotFound(format!("category {category_id}")))?;
+        .ok_or_else(|| not_found(format!("category {category_id}")))?;
     let children: i64 = tx.query_row(
         "SELECT count(*) FROM categories WHERE parent_id = ?1",
         [key],
         |r| r.get(0),
     )?;
     if children > 0 {
-        return Err(StoreError::Conflict(format!(
+        return Err(conflict_error(format!(
             "category {category_id} still has {children} child categories"
         )));
     }
@@ -587,7 +620,7 @@ pub(super) fn delete_category(
         |r| r.get(0),
     )?;
     if orders > 0 {
-        return Err(StoreError::Conflict(format!(
+        return Err(conflict_error(format!(
             "category {category_id} has {orders} orders"
         )));
     }

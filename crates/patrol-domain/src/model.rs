@@ -1,6 +1,6 @@
-//! The domain: corps, apps, users, grids, categories and orders, as the store takes and returns
-//! them. None of these types is serialized to the wire; the store renders an order's wire JSON
-//! explicitly through `patrol_wire`.
+//! The things of the domain: corps, apps, users, grids, categories and orders, as every store
+//! backend takes and returns them. None of these types is serialized to the wire; an order's wire
+//! JSON is made by [`crate::OrderState::render`] only.
 
 use std::fmt;
 
@@ -73,6 +73,8 @@ pub struct NewApp {
     pub patrol_enabled: bool,
     pub enabled: bool,
     pub secret: String,
+    /// Unix seconds.
+    pub created_at: i64,
 }
 
 impl fmt::Debug for NewApp {
@@ -84,6 +86,7 @@ impl fmt::Debug for NewApp {
             .field("patrol_enabled", &self.patrol_enabled)
             .field("enabled", &self.enabled)
             .field("secret", &"<redacted>")
+            .field("created_at", &self.created_at)
             .finish()
     }
 }
@@ -327,18 +330,6 @@ impl ListedPage {
     pub fn last_position(&self) -> Option<Position> {
         self.orders.last().map(|(position, _)| *position)
     }
-}
-
-/// WeCom's limits on grids and categories (wecom-reference.md §5).
-pub mod limits {
-    /// Longest grid or category name, in characters.
-    pub const MAX_NAME_CHARS: usize = 30;
-    /// Deepest grid: a root is at level 1.
-    pub const MAX_GRID_DEPTH: usize = 10;
-    /// Most admins of one grid; a grid has at least one.
-    pub const MAX_GRID_ADMINS: usize = 20;
-    /// Most members of one grid.
-    pub const MAX_GRID_MEMBERS: usize = 100;
 }
 
 /// A member of a corp, as stored.

@@ -1,13 +1,15 @@
 //! The demo corp and the dataset generator: a fixed corp in 杭州市西湖区 with its apps, users,
-//! grids and categories, and orders generated deterministically from a seed.
+//! grids and categories, and orders generated deterministically from a seed. `patrol serve
+//! --demo` and `patrol seed` both use it, through the store traits only.
 //!
 //! Order `i` of a dataset is a pure function of `(seed, i, total, anchor)`, so a dataset can be
 //! generated in batches, in any order, and is the same on every run.
 
-use patrol_store::{
-    Action, ActionKind, AppKind, Corp, Location, Media, NewApp, NewCategory, NewCorp, NewGrid,
-    NewOrder, NewUser, Store, StoreError, Urgency,
+use patrol_domain::{
+    Action, ActionKind, AppKind, Clock, Corp, Location, Media, NewApp, NewCategory, NewCorp,
+    NewGrid, NewOrder, NewUser, Urgency,
 };
+use patrol_store::{Store, StoreError};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -317,7 +319,7 @@ const APPS: &[(i64, &str, AppKind, bool, &str)] = &[
 
 /// Creates the demo corp with its apps, users, grids and categories, unless it exists.
 /// Returns the corp and whether it was created.
-pub async fn ensure_corp(store: &dyn Store) -> Result<(Corp, bool), StoreError> {
+pub async fn ensure_corp(store: &dyn Store, clock: &Clock) -> Result<(Corp, bool), StoreError> {
     if let Some(corp) = store.corp(DEMO_CORPID).await? {
         return Ok((corp, false));
     }
@@ -339,6 +341,7 @@ pub async fn ensure_corp(store: &dyn Store) -> Result<(Corp, bool), StoreError> 
                     patrol_enabled,
                     enabled: true,
                     secret: secret.into(),
+                    created_at: clock.now(),
                 },
             )
             .await?;
@@ -380,12 +383,16 @@ pub async fn ensure_corp(store: &dyn Store) -> Result<(Corp, bool), StoreError> 
     Ok((corp, true))
 }
 
-/// Installs the demo corp with [`DEMO_ORDERS`] orders over the last 30 days, unless the corp
-/// exists already.
-pub async fn install(store: &dyn Store, public_url: &str) -> Result<Corp, StoreError> {
-    let (corp, created) = ensure_corp(store).await?;
+/// Installs the demo corp with [`DEMO_ORDERS`] orders over the 30 days before the clock's
+/// current hour, unless the corp exists already.
+pub async fn install(
+    store: &dyn Store,
+    public_url: &str,
+    clock: &Clock,
+) -> Result<Corp, StoreError> {
+    let (corp, created) = ensure_corp(store, clock).await?;
     if created {
-        let generator = Generator::new(DEMO_SEED, DEMO_ORDERS, anchor(crate::now()), public_url);
+        let generator = Generator::new(DEMO_SEED, DEMO_ORDERS, anchor(clock.now()), public_url);
         let orders = (0..DEMO_ORDERS).map(|i| generator.order(i)).collect();
         store.insert_orders(corp.key, orders).await?;
         tracing::info!(orders = DEMO_ORDERS, "installed the demo corp");
@@ -483,16 +490,65 @@ impl Generator {
         FinalState::pick(&mut self.rng(index))
     }
 
-    /// Order `index` of the dataset, `0 <= index < total`.
+    /// Order `index` of the dataset, `0 <= index < total`: its final state, its id and time,
+    /// the scene (where, what, who reports), then the history that leads to the final state.
+    /// Every step draws from the order's own random stream, in this order.
     pub fn order(&self, index: u64) -> NewOrder {
         let mut rng = self.rng(index);
         let state = FinalState::pick(&mut rng);
         let order_id = format!("{:016x}{:016x}", rng.next_u64(), rng.next_u64());
+        let create_time = self.create_time(index, &mut rng);
+        let scene = Scene::pick(&mut rng);
+        let location = scene.location(&mut rng);
+        let media = Media {
+            image_urls: self.image_urls(&mut rng, &order_id, 3),
+            video_media_ids: Self::video_ids(&mut rng, 0.2),
+        };
+        let cast = Cast::pick(&mut rng, scene.grid);
+        let mut history = History {
+            generator: self,
+            rng: &mut rng,
+            order_id: &order_id,
+            time: create_time,
+            actions: Vec::new(),
+        };
+        history.play(state, &cast);
+        let actions = history.actions;
+        NewOrder {
+            order_id,
+            description: scene.template.replace("{}", scene.place),
+            urgency: scene.urgency,
+            category: Some(scene.category.category_id.to_owned()),
+            grid: scene.grid.grid_id.to_owned(),
+            location,
+            reporter: scene.reporter.to_owned(),
+            media,
+            create_time,
+            actions,
+        }
+    }
 
+    /// When order `index` is reported: in its slot of the span, never after the anchor.
+    fn create_time(&self, index: u64, rng: &mut ChaCha8Rng) -> i64 {
         let slot = SPAN_SECONDS as f64 / self.total as f64;
         let offset = (index as f64 * slot + rng.random_range(0.0..slot.max(1.0))) as i64;
-        let create_time = (self.anchor - SPAN_SECONDS + offset).min(self.anchor);
+        (self.anchor - SPAN_SECONDS + offset).min(self.anchor)
+    }
+}
 
+/// Where an incident happens, what it is and who reports it.
+struct Scene {
+    grid: &'static DemoGrid,
+    category: &'static DemoCategory,
+    place: &'static str,
+    address: &'static str,
+    template: &'static str,
+    urgency: Urgency,
+    reporter: &'static str,
+}
+
+impl Scene {
+    fn pick(rng: &mut ChaCha8Rng) -> Scene {
         let leaves: Vec<&DemoGrid> = GRIDS.iter().filter(|g| !g.places.is_empty()).collect();
         let grid = leaves[rng.random_range(0..leaves.len())];
         let category = &CATEGORIES[rng.random_range(0..CATEGORIES.len())];
@@ -503,24 +559,39 @@ impl Generator {
             6..=8 => Urgency::Important,
             _ => Urgency::Urgent,
         };
-        let reporter = grid.members[rng.random_range(0..grid.members.len())].to_owned();
-        let location = Location {
-            name: place.to_owned(),
-            address: address.to_owned(),
-            latitude: round6(grid.centre.0 + rng.random_range(-0.002..0.002)),
-            longitude: round6(grid.centre.1 + rng.random_range(-0.002..0.002)),
-        };
-        let media = Media {
-            image_urls: self.image_urls(&mut rng, &order_id, 3),
-            video_media_ids: Self::video_ids(&mut rng, 0.2),
-        };
+        let reporter = grid.members[rng.random_range(0..grid.members.len())];
+        Scene {
+            grid,
+            category,
+            place,
+            address,
+            template,
+            urgency,
+            reporter,
+        }
+    }
 
-        let mut time = create_time;
-        let anchor = self.anchor;
-        let mut next_time = |rng: &mut ChaCha8Rng| {
-            time = (time + rng.random_range(300..=36 * 3600)).min(anchor.max(time));
-            time
-        };
+    /// The place, a little off the grid's centre.
+    fn location(&self, rng: &mut ChaCha8Rng) -> Location {
+        Location {
+            name: self.place.to_owned(),
+            address: self.address.to_owned(),
+            latitude: round6(self.grid.centre.0 + rng.random_range(-0.002..0.002)),
+            longitude: round6(self.grid.centre.1 + rng.random_range(-0.002..0.002)),
+        }
+    }
+}
+
+/// Who handles an order: an admin of its grid, a worker (a member), and another user to transfer
+/// to (never the worker).
+struct Cast {
+    admin: String,
+    worker: String,
+    other: String,
+}
+
+impl Cast {
+    fn pick(rng: &mut ChaCha8Rng, grid: &DemoGrid) -> Cast {
         let admin = grid.admins[rng.random_range(0..grid.admins.len())].to_owned();
         let worker = grid.members[rng.random_range(0..grid.members.len())].to_owned();
         let other = USERS[rng.random_range(0..USERS.len())].0.to_owned();
@@ -529,132 +600,120 @@ impl Generator {
         } else {
             other
         };
-        let mut actions = Vec::new();
-        let mut push =
-            |rng: &mut ChaCha8Rng, kind: ActionKind, actor: &str, text: String, photos: bool| {
-                let media = if photos {
-                    Media {
-                        image_urls: self.image_urls(
-                            rng,
-                            &format!("{order_id}-s{}", actions.len() + 1),
-                            2,
-                        ),
-                        video_media_ids: Self::video_ids(rng, 0.1),
-                    }
-                } else {
-                    Media::default()
-                };
-                actions.push(Action {
-                    kind,
-                    actor: actor.to_owned(),
-                    description: text,
-                    media,
-                    time: next_time(rng),
-                });
-            };
-        let name_of = |userid: &str| USERS.iter().find(|u| u.0 == userid).map_or("", |u| u.1);
-        let accept = "已受理，尽快安排人员到现场核实。".to_owned();
-        let assign = format!(
-            "请{}前往现场核实处理，处理完毕后拍照反馈。",
-            name_of(&worker)
-        );
-        let transfer = format!("该问题需要{}协同处理，转交跟进。", name_of(&other));
-        let start = "已到达现场，正在处理。".to_owned();
-        let done = "已处理完毕，现场已恢复正常，附处理后照片。".to_owned();
-        let reject =
-            "经现场核实，该问题不属于本网格职责范围，已告知上报人向相关部门反映。".to_owned();
+        Cast {
+            admin,
+            worker,
+            other,
+        }
+    }
+}
+
+/// The actions taken on one order, each a little after the one before (never after the anchor).
+struct History<'a> {
+    generator: &'a Generator,
+    rng: &'a mut ChaCha8Rng,
+    order_id: &'a str,
+    time: i64,
+    actions: Vec<Action>,
+}
+
+const ACCEPT_TEXT: &str = "已受理，尽快安排人员到现场核实。";
+const START_TEXT: &str = "已到达现场，正在处理。";
+const DONE_TEXT: &str = "已处理完毕，现场已恢复正常，附处理后照片。";
+const REJECT_TEXT: &str = "经现场核实，该问题不属于本网格职责范围，已告知上报人向相关部门反映。";
+
+fn name_of(userid: &str) -> &'static str {
+    USERS.iter().find(|u| u.0 == userid).map_or("", |u| u.1)
+}
+
+impl History<'_> {
+    /// Takes the actions that lead to `state`.
+    fn play(&mut self, state: FinalState, cast: &Cast) {
+        let (admin, worker, other) = (&cast.admin, &cast.worker, &cast.other);
         match state {
             FinalState::New => {}
             FinalState::Assigned => {
-                if rng.random_bool(0.5) {
-                    push(&mut rng, ActionKind::Accept, &admin, accept, false);
+                if self.rng.random_bool(0.5) {
+                    self.accept(admin);
                 }
-                push(
-                    &mut rng,
-                    ActionKind::Assign(vec![worker.clone()]),
-                    &admin,
-                    assign,
-                    false,
-                );
+                self.assign(admin, worker);
             }
             FinalState::Transferred => {
-                push(&mut rng, ActionKind::Accept, &admin, accept, false);
-                push(
-                    &mut rng,
-                    ActionKind::Assign(vec![worker.clone()]),
-                    &admin,
-                    assign,
-                    false,
-                );
-                push(
-                    &mut rng,
-                    ActionKind::Transfer(vec![other.clone()]),
-                    &worker,
-                    transfer,
-                    false,
-                );
+                self.accept(admin);
+                self.assign(admin, worker);
+                self.transfer(worker, other);
             }
             FinalState::InProgress => {
-                push(&mut rng, ActionKind::Accept, &admin, accept, false);
-                push(
-                    &mut rng,
-                    ActionKind::Assign(vec![worker.clone()]),
-                    &admin,
-                    assign,
-                    false,
-                );
-                push(&mut rng, ActionKind::StartWork, &worker, start, true);
+                self.accept(admin);
+                self.assign(admin, worker);
+                self.push(ActionKind::StartWork, worker, START_TEXT.to_owned(), true);
             }
             FinalState::Done => {
-                push(&mut rng, ActionKind::Accept, &admin, accept, false);
-                if rng.random_bool(0.2) {
+                self.accept(admin);
+                if self.rng.random_bool(0.2) {
                     // The admin handles it in person.
-                    push(&mut rng, ActionKind::StartWork, &admin, start, true);
-                    push(&mut rng, ActionKind::Finish, &admin, done, true);
+                    self.push(ActionKind::StartWork, admin, START_TEXT.to_owned(), true);
+                    self.push(ActionKind::Finish, admin, DONE_TEXT.to_owned(), true);
                 } else {
-                    push(
-                        &mut rng,
-                        ActionKind::Assign(vec![worker.clone()]),
-                        &admin,
-                        assign,
-                        false,
-                    );
-                    let solver = if rng.random_bool(0.25) {
-                        push(
-                            &mut rng,
-                            ActionKind::Transfer(vec![other.clone()]),
-                            &worker,
-                            transfer,
-                            false,
-                        );
-                        other.clone()
+                    self.assign(admin, worker);
+                    let solver = if self.rng.random_bool(0.25) {
+                        self.transfer(worker, other);
+                        other
                     } else {
-                        worker.clone()
+                        worker
                     };
-                    push(&mut rng, ActionKind::StartWork, &solver, start, true);
-                    push(&mut rng, ActionKind::Finish, &solver, done, true);
+                    self.push(ActionKind::StartWork, solver, START_TEXT.to_owned(), true);
+                    self.push(ActionKind::Finish, solver, DONE_TEXT.to_owned(), true);
                 }
             }
             FinalState::Rejected => {
-                if rng.random_bool(0.5) {
-                    push(&mut rng, ActionKind::Accept, &admin, accept, false);
+                if self.rng.random_bool(0.5) {
+                    self.accept(admin);
                 }
-                push(&mut rng, ActionKind::Reject, &admin, reject, false);
+                self.push(ActionKind::Reject, admin, REJECT_TEXT.to_owned(), false);
             }
         }
+    }
 
-        NewOrder {
-            order_id,
-            description: template.replace("{}", place),
-            urgency,
-            category: Some(category.category_id.to_owned()),
-            grid: grid.grid_id.to_owned(),
-            location,
-            reporter,
+    fn accept(&mut self, admin: &str) {
+        self.push(ActionKind::Accept, admin, ACCEPT_TEXT.to_owned(), false);
+    }
+
+    fn assign(&mut self, admin: &str, worker: &str) {
+        let text = format!(
+            "请{}前往现场核实处理，处理完毕后拍照反馈。",
+            name_of(worker)
+        );
+        let kind = ActionKind::Assign(vec![worker.to_owned()]);
+        self.push(kind, admin, text, false);
+    }
+
+    fn transfer(&mut self, from: &str, to: &str) {
+        let text = format!("该问题需要{}协同处理，转交跟进。", name_of(to));
+        let kind = ActionKind::Transfer(vec![to.to_owned()]);
+        self.push(kind, from, text, false);
+    }
+
+    /// One action: its photos and video (when `photos`), then its time.
+    fn push(&mut self, kind: ActionKind, actor: &str, description: String, photos: bool) {
+        let media = if photos {
+            let stem = format!("{}-s{}", self.order_id, self.actions.len() + 1);
+            Media {
+                image_urls: self.generator.image_urls(self.rng, &stem, 2),
+                video_media_ids: Generator::video_ids(self.rng, 0.1),
+            }
+        } else {
+            Media::default()
+        };
+        self.time = (self.time + self.rng.random_range(300..=36 * 3600))
+            .min(self.generator.anchor.max(self.time));
+        self.actions.push(Action {
+            kind,
+            actor: actor.to_owned(),
+            description,
             media,
-            create_time,
-            actions,
-        }
+            time: self.time,
+        });
     }
 }
 
@@ -665,7 +724,7 @@ fn round6(value: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patrol_store::ProcessType;
+    use patrol_domain::ProcessType;
     use std::collections::HashSet;
 
     #[test]

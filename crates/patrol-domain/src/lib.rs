@@ -1,0 +1,15 @@
+//! patrol's domain, with no I/O: the things it stores ([`NewOrder`], [`Grid`], [`App`], …),
+//! WeCom's limits on them ([`limits`]), the workflow of an order ([`OrderState`]), the one
+//! rendering of an order's wire JSON ([`OrderState::render`]) and the one [`Clock`].
+//!
+//! Every store backend takes and returns these types and calls these rules; a backend only
+//! stores and loads.
+
+mod clock;
+pub mod limits;
+mod model;
+mod workflow;
+
+pub use clock::Clock;
+pub use model::*;
+pub use workflow::{Acted, GridView, OrderState, Rejection, Step, check_location};

@@ -1,0 +1,32 @@
+//! The one place a backend is chosen: from the scheme of the database URL. The server, `patrol
+//! seed` and the tests all open their store here.
+
+use std::sync::Arc;
+
+use patrol_sqlite::SqliteStore;
+use patrol_store::{Store, StoreError};
+
+/// The URL schemes patrol accepts, for messages.
+pub const ACCEPTED: &str = "sqlite://PATH, sqlite:PATH or a file path";
+
+/// Opens the store a database URL names: `sqlite://PATH`, `sqlite:PATH` or a plain file path
+/// (SQLite). Any other scheme is refused, naming the accepted ones.
+pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    match patrol_sqlite::sqlite_path(url) {
+        Some(path) => Ok(Arc::new(SqliteStore::open(path)?)),
+        None => Err(StoreError::open(format!(
+            "unsupported database URL {url:?}: accepted are {ACCEPTED}"
+        ))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_scheme_is_refused_naming_the_accepted_ones() {
+        let error = open_store("postgres://localhost/patrol").unwrap_err();
+        assert!(error.to_string().contains(ACCEPTED), "{error}");
+    }
+}

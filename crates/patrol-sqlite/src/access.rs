@@ -1,0 +1,186 @@
+//! How the store reaches SQLite with bounded resources, all of it made when the store opens:
+//!
+//! - **one writer**: a dedicated thread owning the one writer connection, fed by a bounded
+//!   channel; every write is one `IMMEDIATE` transaction run there, one after another, so writes
+//!   wait as async tasks in the channel rather than as parked threads;
+//! - **inline readers**: [`READERS`] connections for short reads bounded by a key (a token, an
+//!   order, a keyset page), run on the calling async thread; a semaphore hands them out, so a
+//!   burst waits for a free connection instead of opening one;
+//! - **scan readers**: [`SCAN_THREADS`] dedicated threads, each owning a connection, fed by a
+//!   bounded channel, for reads that may scan far (directory listings, a modify-ordered page with
+//!   a selective filter), which must not hold an async thread.
+//!
+//! Threads: 1 + [`SCAN_THREADS`]. Connections: 1 + [`READERS`] + [`SCAN_THREADS`], each with
+//! the database file, its WAL and its shared-memory index open. None is created per request.
+
+use std::panic::AssertUnwindSafe;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use patrol_store::StoreError;
+use rusqlite::{Connection, Transaction, TransactionBehavior};
+use tokio::sync::{Semaphore, mpsc, oneshot};
+
+use crate::error::{Error, Result};
+
+/// Connections for inline reads.
+pub const READERS: usize = 4;
+/// Threads (each with a connection) for reads that may scan far.
+pub const SCAN_THREADS: usize = 2;
+/// Jobs waiting for the writer or the scan threads before senders wait.
+const QUEUE: usize = 1024;
+
+type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
+type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
+
+/// The writer thread, the inline readers and the scan threads of one database.
+pub(crate) struct Access {
+    writer: mpsc::Sender<WriteJob>,
+    scans: mpsc::Sender<ReadJob>,
+    readers: Mutex<Vec<Connection>>,
+    free_readers: Semaphore,
+}
+
+impl Access {
+    /// Starts the writer thread on `writer` and opens the readers with `open_reader`.
+    pub(crate) fn start(
+        path: &Path,
+        writer: Connection,
+        open_reader: impl Fn(&Path) -> rusqlite::Result<Connection>,
+    ) -> Result<Access> {
+        // A first read opens each reader's WAL and shared-memory files now rather than on the
+        // first call, so the open descriptors do not grow under load.
+        let open_warm = |path: &Path| -> rusqlite::Result<Connection> {
+            let conn = open_reader(path)?;
+            conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))?;
+            Ok(conn)
+        };
+        let readers = (0..READERS)
+            .map(|_| open_warm(path))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        let scan_connections = (0..SCAN_THREADS)
+            .map(|_| open_warm(path))
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+
+        let (write_sender, mut write_receiver) = mpsc::channel::<WriteJob>(QUEUE);
+        let mut writer = writer;
+        spawn("patrol-sqlite-writer", move || {
+            while let Some(job) = write_receiver.blocking_recv() {
+                // A panicking job rolls its transaction back (the guard drops) and its caller
+                // gets an error; the writer goes on.
+                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut writer)));
+            }
+        })?;
+
+        let (scan_sender, scan_receiver) = mpsc::channel::<ReadJob>(QUEUE);
+        let scan_receiver = Arc::new(Mutex::new(scan_receiver));
+        for (index, conn) in scan_connections.into_iter().enumerate() {
+            let receiver = scan_receiver.clone();
+            spawn(&format!("patrol-sqlite-scan-{index}"), move || {
+                loop {
+                    let job = receiver
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner)
+                        .blocking_recv();
+                    let Some(job) = job else { break };
+                    let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&conn)));
+                }
+            })?;
+        }
+
+        Ok(Access {
+            writer: write_sender,
+            scans: scan_sender,
+            readers: Mutex::new(readers),
+            free_readers: Semaphore::new(READERS),
+        })
+    }
+
+    /// Runs `f` in one `IMMEDIATE` transaction on the writer thread; commits when it succeeds.
+    pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: WriteJob = Box::new(move |conn| {
+            let result = (|| -> Result<T> {
+                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+                let out = f(&tx)?;
+                tx.commit()?;
+                Ok(out)
+            })();
+            let _ = answer.send(result);
+        });
+        self.writer.send(job).await.map_err(|_| stopped("writer"))?;
+        answered
+            .await
+            .map_err(|_| failed("writer"))?
+            .map_err(StoreError::from)
+    }
+
+    /// Runs a read that may scan far on a scan thread.
+    pub(crate) async fn scan<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (answer, answered) = oneshot::channel();
+        let job: ReadJob = Box::new(move |conn| {
+            let _ = answer.send(f(conn));
+        });
+        self.scans.send(job).await.map_err(|_| stopped("reader"))?;
+        answered
+            .await
+            .map_err(|_| failed("reader"))?
+            .map_err(StoreError::from)
+    }
+
+    /// Runs a short read bounded by a key on the calling thread, on a free inline reader: it
+    /// takes microseconds, less than a hand-over to another thread and back would.
+    pub(crate) async fn read<T>(
+        &self,
+        f: impl FnOnce(&Connection) -> Result<T>,
+    ) -> Result<T, StoreError> {
+        let _permit = self
+            .free_readers
+            .acquire()
+            .await
+            .map_err(|_| stopped("reader"))?;
+        let conn = self
+            .readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .pop()
+            .ok_or_else(|| failed("reader pool"))?;
+        let out = std::panic::catch_unwind(AssertUnwindSafe(|| f(&conn)));
+        self.readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(conn);
+        match out {
+            Ok(out) => out.map_err(StoreError::from),
+            Err(_) => Err(failed("reader")),
+        }
+    }
+}
+
+fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<()> {
+    std::thread::Builder::new()
+        .name(name.to_owned())
+        .spawn(body)
+        .map(drop)
+        .map_err(|e| {
+            Error::Store(StoreError::open(format!(
+                "cannot start the {name} thread: {e}"
+            )))
+        })
+}
+
+fn stopped(what: &str) -> StoreError {
+    StoreError::backend(format!("the SQLite {what} has stopped"))
+}
+
+fn failed(what: &str) -> StoreError {
+    StoreError::backend(format!("the SQLite {what} failed while serving the call"))
+}

@@ -1,0 +1,418 @@
+//! Orders in SQLite: reporting (with the actions since), one action at a time, and the two reads
+//! of WeCom's API. The rules are the domain's ([`OrderState`]); this module loads what they need,
+//! calls them and stores what they return, in the writer's transaction.
+
+use std::collections::{HashMap, HashSet};
+
+use patrol_domain::{
+    Action, ActionKind, GridView, ListQuery, ListedPage, Location, Media, NewOrder, OrderState,
+    Position, ProcessType, Rejection, Step, Urgency,
+};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+
+use crate::error::{Result, conflict, not_found};
+
+pub(crate) fn json_array(items: &[String]) -> String {
+    serde_json::to_string(items).expect("strings always serialize")
+}
+
+/// A corp's grids, categories and users, loaded once for a batch of orders.
+struct CorpDirectory {
+    grids: HashMap<String, (i64, String, Vec<String>)>,
+    categories: HashMap<String, (i64, String)>,
+    users: HashSet<String>,
+}
+
+impl CorpDirectory {
+    fn load(tx: &Connection, corp_key: i64) -> Result<CorpDirectory> {
+        let mut grids = HashMap::new();
+        let mut stmt = tx.prepare("SELECT id, grid_id, name FROM grids WHERE corp_id = ?1")?;
+        let rows = stmt.query_map([corp_key], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (key, grid_id, name) = row?;
+            grids.insert(grid_id, (key, name, Vec::new()));
+        }
+        let mut stmt = tx.prepare(
+            "SELECT g.grid_id, u.userid FROM grid_users gu
+             JOIN grids g ON g.id = gu.grid_id JOIN users u ON u.id = gu.user_id
+             WHERE g.corp_id = ?1 AND gu.role = 'admin' ORDER BY gu.grid_id, gu.position",
+        )?;
+        let rows = stmt.query_map([corp_key], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })?;
+        for row in rows {
+            let (grid_id, userid) = row?;
+            if let Some(grid) = grids.get_mut(&grid_id) {
+                grid.2.push(userid);
+            }
+        }
+        let mut categories = HashMap::new();
+        let mut stmt =
+            tx.prepare("SELECT id, category_id, name FROM categories WHERE corp_id = ?1")?;
+        let rows = stmt.query_map([corp_key], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (key, category_id, name) = row?;
+            categories.insert(category_id, (key, name));
+        }
+        let mut users = HashSet::new();
+        let mut stmt = tx.prepare("SELECT userid FROM users WHERE corp_id = ?1")?;
+        for userid in stmt.query_map([corp_key], |r| r.get::<_, String>(0))? {
+            users.insert(userid?);
+        }
+        Ok(CorpDirectory {
+            grids,
+            categories,
+            users,
+        })
+    }
+}
+
+pub(crate) fn insert_orders_tx(
+    tx: &Transaction<'_>,
+    corp_key: i64,
+    orders: Vec<NewOrder>,
+) -> Result<()> {
+    let directory = CorpDirectory::load(tx, corp_key)?;
+    let mut mod_seq: i64 = tx
+        .query_row("SELECT mod_seq FROM corps WHERE id = ?1", [corp_key], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| not_found(format!("corp {corp_key}")))?;
+    let mut insert_order = tx.prepare_cached(
+        "INSERT INTO orders (corp_id, order_id, description, urge_type, category_id, case_name,
+            grid_id, grid_name, reporter, location_name, location_address, latitude, longitude,
+            image_urls, video_media_ids, processor_userids, closed, create_time, modify_time,
+            mod_seq, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+            ?19, ?20, ?21)",
+    )?;
+    for order in orders {
+        let (grid_key, grid_name, admins) = directory
+            .grids
+            .get(&order.grid)
+            .ok_or_else(|| Rejection::UnknownGrid(order.grid.clone()))?;
+        let (category_key, case_name) = match &order.category {
+            Some(id) => {
+                let (key, name) = directory
+                    .categories
+                    .get(id)
+                    .ok_or_else(|| Rejection::UnknownCategory(id.clone()))?;
+                (Some(*key), name.clone())
+            }
+            None => (None, String::new()),
+        };
+        let order_id = order.order_id.clone();
+        let grid_id = order.grid.clone();
+        let grid = GridView {
+            grid_id: &grid_id,
+            name: grid_name,
+            admins,
+        };
+        let state =
+            OrderState::report_new(order, case_name, &grid, |u| directory.users.contains(u))?;
+        mod_seq += 1;
+        let body = state.render();
+        insert_order
+            .execute(params![
+                corp_key,
+                state.order_id,
+                state.description,
+                state.urgency as i64,
+                category_key,
+                state.case_name,
+                grid_key,
+                state.grid_name,
+                state.reporter,
+                state.location.name,
+                state.location.address,
+                state.location.latitude,
+                state.location.longitude,
+                json_array(&state.media.image_urls),
+                json_array(&state.media.video_media_ids),
+                json_array(&state.processors),
+                state.closed,
+                state.create_time,
+                state.last_time(),
+                mod_seq,
+                body,
+            ])
+            .map_err(conflict(|| format!("order {order_id}")))?;
+        insert_steps(tx, tx.last_insert_rowid(), &state)?;
+    }
+    tx.execute(
+        "UPDATE corps SET mod_seq = ?1 WHERE id = ?2",
+        params![mod_seq, corp_key],
+    )?;
+    Ok(())
+}
+
+fn load_order(
+    tx: &Connection,
+    corp_key: i64,
+    order_id: &str,
+) -> Result<(i64, i64, OrderState, String)> {
+    let row = tx
+        .query_row(
+            "SELECT o.id, o.grid_id, o.description, o.urge_type, o.case_name, o.grid_name,
+                    o.reporter, o.location_name, o.location_address, o.latitude, o.longitude,
+                    o.image_urls, o.video_media_ids, o.processor_userids, o.closed, o.create_time,
+                    o.body, g.grid_id
+             FROM orders o JOIN grids g ON g.id = o.grid_id
+             WHERE o.corp_id = ?1 AND o.order_id = ?2",
+            params![corp_key, order_id],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, i64>(1)?,
+                    OrderState {
+                        order_id: order_id.to_owned(),
+                        description: r.get(2)?,
+                        urgency: Urgency::from_wire(r.get(3)?).unwrap_or(Urgency::Normal),
+                        case_name: r.get(4)?,
+                        grid_name: r.get(5)?,
+                        reporter: r.get(6)?,
+                        location: Location {
+                            name: r.get(7)?,
+                            address: r.get(8)?,
+                            latitude: r.get(9)?,
+                            longitude: r.get(10)?,
+                        },
+                        media: Media {
+                            image_urls: parse_array(&r.get::<_, String>(11)?),
+                            video_media_ids: parse_array(&r.get::<_, String>(12)?),
+                        },
+                        processors: parse_array(&r.get::<_, String>(13)?),
+                        closed: r.get(14)?,
+                        create_time: r.get(15)?,
+                        grid_id: r.get(17)?,
+                        steps: Vec::new(),
+                    },
+                    r.get::<_, String>(16)?,
+                ))
+            },
+        )
+        .optional()?
+        .ok_or_else(|| not_found(format!("order {order_id}")))?;
+    let (key, grid_key, mut state, body) = row;
+    let mut stmt = tx.prepare_cached(
+        "SELECT process_type, actor, acted_time, solve_userid, process_desc, status, solved_time,
+                image_urls, video_media_ids
+         FROM steps WHERE order_id = ?1 ORDER BY position",
+    )?;
+    let steps = stmt.query_map([key], |r| {
+        Ok(Step {
+            process_type: ProcessType::from_wire(r.get(0)?).unwrap_or(ProcessType::Create),
+            actor: r.get(1)?,
+            acted_time: r.get(2)?,
+            solve_userid: r.get(3)?,
+            process_desc: r.get(4)?,
+            status: r.get(5)?,
+            solved_time: r.get(6)?,
+            media: Media {
+                image_urls: parse_array(&r.get::<_, String>(7)?),
+                video_media_ids: parse_array(&r.get::<_, String>(8)?),
+            },
+        })
+    })?;
+    for step in steps {
+        state.steps.push(step?);
+    }
+    Ok((key, grid_key, state, body))
+}
+
+fn parse_array(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+pub(crate) fn act_on_order_tx(
+    tx: &Transaction<'_>,
+    corp_key: i64,
+    order_id: &str,
+    action: Action,
+) -> Result<String> {
+    let (order_key, grid_key, state, old_body) = load_order(tx, corp_key, order_id)?;
+    let admins = tx
+        .prepare_cached(
+            "SELECT u.userid FROM grid_users gu JOIN users u ON u.id = gu.user_id
+             WHERE gu.grid_id = ?1 AND gu.role = 'admin' ORDER BY gu.position",
+        )?
+        .query_map([grid_key], |r| r.get::<_, String>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut named = vec![action.actor.clone()];
+    if let ActionKind::Assign(users) | ActionKind::Transfer(users) = &action.kind {
+        named.extend(users.iter().cloned());
+    }
+    let mut known = HashSet::new();
+    for userid in named {
+        let exists = tx
+            .prepare_cached("SELECT 1 FROM users WHERE corp_id = ?1 AND userid = ?2")?
+            .exists(params![corp_key, userid])?;
+        if exists {
+            known.insert(userid);
+        }
+    }
+    let acted = state.act(&old_body, &action, &admins, |u| known.contains(u))?;
+    let (state, body) = (acted.state, acted.body);
+    if !acted.changed {
+        return Ok(body);
+    }
+    let mod_seq: i64 = tx.query_row(
+        "UPDATE corps SET mod_seq = mod_seq + 1 WHERE id = ?1 RETURNING mod_seq",
+        [corp_key],
+        |r| r.get(0),
+    )?;
+    tx.execute(
+        "UPDATE orders SET processor_userids = ?1, closed = ?2, modify_time = ?3, mod_seq = ?4,
+            body = ?5 WHERE id = ?6",
+        params![
+            json_array(&state.processors),
+            state.closed,
+            action.time,
+            mod_seq,
+            body,
+            order_key
+        ],
+    )?;
+    tx.execute("DELETE FROM steps WHERE order_id = ?1", [order_key])?;
+    insert_steps(tx, order_key, &state)?;
+    Ok(body)
+}
+
+fn insert_steps(tx: &Connection, order_key: i64, state: &OrderState) -> Result<()> {
+    let mut insert_step = tx.prepare_cached(
+        "INSERT INTO steps (order_id, position, process_type, actor, acted_time, solve_userid,
+            process_desc, status, solved_time, image_urls, video_media_ids)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    )?;
+    for (position, step) in state.steps.iter().enumerate() {
+        insert_step.execute(params![
+            order_key,
+            position as i64,
+            step.process_type as i64,
+            step.actor,
+            step.acted_time,
+            step.solve_userid,
+            step.process_desc,
+            step.status,
+            step.solved_time,
+            json_array(&step.media.image_urls),
+            json_array(&step.media.video_media_ids),
+        ])?;
+    }
+    Ok(())
+}
+
+/// Appends a row's body to a page: `body` is column 2 of the row; `position` where it stands.
+fn push_row(
+    page: &mut ListedPage,
+    position: Position,
+    row: &rusqlite::Row<'_>,
+    column: usize,
+    limit: usize,
+) -> rusqlite::Result<()> {
+    if page.orders.len() == limit {
+        page.more = true;
+        return Ok(());
+    }
+    if !page.orders.is_empty() {
+        page.json.push(b',');
+    }
+    let start = page.json.len();
+    page.json
+        .extend_from_slice(row.get_ref(column)?.as_bytes()?);
+    page.orders.push((position, start..page.json.len()));
+    Ok(())
+}
+
+pub(crate) fn list_orders_query(
+    conn: &Connection,
+    corp_key: i64,
+    query: ListQuery,
+) -> Result<ListedPage> {
+    let limit = query.limit as usize;
+    // One more row than the page tells whether more follow.
+    let fetch = i64::from(query.limit) + 1;
+    let mut page = ListedPage {
+        json: Vec::with_capacity(limit * 1600),
+        orders: Vec::with_capacity(limit),
+        more: false,
+    };
+    if query.modify_ordered() {
+        let after = match query.after {
+            Some(Position::Modified { mod_seq }) => mod_seq,
+            None => 0,
+            Some(other) => {
+                return Err(Rejection::Invalid(format!(
+                    "position {other:?} does not belong to a modify-ordered walk"
+                ))
+                .into());
+            }
+        };
+        let mut stmt = conn.prepare_cached(
+            "SELECT mod_seq, body FROM orders
+             WHERE corp_id = ?1 AND mod_seq > ?2 AND modify_time >= ?3 AND create_time >= ?4
+             ORDER BY mod_seq LIMIT ?5",
+        )?;
+        let mut rows = stmt.query(params![
+            corp_key,
+            after,
+            query.begin_modify_time,
+            query.begin_create_time,
+            fetch
+        ])?;
+        while let Some(row) = rows.next()? {
+            let position = Position::Modified {
+                mod_seq: row.get(0)?,
+            };
+            push_row(&mut page, position, row, 1, limit)?;
+        }
+    } else {
+        // One lower bound only, so that SQLite seeks the index to it: a cursor's position comes
+        // from an order that passed the filter, so every order after it passes too. Both
+        // statements bind (corp, create_time, id, limit); the first reads the id as a lower
+        // bound too, which every id passes.
+        let (sql, bound) = match query.after {
+            None => (
+                "SELECT create_time, id, body FROM orders
+                 WHERE corp_id = ?1 AND create_time >= ?2 AND id > ?3
+                 ORDER BY create_time, id LIMIT ?4",
+                (query.begin_create_time, i64::MIN),
+            ),
+            Some(Position::Created { create_time, seq }) => (
+                "SELECT create_time, id, body FROM orders
+                 WHERE corp_id = ?1 AND (create_time, id) > (?2, ?3)
+                 ORDER BY create_time, id LIMIT ?4",
+                (create_time.max(query.begin_create_time), seq),
+            ),
+            Some(other) => {
+                return Err(Rejection::Invalid(format!(
+                    "position {other:?} does not belong to a create-ordered walk"
+                ))
+                .into());
+            }
+        };
+        let mut stmt = conn.prepare_cached(sql)?;
+        let mut rows = stmt.query(params![corp_key, bound.0, bound.1, fetch])?;
+        while let Some(row) = rows.next()? {
+            let position = Position::Created {
+                create_time: row.get(0)?,
+                seq: row.get(1)?,
+            };
+            push_row(&mut page, position, row, 2, limit)?;
+        }
+    }
+    Ok(page)
+}

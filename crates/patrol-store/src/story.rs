@@ -1,0 +1,479 @@
+//! The store story: one sequence of calls through every area of the store boundary, with what
+//! each must answer, written once for every backend. A backend's tests open a fresh, empty store
+//! and call [`run`]; a new backend (PostgreSQL) must pass the same story.
+//!
+//! It pins the contract the server relies on: not-found and conflict stay distinct, a rule of
+//! the domain is a [`StoreError::Rejected`], a refused write leaves nothing behind, tokens are
+//! per app and expire, revocation is immediate, and an order's wire JSON moves through the
+//! modification sequence with every change.
+
+#![allow(clippy::missing_panics_doc)]
+
+use patrol_domain::{
+    Action, ActionKind, AppKind, AppPatch, GridPatch, ListQuery, Location, Media, NewApp,
+    NewCategory, NewCorp, NewGrid, NewOrder, NewUser, Position, Rejection, TokenGrant, TokenStatus,
+    Urgency,
+};
+
+use crate::{Store, StoreError};
+
+const NOW: i64 = 1_800_000_000;
+
+fn app(agentid: i64, secret: &str) -> NewApp {
+    NewApp {
+        agentid,
+        name: format!("app {agentid}"),
+        kind: AppKind::Custom,
+        patrol_enabled: true,
+        enabled: true,
+        secret: secret.to_owned(),
+        created_at: NOW,
+    }
+}
+
+fn order(order_id: &str, create_time: i64) -> NewOrder {
+    NewOrder {
+        order_id: order_id.to_owned(),
+        description: format!("事件 {order_id}"),
+        urgency: Urgency::Important,
+        category: Some("c1a".to_owned()),
+        grid: "g1".to_owned(),
+        location: Location {
+            name: "小区".to_owned(),
+            address: "路1号".to_owned(),
+            latitude: 30.25,
+            longitude: 120.125,
+        },
+        reporter: "reporter".to_owned(),
+        media: Media::default(),
+        create_time,
+        actions: Vec::new(),
+    }
+}
+
+fn action(kind: ActionKind, actor: &str, time: i64) -> Action {
+    Action {
+        kind,
+        actor: actor.to_owned(),
+        description: format!("{actor} acts"),
+        media: Media::default(),
+        time,
+    }
+}
+
+fn query(limit: u32, begin_modify_time: i64, after: Option<Position>) -> ListQuery {
+    ListQuery {
+        begin_create_time: 0,
+        begin_modify_time,
+        after,
+        limit,
+    }
+}
+
+/// Runs the whole story on a fresh, empty store; panics at the first answer that differs.
+pub async fn run(store: &dyn Store) {
+    directory(store).await;
+    tokens(store).await;
+    orders(store).await;
+}
+
+/// Corps, apps, users, grids and categories.
+pub async fn directory(store: &dyn Store) {
+    let corp = store
+        .create_corp(NewCorp {
+            corpid: "story-dir".into(),
+            name: "目录".into(),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.corp("story-dir").await.unwrap(), Some(corp.clone()));
+    assert_eq!(store.corp("nobody").await.unwrap(), None);
+    let again = NewCorp {
+        corpid: "story-dir".into(),
+        name: "again".into(),
+        created_at: NOW,
+    };
+    assert!(matches!(
+        store.create_corp(again).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(store.list_corps().await.unwrap().contains(&corp));
+
+    let key = corp.key;
+    let first = store.create_app(key, app(0, "s1")).await.unwrap();
+    assert_eq!(first.agentid, patrol_domain::limits::FIRST_AGENTID);
+    let second = store.create_app(key, app(0, "s2")).await.unwrap();
+    assert_eq!(second.agentid, first.agentid + 1);
+    assert!(matches!(
+        store.create_app(key, app(first.agentid, "s3")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let patch = AppPatch {
+        name: Some("renamed".into()),
+        ..AppPatch::default()
+    };
+    assert_eq!(
+        store
+            .update_app(key, first.agentid, patch)
+            .await
+            .unwrap()
+            .name,
+        "renamed"
+    );
+    assert!(matches!(
+        store.update_app(key, 999, AppPatch::default()).await,
+        Err(StoreError::NotFound(_))
+    ));
+    store.delete_app(key, second.agentid).await.unwrap();
+    assert!(matches!(
+        store.delete_app(key, second.agentid).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert_eq!(store.list_apps(key).await.unwrap().len(), 1);
+
+    for userid in ["admin", "worker", "reporter"] {
+        let user = NewUser {
+            userid: userid.into(),
+            name: userid.to_uppercase(),
+        };
+        store.create_user(key, user).await.unwrap();
+    }
+    let duplicate = NewUser {
+        userid: "admin".into(),
+        name: "x".into(),
+    };
+    assert!(matches!(
+        store.create_user(key, duplicate).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(
+        store.update_user(key, "worker", "工人").await.unwrap().name,
+        "工人"
+    );
+    assert!(matches!(
+        store.update_user(key, "ghost", "x").await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let grid = |grid_id: &str, parent: Option<&str>| NewGrid {
+        grid_id: grid_id.into(),
+        name: format!("网格 {grid_id}"),
+        parent: parent.map(String::from),
+        admins: vec!["admin".into()],
+        members: vec!["worker".into()],
+    };
+    store.create_grid(key, grid("g1", None)).await.unwrap();
+    store
+        .create_grid(key, grid("g2", Some("g1")))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_grid(key, grid("g1", None)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let no_admin = NewGrid {
+        admins: Vec::new(),
+        ..grid("g3", None)
+    };
+    assert!(matches!(
+        store.create_grid(key, no_admin).await,
+        Err(StoreError::Rejected(Rejection::Invalid(_)))
+    ));
+    let stranger = NewGrid {
+        admins: vec!["ghost".into()],
+        ..grid("g3", None)
+    };
+    assert!(matches!(
+        store.create_grid(key, stranger).await,
+        Err(StoreError::Rejected(Rejection::UnknownUser(_)))
+    ));
+    assert_eq!(
+        store.grid(key, "g3").await.unwrap(),
+        None,
+        "a refused grid leaves nothing"
+    );
+    let grids = store.list_grids(key).await.unwrap();
+    assert_eq!(
+        grids.iter().map(|g| g.grid_id.as_str()).collect::<Vec<_>>(),
+        ["g1", "g2"]
+    );
+    let under_itself = GridPatch {
+        parent: Some(Some("g2".into())),
+        ..GridPatch::default()
+    };
+    assert!(matches!(
+        store.update_grid(key, "g1", under_itself).await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert!(matches!(
+        store.delete_user(key, "worker").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.delete_grid(key, "g1").await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store.delete_grid(key, "nope").await,
+        Err(StoreError::NotFound(_))
+    ));
+
+    let category = |id: &str, parent: Option<&str>| NewCategory {
+        category_id: id.into(),
+        name: format!("类别 {id}"),
+        parent: parent.map(String::from),
+    };
+    store
+        .create_category(key, category("c1", None))
+        .await
+        .unwrap();
+    store
+        .create_category(key, category("c1a", Some("c1")))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store
+            .create_category(key, category("c1b", Some("c1a")))
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+    assert!(matches!(
+        store.create_category(key, category("c1", None)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.rename_category(key, "c1a", "新名").await.unwrap();
+    let names: Vec<_> = store
+        .list_categories(key)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["类别 c1", "新名"]);
+    assert!(matches!(
+        store.delete_category(key, "c1").await,
+        Err(StoreError::Conflict(_))
+    ));
+    store.delete_category(key, "c1a").await.unwrap();
+    assert!(matches!(
+        store.delete_category(key, "c1a").await,
+        Err(StoreError::NotFound(_))
+    ));
+}
+
+/// Tokens: one live token per app, expiry, revocation by a new secret.
+pub async fn tokens(store: &dyn Store) {
+    let corp = store
+        .create_corp(NewCorp {
+            corpid: "story-tokens".into(),
+            name: "令牌".into(),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    let created = store.create_app(corp.key, app(0, "secret")).await.unwrap();
+    assert_eq!(
+        store
+            .grant_token("nobody", "secret", NOW, 7200, "t0".into())
+            .await
+            .unwrap(),
+        TokenGrant::UnknownCorp
+    );
+    assert_eq!(
+        store
+            .grant_token("story-tokens", "wrong", NOW, 7200, "t0".into())
+            .await
+            .unwrap(),
+        TokenGrant::BadSecret
+    );
+    let granted = store
+        .grant_token("story-tokens", "secret", NOW, 7200, "t1".into())
+        .await
+        .unwrap();
+    assert_eq!(
+        granted,
+        TokenGrant::Granted {
+            token: "t1".into(),
+            expires_at: NOW + 7200
+        }
+    );
+    let again = store
+        .grant_token("story-tokens", "secret", NOW + 10, 7200, "t2".into())
+        .await
+        .unwrap();
+    assert_eq!(again, granted, "the live token is handed out again");
+    match store.authenticate("t1", NOW + 1).await.unwrap() {
+        TokenStatus::Valid(caller) => {
+            assert_eq!(
+                (caller.corp_key, caller.agentid),
+                (corp.key, created.agentid)
+            );
+        }
+        other => panic!("t1 is valid, not {other:?}"),
+    }
+    assert_eq!(
+        store.authenticate("t1", NOW + 7200).await.unwrap(),
+        TokenStatus::Expired
+    );
+    assert_eq!(
+        store.authenticate("never", NOW).await.unwrap(),
+        TokenStatus::Unknown
+    );
+    store
+        .set_app_secret(corp.key, created.agentid, "rotated")
+        .await
+        .unwrap();
+    assert_eq!(
+        store.authenticate("t1", NOW + 2).await.unwrap(),
+        TokenStatus::Unknown,
+        "revoked at once"
+    );
+    assert_eq!(
+        store
+            .grant_token("story-tokens", "secret", NOW, 7200, "t3".into())
+            .await
+            .unwrap(),
+        TokenGrant::BadSecret
+    );
+    let secret = store.cursor_secret().await.unwrap();
+    assert_eq!(
+        store.cursor_secret().await.unwrap(),
+        secret,
+        "one cursor secret per database"
+    );
+}
+
+/// Orders: reporting, the workflow, the modification sequence and both reads.
+pub async fn orders(store: &dyn Store) {
+    let corp = store
+        .create_corp(NewCorp {
+            corpid: "story-orders".into(),
+            name: "工单".into(),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    let key = corp.key;
+    for userid in ["admin", "worker", "reporter"] {
+        let user = NewUser {
+            userid: userid.into(),
+            name: userid.into(),
+        };
+        store.create_user(key, user).await.unwrap();
+    }
+    let grid = NewGrid {
+        grid_id: "g1".into(),
+        name: "一号网格".into(),
+        parent: None,
+        admins: vec!["admin".into()],
+        members: vec!["worker".into(), "reporter".into()],
+    };
+    store.create_grid(key, grid).await.unwrap();
+    for (id, parent) in [("c1", None), ("c1a", Some("c1"))] {
+        let category = NewCategory {
+            category_id: id.into(),
+            name: format!("类别 {id}"),
+            parent: parent.map(String::from),
+        };
+        store.create_category(key, category).await.unwrap();
+    }
+
+    let body = store.report_order(key, order("o1", NOW)).await.unwrap();
+    assert!(
+        body.starts_with(
+            r#"{"order_id":"o1","desc":"事件 o1","urge_type":2,"case_name":"类别 c1a""#
+        ),
+        "{body}"
+    );
+    assert!(matches!(
+        store.report_order(key, order("o1", NOW)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let unknown_grid = NewOrder {
+        grid: "nope".into(),
+        ..order("o9", NOW)
+    };
+    assert!(matches!(
+        store.report_order(key, unknown_grid).await,
+        Err(StoreError::Rejected(Rejection::UnknownGrid(_)))
+    ));
+    let history = NewOrder {
+        actions: vec![action(ActionKind::Accept, "admin", NOW + 1)],
+        ..order("o2", NOW + 1)
+    };
+    store
+        .insert_orders(key, vec![history, order("o3", NOW + 2)])
+        .await
+        .unwrap();
+    let broken = vec![order("o4", NOW + 3), order("o1", NOW + 3)];
+    assert!(store.insert_orders(key, broken).await.is_err());
+    assert_eq!(
+        store.order_body(key, "o4").await.unwrap(),
+        None,
+        "a failed batch leaves nothing"
+    );
+
+    let page = store.list_orders(key, query(2, 0, None)).await.unwrap();
+    assert_eq!(page.orders.len(), 2);
+    assert!(page.more);
+    let rest = store
+        .list_orders(key, query(2, 0, page.last_position()))
+        .await
+        .unwrap();
+    assert_eq!(rest.orders.len(), 1);
+    assert!(!rest.more);
+
+    let acted = store
+        .act_on_order(
+            key,
+            "o1",
+            action(ActionKind::Assign(vec!["worker".into()]), "admin", NOW + 10),
+        )
+        .await
+        .unwrap();
+    assert!(
+        acted.contains(r#""processor_userids":["worker"]"#),
+        "{acted}"
+    );
+    assert_eq!(
+        store.order_body(key, "o1").await.unwrap().unwrap(),
+        acted.as_bytes()
+    );
+    let refused = store
+        .act_on_order(key, "o1", action(ActionKind::Accept, "reporter", NOW + 11))
+        .await;
+    assert!(matches!(
+        refused,
+        Err(StoreError::Rejected(Rejection::NotAllowed { .. }))
+    ));
+    let ghost = store
+        .act_on_order(key, "ghost", action(ActionKind::Accept, "admin", NOW + 11))
+        .await;
+    assert!(matches!(ghost, Err(StoreError::NotFound(_))));
+
+    // The modify-ordered walk ends with the order changed last.
+    let walk = store.list_orders(key, query(50, 1, None)).await.unwrap();
+    let last = walk.bodies().last().unwrap();
+    assert_eq!(last, acted.as_bytes());
+    assert_eq!(walk.orders.len(), 3);
+
+    // Another corp sees none of it.
+    let other = store
+        .create_corp(NewCorp {
+            corpid: "story-other".into(),
+            name: "别的".into(),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    assert_eq!(store.order_body(other.key, "o1").await.unwrap(), None);
+    assert!(
+        store
+            .list_orders(other.key, query(50, 0, None))
+            .await
+            .unwrap()
+            .orders
+            .is_empty()
+    );
+}
