@@ -1,4 +1,5 @@
-//! patrol's domain, with no I/O: the things it stores ([`NewOrder`], [`Grid`], [`App`], …),
+//! patrol's domain, with no I/O: validated ids ([`OrderId`], [`UserId`], …), the things it stores
+//! ([`NewOrder`], [`Grid`], [`App`], …),
 //! WeCom's limits on them ([`limits`]), the workflow of an order ([`OrderState`]), the one
 //! rendering of an order's wire JSON ([`OrderState::render`]) and the one [`Clock`].
 //!
@@ -6,10 +7,12 @@
 //! stores and loads.
 
 mod clock;
+mod ids;
 pub mod limits;
 mod model;
 mod workflow;
 
 pub use clock::Clock;
+pub use ids::{AgentId, CategoryId, CorpId, GridId, OrderId, UserId};
 pub use model::*;
 pub use workflow::{Acted, GridView, OrderState, Rejection, Step, check_location};

@@ -4,14 +4,13 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use patrol_domain::limits;
+use patrol_domain::{AgentId, CategoryId, CorpId, GridId, UserId};
 use patrol_domain::{
     App, AppKind, AppPatch, Category, Corp, Grid, GridPatch, NewApp, NewCategory, NewCorp, NewGrid,
     NewUser,
 };
 
-use super::{
-    AdminError, AdminJson, AdminPath as Path, answer, check_id, corp, new_secret, random_hex,
-};
+use super::{AdminError, AdminJson, AdminPath as Path, answer, corp, new_secret, random_hex};
 use crate::AppState;
 use patrol_wire::admin::*;
 
@@ -62,21 +61,11 @@ fn parse_kind(kind: &str) -> Result<AppKind, AdminError> {
 }
 
 fn parse_agentid(agentid: &str) -> Result<i64, AdminError> {
-    agentid
-        .parse::<i64>()
-        .ok()
-        .filter(|id| *id > 0)
-        .ok_or_else(|| {
-            AdminError::invalid(format!("agentid {agentid:?} is not a positive integer"))
-        })
+    Ok(AgentId::parse(agentid)?.get())
 }
 
 fn check_display_name(what: &str, name: &str) -> Result<(), AdminError> {
-    limits::check_display_name(what, name).map_err(|e| AdminError::invalid(e.to_string()))
-}
-
-fn check_userid(userid: &str) -> Result<(), AdminError> {
-    check_id("userid", userid, limits::USERID_EXTRA)
+    Ok(limits::check_display_name(what, name)?)
 }
 
 pub(super) async fn create_corp(
@@ -86,7 +75,7 @@ pub(super) async fn create_corp(
     let corpid = body
         .corpid
         .unwrap_or_else(|| format!("ww{}", random_hex(8)));
-    check_id("corpid", &corpid, limits::ID_EXTRA)?;
+    let corpid = CorpId::parse(corpid)?.into_string();
     check_display_name("corp", &body.name)?;
     let created_at = body.created_at.unwrap_or_else(|| state.clock.now());
     if created_at < 0 {
@@ -213,7 +202,7 @@ pub(super) async fn create_user(
     AdminJson(body): AdminJson<CreateUser>,
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
-    check_userid(&body.userid)?;
+    UserId::parse(body.userid.as_str())?;
     check_display_name("user", &body.name)?;
     let user = NewUser {
         userid: body.userid.clone(),
@@ -279,7 +268,7 @@ pub(super) async fn create_grid(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let grid_id = body.grid_id.unwrap_or_else(|| random_hex(8));
-    check_id("grid_id", &grid_id, limits::ID_EXTRA)?;
+    let grid_id = GridId::parse(grid_id)?.into_string();
     let grid = NewGrid {
         grid_id: grid_id.clone(),
         name: body.name,
@@ -353,7 +342,7 @@ pub(super) async fn create_category(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let category_id = body.category_id.unwrap_or_else(|| random_hex(8));
-    check_id("category_id", &category_id, limits::ID_EXTRA)?;
+    let category_id = CategoryId::parse(category_id)?.into_string();
     let category = NewCategory {
         category_id: category_id.clone(),
         name: body.name,

@@ -94,6 +94,12 @@ impl From<StoreError> for AdminError {
     }
 }
 
+impl From<Rejection> for AdminError {
+    fn from(rejection: Rejection) -> AdminError {
+        AdminError::from(StoreError::Rejected(rejection))
+    }
+}
+
 impl IntoResponse for AdminError {
     fn into_response(self) -> Response {
         let body = ErrorBody {
@@ -210,11 +216,6 @@ pub fn new_secret() -> String {
     let mut buffer = [0u8; 32];
     rand::rng().fill_bytes(&mut buffer);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buffer)
-}
-
-/// Checks an id given by the caller: see [`patrol_domain::limits::check_id`].
-pub(crate) fn check_id(what: &str, id: &str, extra: &[char]) -> Result<(), AdminError> {
-    patrol_domain::limits::check_id(what, id, extra).map_err(|e| AdminError::invalid(e.to_string()))
 }
 
 /// The corp named in a path.

@@ -3,9 +3,9 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use patrol_domain::{Action, ActionKind, Location, Media, NewOrder, Urgency};
+use patrol_domain::{Action, ActionKind, Location, Media, NewOrder, OrderId, Urgency};
 
-use super::{AdminError, AdminJson, AdminPath as Path, check_id, corp, order_answer, random_hex};
+use super::{AdminError, AdminJson, AdminPath as Path, corp, order_answer, random_hex};
 use crate::AppState;
 use patrol_wire::admin::{OrderAction, ReportOrder};
 
@@ -26,7 +26,7 @@ pub(super) async fn report(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let order_id = body.order_id.unwrap_or_else(|| random_hex(16));
-    check_id("order_id", &order_id, patrol_domain::limits::ID_EXTRA)?;
+    let order_id = OrderId::parse(order_id)?.into_string();
     if body.description.trim().is_empty() {
         return Err(AdminError::invalid("description is empty"));
     }
