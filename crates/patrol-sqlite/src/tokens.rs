@@ -121,7 +121,13 @@ pub(crate) fn authenticate_query(
         return Ok((TokenStatus::Unknown, 0));
     };
     if expires_at <= now {
-        return Ok((TokenStatus::Expired, expires_at));
+        // Remembered for the retention period (42001), then as good as never issued (40014).
+        let status = if now - expires_at < EXPIRED_TOKEN_RETENTION {
+            TokenStatus::Expired
+        } else {
+            TokenStatus::Unknown
+        };
+        return Ok((status, expires_at));
     }
     Ok((
         TokenStatus::Valid(Caller {

@@ -29,9 +29,8 @@ pub trait TokenStore: Send + Sync {
     async fn cursor_secret(&self) -> Result<[u8; 32]>;
 
     /// `gettoken`: the live token of the app whose secret this is, issuing one with
-    /// `candidate` as its value when the app has none. Expired tokens of the app are kept for
-    /// [`EXPIRED_TOKEN_RETENTION`] (to answer 42001 rather than 40014) and dropped when a new
-    /// token is issued after that.
+    /// `candidate` as its value when the app has none. Expired tokens of the app older than
+    /// [`EXPIRED_TOKEN_RETENTION`] are deleted when a new one is issued.
     async fn grant_token(
         &self,
         corpid: &str,
@@ -41,11 +40,12 @@ pub trait TokenStore: Send + Sync {
         candidate: String,
     ) -> Result<TokenGrant>;
 
-    /// What a token is at `now`.
+    /// What a token is at `now`: an expired token is [`TokenStatus::Expired`] (42001) for
+    /// [`EXPIRED_TOKEN_RETENTION`] after it expired, then [`TokenStatus::Unknown`] (40014).
     async fn authenticate(&self, token: &str, now: i64) -> Result<TokenStatus>;
 }
 
-/// How long an expired token is remembered, in seconds.
+/// How long an expired token is remembered (42001 rather than 40014), in seconds: 7 days.
 pub const EXPIRED_TOKEN_RETENTION: i64 = 7 * 24 * 3600;
 
 /// The directory of each corp: the corp, its apps, users, grids and categories, within WeCom's

@@ -316,6 +316,16 @@ pub async fn tokens(store: &dyn Store) {
         store.authenticate("t1", NOW + 7200).await.unwrap(),
         TokenStatus::Expired
     );
+    let forgotten = NOW + 7200 + crate::EXPIRED_TOKEN_RETENTION;
+    assert_eq!(
+        store.authenticate("t1", forgotten - 1).await.unwrap(),
+        TokenStatus::Expired
+    );
+    assert_eq!(
+        store.authenticate("t1", forgotten).await.unwrap(),
+        TokenStatus::Unknown,
+        "an expired token is forgotten 7 days after it expired"
+    );
     assert_eq!(
         store.authenticate("never", NOW).await.unwrap(),
         TokenStatus::Unknown
