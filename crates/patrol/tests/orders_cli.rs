@@ -112,25 +112,10 @@ fn ids(orders: &[Value]) -> Vec<&str> {
 
 /// Unix seconds as `YYYY-MM-DDTHH:MM:SS`, shifted by `offset` seconds.
 fn date_time(unix: i64, offset: i64) -> String {
-    let local = unix + offset;
-    let days = local.div_euclid(86_400);
-    let seconds = local.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    )
+    jiff::Timestamp::from_second(unix + offset)
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%S")
+        .to_string()
 }
 
 /// The raw `order_list` of one `get_order_list` page, as the server sent it.
