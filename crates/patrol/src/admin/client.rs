@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use patrol_wire::admin::{ErrorBody, ErrorDetail};
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -25,19 +26,6 @@ pub(crate) struct Client {
     key: String,
     /// `--json`: print answers as they are rather than returning them.
     json: bool,
-}
-
-/// The error answer of the administration API.
-#[derive(Debug, serde::Deserialize)]
-struct ErrorAnswer {
-    error: ErrorBody,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    code: String,
-    message: String,
 }
 
 impl Client {
@@ -187,9 +175,9 @@ impl Client {
             StatusCode::UNAUTHORIZED => "; check the admin key (--admin-key or PATROL_ADMIN_KEY)",
             _ => "",
         };
-        match response.json::<ErrorAnswer>().await {
+        match response.json::<ErrorBody>().await {
             Ok(answer) if !answer.error.message.is_empty() => {
-                let ErrorBody { code, message } = answer.error;
+                let ErrorDetail { code, message } = answer.error;
                 let code = if code.is_empty() {
                     String::new()
                 } else {
