@@ -3,6 +3,7 @@
 
 mod admin;
 mod cli;
+mod config;
 mod docs;
 mod orders;
 mod support;
