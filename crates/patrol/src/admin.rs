@@ -8,8 +8,11 @@ mod orders;
 mod output;
 
 use clap::{Args, Subcommand};
+use secrecy::SecretString;
 
 use client::Client;
+
+use crate::settings::{self, Layer, Settings};
 
 /// The server `patrol admin` talks to when neither `--server` nor `PATROL_SERVER` names one.
 const DEFAULT_SERVER: &str = "http://127.0.0.1:8080";
@@ -26,17 +29,18 @@ pub(crate) struct AdminArgs {
         display_order = 101
     )]
     server: String,
-    /// The server's admin key (`patrol serve --admin-key`, or the one it printed at start).
-    /// Required.
+    /// The server's admin key (`patrol serve --admin-key`, or the one it printed at start;
+    /// else the config file's admin_key). Required.
     #[arg(
         long,
         env = "PATROL_ADMIN_KEY",
         value_name = "KEY",
         hide_env_values = true,
         global = true,
-        display_order = 102
+        display_order = 102,
+        value_parser = settings::secret
     )]
-    admin_key: Option<String>,
+    admin_key: Option<SecretString>,
     /// Print the server's JSON answer as it is instead of a summary.
     #[arg(long, global = true, display_order = 103)]
     json: bool,
@@ -85,13 +89,22 @@ impl CorpScope {
     }
 }
 
-pub(crate) async fn run(args: AdminArgs) -> anyhow::Result<()> {
-    let key = match args.admin_key.as_deref() {
-        Some(key) if !key.is_empty() => key,
-        _ => anyhow::bail!(
-            "no admin key: pass --admin-key KEY or set PATROL_ADMIN_KEY \
-             (patrol serve prints the key it generated when none was configured)"
-        ),
+impl AdminArgs {
+    /// These flags, with their environment variables, as a layer of settings.
+    pub(crate) fn flags(&self) -> Layer {
+        Layer {
+            admin_key: self.admin_key.clone(),
+            ..Layer::default()
+        }
+    }
+}
+
+pub(crate) async fn run(args: AdminArgs, settings: Settings) -> anyhow::Result<()> {
+    let Some(key) = settings.admin_key else {
+        anyhow::bail!(
+            "no admin key: pass --admin-key KEY, set PATROL_ADMIN_KEY or admin_key in the config \
+             file (patrol serve prints the key it generated when none was configured)"
+        );
     };
     let client = Client::new(&args.server, key, args.json)?;
     match args.command {

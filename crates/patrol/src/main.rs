@@ -8,6 +8,7 @@ mod serve;
 mod settings;
 mod table;
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 /// mimalloc: allocation-heavy paths (a page of 50 orders decoded or rendered) spend a quarter of
@@ -21,8 +22,31 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "patrol", version, about)]
 struct Cli {
+    /// A TOML config file (keys: listen, database, demo, token_ttl, public_url, request_timeout,
+    /// data_dir, admin_key; and base_url, corpid, corpsecret for patrol orders). Flags and
+    /// PATROL_* environment variables override it.
+    #[arg(
+        long,
+        env = "PATROL_CONFIG",
+        value_name = "FILE",
+        global = true,
+        display_order = 900
+    )]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
+}
+
+impl Command {
+    /// The subcommand's flags, with their environment variables, as a layer of settings.
+    fn flags(&self) -> settings::Layer {
+        match self {
+            Command::Serve(args) => args.flags(),
+            Command::Seed(args) => args.flags(),
+            Command::Admin(args) => args.flags(),
+            Command::Orders(args) => args.flags(),
+        }
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -32,7 +56,7 @@ enum Command {
     /// Write a reproducible dataset of generated orders into the demo corp.
     Seed(seed::SeedArgs),
     /// Manage a running server: corps, apps, users, grids, categories and orders.
-    Admin(admin::AdminArgs),
+    Admin(Box<admin::AdminArgs>),
     /// Read orders through WeCom's patrol API, from WeCom or a patrol server: list, show, export.
     Orders(orders::OrdersArgs),
 }
@@ -56,11 +80,19 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async {
+        if let Command::Serve(args) = &cli.command
+            && args.print_config
+        {
+            serve::print_config();
+            return Ok(());
+        }
+        // The one place settings are resolved: flags and environment over the file over defaults.
+        let settings = settings::Settings::resolve(cli.config.as_deref(), cli.command.flags())?;
         match cli.command {
-            Command::Serve(args) => serve::run(args).await,
-            Command::Seed(args) => seed::run(args).await,
-            Command::Admin(args) => admin::run(args).await,
-            Command::Orders(args) => orders::run(args).await,
+            Command::Serve(_) => serve::run(settings).await,
+            Command::Seed(args) => seed::run(args, settings).await,
+            Command::Admin(args) => admin::run(*args, settings).await,
+            Command::Orders(args) => orders::run(args, settings).await,
         }
     });
     match result {
@@ -69,5 +101,53 @@ fn main() -> ExitCode {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The `Debug` of what `args` parse into, and of the settings resolved from it.
+    fn debug_of(args: &[&str]) -> String {
+        let cli = Cli::try_parse_from(args).unwrap();
+        let settings = settings::Settings::resolve(None, cli.command.flags()).unwrap();
+        format!("{cli:?} {settings:?}")
+    }
+
+    #[test]
+    fn secrets_given_as_flags_never_show_in_debug() {
+        for args in [
+            &["patrol", "serve", "--admin-key", "k3y-s3cret"][..],
+            &[
+                "patrol",
+                "admin",
+                "--admin-key",
+                "k3y-s3cret",
+                "corp",
+                "list",
+            ],
+            &["patrol", "orders", "list", "--corpsecret", "k3y-s3cret"],
+        ] {
+            let text = debug_of(args);
+            assert!(!text.contains("k3y-s3cret"), "{args:?}: {text}");
+        }
+    }
+
+    #[test]
+    fn demo_takes_an_optional_value() {
+        let demo = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            cli.command.flags().demo
+        };
+        assert_eq!(demo(&["patrol", "serve"]), None);
+        assert_eq!(demo(&["patrol", "serve", "--demo"]), Some(true));
+        assert_eq!(demo(&["patrol", "serve", "--demo=true"]), Some(true));
+        assert_eq!(demo(&["patrol", "serve", "--demo=false"]), Some(false));
+        // No value after a space: the next word is not taken for one.
+        assert_eq!(
+            demo(&["patrol", "serve", "--demo", "--listen", "x"]),
+            Some(true)
+        );
     }
 }

@@ -6,15 +6,15 @@ mod output;
 mod time;
 
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use futures_util::StreamExt;
 use patrol_client::{Client, OrderQuery, WECOM_BASE_URL};
 use patrol_wire::ErrCode;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::settings::FileConfig;
+use crate::settings::{self, Layer, Settings};
 
 /// The most orders WeCom returns in one page.
 const MAX_PAGE: u64 = 50;
@@ -48,19 +48,10 @@ pub(crate) struct OrdersArgs {
         value_name = "SECRET",
         hide_env_values = true,
         global = true,
-        display_order = 102
+        display_order = 102,
+        value_parser = settings::secret
     )]
-    corpsecret: Option<Secret>,
-    /// A TOML config file; its keys base_url, corpid and corpsecret fill in what neither flags
-    /// nor the environment gave.
-    #[arg(
-        long,
-        env = "PATROL_CONFIG",
-        value_name = "FILE",
-        global = true,
-        display_order = 103
-    )]
-    config: Option<PathBuf>,
+    corpsecret: Option<SecretString>,
     #[command(subcommand)]
     command: OrdersCommand,
 }
@@ -141,26 +132,20 @@ struct ShowArgs {
     text: bool,
 }
 
-/// The app secret: never shown, not even by `Debug`.
-#[derive(Clone)]
-struct Secret(String);
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret(…)")
+impl OrdersArgs {
+    /// These flags, with their environment variables, as a layer of settings.
+    pub(crate) fn flags(&self) -> Layer {
+        Layer {
+            base_url: self.base_url.clone(),
+            corpid: self.corpid.clone(),
+            corpsecret: self.corpsecret.clone(),
+            ..Layer::default()
+        }
     }
 }
 
-impl std::str::FromStr for Secret {
-    type Err = std::convert::Infallible;
-
-    fn from_str(text: &str) -> Result<Secret, Self::Err> {
-        Ok(Secret(text.to_owned()))
-    }
-}
-
-pub(crate) async fn run(args: OrdersArgs) -> anyhow::Result<()> {
-    let client = connect(&args)?;
+pub(crate) async fn run(args: OrdersArgs, settings: Settings) -> anyhow::Result<()> {
+    let client = connect(&settings)?;
     let result = match args.command {
         OrdersCommand::List(list_args) => list(&client, list_args).await,
         OrdersCommand::Show(show_args) => show(&client, show_args).await,
@@ -173,32 +158,22 @@ pub(crate) async fn run(args: OrdersArgs) -> anyhow::Result<()> {
     }
 }
 
-/// A value given by a flag or the environment (clap merged them), else by the config file.
-fn pick(given: Option<String>, file: Option<String>) -> Option<String> {
-    given
-        .filter(|v| !v.trim().is_empty())
-        .or(file.filter(|v| !v.trim().is_empty()))
-}
-
-/// The client, with the base URL and credentials from the flags, the environment or the config
-/// file, in that order.
-fn connect(args: &OrdersArgs) -> anyhow::Result<Client> {
-    let file = FileConfig::load(args.config.as_deref())?;
-    let base_url = pick(args.base_url.clone(), file.base_url)
-        .map_or_else(|| WECOM_BASE_URL.to_owned(), |url| url.trim().to_owned());
-    let base_url = check_base_url(&base_url)?;
-    let corpid = pick(args.corpid.clone(), file.corpid).context(
+/// The client, with the base URL and credentials of the settings.
+fn connect(settings: &Settings) -> anyhow::Result<Client> {
+    let base_url = check_base_url(&settings.base_url)?;
+    let corpid = settings.corpid.as_deref().context(
         "no corpid: pass --corpid CORPID, set PATROL_CORPID, or set corpid in the config file \
          (--config FILE or PATROL_CONFIG)",
     )?;
-    let secret = pick(args.corpsecret.clone().map(|s| s.0), file.corpsecret).context(
+    let secret = settings.corpsecret.as_ref().context(
         "no corpsecret: pass --corpsecret SECRET, set PATROL_CORPSECRET, or set corpsecret in \
          the config file (--config FILE or PATROL_CONFIG)",
     )?;
     Client::builder()
         .base_url(base_url)
-        .corpid(corpid.trim())
-        .secret(secret.trim())
+        .corpid(corpid)
+        // The secret leaves its wrapper only here, for the client that sends it.
+        .secret(secret.expose_secret().trim())
         .build()
         .map_err(describe)
 }
@@ -403,25 +378,5 @@ mod tests {
             errmsg: String::new(),
         });
         assert_eq!(unknown.to_string(), "WeCom error 12345");
-    }
-
-    #[test]
-    fn the_secret_does_not_show_in_debug() {
-        let secret: Secret = "s3cret".parse().unwrap();
-        assert!(!format!("{secret:?}").contains("s3cret"));
-    }
-
-    #[test]
-    fn a_config_value_fills_in_only_what_is_not_given() {
-        assert_eq!(
-            pick(Some("a".into()), Some("b".into())).as_deref(),
-            Some("a")
-        );
-        assert_eq!(
-            pick(Some(" ".into()), Some("b".into())).as_deref(),
-            Some("b")
-        );
-        assert_eq!(pick(None, Some("b".into())).as_deref(), Some("b"));
-        assert_eq!(pick(None, Some(String::new())), None);
     }
 }

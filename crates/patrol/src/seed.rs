@@ -10,7 +10,7 @@ use patrol_demo::{self as demo, Generator};
 use patrol_domain::Clock;
 use patrol_store::Store;
 
-use crate::settings::{self, CommonArgs, DEFAULT_LISTEN, FileConfig};
+use crate::settings::{self, CommonArgs, Layer, Settings};
 
 /// Orders written per transaction.
 const BATCH: u64 = 20_000;
@@ -33,24 +33,23 @@ pub(crate) struct SeedArgs {
     common: CommonArgs,
 }
 
+impl SeedArgs {
+    /// These flags, with their environment variables, as a layer of settings.
+    pub(crate) fn flags(&self) -> Layer {
+        self.common.layer()
+    }
+}
+
 #[allow(clippy::print_stdout)]
-pub(crate) async fn run(args: SeedArgs) -> anyhow::Result<()> {
-    let file = FileConfig::load(args.common.config.as_deref())?;
-    let database = match settings::named_database(&args.common, &file) {
+pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()> {
+    let database = match settings.database.clone() {
         Some(url) => url,
-        None => settings::sqlite_url(&settings::data_dir(&args.common, &file)?, "patrol.db"),
+        None => settings::sqlite_url(&settings.data_dir()?, "patrol.db"),
     };
-    let public_url = args
-        .common
+    let public_url = settings
         .public_url
         .clone()
-        .or(file.public_url.clone())
-        .unwrap_or_else(|| {
-            format!(
-                "http://{}",
-                file.listen.as_deref().unwrap_or(DEFAULT_LISTEN)
-            )
-        });
+        .unwrap_or_else(|| format!("http://{}", settings.listen));
     let store: Arc<dyn Store> =
         patrol_server::open_store(&database).with_context(|| format!("cannot open {database}"))?;
     let clock = Clock::system();

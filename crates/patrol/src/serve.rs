@@ -4,9 +4,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
+use clap::builder::BoolishValueParser;
 use patrol_demo as demo;
+use secrecy::{ExposeSecret, SecretString};
 
-use crate::settings::{self, CommonArgs, DEFAULT_LISTEN, FileConfig};
+use crate::settings::{self, CommonArgs, Layer, Settings};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
@@ -14,9 +16,17 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "PATROL_LISTEN", value_name = "HOST:PORT")]
     listen: Option<String>,
     /// Serve the demo corp: on a fresh DATA_DIR/demo.db, or installed into --database when
-    /// it is missing there.
-    #[arg(long, env = "PATROL_DEMO")]
-    demo: bool,
+    /// it is missing there. --demo=false switches off `demo = true` of the config file.
+    #[arg(
+        long,
+        env = "PATROL_DEMO",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = BoolishValueParser::new()
+    )]
+    demo: Option<bool>,
     /// Lifetime of access tokens, in seconds [default: 7200].
     #[arg(long, env = "PATROL_TOKEN_TTL", value_name = "SECONDS")]
     token_ttl: Option<i64>,
@@ -25,14 +35,28 @@ pub(crate) struct ServeArgs {
         long,
         env = "PATROL_ADMIN_KEY",
         value_name = "KEY",
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = settings::secret
     )]
-    admin_key: Option<String>,
+    admin_key: Option<SecretString>,
     /// Print an example config file and exit.
     #[arg(long)]
-    print_config: bool,
+    pub(crate) print_config: bool,
     #[command(flatten)]
     common: CommonArgs,
+}
+
+impl ServeArgs {
+    /// These flags, with their environment variables, as a layer of settings.
+    pub(crate) fn flags(&self) -> Layer {
+        Layer {
+            listen: self.listen.clone(),
+            demo: self.demo,
+            token_ttl: self.token_ttl,
+            admin_key: self.admin_key.clone(),
+            ..self.common.layer()
+        }
+    }
 }
 
 const EXAMPLE_CONFIG: &str = r#"# patrol's config file: pass it with --config FILE or PATROL_CONFIG=FILE.
@@ -44,7 +68,7 @@ listen = "127.0.0.1:8080"
 # database = "sqlite:///var/lib/patrol/patrol.db"
 # Where patrol keeps its files.
 # data_dir = "/var/lib/patrol"
-# Install and serve the demo corp.
+# Install and serve the demo corp (--demo, --demo=false or PATROL_DEMO=true|false override it).
 demo = false
 # Lifetime of access tokens, in seconds.
 token_ttl = 7200
@@ -61,25 +85,20 @@ request_timeout = 30
 # corpsecret = "the secret of an app enabled for patrol"
 "#;
 
+/// Prints the example config file.
 #[allow(clippy::print_stdout)]
-pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
-    if args.print_config {
-        print!("{EXAMPLE_CONFIG}");
-        return Ok(());
-    }
-    let file = FileConfig::load(args.common.config.as_deref())?;
-    let listen = args
-        .listen
-        .clone()
-        .or_else(|| file.listen.clone())
-        .unwrap_or_else(|| DEFAULT_LISTEN.to_owned());
-    let listen = settings::parse_listen(&listen)?;
-    let demo = args.demo || file.demo.unwrap_or(false);
-    let data_dir = settings::data_dir(&args.common, &file)?;
-    let database = match settings::named_database(&args.common, &file) {
+pub(crate) fn print_config() {
+    print!("{EXAMPLE_CONFIG}");
+}
+
+pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
+    let listen = settings.listen_address()?;
+    let demo = settings.demo;
+    let database = match settings.database.clone() {
         Some(url) => url,
         None if demo => {
             // A fresh demo database on every start, so the demo is always the same.
+            let data_dir = settings.data_dir()?;
             let path = data_dir.join("demo.db");
             for suffix in ["", "-wal", "-shm"] {
                 let file = format!("{}{suffix}", path.display());
@@ -91,22 +110,20 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
             }
             settings::sqlite_url(&data_dir, "demo.db")
         }
-        None => settings::sqlite_url(&data_dir, "patrol.db"),
+        None => settings::sqlite_url(&settings.data_dir()?, "patrol.db"),
     };
     let mut config = patrol_server::Config::new(database.clone());
     config.demo = demo;
-    config.token_ttl = args
-        .token_ttl
-        .or(file.token_ttl)
-        .unwrap_or(config.token_ttl);
+    config.token_ttl = settings.token_ttl.unwrap_or(config.token_ttl);
     anyhow::ensure!(config.token_ttl > 0, "token_ttl must be positive");
-    config.public_url = args.common.public_url.clone().or(file.public_url.clone());
-    let (admin_key, generated) = match args.admin_key.clone().or(file.admin_key.clone()) {
-        Some(key) if !key.trim().is_empty() => (key, false),
-        _ => (patrol_server::admin::new_secret(), true),
+    config.public_url = settings.public_url.clone();
+    let (admin_key, generated) = match settings.admin_key {
+        Some(key) => (key, false),
+        None => (SecretString::from(patrol_server::admin::new_secret()), true),
     };
-    config.admin_key = Some(admin_key.clone());
-    if let Some(seconds) = file.request_timeout {
+    // The server's config takes the key as a plain string: here it is handed over.
+    config.admin_key = Some(admin_key.expose_secret().to_owned());
+    if let Some(seconds) = settings.request_timeout {
         config.request_timeout = Duration::from_secs(seconds);
     }
 
@@ -118,7 +135,7 @@ pub(crate) async fn run(args: ServeArgs) -> anyhow::Result<()> {
         &base_url,
         &database,
         demo,
-        generated.then_some(admin_key.as_str()),
+        generated.then_some(admin_key.expose_secret()),
     );
     patrol_server::serve(config, listener, shutdown_signal())
         .await
@@ -179,4 +196,40 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_example_config_names_every_key_and_parses() {
+        // Its commented-out keys too, once uncommented.
+        let text: String = EXAMPLE_CONFIG
+            .lines()
+            .map(|line| match line.strip_prefix("# ") {
+                Some(key) if key.contains(" = ") => key,
+                _ => line,
+            })
+            .flat_map(|line| [line, "\n"])
+            .collect();
+        let layer: Layer = toml::from_str(&text).unwrap();
+        let Layer {
+            listen,
+            database,
+            data_dir,
+            demo,
+            token_ttl,
+            public_url,
+            request_timeout,
+            admin_key,
+            base_url,
+            corpid,
+            corpsecret,
+        } = layer;
+        assert!(listen.is_some() && database.is_some() && data_dir.is_some());
+        assert!(demo.is_some() && token_ttl.is_some() && public_url.is_some());
+        assert!(request_timeout.is_some() && admin_key.is_some() && base_url.is_some());
+        assert!(corpid.is_some() && corpsecret.is_some());
+    }
 }

@@ -1,27 +1,27 @@
-//! Configuration from defaults, a TOML file, `PATROL_*` environment variables and flags, in
-//! rising precedence. Flags and environment variables are read by clap; the file fills in what
-//! neither gave.
+//! The one configuration layer of every subcommand. A setting comes from, in rising precedence:
+//! its default, the TOML config file (`--config FILE` or `PATROL_CONFIG`), its `PATROL_*`
+//! environment variable, its flag. Clap reads a flag together with its variable (a flag beats
+//! its variable); [`Settings::resolve`] lays that over the file, and the defaults fill in the
+//! rest. A key a subcommand has no flag for comes from the file or its default only.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
+use patrol_client::WECOM_BASE_URL;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
 /// The default address to listen on.
 pub(crate) const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 
-/// Options shared by the commands that open a database.
+/// Options of the commands that open a database (`serve`, `seed`).
 #[derive(Debug, Clone, Args)]
 pub(crate) struct CommonArgs {
     /// Database URL: sqlite://PATH (default: sqlite://DATA_DIR/patrol.db).
     #[arg(long, env = "PATROL_DATABASE", value_name = "URL")]
     pub(crate) database: Option<String>,
-    /// A TOML config file (keys: listen, database, demo, token_ttl, public_url, request_timeout,
-    /// data_dir, admin_key; and base_url, corpid, corpsecret for patrol orders).
-    #[arg(long, env = "PATROL_CONFIG", value_name = "FILE")]
-    pub(crate) config: Option<PathBuf>,
     /// Where patrol keeps its files (default: the platform's data directory + /patrol).
     #[arg(long, env = "PATROL_DATA_DIR", value_name = "DIR")]
     pub(crate) data_dir: Option<PathBuf>,
@@ -30,50 +30,133 @@ pub(crate) struct CommonArgs {
     pub(crate) public_url: Option<String>,
 }
 
-/// The config file. Every key is optional; an unknown key is an error.
+impl CommonArgs {
+    /// These flags as a layer of settings.
+    pub(crate) fn layer(&self) -> Layer {
+        Layer {
+            database: self.database.clone(),
+            data_dir: self.data_dir.clone(),
+            public_url: self.public_url.clone(),
+            ..Layer::default()
+        }
+    }
+}
+
+/// Every setting as one source gives it, each optional: the config file (where an unknown key
+/// is an error), or a subcommand's flags with their environment variables.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub(crate) struct FileConfig {
+pub(crate) struct Layer {
     pub(crate) listen: Option<String>,
     pub(crate) database: Option<String>,
+    pub(crate) data_dir: Option<PathBuf>,
     pub(crate) demo: Option<bool>,
     pub(crate) token_ttl: Option<i64>,
     pub(crate) public_url: Option<String>,
     pub(crate) request_timeout: Option<u64>,
-    pub(crate) data_dir: Option<PathBuf>,
-    pub(crate) admin_key: Option<String>,
-    /// `patrol orders`: the API's base URL (default WeCom's).
+    pub(crate) admin_key: Option<SecretString>,
+    /// `patrol orders`: the API's base URL.
     pub(crate) base_url: Option<String>,
     /// `patrol orders`: the corp's id.
     pub(crate) corpid: Option<String>,
     /// `patrol orders`: the secret of an app enabled for patrol.
-    pub(crate) corpsecret: Option<String>,
+    pub(crate) corpsecret: Option<SecretString>,
 }
 
-impl FileConfig {
-    pub(crate) fn load(path: Option<&Path>) -> anyhow::Result<FileConfig> {
+impl Layer {
+    /// The config file's layer; no file, an empty layer.
+    fn file(path: Option<&Path>) -> anyhow::Result<Layer> {
         let Some(path) = path else {
-            return Ok(FileConfig::default());
+            return Ok(Layer::default());
         };
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config file {}", path.display()))?;
         toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
     }
-}
 
-/// The directory patrol keeps its files in.
-pub(crate) fn data_dir(args: &CommonArgs, file: &FileConfig) -> anyhow::Result<PathBuf> {
-    if let Some(dir) = args.data_dir.clone().or_else(|| file.data_dir.clone()) {
-        return Ok(dir);
+    /// This layer over `lower`: a key this layer sets wins; a blank text counts as unset.
+    fn over(self, lower: Layer) -> Layer {
+        fn text(high: Option<String>, low: Option<String>) -> Option<String> {
+            let set = |value: &String| !value.trim().is_empty();
+            high.filter(set).or(low.filter(set))
+        }
+        fn secret(high: Option<SecretString>, low: Option<SecretString>) -> Option<SecretString> {
+            let set = |value: &SecretString| !value.expose_secret().trim().is_empty();
+            high.filter(set).or(low.filter(set))
+        }
+        Layer {
+            listen: text(self.listen, lower.listen),
+            database: text(self.database, lower.database),
+            data_dir: self.data_dir.or(lower.data_dir),
+            demo: self.demo.or(lower.demo),
+            token_ttl: self.token_ttl.or(lower.token_ttl),
+            public_url: text(self.public_url, lower.public_url),
+            request_timeout: self.request_timeout.or(lower.request_timeout),
+            admin_key: secret(self.admin_key, lower.admin_key),
+            base_url: text(self.base_url, lower.base_url),
+            corpid: text(self.corpid, lower.corpid),
+            corpsecret: secret(self.corpsecret, lower.corpsecret),
+        }
     }
-    dirs::data_dir()
-        .map(|dir| dir.join("patrol"))
-        .context("cannot tell the data directory: set --data-dir or PATROL_DATA_DIR")
 }
 
-/// The database URL given by a flag, the environment or the file, if any.
-pub(crate) fn named_database(args: &CommonArgs, file: &FileConfig) -> Option<String> {
-    args.database.clone().or_else(|| file.database.clone())
+/// The settings every subcommand reads, resolved from all layers. `None` leaves the choice to
+/// the subcommand (a default database file, a generated admin key) or to `patrol_server`'s
+/// defaults (`token_ttl`, `request_timeout`).
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) listen: String,
+    pub(crate) database: Option<String>,
+    pub(crate) data_dir: Option<PathBuf>,
+    pub(crate) demo: bool,
+    pub(crate) token_ttl: Option<i64>,
+    pub(crate) public_url: Option<String>,
+    pub(crate) request_timeout: Option<u64>,
+    pub(crate) admin_key: Option<SecretString>,
+    pub(crate) base_url: String,
+    pub(crate) corpid: Option<String>,
+    pub(crate) corpsecret: Option<SecretString>,
+}
+
+impl Settings {
+    /// `flags` (a subcommand's flags with their environment variables) over the config file
+    /// `config` over the defaults.
+    pub(crate) fn resolve(config: Option<&Path>, flags: Layer) -> anyhow::Result<Settings> {
+        let layer = flags.over(Layer::file(config)?);
+        Ok(Settings {
+            listen: layer.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
+            database: layer.database,
+            data_dir: layer.data_dir,
+            demo: layer.demo.unwrap_or(false),
+            token_ttl: layer.token_ttl,
+            public_url: layer.public_url,
+            request_timeout: layer.request_timeout,
+            admin_key: layer.admin_key,
+            base_url: layer
+                .base_url
+                .map_or_else(|| WECOM_BASE_URL.to_owned(), |url| url.trim().to_owned()),
+            corpid: layer.corpid.map(|corpid| corpid.trim().to_owned()),
+            corpsecret: layer.corpsecret,
+        })
+    }
+
+    /// The address to listen on.
+    pub(crate) fn listen_address(&self) -> anyhow::Result<SocketAddr> {
+        let text = &self.listen;
+        text.parse().with_context(|| {
+            format!("invalid listen address {text:?}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+        })
+    }
+
+    /// The directory patrol keeps its files in.
+    pub(crate) fn data_dir(&self) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = &self.data_dir {
+            return Ok(dir.clone());
+        }
+        dirs::data_dir()
+            .map(|dir| dir.join("patrol"))
+            .context("cannot tell the data directory: set --data-dir or PATROL_DATA_DIR")
+    }
 }
 
 /// `sqlite://` URL of a file in the data directory.
@@ -81,9 +164,65 @@ pub(crate) fn sqlite_url(dir: &Path, file: &str) -> String {
     format!("sqlite://{}", dir.join(file).display())
 }
 
-/// Parses a listening address.
-pub(crate) fn parse_listen(text: &str) -> anyhow::Result<SocketAddr> {
-    text.parse().with_context(|| {
-        format!("invalid listen address {text:?}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
-    })
+/// A secret given by a flag or an environment variable, for clap.
+pub(crate) fn secret(text: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(text))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Layer {
+        toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_layer_wins_over_the_one_below_where_it_sets_a_key() {
+        let flags = Layer {
+            listen: Some("127.0.0.1:1".into()),
+            demo: Some(false),
+            corpid: Some(" ".into()),
+            ..Layer::default()
+        };
+        let merged = flags.over(file(
+            "listen = \"127.0.0.1:2\"\ndemo = true\ntoken_ttl = 60\ncorpid = \"ww1\"\n",
+        ));
+        assert_eq!(merged.listen.as_deref(), Some("127.0.0.1:1"));
+        assert_eq!(
+            merged.demo,
+            Some(false),
+            "a flag switches the file's demo off"
+        );
+        assert_eq!(merged.token_ttl, Some(60));
+        assert_eq!(
+            merged.corpid.as_deref(),
+            Some("ww1"),
+            "a blank flag is no flag"
+        );
+    }
+
+    #[test]
+    fn defaults_fill_in_what_no_layer_set() {
+        let settings = Settings::resolve(None, Layer::default()).unwrap();
+        assert_eq!(settings.listen, DEFAULT_LISTEN);
+        assert!(!settings.demo);
+        assert_eq!(settings.base_url, WECOM_BASE_URL);
+        assert!(settings.admin_key.is_none() && settings.corpsecret.is_none());
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug() {
+        let layer = file("admin_key = \"k3y-s3cret\"\ncorpsecret = \"c0rp-s3cret\"\n");
+        let text = format!("{layer:?}");
+        let settings = Settings::resolve(None, layer).unwrap();
+        for text in [text, format!("{settings:?}")] {
+            assert!(!text.contains("k3y-s3cret"), "{text}");
+            assert!(!text.contains("c0rp-s3cret"), "{text}");
+        }
+        assert_eq!(
+            settings.admin_key.as_ref().map(ExposeSecret::expose_secret),
+            Some("k3y-s3cret")
+        );
+    }
 }

@@ -1,5 +1,7 @@
 //! Aligned text tables for the terminal, shared by `patrol admin` and `patrol orders`.
 
+use unicode_width::UnicodeWidthStr;
+
 /// A table with one header line, its columns aligned by display width (CJK characters take two
 /// columns). The last column is not padded. Ends with a newline.
 pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
@@ -35,27 +37,8 @@ pub(crate) fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// Columns a string takes in a terminal: two for East Asian wide characters, one otherwise.
+/// Columns a string takes in a terminal: two for East Asian wide characters, one for most others
+/// (Unicode's East Asian Width, as unicode-width reads it).
 pub(crate) fn width(text: &str) -> usize {
-    text.chars().map(|c| if is_wide(c) { 2 } else { 1 }).sum()
-}
-
-fn is_wide(c: char) -> bool {
-    matches!(
-        u32::from(c),
-        0x1100..=0x115F
-            | 0x2E80..=0x303E
-            | 0x3041..=0x33FF
-            | 0x3400..=0x4DBF
-            | 0x4E00..=0x9FFF
-            | 0xA000..=0xA4CF
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6
-            | 0x1F300..=0x1F64F
-            | 0x1F900..=0x1F9FF
-            | 0x20000..=0x3FFFD
-    )
+    UnicodeWidthStr::width(text)
 }

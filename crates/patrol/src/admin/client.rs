@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use anyhow::Context;
+use patrol_wire::admin::{ErrorBody, ErrorDetail};
 use reqwest::{Method, RequestBuilder, StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -22,26 +24,14 @@ pub(crate) struct Client {
     base: Url,
     /// The server's base URL as given, for messages.
     server: String,
-    key: String,
+    /// The admin key, sent as the bearer token and shown nowhere, `Debug` included.
+    key: SecretString,
     /// `--json`: print answers as they are rather than returning them.
     json: bool,
 }
 
-/// The error answer of the administration API.
-#[derive(Debug, serde::Deserialize)]
-struct ErrorAnswer {
-    error: ErrorBody,
-}
-
-#[derive(Debug, serde::Deserialize)]
-struct ErrorBody {
-    #[serde(default)]
-    code: String,
-    message: String,
-}
-
 impl Client {
-    pub(crate) fn new(server: &str, key: &str, json: bool) -> anyhow::Result<Client> {
+    pub(crate) fn new(server: &str, key: SecretString, json: bool) -> anyhow::Result<Client> {
         let mut base = Url::parse(server).with_context(|| {
             format!("invalid server URL {server:?}: expected e.g. http://127.0.0.1:8080")
         })?;
@@ -66,7 +56,7 @@ impl Client {
             http,
             base,
             server: server.trim_end_matches('/').to_owned(),
-            key: key.to_owned(),
+            key,
             json,
         })
     }
@@ -139,7 +129,7 @@ impl Client {
         Ok(self
             .http
             .request(method, url)
-            .bearer_auth(&self.key)
+            .bearer_auth(self.key.expose_secret())
             .header(reqwest::header::ACCEPT, "application/json"))
     }
 
@@ -187,9 +177,9 @@ impl Client {
             StatusCode::UNAUTHORIZED => "; check the admin key (--admin-key or PATROL_ADMIN_KEY)",
             _ => "",
         };
-        match response.json::<ErrorAnswer>().await {
+        match response.json::<ErrorBody>().await {
             Ok(answer) if !answer.error.message.is_empty() => {
-                let ErrorBody { code, message } = answer.error;
+                let ErrorDetail { code, message } = answer.error;
                 let code = if code.is_empty() {
                     String::new()
                 } else {
@@ -217,5 +207,22 @@ fn print_raw(text: &str) {
         print!("{text}");
     } else {
         println!("{text}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_key_never_shows_in_debug() {
+        let client = Client::new(
+            "http://127.0.0.1:1",
+            SecretString::from("k3y-s3cret"),
+            false,
+        )
+        .unwrap();
+        let text = format!("{client:?}");
+        assert!(!text.contains("k3y-s3cret"), "{text}");
     }
 }

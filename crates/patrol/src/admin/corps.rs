@@ -1,7 +1,7 @@
 //! `patrol admin corp …` and `patrol admin app …`: corps, and the apps whose secrets get tokens.
 
 use clap::{ArgGroup, Args, Subcommand, ValueEnum};
-use serde::{Deserialize, Serialize};
+use patrol_wire::admin::{AppList, AppView, CorpList, CorpView, CreateApp, CreateCorp, UpdateApp};
 
 use super::CorpScope;
 use super::client::Client;
@@ -31,27 +31,6 @@ pub(crate) enum CorpCommand {
     },
 }
 
-#[derive(Debug, Deserialize)]
-struct Corp {
-    corpid: String,
-    name: String,
-    created_at: i64,
-}
-
-#[derive(Debug, Deserialize)]
-struct Corps {
-    corps: Vec<Corp>,
-}
-
-#[derive(Debug, Serialize)]
-struct NewCorp<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    corpid: Option<&'a str>,
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    created_at: Option<i64>,
-}
-
 #[allow(clippy::print_stdout)]
 pub(crate) async fn run_corp(client: &Client, command: CorpCommand) -> anyhow::Result<()> {
     match command {
@@ -60,12 +39,12 @@ pub(crate) async fn run_corp(client: &Client, command: CorpCommand) -> anyhow::R
             corpid,
             created_at,
         } => {
-            let body = NewCorp {
-                corpid: corpid.as_deref(),
-                name: &name,
+            let body = CreateCorp {
+                corpid,
+                name,
                 created_at,
             };
-            if let Some(corp) = client.post::<Corp>(&["corps"], &body).await? {
+            if let Some(corp) = client.post::<CorpView>(&["corps"], &body).await? {
                 println!(
                     "created corp {} ({}), created at {}",
                     corp.corpid,
@@ -75,7 +54,7 @@ pub(crate) async fn run_corp(client: &Client, command: CorpCommand) -> anyhow::R
             }
         }
         CorpCommand::List => {
-            if let Some(list) = client.get::<Corps>(&["corps"]).await? {
+            if let Some(list) = client.get::<CorpList>(&["corps"]).await? {
                 let rows: Vec<Vec<String>> = list
                     .corps
                     .into_iter()
@@ -85,7 +64,7 @@ pub(crate) async fn run_corp(client: &Client, command: CorpCommand) -> anyhow::R
             }
         }
         CorpCommand::Show { corpid } => {
-            if let Some(corp) = client.get::<Corp>(&["corps", &corpid]).await? {
+            if let Some(corp) = client.get::<CorpView>(&["corps", &corpid]).await? {
                 println!("corpid      {}", corp.corpid);
                 println!("name        {}", corp.name);
                 println!("created_at  {}", output::unix_and_time(corp.created_at));
@@ -104,8 +83,7 @@ pub(crate) struct AppArgs {
 }
 
 /// What kind of app it is.
-#[derive(Debug, Clone, Copy, ValueEnum, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, ValueEnum)]
 enum AppKind {
     /// A custom app (自建应用).
     Custom,
@@ -116,6 +94,19 @@ enum AppKind {
     ThirdParty,
     /// A service provider's app.
     Provider,
+}
+
+impl AppKind {
+    /// The kind as the administration API spells it.
+    fn wire(self) -> String {
+        match self {
+            AppKind::Custom => "custom",
+            AppKind::System => "system",
+            AppKind::ThirdParty => "third_party",
+            AppKind::Provider => "provider",
+        }
+        .to_owned()
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -175,59 +166,18 @@ enum AppCommand {
     },
 }
 
-#[derive(Debug, Deserialize)]
-struct App {
-    agentid: i64,
-    name: String,
-    kind: String,
-    patrol_enabled: bool,
-    enabled: bool,
-    #[serde(default)]
-    secret: Option<String>,
-}
-
-impl App {
-    /// `custom, patrol enabled, enabled`.
-    fn flags(&self) -> String {
-        format!(
-            "{}, {}, {}",
-            self.kind,
-            if self.patrol_enabled {
-                "patrol enabled"
-            } else {
-                "patrol not enabled"
-            },
-            if self.enabled { "enabled" } else { "disabled" }
-        )
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct Apps {
-    apps: Vec<App>,
-}
-
-#[derive(Debug, Serialize)]
-struct NewApp<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    agentid: Option<i64>,
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kind: Option<AppKind>,
-    patrol_enabled: bool,
-    enabled: bool,
-}
-
-#[derive(Debug, Serialize)]
-struct AppChanges {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    kind: Option<AppKind>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    patrol_enabled: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    enabled: Option<bool>,
+/// `custom, patrol enabled, enabled`.
+fn flags(app: &AppView) -> String {
+    format!(
+        "{}, {}, {}",
+        app.kind,
+        if app.patrol_enabled {
+            "patrol enabled"
+        } else {
+            "patrol not enabled"
+        },
+        if app.enabled { "enabled" } else { "disabled" }
+    )
 }
 
 #[allow(clippy::print_stdout)]
@@ -241,28 +191,28 @@ pub(crate) async fn run_app(client: &Client, args: AppArgs) -> anyhow::Result<()
             patrol,
             disabled,
         } => {
-            let body = NewApp {
+            let body = CreateApp {
                 agentid,
-                name: &name,
-                kind,
-                patrol_enabled: patrol,
-                enabled: !disabled,
+                name,
+                kind: kind.map(AppKind::wire),
+                patrol_enabled: Some(patrol),
+                enabled: Some(!disabled),
             };
             if let Some(app) = client
-                .post::<App>(&["corps", corpid, "apps"], &body)
+                .post::<AppView>(&["corps", corpid, "apps"], &body)
                 .await?
             {
                 println!(
                     "created app {} ({}) in {corpid}: {}",
                     app.agentid,
                     app.name,
-                    app.flags()
+                    flags(&app)
                 );
                 print_secret(app.secret.as_deref());
             }
         }
         AppCommand::List => {
-            if let Some(list) = client.get::<Apps>(&["corps", corpid, "apps"]).await? {
+            if let Some(list) = client.get::<AppList>(&["corps", corpid, "apps"]).await? {
                 let rows: Vec<Vec<String>> = list
                     .apps
                     .into_iter()
@@ -290,27 +240,27 @@ pub(crate) async fn run_app(client: &Client, args: AppArgs) -> anyhow::Result<()
             patrol,
             enabled,
         } => {
-            let body = AppChanges {
+            let body = UpdateApp {
                 name,
-                kind,
+                kind: kind.map(AppKind::wire),
                 patrol_enabled: patrol,
                 enabled,
             };
             let agentid = agentid.to_string();
             let path = ["corps", corpid, "apps", &agentid];
-            if let Some(app) = client.patch::<App>(&path, &body).await? {
+            if let Some(app) = client.patch::<AppView>(&path, &body).await? {
                 println!(
                     "updated app {} ({}) in {corpid}: {}",
                     app.agentid,
                     app.name,
-                    app.flags()
+                    flags(&app)
                 );
             }
         }
         AppCommand::RotateSecret { agentid } => {
             let agentid = agentid.to_string();
             let path = ["corps", corpid, "apps", &agentid, "secret"];
-            if let Some(app) = client.post_empty::<App>(&path).await? {
+            if let Some(app) = client.post_empty::<AppView>(&path).await? {
                 println!(
                     "new secret for app {} ({}) in {corpid}; the old secret and its tokens no longer work",
                     app.agentid, app.name
@@ -345,4 +295,17 @@ fn print_secret(secret: Option<&str>) {
 
 fn yes_no(flag: bool) -> String {
     if flag { "yes" } else { "no" }.to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_app_kind_is_sent_as_its_flag_spells_it() {
+        for kind in AppKind::value_variants() {
+            let flag = kind.to_possible_value().unwrap();
+            assert_eq!(kind.wire(), flag.get_name());
+        }
+    }
 }

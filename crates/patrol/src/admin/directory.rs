@@ -3,7 +3,10 @@
 use std::collections::HashMap;
 
 use clap::{ArgGroup, Args, Subcommand};
-use serde::{Deserialize, Serialize};
+use patrol_wire::admin::{
+    CategoryList, CategoryView, CreateCategory, CreateGrid, CreateUser, GridList, GridView,
+    UpdateCategory, UpdateGrid, UpdateUser, UserList, UserView,
+};
 
 use super::CorpScope;
 use super::client::Client;
@@ -45,37 +48,21 @@ enum UserCommand {
     },
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-struct User {
-    userid: String,
-    name: String,
-}
-
-#[derive(Debug, Deserialize)]
-struct Users {
-    users: Vec<User>,
-}
-
-#[derive(Debug, Serialize)]
-struct Rename<'a> {
-    name: &'a str,
-}
-
 #[allow(clippy::print_stdout)]
 pub(crate) async fn run_user(client: &Client, args: UserArgs) -> anyhow::Result<()> {
     let corpid = args.scope.corpid()?;
     match args.command {
         UserCommand::Add { userid, name } => {
-            let body = User { userid, name };
+            let body = CreateUser { userid, name };
             if let Some(user) = client
-                .post::<User>(&["corps", corpid, "users"], &body)
+                .post::<UserView>(&["corps", corpid, "users"], &body)
                 .await?
             {
                 println!("added user {} ({}) to {corpid}", user.userid, user.name);
             }
         }
         UserCommand::List => {
-            if let Some(list) = client.get::<Users>(&["corps", corpid, "users"]).await? {
+            if let Some(list) = client.get::<UserList>(&["corps", corpid, "users"]).await? {
                 let rows: Vec<Vec<String>> = list
                     .users
                     .into_iter()
@@ -86,7 +73,10 @@ pub(crate) async fn run_user(client: &Client, args: UserArgs) -> anyhow::Result<
         }
         UserCommand::Update { userid, name } => {
             let path = ["corps", corpid, "users", &userid];
-            if let Some(user) = client.patch::<User>(&path, &Rename { name: &name }).await? {
+            if let Some(user) = client
+                .patch::<UserView>(&path, &UpdateUser { name })
+                .await?
+            {
                 println!("renamed user {} in {corpid} to {}", user.userid, user.name);
             }
         }
@@ -181,47 +171,6 @@ enum GridCommand {
     },
 }
 
-#[derive(Debug, Deserialize)]
-struct Grid {
-    grid_id: String,
-    name: String,
-    #[serde(default)]
-    parent_id: Option<String>,
-    #[serde(default)]
-    admins: Vec<String>,
-    #[serde(default)]
-    members: Vec<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Grids {
-    grids: Vec<Grid>,
-}
-
-#[derive(Debug, Serialize)]
-struct NewGrid<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    grid_id: Option<&'a str>,
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parent_id: Option<&'a str>,
-    admins: &'a [String],
-    members: &'a [String],
-}
-
-#[derive(Debug, Serialize)]
-struct GridChanges<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    name: Option<&'a str>,
-    /// `Some(None)` moves the grid to the top level (`"parent_id": null`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parent_id: Option<Option<&'a str>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    admins: Option<&'a [String]>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    members: Option<&'a [String]>,
-}
-
 #[allow(clippy::print_stdout)]
 pub(crate) async fn run_grid(client: &Client, args: GridArgs) -> anyhow::Result<()> {
     let corpid = args.scope.corpid()?;
@@ -233,15 +182,15 @@ pub(crate) async fn run_grid(client: &Client, args: GridArgs) -> anyhow::Result<
             admins,
             members,
         } => {
-            let body = NewGrid {
-                grid_id: grid_id.as_deref(),
-                name: &name,
-                parent_id: parent.as_deref(),
-                admins: &admins,
-                members: &members,
+            let body = CreateGrid {
+                grid_id,
+                name,
+                parent_id: parent,
+                admins,
+                members,
             };
             if let Some(grid) = client
-                .post::<Grid>(&["corps", corpid, "grids"], &body)
+                .post::<GridView>(&["corps", corpid, "grids"], &body)
                 .await?
             {
                 println!(
@@ -257,13 +206,13 @@ pub(crate) async fn run_grid(client: &Client, args: GridArgs) -> anyhow::Result<
             }
         }
         GridCommand::List => {
-            if let Some(list) = client.get::<Grids>(&["corps", corpid, "grids"]).await? {
+            if let Some(list) = client.get::<GridList>(&["corps", corpid, "grids"]).await? {
                 print_grids(&list.grids, corpid);
             }
         }
         GridCommand::Show { grid_id } => {
             if let Some(grid) = client
-                .get::<Grid>(&["corps", corpid, "grids", &grid_id])
+                .get::<GridView>(&["corps", corpid, "grids", &grid_id])
                 .await?
             {
                 println!("grid_id  {}", grid.grid_id);
@@ -281,19 +230,20 @@ pub(crate) async fn run_grid(client: &Client, args: GridArgs) -> anyhow::Result<
             members,
             no_members,
         } => {
+            // `Some(None)` moves the grid to the top level (`"parent_id": null`).
             let parent_id = if top_level {
                 Some(None)
             } else {
-                parent.as_deref().map(Some)
+                parent.map(Some)
             };
-            let body = GridChanges {
-                name: name.as_deref(),
+            let body = UpdateGrid {
+                name,
                 parent_id,
-                admins: (!admins.is_empty()).then_some(admins.as_slice()),
-                members: (no_members || !members.is_empty()).then_some(members.as_slice()),
+                admins: (!admins.is_empty()).then_some(admins),
+                members: (no_members || !members.is_empty()).then_some(members),
             };
             let path = ["corps", corpid, "grids", &grid_id];
-            if let Some(grid) = client.patch::<Grid>(&path, &body).await? {
+            if let Some(grid) = client.patch::<GridView>(&path, &body).await? {
                 println!(
                     "updated grid {} ({}) in {corpid}, {}",
                     grid.grid_id,
@@ -317,18 +267,18 @@ pub(crate) async fn run_grid(client: &Client, args: GridArgs) -> anyhow::Result<
 
 /// `admins   a, b` and `members  c`.
 #[allow(clippy::print_stdout)]
-fn print_people(grid: &Grid) {
+fn print_people(grid: &GridView) {
     println!("admins   {}", output::list(&grid.admins));
     println!("members  {}", output::list(&grid.members));
 }
 
 /// The grids as a table, each name indented by its depth.
-fn print_grids(grids: &[Grid], corpid: &str) {
+fn print_grids(grids: &[GridView], corpid: &str) {
     let parents: HashMap<&str, Option<&str>> = grids
         .iter()
         .map(|g| (g.grid_id.as_str(), g.parent_id.as_deref()))
         .collect();
-    let depth = |grid: &Grid| {
+    let depth = |grid: &GridView| {
         let mut depth = 0;
         let mut parent = grid.parent_id.as_deref();
         // Bounded, in case the answer holds a cycle.
@@ -399,29 +349,6 @@ enum CategoryCommand {
     },
 }
 
-#[derive(Debug, Deserialize)]
-struct Category {
-    category_id: String,
-    name: String,
-    level: i64,
-    #[serde(default)]
-    parent_id: Option<String>,
-}
-
-#[derive(Debug, Deserialize)]
-struct Categories {
-    categories: Vec<Category>,
-}
-
-#[derive(Debug, Serialize)]
-struct NewCategory<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    category_id: Option<&'a str>,
-    name: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    parent_id: Option<&'a str>,
-}
-
 #[allow(clippy::print_stdout)]
 pub(crate) async fn run_category(client: &Client, args: CategoryArgs) -> anyhow::Result<()> {
     let corpid = args.scope.corpid()?;
@@ -431,13 +358,13 @@ pub(crate) async fn run_category(client: &Client, args: CategoryArgs) -> anyhow:
             category_id,
             parent,
         } => {
-            let body = NewCategory {
-                category_id: category_id.as_deref(),
-                name: &name,
-                parent_id: parent.as_deref(),
+            let body = CreateCategory {
+                category_id,
+                name,
+                parent_id: parent,
             };
             if let Some(category) = client
-                .post::<Category>(&["corps", corpid, "categories"], &body)
+                .post::<CategoryView>(&["corps", corpid, "categories"], &body)
                 .await?
             {
                 println!(
@@ -455,7 +382,7 @@ pub(crate) async fn run_category(client: &Client, args: CategoryArgs) -> anyhow:
         }
         CategoryCommand::List => {
             if let Some(list) = client
-                .get::<Categories>(&["corps", corpid, "categories"])
+                .get::<CategoryList>(&["corps", corpid, "categories"])
                 .await?
             {
                 let rows: Vec<Vec<String>> = list
@@ -481,7 +408,7 @@ pub(crate) async fn run_category(client: &Client, args: CategoryArgs) -> anyhow:
         CategoryCommand::Update { category_id, name } => {
             let path = ["corps", corpid, "categories", &category_id];
             if let Some(category) = client
-                .patch::<Category>(&path, &Rename { name: &name })
+                .patch::<CategoryView>(&path, &UpdateCategory { name })
                 .await?
             {
                 println!(

@@ -2,8 +2,8 @@
 //! would.
 
 use clap::{Args, Subcommand, ValueEnum};
+use patrol_wire::admin::{LocationBody, OrderAction, ReportOrder};
 use patrol_wire::patrol::Order;
-use serde::Serialize;
 
 use super::CorpScope;
 use super::client::Client;
@@ -85,8 +85,7 @@ struct ReportArgs {
 }
 
 /// What an actor does to an order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Serialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Action {
     /// Accept it (受理): the actor becomes its processor.
     Accept,
@@ -103,6 +102,19 @@ enum Action {
 }
 
 impl Action {
+    /// The action as the administration API spells it.
+    fn wire(self) -> String {
+        match self {
+            Action::Accept => "accept",
+            Action::Assign => "assign",
+            Action::Transfer => "transfer",
+            Action::Start => "start",
+            Action::Finish => "finish",
+            Action::Reject => "reject",
+        }
+        .to_owned()
+    }
+
     fn done(self) -> &'static str {
         match self {
             Action::Accept => "accepted",
@@ -148,65 +160,26 @@ struct ActArgs {
     time: Option<i64>,
 }
 
-#[derive(Debug, Serialize)]
-struct Location<'a> {
-    name: &'a str,
-    address: &'a str,
-    latitude: f64,
-    longitude: f64,
-}
-
-#[derive(Debug, Serialize)]
-struct NewOrder<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    order_id: Option<&'a str>,
-    description: &'a str,
-    urge_type: i64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    category_id: Option<&'a str>,
-    grid_id: &'a str,
-    location: Location<'a>,
-    reporter: &'a str,
-    image_urls: &'a [String],
-    video_media_ids: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    time: Option<i64>,
-}
-
-#[derive(Debug, Serialize)]
-struct NewAction<'a> {
-    action: Action,
-    actor: &'a str,
-    #[serde(skip_serializing_if = "<[String]>::is_empty")]
-    users: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    description: Option<&'a str>,
-    image_urls: &'a [String],
-    video_media_ids: &'a [String],
-    #[serde(skip_serializing_if = "Option::is_none")]
-    time: Option<i64>,
-}
-
 #[allow(clippy::print_stdout)]
 pub(crate) async fn run(client: &Client, args: OrderArgs) -> anyhow::Result<()> {
     let corpid = args.scope.corpid()?;
     match args.command {
         OrderCommand::Report(report) => {
-            let body = NewOrder {
-                order_id: report.order_id.as_deref(),
-                description: &report.desc,
-                urge_type: report.urgency,
-                category_id: report.category.as_deref(),
-                grid_id: &report.grid,
-                location: Location {
-                    name: report.place.as_deref().unwrap_or(""),
-                    address: report.address.as_deref().unwrap_or(""),
+            let body = ReportOrder {
+                order_id: report.order_id,
+                description: report.desc,
+                urge_type: Some(report.urgency),
+                category_id: report.category,
+                grid_id: report.grid,
+                location: LocationBody {
+                    name: report.place.unwrap_or_default(),
+                    address: report.address.unwrap_or_default(),
                     latitude: report.lat.unwrap_or(0.0),
                     longitude: report.lng.unwrap_or(0.0),
                 },
-                reporter: &report.reporter,
-                image_urls: &report.images,
-                video_media_ids: &report.videos,
+                reporter: report.reporter,
+                image_urls: report.images,
+                video_media_ids: report.videos,
                 time: report.time,
             };
             if let Some(order) = client
@@ -231,13 +204,13 @@ pub(crate) async fn run(client: &Client, args: OrderArgs) -> anyhow::Result<()> 
             }
         }
         OrderCommand::Act(act) => {
-            let body = NewAction {
-                action: act.action,
-                actor: &act.actor,
-                users: &act.users,
-                description: act.desc.as_deref(),
-                image_urls: &act.images,
-                video_media_ids: &act.videos,
+            let body = OrderAction {
+                action: act.action.wire(),
+                actor: act.actor.clone(),
+                description: act.desc.unwrap_or_default(),
+                users: (!act.users.is_empty()).then(|| act.users.clone()),
+                image_urls: act.images,
+                video_media_ids: act.videos,
                 time: act.time,
             };
             let path = ["corps", corpid, "orders", &act.order_id, "actions"];
@@ -341,4 +314,17 @@ fn print_order(order: &Order) {
         })
         .collect();
     output::print_table(&["STEP", "STATUS", "BY", "AT", "DESC"], &rows, "no steps");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_action_is_sent_as_its_argument_spells_it() {
+        for action in Action::value_variants() {
+            let argument = action.to_possible_value().unwrap();
+            assert_eq!(action.wire(), argument.get_name());
+        }
+    }
 }

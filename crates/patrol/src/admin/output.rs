@@ -12,37 +12,22 @@ pub(crate) fn print_table(headers: &[&str], rows: &[Vec<String>], empty: &str) {
     }
 }
 
-/// Unix seconds as `2023-11-26 12:00:00 UTC`.
+/// Unix seconds as `2023-11-26 12:00:00 UTC`; the number itself when it is out of jiff's range
+/// (years -9999 to 9999).
 pub(crate) fn time(unix: i64) -> String {
-    let days = unix.div_euclid(86_400);
-    let seconds = unix.rem_euclid(86_400);
-    let (year, month, day) = civil_from_days(days);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02} UTC",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    )
+    match jiff::Timestamp::from_second(unix) {
+        Ok(timestamp) => timestamp.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
+        Err(_) => unix.to_string(),
+    }
 }
 
-/// Unix seconds with the time they name: `1701000000 (2023-11-26 12:00:00 UTC)`.
+/// Unix seconds with the time they name: `1701000000 (2023-11-26 12:00:00 UTC)`; only the number
+/// when it names no time jiff can show.
 pub(crate) fn unix_and_time(unix: i64) -> String {
-    format!("{unix} ({})", time(unix))
-}
-
-/// The proleptic Gregorian date of a count of days since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    match jiff::Timestamp::from_second(unix) {
+        Ok(_) => format!("{unix} ({})", time(unix)),
+        Err(_) => unix.to_string(),
+    }
 }
 
 /// A list of ids for a table cell or a line: `a, b`, or `-` when empty.
@@ -64,6 +49,8 @@ mod tests {
         assert_eq!(time(1_701_360_000), "2023-11-30 16:00:00 UTC");
         assert_eq!(time(951_782_400), "2000-02-29 00:00:00 UTC");
         assert_eq!(time(-1), "1969-12-31 23:59:59 UTC");
+        assert_eq!(time(i64::MAX), i64::MAX.to_string());
+        assert_eq!(unix_and_time(i64::MIN), i64::MIN.to_string());
     }
 
     #[test]

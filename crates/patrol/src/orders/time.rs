@@ -1,12 +1,16 @@
-//! Times for `patrol orders`: reading `--created-since` / `--modified-since` (Unix seconds, or a
-//! date or date-time in China Standard Time unless it ends with `Z` or an offset) and showing Unix
-//! seconds as Asia/Shanghai wall-clock time.
-//!
-//! WeCom is a service of mainland China, whose one time zone, Asia/Shanghai, has been UTC+8 all
-//! year round since 1991; a fixed offset is exact for every time WeCom can have recorded.
+//! Times for `patrol orders`: reading `--created-since` / `--modified-since` values (Unix seconds,
+//! or a date or date-time in Asia/Shanghai unless it ends with `Z` or an offset) and showing Unix
+//! seconds as Asia/Shanghai wall-clock time. jiff checks the calendar and does the arithmetic;
+//! this file only decides which spellings are accepted.
 
-/// Asia/Shanghai's offset from UTC, in seconds.
-const SHANGHAI_OFFSET: i64 = 8 * 3600;
+use jiff::Timestamp;
+use jiff::civil::{Date, Time};
+use jiff::tz::{Offset, TimeZone};
+
+/// Asia/Shanghai, WeCom's time zone. Mainland China has kept UTC+8 all year round since 1991
+/// (no daylight saving time), so a fixed offset is exact for every time WeCom can have recorded
+/// and no time zone database is needed.
+const SHANGHAI: TimeZone = TimeZone::fixed(jiff::tz::offset(8));
 
 /// What a `--*-since` value may look like, for error messages.
 const EXPECTED: &str = "expected Unix seconds or a date/time such as 2026-11-01, \
@@ -36,9 +40,8 @@ pub(crate) fn parse_since(text: &str) -> Result<i64, String> {
             "{text} is before 1970: WeCom's filters take Unix seconds from 0"
         ));
     }
-    let unix = DateTime::parse(text)
-        .map_err(|problem| format!("{problem} in {text:?}: {EXPECTED}"))?
-        .unix();
+    let unix =
+        parse_date_time(text).map_err(|problem| format!("{problem} in {text:?}: {EXPECTED}"))?;
     if unix < 0 {
         return Err(format!(
             "{text} is before 1970-01-01T00:00:00Z: WeCom's filters take Unix seconds from 0"
@@ -47,227 +50,134 @@ pub(crate) fn parse_since(text: &str) -> Result<i64, String> {
     Ok(unix)
 }
 
-/// Unix seconds as Asia/Shanghai wall-clock time, `2026-11-01 08:00:00`.
+/// Unix seconds as Asia/Shanghai wall-clock time, `2026-11-01 08:00:00`; the number itself when
+/// it is out of jiff's range (years -9999 to 9999).
 pub(crate) fn shanghai(unix: i64) -> String {
-    let local = unix.saturating_add(SHANGHAI_OFFSET);
-    let (year, month, day) = civil_from_days(local.div_euclid(86_400));
-    let seconds = local.rem_euclid(86_400);
-    format!(
-        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    )
+    in_shanghai(unix, "%Y-%m-%d %H:%M:%S")
 }
 
 /// Unix seconds as Asia/Shanghai wall-clock time to the minute, `2026-11-01 08:00`.
 pub(crate) fn shanghai_minutes(unix: i64) -> String {
-    let mut text = shanghai(unix);
-    text.truncate(text.len() - 3);
-    text
+    in_shanghai(unix, "%Y-%m-%d %H:%M")
 }
 
-/// A parsed date-time, before it becomes Unix seconds.
-#[derive(Debug, Default)]
-struct DateTime {
-    year: i64,
-    month: i64,
-    day: i64,
-    hour: i64,
-    minute: i64,
-    second: i64,
-    /// A non-zero fraction of a second followed: round up.
-    fraction: bool,
-    /// Seconds east of UTC.
-    offset: i64,
-}
-
-impl DateTime {
-    fn parse(text: &str) -> Result<DateTime, String> {
-        let mut input = Input {
-            bytes: text.as_bytes(),
-            at: 0,
-        };
-        let mut parsed = DateTime {
-            offset: SHANGHAI_OFFSET,
-            ..DateTime::default()
-        };
-        parsed.year = input.digits(4, "a four-digit year")?;
-        input.expect(b'-', "'-' after the year")?;
-        parsed.month = input.digits(2, "a two-digit month")?;
-        input.expect(b'-', "'-' after the month")?;
-        parsed.day = input.digits(2, "a two-digit day")?;
-        if !(1..=12).contains(&parsed.month) {
-            return Err(format!("month {} is not 01 to 12", parsed.month));
-        }
-        let last_day = days_in_month(parsed.year, parsed.month);
-        if !(1..=last_day).contains(&parsed.day) {
-            return Err(format!(
-                "day {} is not 01 to {last_day} ({:04}-{:02} has {last_day} days)",
-                parsed.day, parsed.year, parsed.month
-            ));
-        }
-        if input.done() {
-            return Ok(parsed);
-        }
-        if !input.eat(|b| matches!(b, b'T' | b't' | b' ')) {
-            return Err("a 'T' or a space expected between the date and the time".into());
-        }
-        parsed.hour = input.digits(2, "a two-digit hour")?;
-        input.expect(b':', "':' after the hour")?;
-        parsed.minute = input.digits(2, "two-digit minutes")?;
-        if input.eat(|b| b == b':') {
-            parsed.second = input.digits(2, "two-digit seconds")?;
-            if input.eat(|b| matches!(b, b'.' | b',')) {
-                let start = input.at;
-                while input.eat(|b| b.is_ascii_digit()) {}
-                let fraction = &input.bytes[start..input.at];
-                if fraction.is_empty() || fraction.len() > 9 {
-                    return Err("one to nine digits expected after the decimal point".into());
-                }
-                parsed.fraction = fraction.iter().any(|&b| b != b'0');
-            }
-        }
-        if parsed.hour > 23 {
-            return Err(format!("hour {} is not 00 to 23", parsed.hour));
-        }
-        if parsed.minute > 59 {
-            return Err(format!("minute {} is not 00 to 59", parsed.minute));
-        }
-        if parsed.second > 59 {
-            return Err(format!("second {} is not 00 to 59", parsed.second));
-        }
-        if input.done() {
-            return Ok(parsed);
-        }
-        if input.eat(|b| matches!(b, b'Z' | b'z')) {
-            parsed.offset = 0;
-        } else if let Some(sign) = input.take(|b| matches!(b, b'+' | b'-')) {
-            // +08, +0800 or +08:00.
-            let hours = input.fixed(2, "a two-digit offset hour")?;
-            let minutes = if input.done() {
-                0
-            } else {
-                input.eat(|b| b == b':');
-                input.digits(2, "two-digit offset minutes")?
-            };
-            if hours > 23 || minutes > 59 {
-                return Err(format!("offset {hours:02}:{minutes:02} is out of range"));
-            }
-            let offset = hours * 3600 + minutes * 60;
-            parsed.offset = if sign == b'-' { -offset } else { offset };
-        } else {
-            return Err("'Z' or an offset such as +08:00 expected after the time".into());
-        }
-        if !input.done() {
-            return Err("unexpected text after the time zone".into());
-        }
-        Ok(parsed)
-    }
-
-    fn unix(&self) -> i64 {
-        days_from_civil(self.year, self.month, self.day) * 86_400
-            + self.hour * 3600
-            + self.minute * 60
-            + self.second
-            + i64::from(self.fraction)
-            - self.offset
+fn in_shanghai(unix: i64, format: &str) -> String {
+    match Timestamp::from_second(unix) {
+        Ok(timestamp) => timestamp.to_zoned(SHANGHAI).strftime(format).to_string(),
+        Err(_) => unix.to_string(),
     }
 }
 
-/// A cursor over the bytes of a time being parsed.
-struct Input<'a> {
-    bytes: &'a [u8],
-    at: usize,
+/// A date, or a date and time with an optional fraction and zone, as Unix seconds.
+fn parse_date_time(text: &str) -> Result<i64, String> {
+    let (local, zone) = split_zone(text);
+    let bytes = local.as_bytes();
+    let has_time = bytes.len() > 10;
+    if !matches(&bytes[..bytes.len().min(10)], b"9999-99-99") {
+        return Err("a date YYYY-MM-DD expected".into());
+    }
+    if has_time && !matches(&bytes[10..11], b"T") {
+        return Err("a 'T' or a space expected between the date and the time".into());
+    }
+    let clock = bytes.get(11..).unwrap_or_default();
+    let (clock, fraction) = match clock.get(8) {
+        Some(b'.' | b',') => (&clock[..8], &clock[9..]),
+        _ => (clock, &[][..]),
+    };
+    if has_time && !(matches(clock, b"99:99") || matches(clock, b"99:99:99")) {
+        return Err("a time HH:MM or HH:MM:SS expected after the date".into());
+    }
+    if clock.len() == 8
+        && bytes.len() > 19
+        && (fraction.is_empty() || fraction.len() > 9 || !fraction.iter().all(u8::is_ascii_digit))
+    {
+        return Err("one to nine digits expected after the decimal point".into());
+    }
+    // Every field is ASCII digits now, at a fixed place.
+    let field = |at: usize, len: usize| local.get(at..at + len).unwrap_or("0");
+    let two = |at: usize| field(at, 2).parse().unwrap_or(0);
+    let date = date(field(0, 4).parse().unwrap_or(0), two(5), two(8))?;
+    let time = time(two(11), two(14), two(17))?;
+    let zone = match zone {
+        None => SHANGHAI,
+        Some(_) if !has_time => return Err("a time expected before the time zone".into()),
+        Some(zone) => TimeZone::fixed(offset(zone)?),
+    };
+    let timestamp = zone
+        .to_timestamp(date.to_datetime(time))
+        .map_err(|_| "a time out of range".to_owned())?;
+    let round_up = fraction.iter().any(|&digit| digit != b'0');
+    Ok(timestamp.as_second() + i64::from(round_up))
 }
 
-impl Input<'_> {
-    fn done(&self) -> bool {
-        self.at == self.bytes.len()
+/// The text before the zone, and the zone (`Z` or an offset) if one follows a time.
+fn split_zone(text: &str) -> (&str, Option<&str>) {
+    if let Some(local) = text.strip_suffix(['Z', 'z']) {
+        return (local, Some("Z"));
     }
+    // A sign past the date's own dashes starts an offset.
+    match text.get(10..).and_then(|time| time.find(['+', '-'])) {
+        Some(at) => (&text[..10 + at], Some(&text[10 + at..])),
+        None => (text, None),
+    }
+}
 
-    /// Takes the next byte if `accept` takes it.
-    fn take(&mut self, accept: impl Fn(u8) -> bool) -> Option<u8> {
-        let byte = *self.bytes.get(self.at)?;
-        if accept(byte) {
-            self.at += 1;
-            Some(byte)
-        } else {
-            None
+/// Whether `text` has the shape of `pattern`: `9` is a digit, `T` is `T`, `t` or a space, other
+/// bytes stand for themselves.
+fn matches(text: &[u8], pattern: &[u8]) -> bool {
+    text.len() == pattern.len()
+        && text.iter().zip(pattern).all(|(&byte, &want)| match want {
+            b'9' => byte.is_ascii_digit(),
+            b'T' => matches!(byte, b'T' | b't' | b' '),
+            _ => byte == want,
+        })
+}
+
+fn date(year: i16, month: i8, day: i8) -> Result<Date, String> {
+    if !(1..=12).contains(&month) {
+        return Err(format!("month {month} is not 01 to 12"));
+    }
+    let last_day = Date::new(year, month, 1).map_or(31, Date::days_in_month);
+    Date::new(year, month, day).map_err(|_| {
+        format!("day {day} is not 01 to {last_day} ({year:04}-{month:02} has {last_day} days)")
+    })
+}
+
+fn time(hour: i8, minute: i8, second: i8) -> Result<Time, String> {
+    for (value, name, last) in [
+        (hour, "hour", 23),
+        (minute, "minute", 59),
+        (second, "second", 59),
+    ] {
+        if value > last {
+            return Err(format!("{name} {value} is not 00 to {last}"));
         }
     }
-
-    fn eat(&mut self, accept: impl Fn(u8) -> bool) -> bool {
-        self.take(accept).is_some()
-    }
-
-    fn expect(&mut self, byte: u8, what: &str) -> Result<(), String> {
-        if self.eat(|b| b == byte) {
-            Ok(())
-        } else {
-            Err(format!("{what} expected"))
-        }
-    }
-
-    /// The next `count` ASCII digits.
-    fn fixed(&mut self, count: usize, what: &str) -> Result<i64, String> {
-        let mut value = 0;
-        for _ in 0..count {
-            let digit = self
-                .take(|b| b.is_ascii_digit())
-                .ok_or_else(|| format!("{what} expected"))?;
-            value = value * 10 + i64::from(digit - b'0');
-        }
-        Ok(value)
-    }
-
-    /// Exactly `count` ASCII digits, not followed by another digit.
-    fn digits(&mut self, count: usize, what: &str) -> Result<i64, String> {
-        let value = self.fixed(count, what)?;
-        if self.bytes.get(self.at).is_some_and(u8::is_ascii_digit) {
-            return Err(format!("{what} expected, found more digits"));
-        }
-        Ok(value)
-    }
+    Time::new(hour, minute, second, 0).map_err(|error| error.to_string())
 }
 
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
+/// `Z`, or an offset `+08`, `+0800` or `+08:00`.
+fn offset(zone: &str) -> Result<Offset, String> {
+    if zone == "Z" {
+        return Ok(Offset::UTC);
     }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's `days_from_civil`).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let year = if month <= 2 { year - 1 } else { year };
-    let era = year.div_euclid(400);
-    let yoe = year.rem_euclid(400);
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// The proleptic Gregorian date of a count of days since 1970-01-01 (Howard Hinnant's
-/// `civil_from_days`).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let (sign, digits) = zone.split_at(1);
+    let shaped = [&b"99"[..], b"9999", b"99:99"]
+        .iter()
+        .any(|pattern| matches(digits.as_bytes(), pattern));
+    if !shaped {
+        return Err("'Z' or an offset such as +08:00 expected after the time".into());
+    }
+    let hours: i32 = digits[..2].parse().unwrap_or(0);
+    let minutes: i32 = match digits.len() {
+        2 => 0,
+        len => digits[len - 2..].parse().unwrap_or(0),
+    };
+    if hours > 23 || minutes > 59 {
+        return Err(format!("offset {hours:02}:{minutes:02} is out of range"));
+    }
+    let seconds = (hours * 3600 + minutes * 60) * if sign == "-" { -1 } else { 1 };
+    Offset::from_seconds(seconds).map_err(|error| error.to_string())
 }
 
 #[cfg(test)]
@@ -396,6 +306,7 @@ mod tests {
         assert_eq!(shanghai(1_709_181_296), "2024-02-29 12:34:56");
         assert_eq!(shanghai(-28_801), "1969-12-31 23:59:59");
         assert_eq!(shanghai_minutes(1_709_181_296), "2024-02-29 12:34");
+        assert_eq!(shanghai(i64::MAX), i64::MAX.to_string());
     }
 
     #[test]
@@ -404,9 +315,6 @@ mod tests {
         while unix < 4_200_000_000 {
             let text = shanghai(unix);
             assert_eq!(ok(&text), unix, "{text}");
-            let days = unix.div_euclid(86_400);
-            let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, m, d), days);
             unix += 86_399 * 7 + 13;
         }
     }

@@ -1,94 +1,64 @@
 //! `patrol orders` run as a user runs it, against a `patrol serve --demo` child process: what it
 //! prints is what WeCom's API answers.
 
-mod support;
-
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use patrol_demo::{DEMO_CORPID, DEMO_OTHER_SECRET, DEMO_PATROL_SECRET};
 use serde_json::Value;
-use support::{PATROL, Served};
+
+use crate::support::{Served, fails_with, patrol, succeeds, succeeds_json, succeeds_with};
 
 /// Runs `patrol serve --demo` on its own data directory.
 fn serve() -> Served {
-    Served::start(|dir| {
-        vec![
-            "--demo".into(),
-            "--data-dir".into(),
-            dir.display().to_string(),
-        ]
-    })
+    Served::on_any_port(&["--demo", "--data-dir", "{dir}"])
 }
 
 /// `patrol orders ARGS…` with no PATROL_* variable but `envs`, from `cwd`.
-fn orders_in(cwd: &Path, args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(PATROL);
+fn orders_in(cwd: &Path, args: &[&str], envs: &[(&str, &str)]) -> Command {
+    let mut command = patrol(&["orders"]);
     command
-        .arg("orders")
         .args(args)
         .current_dir(cwd)
-        .env_remove("PATROL_BASE_URL")
-        .env_remove("PATROL_CORPID")
-        .env_remove("PATROL_CORPSECRET")
-        .env_remove("PATROL_CONFIG")
-        .env("RUST_LOG", "warn");
-    for (key, value) in envs {
-        command.env(key, value);
-    }
-    command.output().expect("patrol orders runs")
+        .envs(envs.iter().copied());
+    command
 }
 
-impl Served {
-    /// `patrol orders ARGS… --base-url URL --corpid … --corpsecret …`.
-    fn orders(&self, args: &[&str]) -> Output {
-        let mut all = args.to_vec();
-        all.extend([
-            "--base-url",
-            &self.url,
-            "--corpid",
-            DEMO_CORPID,
-            "--corpsecret",
-            DEMO_PATROL_SECRET,
-        ]);
-        orders_in(self.dir.path(), &all, &[])
-    }
-
-    /// Runs a command that must succeed and returns its stdout.
-    fn ok(&self, args: &[&str]) -> String {
-        succeeded(self.orders(args), args)
-    }
-
-    /// Runs a command that must succeed and parses its stdout as JSON.
-    fn json(&self, args: &[&str]) -> Value {
-        let stdout = self.ok(args);
-        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?}"))
-    }
-
-    /// Every order, as `patrol orders list --all` prints them.
-    fn all(&self) -> Vec<Value> {
-        array(self.json(&["list", "--all"]))
-    }
+/// `patrol orders ARGS… --base-url URL --corpid … --corpsecret …` against `served`.
+fn orders(served: &Served, args: &[&str]) -> Command {
+    let mut command = orders_in(served.dir.path(), args, &[]);
+    command.args([
+        "--base-url",
+        &served.url,
+        "--corpid",
+        DEMO_CORPID,
+        "--corpsecret",
+        DEMO_PATROL_SECRET,
+    ]);
+    command
 }
 
-fn succeeded(output: Output, args: &[&str]) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "patrol orders {args:?} failed:\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    stdout
+/// Runs a command that must succeed against `served` and returns its stdout.
+fn ok(served: &Served, args: &[&str]) -> String {
+    succeeds(&mut orders(served, args))
 }
 
-/// The stderr of a command that must fail; it never holds a secret.
-fn failed(output: Output) -> String {
+/// Runs a command that must succeed against `served` and parses its stdout as JSON.
+fn json(served: &Served, args: &[&str]) -> Value {
+    succeeds_json(&mut orders(served, args))
+}
+
+/// Every order, as `patrol orders list --all` prints them.
+fn all(served: &Served) -> Vec<Value> {
+    array(json(served, &["list", "--all"]))
+}
+
+/// The stderr of a command that must fail; it prints nothing on stdout and never a secret.
+#[track_caller]
+fn failed(command: &mut Command) -> String {
+    let output = fails_with(command);
     let stdout = String::from_utf8_lossy(&output.stdout);
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        !output.status.success(),
-        "succeeded:\nstdout: {stdout}\nstderr: {stderr}"
-    );
     assert!(stdout.is_empty(), "a failure printed {stdout:?}");
     for secret in [DEMO_PATROL_SECRET, DEMO_OTHER_SECRET, "wrong-secret"] {
         assert!(!stderr.contains(secret), "the secret leaked: {stderr}");
@@ -112,62 +82,16 @@ fn ids(orders: &[Value]) -> Vec<&str> {
 
 /// Unix seconds as `YYYY-MM-DDTHH:MM:SS`, shifted by `offset` seconds.
 fn date_time(unix: i64, offset: i64) -> String {
-    let local = unix + offset;
-    let days = local.div_euclid(86_400);
-    let seconds = local.rem_euclid(86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}",
-        seconds / 3600,
-        seconds % 3600 / 60,
-        seconds % 60
-    )
-}
-
-/// The raw `order_list` of one `get_order_list` page, as the server sent it.
-fn raw_first_page(url: &str, limit: i64) -> Vec<Value> {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let client = reqwest::Client::new();
-        let token: Value = client
-            .get(format!(
-                "{url}/cgi-bin/gettoken?corpid={DEMO_CORPID}&corpsecret={DEMO_PATROL_SECRET}"
-            ))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let token = token["access_token"].as_str().unwrap().to_owned();
-        let page: Value = client
-            .post(format!(
-                "{url}/cgi-bin/report/patrol/get_order_list?access_token={token}"
-            ))
-            .body(format!(r#"{{"limit":{limit}}}"#))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        array(page["order_list"].clone())
-    })
+    jiff::Timestamp::from_second(unix + offset)
+        .unwrap()
+        .strftime("%Y-%m-%dT%H:%M:%S")
+        .to_string()
 }
 
 #[test]
 fn list_prints_wecoms_orders_as_json_when_piped() {
     let served = serve();
-    let all = served.all();
+    let all = all(&served);
     assert_eq!(all.len(), 240);
     let mut unique = ids(&all);
     unique.sort_unstable();
@@ -175,29 +99,32 @@ fn list_prints_wecoms_orders_as_json_when_piped() {
     assert_eq!(unique.len(), 240, "every order once");
 
     // 20 by default, --limit in all, the walk's order.
-    let default = array(served.json(&["list"]));
+    let default = array(json(&served, &["list"]));
     assert_eq!(default, all[..20]);
-    let five = array(served.json(&["list", "--limit", "5"]));
+    let five = array(json(&served, &["list", "--limit", "5"]));
     assert_eq!(five, all[..5]);
-    let many = array(served.json(&["list", "--limit", "123", "--json"]));
+    let many = array(json(&served, &["list", "--limit", "123", "--json"]));
     assert_eq!(many, all[..123]);
 
     // Exactly what the server sent.
-    assert_eq!(raw_first_page(&served.url, 5), five);
+    let page = served
+        .wecom()
+        .first_page(DEMO_CORPID, DEMO_PATROL_SECRET, 5);
+    assert_eq!(array(page["order_list"].clone()), five);
 
     // No orders: an empty array.
-    let none = served.json(&["list", "--created-since", "4102444800"]);
+    let none = json(&served, &["list", "--created-since", "4102444800"]);
     assert_eq!(none, Value::Array(vec![]));
 
     // --limit and --all exclude each other; --limit 0 means nothing.
-    failed(served.orders(&["list", "--limit", "5", "--all"]));
-    failed(served.orders(&["list", "--limit", "0"]));
+    failed(&mut orders(&served, &["list", "--limit", "5", "--all"]));
+    failed(&mut orders(&served, &["list", "--limit", "0"]));
 }
 
 #[test]
 fn the_filters_take_unix_seconds_and_dates_in_shanghai_time_or_with_a_zone() {
     let served = serve();
-    let all = served.all();
+    let all = all(&served);
     let mut times: Vec<i64> = all
         .iter()
         .map(|o| o["create_time"].as_i64().unwrap())
@@ -213,7 +140,7 @@ fn the_filters_take_unix_seconds_and_dates_in_shanghai_time_or_with_a_zone() {
     let offset = format!("{}+08:00", date_time(since, 8 * 3600));
     let spaced = date_time(since, 8 * 3600).replace('T', " ");
     for value in [&unix, &utc, &shanghai, &offset, &spaced] {
-        let found = array(served.json(&["list", "--all", "--created-since", value]));
+        let found = array(json(&served, &["list", "--all", "--created-since", value]));
         assert_eq!(found.len(), expected, "--created-since {value}");
         assert!(
             found
@@ -222,38 +149,49 @@ fn the_filters_take_unix_seconds_and_dates_in_shanghai_time_or_with_a_zone() {
         );
     }
     // Read as UTC, the Shanghai wall-clock time is 8 hours later: fewer orders.
-    let later = array(served.json(&["list", "--all", "--created-since", &format!("{shanghai}Z")]));
+    let later = array(json(
+        &served,
+        &["list", "--all", "--created-since", &format!("{shanghai}Z")],
+    ));
     assert_eq!(
         later.len(),
         times.iter().filter(|&&t| t >= since + 8 * 3600).count()
     );
 
     // Every order changed at or after its creation.
-    let modified =
-        array(served.json(&["list", "--all", "--modified-since", &times[0].to_string()]));
+    let modified = array(json(
+        &served,
+        &["list", "--all", "--modified-since", &times[0].to_string()],
+    ));
     let (mut a, mut b) = (ids(&modified), ids(&all));
     a.sort_unstable();
     b.sort_unstable();
     assert_eq!(a, b);
-    let none = served.json(&["list", "--modified-since", "2100-01-01"]);
+    let none = json(&served, &["list", "--modified-since", "2100-01-01"]);
     assert_eq!(none, Value::Array(vec![]));
 
     // A bad time is refused, saying what was expected.
-    let stderr = failed(served.orders(&["list", "--created-since", "2026-02-30"]));
+    let stderr = failed(&mut orders(
+        &served,
+        &["list", "--created-since", "2026-02-30"],
+    ));
     assert!(
         stderr.contains("28 days") && stderr.contains("Unix seconds"),
         "{stderr}"
     );
-    let stderr = failed(served.orders(&["list", "--modified-since", "yesterday"]));
+    let stderr = failed(&mut orders(
+        &served,
+        &["list", "--modified-since", "yesterday"],
+    ));
     assert!(stderr.contains("--modified-since"), "{stderr}");
 }
 
 #[test]
 fn list_prints_a_table_when_asked() {
     let served = serve();
-    let all = served.all();
-    let output = served.orders(&["list", "--table", "--limit", "3"]);
-    let stdout = succeeded(output.clone(), &["list", "--table"]);
+    let all = all(&served);
+    let output = succeeds_with(&mut orders(&served, &["list", "--table", "--limit", "3"]));
+    let stdout = String::from_utf8_lossy(&output.stdout);
     let lines: Vec<&str> = stdout.lines().collect();
     assert_eq!(lines.len(), 4, "{stdout}");
     assert!(lines[0].starts_with("ORDER ID"), "{stdout}");
@@ -265,23 +203,26 @@ fn list_prints_a_table_when_asked() {
     }
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--all"), "{stderr}");
-    let empty = served.ok(&["list", "--table", "--created-since", "2100-01-01"]);
+    let empty = ok(
+        &served,
+        &["list", "--table", "--created-since", "2100-01-01"],
+    );
     assert_eq!(empty, "no matching orders\n");
 }
 
 #[test]
 fn show_prints_the_order_as_the_list_has_it() {
     let served = serve();
-    let all = served.all();
+    let all = all(&served);
     for order in [&all[0], &all[117], &all[239]] {
         let id = order["order_id"].as_str().unwrap();
-        assert_eq!(&served.json(&["show", id]), order);
-        let text = served.ok(&["show", id, "--text"]);
+        assert_eq!(&json(&served, &["show", id]), order);
+        let text = ok(&served, &["show", id, "--text"]);
         assert!(text.starts_with(&format!("order       {id}\n")), "{text}");
         let steps = order["process_list"].as_array().unwrap().len();
         assert!(text.contains(&format!("{steps} step")), "{text}");
     }
-    let stderr = failed(served.orders(&["show", "no-such-order"]));
+    let stderr = failed(&mut orders(&served, &["show", "no-such-order"]));
     assert!(
         stderr.contains("40058") && stderr.contains("no-such-order"),
         "{stderr}"
@@ -291,10 +232,13 @@ fn show_prints_the_order_as_the_list_has_it() {
 #[test]
 fn export_writes_every_format_whole() {
     let served = serve();
-    let all = served.all();
+    let all = all(&served);
     let dir = served.dir.path();
 
-    let stdout = served.ok(&["export", "--format", "jsonl", "--out", "orders.jsonl"]);
+    let stdout = ok(
+        &served,
+        &["export", "--format", "jsonl", "--out", "orders.jsonl"],
+    );
     assert!(
         stdout.starts_with("exported 240 orders to orders.jsonl (jsonl) in "),
         "{stdout}"
@@ -307,19 +251,22 @@ fn export_writes_every_format_whole() {
         .collect();
     assert_eq!(lines, all);
 
-    served.ok(&[
-        "export",
-        "--format",
-        "json",
-        "--out",
-        "orders.json",
-        "--quiet",
-    ]);
+    ok(
+        &served,
+        &[
+            "export",
+            "--format",
+            "json",
+            "--out",
+            "orders.json",
+            "--quiet",
+        ],
+    );
     let text = std::fs::read_to_string(dir.join("orders.json")).unwrap();
     assert_eq!(array(serde_json::from_str(&text).unwrap()), all);
 
     // The format follows the extension when not given.
-    let stdout = served.ok(&["export", "--out", "orders.csv"]);
+    let stdout = ok(&served, &["export", "--out", "orders.csv"]);
     assert!(stdout.contains("(csv)"), "{stdout}");
     let mut reader = csv::Reader::from_path(dir.join("orders.csv")).unwrap();
     let header: Vec<String> = reader.headers().unwrap().iter().map(String::from).collect();
@@ -397,15 +344,18 @@ fn export_writes_every_format_whole() {
         .iter()
         .filter(|o| o["create_time"].as_i64().unwrap() >= since)
         .count();
-    let stdout = served.ok(&[
-        "export",
-        "--format",
-        "jsonl",
-        "--out",
-        "orders.jsonl",
-        "--created-since",
-        &since.to_string(),
-    ]);
+    let stdout = ok(
+        &served,
+        &[
+            "export",
+            "--format",
+            "jsonl",
+            "--out",
+            "orders.jsonl",
+            "--created-since",
+            &since.to_string(),
+        ],
+    );
     assert!(
         stdout.starts_with(&format!("exported {expected} orders")),
         "{stdout}"
@@ -414,7 +364,7 @@ fn export_writes_every_format_whole() {
     assert_eq!(text.lines().count(), expected);
 
     // A failed export leaves nothing behind, and never a half file under the final name.
-    let stderr = failed(orders_in(
+    let stderr = failed(&mut orders_in(
         dir,
         &[
             "export",
@@ -431,7 +381,7 @@ fn export_writes_every_format_whole() {
     ));
     assert!(stderr.contains("40001"), "{stderr}");
     assert!(!dir.join("refused.csv").exists());
-    let stderr = failed(served.orders(&["export", "--out", "orders.txt"]));
+    let stderr = failed(&mut orders(&served, &["export", "--out", "orders.txt"]));
     assert!(stderr.contains("--format"), "{stderr}");
 
     let partials: Vec<_> = std::fs::read_dir(dir)
@@ -446,8 +396,7 @@ fn export_writes_every_format_whole() {
 fn credentials_come_from_flags_then_the_environment_then_the_config_file() {
     let served = serve();
     let dir = served.dir.path();
-    let count =
-        |output: Output| array(serde_json::from_str(&succeeded(output, &["list"])).unwrap()).len();
+    let count = |command: &mut Command| array(succeeds_json(command)).len();
 
     // The environment alone.
     let env = [
@@ -455,7 +404,10 @@ fn credentials_come_from_flags_then_the_environment_then_the_config_file() {
         ("PATROL_CORPID", DEMO_CORPID),
         ("PATROL_CORPSECRET", DEMO_PATROL_SECRET),
     ];
-    assert_eq!(count(orders_in(dir, &["list", "--limit", "3"], &env)), 3);
+    assert_eq!(
+        count(&mut orders_in(dir, &["list", "--limit", "3"], &env)),
+        3
+    );
 
     // A flag beats the environment.
     let wrong_env = [
@@ -464,8 +416,8 @@ fn credentials_come_from_flags_then_the_environment_then_the_config_file() {
         ("PATROL_CORPSECRET", "wrong-secret"),
     ];
     let args = ["list", "--limit", "3", "--corpsecret", DEMO_PATROL_SECRET];
-    assert_eq!(count(orders_in(dir, &args, &wrong_env)), 3);
-    let stderr = failed(orders_in(dir, &["list"], &wrong_env));
+    assert_eq!(count(&mut orders_in(dir, &args, &wrong_env)), 3);
+    let stderr = failed(&mut orders_in(dir, &["list"], &wrong_env));
     assert!(stderr.contains("40001"), "{stderr}");
 
     // The config file alone, by --config or PATROL_CONFIG.
@@ -480,7 +432,7 @@ fn credentials_come_from_flags_then_the_environment_then_the_config_file() {
     .unwrap();
     let config = config.to_str().unwrap();
     assert_eq!(
-        count(orders_in(
+        count(&mut orders_in(
             dir,
             &["list", "--limit", "4", "--config", config],
             &[]
@@ -488,7 +440,7 @@ fn credentials_come_from_flags_then_the_environment_then_the_config_file() {
         4
     );
     assert_eq!(
-        count(orders_in(
+        count(&mut orders_in(
             dir,
             &["--config", config, "list", "--limit", "4"],
             &[]
@@ -496,7 +448,7 @@ fn credentials_come_from_flags_then_the_environment_then_the_config_file() {
         4
     );
     assert_eq!(
-        count(orders_in(
+        count(&mut orders_in(
             dir,
             &["list", "--limit", "4"],
             &[("PATROL_CONFIG", config)]
@@ -505,7 +457,7 @@ fn credentials_come_from_flags_then_the_environment_then_the_config_file() {
     );
 
     // The environment beats the file.
-    let stderr = failed(orders_in(
+    let stderr = failed(&mut orders_in(
         dir,
         &["list", "--config", config],
         &[("PATROL_CORPSECRET", "wrong-secret")],
@@ -522,7 +474,7 @@ fn credentials_come_from_flags_then_the_environment_then_the_config_file() {
     .unwrap();
     let args = ["list", "--limit", "2", "--config", bad.to_str().unwrap()];
     assert_eq!(
-        count(orders_in(
+        count(&mut orders_in(
             dir,
             &args,
             &[("PATROL_CORPSECRET", DEMO_PATROL_SECRET)]
@@ -533,7 +485,7 @@ fn credentials_come_from_flags_then_the_environment_then_the_config_file() {
     // An unknown key is named.
     let typo = dir.join("typo.toml");
     std::fs::write(&typo, "corp_id = \"x\"\n").unwrap();
-    let stderr = failed(orders_in(
+    let stderr = failed(&mut orders_in(
         dir,
         &["list", "--config", typo.to_str().unwrap()],
         &env,
@@ -547,7 +499,7 @@ fn missing_or_refused_credentials_fail_saying_why() {
     let dir = served.dir.path();
     let url = served.url.as_str();
 
-    let stderr = failed(orders_in(
+    let stderr = failed(&mut orders_in(
         dir,
         &[
             "list",
@@ -562,7 +514,7 @@ fn missing_or_refused_credentials_fail_saying_why() {
         stderr.contains("--corpid") && stderr.contains("PATROL_CORPID"),
         "{stderr}"
     );
-    let stderr = failed(orders_in(
+    let stderr = failed(&mut orders_in(
         dir,
         &["list", "--base-url", url, "--corpid", DEMO_CORPID],
         &[],
@@ -583,14 +535,14 @@ fn missing_or_refused_credentials_fail_saying_why() {
     for command in [&["list"][..], &["show", "x"], &["list", "--table"]] {
         let mut args = command.to_vec();
         args.extend(wrong);
-        let stderr = failed(orders_in(dir, &args, &[]));
+        let stderr = failed(&mut orders_in(dir, &args, &[]));
         assert!(
             stderr.contains("40001 invalid credential"),
             "{command:?}: {stderr}"
         );
     }
 
-    let stderr = failed(orders_in(
+    let stderr = failed(&mut orders_in(
         dir,
         &[
             "list",
@@ -606,7 +558,7 @@ fn missing_or_refused_credentials_fail_saying_why() {
     assert!(stderr.contains("40013"), "{stderr}");
 
     // An app not enabled for patrol.
-    let stderr = failed(orders_in(
+    let stderr = failed(&mut orders_in(
         dir,
         &[
             "list",
@@ -633,7 +585,7 @@ fn bad_and_unreachable_base_urls_fail_clearly() {
     for base_url in ["ftp://patrol.example.com", "127.0.0.1:8080"] {
         let mut args = vec!["list", "--base-url", base_url];
         args.extend(credentials);
-        let stderr = failed(orders_in(dir.path(), &args, &[]));
+        let stderr = failed(&mut orders_in(dir.path(), &args, &[]));
         assert!(stderr.contains("invalid base URL"), "{base_url}: {stderr}");
     }
 
@@ -646,7 +598,7 @@ fn bad_and_unreachable_base_urls_fail_clearly() {
     let url = format!("http://127.0.0.1:{port}");
     let mut args = vec!["list", "--base-url", &url];
     args.extend(credentials);
-    let stderr = failed(orders_in(dir.path(), &args, &[]));
+    let stderr = failed(&mut orders_in(dir.path(), &args, &[]));
     assert!(
         stderr.contains("cannot reach") && stderr.contains(&url),
         "{stderr}"

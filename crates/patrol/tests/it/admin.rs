@@ -1,79 +1,38 @@
 //! `patrol admin` run as a user runs it, against a `patrol serve` child process, with WeCom's
 //! API checking that what the commands did is what a WeCom client sees.
 
-mod support;
-
-use std::process::{Command, Output};
+use std::process::Command;
 
 use serde_json::{Value, json};
-use support::{PATROL, Served};
+
+use crate::support::{Served, Wecom, fails, fails_with, now, patrol, succeeds, succeeds_json};
 
 const KEY: &str = "test-key";
 
 /// Runs `patrol serve` on a fresh database with the admin key [`KEY`].
 fn serve() -> Served {
-    Served::start(|dir| {
-        let database = format!("sqlite://{}", dir.join("p.db").display());
-        ["--database", &database, "--admin-key", KEY]
-            .map(String::from)
-            .to_vec()
-    })
+    Served::on_any_port(&["--database", "sqlite://{dir}/p.db", "--admin-key", KEY])
 }
 
-/// Runs `patrol admin --server URL --admin-key KEY ARGS…` with a clean environment.
-fn admin_with_key(url: &str, key: &str, args: &[&str], envs: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(PATROL);
+/// `patrol admin --server URL --admin-key KEY ARGS…`.
+fn admin_with_key(url: &str, key: &str, args: &[&str]) -> Command {
+    let mut command = patrol(&["admin", "--server", url, "--admin-key", key]);
+    command.args(args);
     command
-        .arg("admin")
-        .args(["--server", url, "--admin-key", key])
-        .args(args)
-        .env_remove("PATROL_SERVER")
-        .env_remove("PATROL_ADMIN_KEY")
-        .env_remove("PATROL_CORP")
-        .env("RUST_LOG", "warn");
-    for (key, value) in envs {
-        command.env(key, value);
-    }
-    command.output().expect("patrol admin runs")
 }
 
-fn admin(served: &Served, args: &[&str]) -> Output {
-    admin_with_key(&served.url, KEY, args, &[])
+fn admin(served: &Served, args: &[&str]) -> Command {
+    admin_with_key(&served.url, KEY, args)
 }
 
 /// Runs a command that must succeed and returns its stdout.
 fn ok(served: &Served, args: &[&str]) -> String {
-    checked(admin(served, args), args)
-}
-
-fn checked(output: Output, args: &[&str]) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        output.status.success(),
-        "patrol admin {args:?} failed:\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    stdout
+    succeeds(&mut admin(served, args))
 }
 
 /// Runs a command that must succeed with `--json` and parses its stdout.
 fn ok_json(served: &Served, args: &[&str]) -> Value {
-    let mut with_json = vec!["--json"];
-    with_json.extend_from_slice(args);
-    let stdout = ok(served, &with_json);
-    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?}"))
-}
-
-/// Runs a command that must fail and returns its stderr.
-fn fails(served: &Served, args: &[&str]) -> String {
-    let output = admin(served, args);
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
-    assert!(
-        !output.status.success(),
-        "patrol admin {args:?} succeeded:\nstdout: {stdout}\nstderr: {stderr}"
-    );
-    stderr
+    succeeds_json(admin(served, &["--json"]).args(args))
 }
 
 /// The value after `secret: ` in a command's output.
@@ -86,74 +45,30 @@ fn secret_of(stdout: &str) -> String {
         .to_owned()
 }
 
-/// WeCom's side of the server.
-struct Wecom {
-    client: reqwest::Client,
-    url: String,
+/// The orders modified at or after `since`, through `get_order_list`.
+async fn modified_since(wecom: &Wecom, token: &str, since: i64) -> Vec<Value> {
+    let answer = wecom
+        .order_list(token, json!({"begin_modify_time": since, "limit": 50}))
+        .await;
+    assert_eq!(answer["next_cursor"], "", "{answer}");
+    answer["order_list"].as_array().unwrap().clone()
 }
 
-impl Wecom {
-    async fn gettoken(&self, corpid: &str, secret: &str) -> Value {
-        self.client
-            .get(format!("{}/cgi-bin/gettoken", self.url))
-            .query(&[("corpid", corpid), ("corpsecret", secret)])
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    async fn token(&self, corpid: &str, secret: &str) -> String {
-        let answer = self.gettoken(corpid, secret).await;
-        assert_eq!(answer["errcode"], 0, "{answer}");
-        answer["access_token"].as_str().unwrap().to_owned()
-    }
-
-    /// The orders modified at or after `since`, through `get_order_list`.
-    async fn modified_since(&self, token: &str, since: i64) -> Vec<Value> {
-        let answer: Value = self
-            .client
-            .post(format!(
-                "{}/cgi-bin/report/patrol/get_order_list?access_token={token}",
-                self.url
-            ))
-            .body(json!({"begin_modify_time": since, "limit": 50}).to_string())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(answer["errcode"], 0, "{answer}");
-        assert_eq!(answer["next_cursor"], "", "{answer}");
-        answer["order_list"].as_array().unwrap().clone()
-    }
-
-    /// Checks that the order's last change, at `time`, is seen with `begin_modify_time` = `time`
-    /// and not one second later; returns the order as `get_order_list` shows it.
-    async fn seen_changed_at(&self, token: &str, order_id: &str, time: i64) -> Value {
-        let orders = self.modified_since(token, time).await;
-        let order = orders
-            .iter()
-            .find(|o| o["order_id"] == order_id)
-            .unwrap_or_else(|| panic!("order {order_id} not modified since {time}: {orders:?}"))
-            .clone();
-        let later = self.modified_since(token, time + 1).await;
-        assert!(
-            later.iter().all(|o| o["order_id"] != order_id),
-            "order {order_id} modified after {time}: {later:?}"
-        );
-        order
-    }
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+/// Checks that the order's last change, at `time`, is seen with `begin_modify_time` = `time`
+/// and not one second later; returns the order as `get_order_list` shows it.
+async fn seen_changed_at(wecom: &Wecom, token: &str, order_id: &str, time: i64) -> Value {
+    let orders = modified_since(wecom, token, time).await;
+    let order = orders
+        .iter()
+        .find(|o| o["order_id"] == order_id)
+        .unwrap_or_else(|| panic!("order {order_id} not modified since {time}: {orders:?}"))
+        .clone();
+    let later = modified_since(wecom, token, time + 1).await;
+    assert!(
+        later.iter().all(|o| o["order_id"] != order_id),
+        "order {order_id} modified after {time}: {later:?}"
+    );
+    order
 }
 
 /// The `process_type` and `status` of each step.
@@ -174,10 +89,7 @@ fn steps(order: &Value) -> Vec<(i64, i64)> {
 #[tokio::test]
 async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
     let served = serve();
-    let wecom = Wecom {
-        client: reqwest::Client::new(),
-        url: served.url.clone(),
-    };
+    let wecom = served.wecom();
 
     // A corp.
     let out = ok(
@@ -236,10 +148,7 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
         assert!(out.contains(&format!("added user {userid}")), "{out}");
     }
     let args = ["user", "add", "--userid", "wangwu", "--name", "王五"];
-    checked(
-        admin_with_key(&served.url, KEY, &args, &[("PATROL_CORP", "wwacme")]),
-        &args,
-    );
+    succeeds(admin(&served, &args).env("PATROL_CORP", "wwacme"));
     let out = ok(&served, &["user", "list", "--corp", "wwacme"]);
     for name in ["zhangsan", "张三", "lisi", "wangwu", "王五"] {
         assert!(out.contains(name), "{out}");
@@ -271,7 +180,10 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
                           "admins": ["zhangsan"], "members": ["lisi", "wangwu"]}]})
     );
     // A user in a grid stays.
-    let stderr = fails(&served, &["user", "delete", "lisi", "--corp", "wwacme"]);
+    let stderr = fails(&mut admin(
+        &served,
+        &["user", "delete", "lisi", "--corp", "wwacme"],
+    ));
     assert!(stderr.contains("409"), "{stderr}");
 
     // Categories, two levels.
@@ -340,7 +252,7 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
     let order_id = reported["order_id"].as_str().unwrap().to_owned();
     assert_eq!(reported["processor_userids"], json!(["zhangsan"]));
     assert_eq!(reported["case_name"], "井盖");
-    let order = wecom.seen_changed_at(&token, &order_id, t0).await;
+    let order = seen_changed_at(&wecom, &token, &order_id, t0).await;
     assert_eq!(
         order, reported,
         "get_order_list shows what the report answered"
@@ -364,18 +276,18 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
     let out = act("accept", "zhangsan", &["--desc", "已受理"], t0 + 60);
     assert!(out.contains(&format!("accepted order {order_id}")), "{out}");
     assert!(out.contains("processors: zhangsan"), "{out}");
-    let order = wecom.seen_changed_at(&token, &order_id, t0 + 60).await;
+    let order = seen_changed_at(&wecom, &token, &order_id, t0 + 60).await;
     assert_eq!(steps(&order), [(1, 1), (2, 1)]);
     assert_eq!(order["process_list"][1]["process_desc"], "已受理");
 
     let out = act("assign", "zhangsan", &["--user", "lisi"], t0 + 120);
     assert!(out.contains("processors: lisi"), "{out}");
-    let order = wecom.seen_changed_at(&token, &order_id, t0 + 120).await;
+    let order = seen_changed_at(&wecom, &token, &order_id, t0 + 120).await;
     assert_eq!(steps(&order), [(1, 1), (2, 1), (3, 1)]);
     assert_eq!(order["processor_userids"], json!(["lisi"]));
 
     act("start", "lisi", &[], t0 + 180);
-    let order = wecom.seen_changed_at(&token, &order_id, t0 + 180).await;
+    let order = seen_changed_at(&wecom, &token, &order_id, t0 + 180).await;
     assert_eq!(steps(&order), [(1, 1), (2, 1), (3, 1), (7, 0)]);
 
     let out = act("finish", "lisi", &["--desc", "已修复"], t0 + 240);
@@ -383,7 +295,7 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
         out.contains("finished order") && out.contains("closed"),
         "{out}"
     );
-    let order = wecom.seen_changed_at(&token, &order_id, t0 + 240).await;
+    let order = seen_changed_at(&wecom, &token, &order_id, t0 + 240).await;
     assert_eq!(steps(&order), [(1, 1), (2, 1), (3, 1), (7, 1), (5, 1)]);
     assert_eq!(order["processor_userids"], json!([]));
 
@@ -393,19 +305,18 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
     assert!(out.contains("井盖缺失") && out.contains("closed"), "{out}");
 
     // A finished order takes no further action: the server's refusal is the command's error.
-    let output = admin(
+    let output = fails_with(&mut admin(
         &served,
         &[
             "order", "act", "--corp", "wwacme", &order_id, "accept", "--actor", "zhangsan",
         ],
-    );
-    assert!(!output.status.success());
+    ));
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("error: "), "{stderr}");
     assert!(stderr.contains("422"), "{stderr}");
     assert!(stderr.contains("closed"), "{stderr}");
-    let order = wecom.seen_changed_at(&token, &order_id, t0 + 240).await;
+    let order = seen_changed_at(&wecom, &token, &order_id, t0 + 240).await;
     assert_eq!(steps(&order).len(), 5, "the refused action left no step");
 
     // A rotated secret replaces the old one and revokes its token.
@@ -423,28 +334,32 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
 #[test]
 fn a_wrong_admin_key_is_refused_with_a_message_saying_so() {
     let served = serve();
-    let output = admin_with_key(&served.url, "not-the-key", &["corp", "list"], &[]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = fails(&mut admin_with_key(
+        &served.url,
+        "not-the-key",
+        &["corp", "list"],
+    ));
     assert!(stderr.contains("401"), "{stderr}");
     assert!(stderr.contains("admin key"), "{stderr}");
 
     // No key at all is refused before asking the server.
-    let output = Command::new(PATROL)
-        .args(["admin", "--server", &served.url, "corp", "list"])
-        .env_remove("PATROL_ADMIN_KEY")
-        .output()
-        .unwrap();
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = fails(&mut patrol(&[
+        "admin",
+        "--server",
+        &served.url,
+        "corp",
+        "list",
+    ]));
     assert!(stderr.contains("--admin-key"), "{stderr}");
 }
 
 #[test]
 fn an_unreachable_server_is_named() {
     // Port 1 on loopback: nothing listens there.
-    let output = admin_with_key("http://127.0.0.1:1", KEY, &["corp", "list"], &[]);
-    assert!(!output.status.success());
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let stderr = fails(&mut admin_with_key(
+        "http://127.0.0.1:1",
+        KEY,
+        &["corp", "list"],
+    ));
     assert!(stderr.contains("http://127.0.0.1:1"), "{stderr}");
 }

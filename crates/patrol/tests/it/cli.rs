@@ -1,0 +1,187 @@
+//! The `patrol` binary, run as a user runs it.
+
+use std::process::Command;
+
+use patrol_demo::{DEMO_CORPID, DEMO_PATROL_SECRET};
+use patrol_domain::ListQuery;
+use serde_json::{Value, json};
+
+use crate::support::{Served, fails, patrol, succeeds_with};
+
+#[test]
+fn the_demo_banner_curl_line_works_when_pasted() {
+    let mut served = Served::on_any_port(&["--demo", "--data-dir", "{dir}"]);
+    let banner = served.banner_through("TOKEN=");
+    let text = banner.join("\n");
+    assert!(text.contains("wwpatroldemo000001"), "{text}");
+    assert!(text.contains(DEMO_PATROL_SECRET), "{text}");
+    let curl_line = banner.last().unwrap().trim();
+    let output = Command::new("bash")
+        .arg("-c")
+        .arg(curl_line)
+        .output()
+        .expect("bash runs the line");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let answer: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    assert_eq!(answer["errcode"], 0, "{answer}");
+    assert_eq!(answer["order_list"].as_array().unwrap().len(), 2);
+    assert_ne!(answer["next_cursor"], "");
+}
+
+#[test]
+fn demo_starts_fresh_each_time_on_its_own_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let mut firsts = Vec::new();
+    for _ in 0..2 {
+        let served = Served::on_any_port(&["--demo", "--data-dir", data_dir]);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let first = runtime.block_on(async {
+            let wecom = served.wecom();
+            let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+            let page = wecom.order_list(&token, json!({"limit": 50})).await;
+            // Times follow the clock (the demo's 30 days end at the current hour) and image URLs
+            // name the server's own address: compare what neither changes.
+            page["order_list"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| {
+                    (
+                        o["order_id"].to_string(),
+                        o["desc"].to_string(),
+                        o["process_list"].as_array().unwrap().len(),
+                    )
+                })
+                .collect::<Vec<_>>()
+        });
+        firsts.push(first);
+    }
+    assert_eq!(firsts[0], firsts[1], "the demo is the same on every start");
+    assert!(dir.path().join("demo.db").exists());
+}
+
+#[test]
+fn flags_override_the_environment_which_overrides_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("patrol.toml");
+    let database = format!("sqlite://{}", dir.path().join("file.db").display());
+    std::fs::write(
+        &config,
+        format!("listen = \"256.0.0.1:1\"\ndatabase = \"{database}\"\n"),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+
+    // The file's database is used; the environment's listen address beats the file's.
+    let mut served = Served::start(&["--config", config], &[("PATROL_LISTEN", "127.0.0.1:0")]);
+    let text = served.banner_through("database").join("\n");
+    assert!(text.contains("file.db"), "{text}");
+    drop(served);
+
+    // A flag beats both.
+    let flag_db = format!("sqlite://{}", dir.path().join("flag.db").display());
+    let mut served = Served::start(
+        &[
+            "--config",
+            config,
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            &flag_db,
+        ],
+        &[("PATROL_LISTEN", "256.0.0.1:1")],
+    );
+    let text = served.banner_through("database").join("\n");
+    assert!(text.contains("flag.db"), "{text}");
+}
+
+#[test]
+fn a_bad_config_stops_start_up_naming_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("patrol.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:0\"\nlisten_port = 8080\n").unwrap();
+    let stderr = fails(&mut patrol(&[
+        "serve",
+        "--config",
+        config.to_str().unwrap(),
+    ]));
+    assert!(stderr.contains("listen_port"), "{stderr}");
+
+    let stderr = fails(patrol(&["serve", "--listen", "nowhere", "--data-dir"]).arg(dir.path()));
+    assert!(stderr.contains("invalid listen address"), "{stderr}");
+
+    let stderr = fails(&mut patrol(&[
+        "serve",
+        "--listen",
+        "127.0.0.1:0",
+        "--database",
+        "mysql://x/y",
+    ]));
+    assert!(stderr.contains("sqlite://"), "{stderr}");
+}
+
+/// `patrol seed` of `orders` orders with `seed` into `database`.
+fn seed(database: &str, orders: &str, seed: &str) -> Command {
+    let mut command = patrol(&[
+        "seed",
+        "--orders",
+        orders,
+        "--seed",
+        seed,
+        "--anchor",
+        "1800000000",
+    ]);
+    command.args(["--database", database, "--quiet"]);
+    command
+}
+
+async fn all_bodies(path: &std::path::Path) -> Vec<String> {
+    let store = patrol_server::open_store(path.to_str().unwrap()).unwrap();
+    let corp = store.corp("wwpatroldemo000001").await.unwrap().unwrap();
+    let mut bodies = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_orders(
+                corp.key,
+                ListQuery {
+                    begin_create_time: 0,
+                    begin_modify_time: 0,
+                    after,
+                    limit: 500,
+                },
+            )
+            .await
+            .unwrap();
+        let Some(last) = page.last_position() else {
+            return bodies;
+        };
+        after = Some(last);
+        bodies.extend(
+            page.bodies()
+                .map(|b| String::from_utf8(b.to_vec()).unwrap()),
+        );
+    }
+}
+
+#[tokio::test]
+async fn seeding_is_reproducible() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.db");
+    let b = dir.path().join("b.db");
+    for path in [&a, &b] {
+        let output = succeeds_with(&mut seed(path.to_str().unwrap(), "3000", "42"));
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(stdout.contains("seeded 3000 orders"), "{stdout}");
+    }
+    let (a_bodies, b_bodies) = (all_bodies(&a).await, all_bodies(&b).await);
+    assert_eq!(a_bodies.len(), 3000);
+    assert_eq!(a_bodies, b_bodies);
+
+    // Another seed adds other orders; the same seed again is refused, leaving the data whole.
+    succeeds_with(&mut seed(a.to_str().unwrap(), "100", "43"));
+    let stderr = fails(&mut seed(a.to_str().unwrap(), "100", "42"));
+    assert!(stderr.contains("already exists"), "{stderr}");
+    assert_eq!(all_bodies(&a).await.len(), 3100);
+}

@@ -1,0 +1,115 @@
+//! The one configuration layer, across subcommands: flags beat `PATROL_*` variables, which beat
+//! the config file, which beats the defaults.
+
+use std::path::{Path, PathBuf};
+
+use crate::support::{Served, fails, patrol, succeeds};
+
+/// Writes a config file into `dir`.
+fn config(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// The banner's database line of `patrol serve --config CONFIG ARGS…` with `envs`.
+fn served_database(config: &Path, args: &[&str], envs: &[(&str, &str)]) -> String {
+    let config = config.to_str().unwrap();
+    let mut all = vec![
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        "{dir}",
+        "--config",
+        config,
+    ];
+    all.extend_from_slice(args);
+    let mut served = Served::start(&all, envs);
+    served.banner_through("database").pop().unwrap()
+}
+
+#[test]
+fn demo_false_by_flag_or_environment_switches_off_the_files_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = config(dir.path(), "demo.toml", "demo = true\n");
+
+    assert!(served_database(&demo, &[], &[]).ends_with("demo.db"));
+    let off = served_database(&demo, &["--demo=false"], &[]);
+    assert!(off.ends_with("patrol.db"), "{off}");
+    let off = served_database(&demo, &[], &[("PATROL_DEMO", "false")]);
+    assert!(off.ends_with("patrol.db"), "{off}");
+    // The flag beats the environment, either way.
+    let on = served_database(&demo, &["--demo"], &[("PATROL_DEMO", "false")]);
+    assert!(on.ends_with("demo.db"), "{on}");
+    let off = served_database(&demo, &["--demo=false"], &[("PATROL_DEMO", "true")]);
+    assert!(off.ends_with("patrol.db"), "{off}");
+}
+
+#[test]
+fn seed_takes_the_database_from_the_flag_then_the_environment_then_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
+    let file = config(
+        dir.path(),
+        "patrol.toml",
+        &format!("database = \"{}\"\n", url("file.db")),
+    );
+    let seed = |args: &[&str], envs: &[(&str, &str)]| {
+        let mut command = patrol(&["seed", "--orders", "1", "--anchor", "1800000000", "--quiet"]);
+        command
+            .arg("--config")
+            .arg(&file)
+            .args(args)
+            .envs(envs.iter().copied());
+        succeeds(&mut command)
+    };
+    let (env_db, flag_db) = (url("env.db"), url("flag.db"));
+
+    let out = seed(&[], &[]);
+    assert!(out.trim_end().ends_with("file.db"), "{out}");
+    let out = seed(&[], &[("PATROL_DATABASE", &env_db)]);
+    assert!(out.trim_end().ends_with("env.db"), "{out}");
+    let out = seed(&["--database", &flag_db], &[("PATROL_DATABASE", &env_db)]);
+    assert!(out.trim_end().ends_with("flag.db"), "{out}");
+}
+
+#[test]
+fn the_admin_key_comes_from_the_flag_then_the_environment_then_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let stale = config(dir.path(), "stale.toml", "admin_key = \"file-key\"\n");
+    let good = config(dir.path(), "good.toml", "admin_key = \"env-key\"\n");
+
+    // patrol serve: the environment's key beats the file's.
+    let served = Served::start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "sqlite://{dir}/p.db",
+            "--config",
+            stale.to_str().unwrap(),
+        ],
+        &[("PATROL_ADMIN_KEY", "env-key")],
+    );
+    let admin = |config: &Path, args: &[&str], envs: &[(&str, &str)]| {
+        let mut command = patrol(&["admin", "--server", &served.url, "--config"]);
+        command
+            .arg(config)
+            .args(args)
+            .args(["corp", "list"])
+            .envs(envs.iter().copied());
+        command
+    };
+
+    // patrol admin: the file alone, then the environment over it, then a flag over both.
+    let stderr = fails(&mut admin(&stale, &[], &[]));
+    assert!(stderr.contains("401"), "{stderr}");
+    succeeds(&mut admin(&good, &[], &[]));
+    let stderr = fails(&mut admin(&good, &[], &[("PATROL_ADMIN_KEY", "wrong")]));
+    assert!(stderr.contains("401"), "{stderr}");
+    succeeds(&mut admin(
+        &stale,
+        &["--admin-key", "env-key"],
+        &[("PATROL_ADMIN_KEY", "wrong")],
+    ));
+}

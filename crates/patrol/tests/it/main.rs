@@ -1,0 +1,9 @@
+//! The integration tests of `patrol`, one test binary (it links once and its tests run in
+//! parallel): each module runs the built binary as a user runs it.
+
+mod admin;
+mod cli;
+mod config;
+mod docs;
+mod orders;
+mod support;

@@ -1,0 +1,230 @@
+//! What the integration tests share: a `patrol serve` child process on a temporary directory,
+//! `patrol` commands with a clean environment, assertions on how they ended, and WeCom's side of
+//! a server.
+
+use std::io::{BufRead, BufReader, Lines};
+use std::process::{Child, ChildStdout, Command, Output, Stdio};
+
+use serde_json::{Value, json};
+
+pub(crate) const PATROL: &str = env!("CARGO_BIN_EXE_patrol");
+
+/// `patrol ARGS…` without any `PATROL_*` variable of the test's own environment, logging only
+/// warnings; the caller adds flags, variables and a directory, then runs it.
+pub(crate) fn patrol(args: &[&str]) -> Command {
+    let mut command = Command::new(PATROL);
+    command.args(args).env("RUST_LOG", "warn");
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("PATROL_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+/// Runs a command that must succeed; its whole output.
+#[track_caller]
+pub(crate) fn succeeds_with(command: &mut Command) -> Output {
+    let output = run(command);
+    assert!(
+        output.status.success(),
+        "{command:?} failed:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Runs a command that must succeed; its stdout.
+#[track_caller]
+pub(crate) fn succeeds(command: &mut Command) -> String {
+    String::from_utf8_lossy(&succeeds_with(command).stdout).into_owned()
+}
+
+/// Runs a command that must succeed and print JSON; the JSON.
+#[track_caller]
+pub(crate) fn succeeds_json(command: &mut Command) -> Value {
+    let stdout = succeeds(command);
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout:?}"))
+}
+
+/// Runs a command that must fail; its whole output.
+#[track_caller]
+pub(crate) fn fails_with(command: &mut Command) -> Output {
+    let output = run(command);
+    assert!(
+        !output.status.success(),
+        "{command:?} succeeded:\nstdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
+/// Runs a command that must fail; its stderr.
+#[track_caller]
+pub(crate) fn fails(command: &mut Command) -> String {
+    String::from_utf8_lossy(&fails_with(command).stderr).into_owned()
+}
+
+#[track_caller]
+fn run(command: &mut Command) -> Output {
+    command
+        .output()
+        .unwrap_or_else(|e| panic!("{command:?} does not run: {e}"))
+}
+
+/// The current time in Unix seconds.
+pub(crate) fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// A `patrol serve` child process whose current directory is its own temporary directory,
+/// killed on drop.
+pub(crate) struct Served {
+    child: Child,
+    /// The base URL it listens on, from its banner.
+    pub(crate) url: String,
+    pub(crate) dir: tempfile::TempDir,
+    /// The banner lines read so far.
+    banner: Vec<String>,
+    lines: Lines<BufReader<ChildStdout>>,
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Served {
+    /// Runs `patrol serve ARGS…` with `envs` and no other `PATROL_*` variable, `{dir}` in an
+    /// argument or a value standing for the temporary directory, and reads its banner's first
+    /// lines: the URL it listens on and the database.
+    pub(crate) fn start(args: &[&str], envs: &[(&str, &str)]) -> Served {
+        let dir = tempfile::tempdir().unwrap();
+        let in_dir = |text: &str| text.replace("{dir}", &dir.path().display().to_string());
+        let mut command = patrol(&["serve"]);
+        command
+            .args(args.iter().map(|arg| in_dir(arg)))
+            .envs(envs.iter().map(|(key, value)| (key, in_dir(value))))
+            .current_dir(dir.path())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit());
+        let mut child = command.spawn().expect("patrol starts");
+        let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut served = Served {
+            child,
+            url: String::new(),
+            dir,
+            banner: Vec::new(),
+            lines,
+        };
+        let first = served.banner_through("patrol is listening on ").join("\n");
+        served.url = first
+            .strip_prefix("patrol is listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+            .trim()
+            .to_owned();
+        served.banner_through("database");
+        served
+    }
+
+    /// `patrol serve --listen 127.0.0.1:0 ARGS…`: [`Served::start`] on a free port.
+    pub(crate) fn on_any_port(args: &[&str]) -> Served {
+        let mut all = vec!["--listen", "127.0.0.1:0"];
+        all.extend_from_slice(args);
+        Served::start(&all, &[])
+    }
+
+    /// The banner up to the first line that starts with `prefix` (after spaces), reading on
+    /// as needed.
+    pub(crate) fn banner_through(&mut self, prefix: &str) -> Vec<String> {
+        while !self
+            .banner
+            .iter()
+            .any(|l| l.trim_start().starts_with(prefix))
+        {
+            let line = self
+                .lines
+                .next()
+                .unwrap_or_else(|| panic!("the banner has no {prefix:?} line: {:?}", self.banner))
+                .expect("the banner is text");
+            self.banner.push(line);
+        }
+        let end = self
+            .banner
+            .iter()
+            .position(|l| l.trim_start().starts_with(prefix))
+            .unwrap();
+        self.banner[..=end].to_vec()
+    }
+
+    /// WeCom's side of this server.
+    pub(crate) fn wecom(&self) -> Wecom {
+        Wecom {
+            client: reqwest::Client::new(),
+            url: self.url.clone(),
+        }
+    }
+}
+
+/// WeCom's API of a server, as a WeCom client calls it.
+pub(crate) struct Wecom {
+    client: reqwest::Client,
+    url: String,
+}
+
+impl Wecom {
+    /// `gettoken`'s whole answer.
+    pub(crate) async fn gettoken(&self, corpid: &str, secret: &str) -> Value {
+        self.client
+            .get(format!("{}/cgi-bin/gettoken", self.url))
+            .query(&[("corpid", corpid), ("corpsecret", secret)])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// An access token, which must be given.
+    pub(crate) async fn token(&self, corpid: &str, secret: &str) -> String {
+        let answer = self.gettoken(corpid, secret).await;
+        assert_eq!(answer["errcode"], 0, "{answer}");
+        answer["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `get_order_list`'s answer to `body`, which must succeed.
+    pub(crate) async fn order_list(&self, token: &str, body: Value) -> Value {
+        let answer: Value = self
+            .client
+            .post(format!(
+                "{}/cgi-bin/report/patrol/get_order_list?access_token={token}",
+                self.url
+            ))
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["errcode"], 0, "{answer}");
+        answer
+    }
+
+    /// The first page of `limit` orders, as the server sent it, read with the corp's secret.
+    pub(crate) fn first_page(&self, corpid: &str, secret: &str, limit: i64) -> Value {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        runtime.block_on(async {
+            let token = self.token(corpid, secret).await;
+            self.order_list(&token, json!({ "limit": limit })).await
+        })
+    }
+}
