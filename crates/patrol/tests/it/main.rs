@@ -5,5 +5,6 @@ mod admin;
 mod cli;
 mod config;
 mod docs;
+mod layout;
 mod orders;
 mod support;

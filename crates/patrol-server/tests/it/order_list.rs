@@ -2,21 +2,22 @@
 //! concurrent changes, and the order object on the wire (decisions.md, "get_order_list",
 //! "get_order_info", "The order object", "The workflow").
 
-mod support;
-
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use patrol_domain::{Action, ActionKind, AppKind, Media};
+use patrol_test::{
+    INFO_PREFIX, PAST, TestApp, TestCorp, assert_invalid, errcode, errmsg, new_order,
+    numbered_orders, order_ids,
+};
 use proptest::prelude::*;
 use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
-use support::{TestApp, TestCorp, errcode, errmsg, new_order};
 
 /// A create time well in the past (2023-11-14).
-const BASE: i64 = 1_700_000_000;
+const BASE: i64 = PAST;
 
 /// The fields of an order, in the seed's order.
 const ORDER_FIELDS: [&str; 12] = [
@@ -46,24 +47,16 @@ const PROCESS_FIELDS: [&str; 7] = [
     "video_media_ids",
 ];
 
-/// The prefix of every successful `get_order_info` answer, up to the order object.
-const INFO_PREFIX: &str = r#"{"errcode":0,"errmsg":"ok","order_info":"#;
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// One `get_order_list` call with a JSON body.
-async fn list(app: &TestApp, token: &str, body: Value) -> Value {
-    app.patrol("get_order_list", token, &body.to_string()).await
-}
 
 /// One successful `get_order_list` page: its order ids and its `next_cursor`.
 #[track_caller]
 fn page_of(answer: &Value) -> (Vec<String>, String) {
     assert_eq!(errcode(answer), 0, "{answer}");
     assert_eq!(errmsg(answer), "ok", "{answer}");
-    let ids = ids(answer["order_list"].as_array().expect("order_list"));
+    let ids = order_ids(answer["order_list"].as_array().expect("order_list"));
     let next = answer["next_cursor"]
         .as_str()
         .expect("next_cursor is a string")
@@ -71,50 +64,12 @@ fn page_of(answer: &Value) -> (Vec<String>, String) {
     (ids, next)
 }
 
-/// The order ids of a list of orders.
-fn ids(orders: &[Value]) -> Vec<String> {
-    orders
-        .iter()
-        .map(|o| o["order_id"].as_str().expect("order_id").to_owned())
-        .collect()
-}
-
-/// Asserts that an answer is 40058 with an `errmsg` starting with `prefix`.
-#[track_caller]
-fn assert_invalid(answer: &Value, prefix: &str) {
-    assert_eq!(errcode(answer), 40058, "{answer}");
-    assert!(
-        errmsg(answer).starts_with(prefix),
-        "errmsg should start with {prefix:?}: {answer}"
-    );
-    assert!(answer.get("order_list").is_none(), "{answer}");
-}
-
 /// Reports `count` orders `o000`, `o001`, … created at `base`, `base + 1`, …
 async fn seed(app: &TestApp, corp: &TestCorp, count: usize, base: i64) -> Vec<String> {
-    let orders: Vec<_> = (0..count)
-        .map(|i| new_order(&format!("o{i:03}"), base + i as i64))
-        .collect();
+    let orders = numbered_orders(count, base, 3);
     let ids = orders.iter().map(|o| o.order_id.clone()).collect();
     app.insert(corp, orders).await;
     ids
-}
-
-/// A corp with `count` orders and a token for it.
-async fn corp_with_orders(app: &TestApp, corpid: &str, count: usize) -> (TestCorp, String) {
-    let corp = app.corp(corpid).await;
-    seed(app, &corp, count, BASE).await;
-    let token = app.token(&corp).await;
-    (corp, token)
-}
-
-/// The `next_cursor` of the first page of a walk with these filters and limit.
-async fn first_cursor(app: &TestApp, token: &str, filters: Value, limit: i64) -> String {
-    let mut body = filters;
-    body["limit"] = limit.into();
-    let (_, next) = page_of(&list(app, token, body).await);
-    assert!(!next.is_empty(), "the walk has a second page");
-    next
 }
 
 /// A cursor is made of `A–Z a–z 0–9 - _` only.
@@ -209,13 +164,7 @@ fn member(raw: &str, name: &str) -> String {
 
 /// One order by `get_order_info`.
 async fn info(app: &TestApp, token: &str, order_id: &str) -> Value {
-    let answer = app
-        .patrol(
-            "get_order_info",
-            token,
-            &json!({ "order_id": order_id }).to_string(),
-        )
-        .await;
+    let answer = app.order_info(token, order_id).await;
     assert_eq!(errcode(&answer), 0, "{answer}");
     answer["order_info"].clone()
 }
@@ -236,22 +185,27 @@ async fn listed(app: &TestApp, token: &str, order_id: &str) -> Value {
 #[tokio::test]
 async fn an_absent_or_zero_limit_gives_pages_of_twenty() {
     let app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwlimitdefault", 45).await;
+    let (_, token) = app
+        .corp_with_orders("wwlimitdefault", numbered_orders(45, BASE, 3))
+        .await;
     for body in [
         json!({}),
         json!({ "limit": 0 }),
         json!({ "limit": null }),
         json!({ "cursor": "" }),
     ] {
-        let (ids, next) = page_of(&list(&app, &token, body.clone()).await);
+        let (ids, next) = page_of(&app.order_list(&token, body.clone()).await);
         assert_eq!(ids.len(), 20, "{body}");
         assert_eq!(ids[0], "o000");
         assert_eq!(ids[19], "o019");
         // The default applies on later pages too.
-        let (ids, next) = page_of(&list(&app, &token, json!({ "cursor": next, "limit": 0 })).await);
+        let (ids, next) = page_of(
+            &app.order_list(&token, json!({ "cursor": next, "limit": 0 }))
+                .await,
+        );
         assert_eq!(ids.len(), 20);
         assert_eq!(ids[0], "o020");
-        let (ids, next) = page_of(&list(&app, &token, json!({ "cursor": next })).await);
+        let (ids, next) = page_of(&app.order_list(&token, json!({ "cursor": next })).await);
         assert_eq!(ids.len(), 5);
         assert_eq!(next, "");
     }
@@ -263,41 +217,43 @@ async fn an_absent_or_zero_limit_gives_pages_of_twenty() {
 #[tokio::test]
 async fn limits_one_and_fifty_are_taken_as_given() {
     let app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwlimitbounds", 60).await;
-    let (ids, next) = page_of(&list(&app, &token, json!({ "limit": 1 })).await);
+    let (_, token) = app
+        .corp_with_orders("wwlimitbounds", numbered_orders(60, BASE, 3))
+        .await;
+    let (ids, next) = page_of(&app.order_list(&token, json!({ "limit": 1 })).await);
     assert_eq!(ids, ["o000"]);
     assert_cursor_charset(&next);
-    let (ids, next) = page_of(&list(&app, &token, json!({ "limit": 50 })).await);
+    let (ids, next) = page_of(&app.order_list(&token, json!({ "limit": 50 })).await);
     assert_eq!(ids.len(), 50);
     assert_eq!(ids[49], "o049");
     assert_cursor_charset(&next);
     for limit in [1, 2, 19, 21, 49, 50] {
-        let (ids, _) = page_of(&list(&app, &token, json!({ "limit": limit })).await);
+        let (ids, _) = page_of(&app.order_list(&token, json!({ "limit": limit })).await);
         assert_eq!(ids.len(), limit as usize);
     }
     // A walk with limit 1 and one with limit 50 see the same orders.
-    let one = ids_of(app.walk(&token, json!({}), 1).await);
-    let fifty = ids_of(app.walk(&token, json!({}), 50).await);
+    let one = order_ids(&app.walk(&token, json!({}), 1).await);
+    let fifty = order_ids(&app.walk(&token, json!({}), 50).await);
     assert_eq!(one.len(), 60);
     assert_eq!(one, fifty);
-}
-
-fn ids_of(orders: Vec<Value>) -> Vec<String> {
-    ids(&orders)
 }
 
 #[tokio::test]
 async fn a_limit_outside_one_to_fifty_is_refused() {
     let app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwlimitbad", 3).await;
+    let (_, token) = app
+        .corp_with_orders("wwlimitbad", numbered_orders(3, BASE, 3))
+        .await;
     for limit in [-1, 51, 100, -50, i64::MAX, i64::MIN] {
-        let answer = list(&app, &token, json!({ "limit": limit })).await;
+        let answer = app.order_list(&token, json!({ "limit": limit })).await;
         assert_invalid(&answer, "invalid limit");
     }
     // Also on a later page of a walk.
-    let cursor = first_cursor(&app, &token, json!({}), 1).await;
+    let cursor = app.first_cursor(&token, json!({}), 1).await;
     for limit in [-1, 51] {
-        let answer = list(&app, &token, json!({ "cursor": cursor, "limit": limit })).await;
+        let answer = app
+            .order_list(&token, json!({ "cursor": cursor, "limit": limit }))
+            .await;
         assert_invalid(&answer, "invalid limit");
     }
 }
@@ -305,7 +261,9 @@ async fn a_limit_outside_one_to_fifty_is_refused() {
 #[tokio::test]
 async fn limit_may_change_from_page_to_page() {
     let app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwlimitchange", 100).await;
+    let (_, token) = app
+        .corp_with_orders("wwlimitchange", numbered_orders(100, BASE, 3))
+        .await;
     for filters in [json!({}), json!({ "begin_modify_time": 1 })] {
         let mut seen = Vec::new();
         let mut cursor = String::new();
@@ -314,7 +272,7 @@ async fn limit_may_change_from_page_to_page() {
             let mut body = filters.clone();
             body["cursor"] = cursor.clone().into();
             body["limit"] = limit.into();
-            let (ids, next) = page_of(&list(&app, &token, body).await);
+            let (ids, next) = page_of(&app.order_list(&token, body).await);
             let expected = if limit == 0 { 20 } else { limit as usize };
             if !next.is_empty() {
                 assert_eq!(ids.len(), expected, "page {page} with limit {limit}");
@@ -337,8 +295,10 @@ async fn limit_may_change_from_page_to_page() {
 #[tokio::test]
 async fn absent_or_zero_time_filters_filter_nothing() {
     let app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwfilternone", 25).await;
-    let all = ids_of(app.walk(&token, json!({}), 50).await);
+    let (_, token) = app
+        .corp_with_orders("wwfilternone", numbered_orders(25, BASE, 3))
+        .await;
+    let all = order_ids(&app.walk(&token, json!({}), 50).await);
     assert_eq!(all.len(), 25);
     for filters in [
         json!({ "begin_create_time": 0 }),
@@ -347,7 +307,7 @@ async fn absent_or_zero_time_filters_filter_nothing() {
         json!({ "begin_create_time": null, "begin_modify_time": null }),
     ] {
         assert_eq!(
-            ids_of(app.walk(&token, filters.clone(), 50).await),
+            order_ids(&app.walk(&token, filters.clone(), 50).await),
             all,
             "{filters}"
         );
@@ -373,7 +333,7 @@ async fn begin_create_time_is_inclusive() {
     let walk = |t: i64| {
         let app = &app;
         let token = &token;
-        async move { ids_of(app.walk(token, json!({ "begin_create_time": t }), 1).await) }
+        async move { order_ids(&app.walk(token, json!({ "begin_create_time": t }), 1).await) }
     };
     assert_eq!(walk(BASE).await, ["at-1", "at-2", "after"]);
     assert_eq!(walk(BASE - 1).await, ["before", "at-1", "at-2", "after"]);
@@ -399,7 +359,7 @@ async fn begin_modify_time_is_inclusive() {
     let walk = |t: i64| {
         let app = &app;
         let token = &token;
-        async move { ids_of(app.walk(token, json!({ "begin_modify_time": t }), 2).await) }
+        async move { order_ids(&app.walk(token, json!({ "begin_modify_time": t }), 2).await) }
     };
     assert_eq!(walk(BASE + 100).await, ["o000"]);
     assert!(walk(BASE + 101).await.is_empty());
@@ -442,7 +402,7 @@ async fn both_time_filters_apply_together() {
     let walk = |filters: Value| {
         let app = &app;
         let token = &token;
-        async move { ids_of(app.walk(token, filters, 1).await) }
+        async move { order_ids(&app.walk(token, filters, 1).await) }
     };
     assert_eq!(
         walk(json!({ "begin_create_time": BASE + 200 })).await,
@@ -471,7 +431,9 @@ async fn both_time_filters_apply_together() {
 #[tokio::test]
 async fn negative_time_filters_are_refused() {
     let app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwfilterneg", 3).await;
+    let (_, token) = app
+        .corp_with_orders("wwfilterneg", numbered_orders(3, BASE, 3))
+        .await;
     for (field, value) in [
         ("begin_create_time", -1),
         ("begin_create_time", i64::MIN),
@@ -481,21 +443,21 @@ async fn negative_time_filters_are_refused() {
         let mut alone = json!({});
         alone[field] = value.into();
         assert_invalid(
-            &list(&app, &token, alone).await,
+            &app.order_list(&token, alone).await,
             &format!("invalid {field}"),
         );
         // Alongside a valid other filter, and on a later page.
         let mut both = json!({ "begin_create_time": 5, "begin_modify_time": 5 });
         both[field] = value.into();
         assert_invalid(
-            &list(&app, &token, both.clone()).await,
+            &app.order_list(&token, both.clone()).await,
             &format!("invalid {field}"),
         );
-        let cursor = first_cursor(&app, &token, json!({}), 1).await;
+        let cursor = app.first_cursor(&token, json!({}), 1).await;
         let mut later = json!({ "cursor": cursor });
         later[field] = value.into();
         assert_invalid(
-            &list(&app, &token, later).await,
+            &app.order_list(&token, later).await,
             &format!("invalid {field}"),
         );
     }
@@ -542,12 +504,15 @@ async fn orders_come_by_create_time_then_insertion() {
         "z-late",
     ];
     for limit in [1, 2, 3, 50] {
-        assert_eq!(ids_of(app.walk(&token, json!({}), limit).await), expected);
+        assert_eq!(
+            order_ids(&app.walk(&token, json!({}), limit).await),
+            expected
+        );
     }
     // Acting on an order does not move it in a create-ordered walk.
     app.act(&corp, "m-tie-1", ActionKind::Accept, "admin", BASE + 1000)
         .await;
-    assert_eq!(ids_of(app.walk(&token, json!({}), 2).await), expected);
+    assert_eq!(order_ids(&app.walk(&token, json!({}), 2).await), expected);
     let walked = app.walk(&token, json!({}), 50).await;
     let times: Vec<i64> = walked
         .iter()
@@ -572,20 +537,20 @@ async fn a_modify_ordered_walk_follows_the_modification_sequence() {
     let token = app.token(&corp).await;
     // Untouched orders: the modification sequence is the insertion order.
     assert_eq!(
-        ids_of(app.walk(&token, json!({ "begin_modify_time": 1 }), 1).await),
+        order_ids(&app.walk(&token, json!({ "begin_modify_time": 1 }), 1).await),
         ["late", "early", "middle"]
     );
     // An order acted on later comes after orders modified earlier, whatever its create_time.
     app.act(&corp, "early", ActionKind::Accept, "admin", BASE + 1000)
         .await;
     assert_eq!(
-        ids_of(app.walk(&token, json!({ "begin_modify_time": 1 }), 1).await),
+        order_ids(&app.walk(&token, json!({ "begin_modify_time": 1 }), 1).await),
         ["late", "middle", "early"]
     );
     app.act(&corp, "late", ActionKind::Accept, "admin", BASE + 1000)
         .await;
     assert_eq!(
-        ids_of(app.walk(&token, json!({ "begin_modify_time": 1 }), 2).await),
+        order_ids(&app.walk(&token, json!({ "begin_modify_time": 1 }), 2).await),
         ["middle", "early", "late"]
     );
     // The sequence, not modify_time, orders the walk: an action at an earlier time, committed
@@ -593,8 +558,8 @@ async fn a_modify_ordered_walk_follows_the_modification_sequence() {
     app.act(&corp, "middle", ActionKind::Accept, "admin", BASE + 500)
         .await;
     assert_eq!(
-        ids_of(
-            app.walk(&token, json!({ "begin_modify_time": 1 }), 50)
+        order_ids(
+            &app.walk(&token, json!({ "begin_modify_time": 1 }), 50)
                 .await
         ),
         ["early", "late", "middle"]
@@ -603,12 +568,12 @@ async fn a_modify_ordered_walk_follows_the_modification_sequence() {
     app.insert(&corp, vec![new_order("backdated", BASE - 1000)])
         .await;
     assert_eq!(
-        ids_of(app.walk(&token, json!({ "begin_modify_time": 1 }), 3).await),
+        order_ids(&app.walk(&token, json!({ "begin_modify_time": 1 }), 3).await),
         ["early", "late", "middle", "backdated"]
     );
     // The create-ordered walk is unchanged by all of this.
     assert_eq!(
-        ids_of(app.walk(&token, json!({}), 3).await),
+        order_ids(&app.walk(&token, json!({}), 3).await),
         ["backdated", "early", "middle", "late"]
     );
 }
@@ -630,7 +595,7 @@ async fn modify_time_starts_at_create_time_and_follows_every_change() {
     let walk = |t: i64| {
         let app = &app;
         let token = &token;
-        async move { ids_of(app.walk(token, json!({ "begin_modify_time": t }), 5).await) }
+        async move { order_ids(&app.walk(token, json!({ "begin_modify_time": t }), 5).await) }
     };
     assert_eq!(walk(BASE).await, ["touched", "untouched"]);
     assert!(walk(BASE + 1).await.is_empty());
@@ -710,7 +675,9 @@ async fn case_and_grid_names_are_those_at_reporting_time() {
 #[tokio::test]
 async fn cursors_use_only_url_safe_characters() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_with_orders(&app, "wwcursorchars", 30).await;
+    let (corp, token) = app
+        .corp_with_orders("wwcursorchars", numbered_orders(30, BASE, 3))
+        .await;
     app.act(&corp, "o003", ActionKind::Accept, "admin", BASE + 100)
         .await;
     for filters in [
@@ -725,7 +692,7 @@ async fn cursors_use_only_url_safe_characters() {
             let mut body = filters.clone();
             body["cursor"] = cursor.clone().into();
             body["limit"] = 1.into();
-            let (_, next) = page_of(&list(&app, &token, body).await);
+            let (_, next) = page_of(&app.order_list(&token, body).await);
             if next.is_empty() {
                 break;
             }
@@ -740,24 +707,26 @@ async fn cursors_use_only_url_safe_characters() {
 #[tokio::test]
 async fn next_cursor_is_empty_exactly_when_no_order_follows() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_with_orders(&app, "wwcursorend", 40).await;
+    let (corp, token) = app
+        .corp_with_orders("wwcursorend", numbered_orders(40, BASE, 3))
+        .await;
 
     for filters in [json!({}), json!({ "begin_modify_time": 1 })] {
         // Exactly 40 orders with limit 20: two full pages, the second one last.
         let mut body = filters.clone();
         body["limit"] = 20.into();
-        let (first, next) = page_of(&list(&app, &token, body.clone()).await);
+        let (first, next) = page_of(&app.order_list(&token, body.clone()).await);
         assert_eq!(first.len(), 20);
         assert_cursor_charset(&next);
         body["cursor"] = next.into();
-        let (second, next) = page_of(&list(&app, &token, body).await);
+        let (second, next) = page_of(&app.order_list(&token, body).await);
         assert_eq!(second.len(), 20);
         assert_eq!(next, "", "{filters}");
 
         // One full page of 40.
         let mut body = filters.clone();
         body["limit"] = 40.into();
-        let (all, next) = page_of(&list(&app, &token, body).await);
+        let (all, next) = page_of(&app.order_list(&token, body).await);
         assert_eq!(all.len(), 40);
         assert_eq!(next, "");
 
@@ -770,8 +739,7 @@ async fn next_cursor_is_empty_exactly_when_no_order_follows() {
 
     // A page with a filter that leaves exactly `limit` orders.
     let (ids, next) = page_of(
-        &list(
-            &app,
+        &app.order_list(
             &token,
             json!({ "begin_create_time": BASE + 35, "limit": 5 }),
         )
@@ -781,7 +749,9 @@ async fn next_cursor_is_empty_exactly_when_no_order_follows() {
     assert_eq!(next, "");
 
     // A filter that leaves nothing, and a corp with nothing: "" and [].
-    let answer = list(&app, &token, json!({ "begin_create_time": BASE + 1000 })).await;
+    let answer = app
+        .order_list(&token, json!({ "begin_create_time": BASE + 1000 }))
+        .await;
     assert_eq!(answer["next_cursor"], "");
     assert_eq!(answer["order_list"], json!([]));
     let empty = app.corp("wwcursorempty").await;
@@ -791,7 +761,7 @@ async fn next_cursor_is_empty_exactly_when_no_order_follows() {
         json!({ "limit": 1 }),
         json!({ "begin_modify_time": 1 }),
     ] {
-        let answer = list(&app, &empty_token, body).await;
+        let answer = app.order_list(&empty_token, body).await;
         assert_eq!(errcode(&answer), 0);
         assert_eq!(answer["next_cursor"], "");
         assert_eq!(answer["order_list"], json!([]));
@@ -810,10 +780,16 @@ async fn next_cursor_is_empty_exactly_when_no_order_follows() {
 
     // The last order of a corp with 41: the third page holds one order and ends the walk.
     app.insert(&corp, vec![new_order("o040", BASE + 40)]).await;
-    let cursor = first_cursor(&app, &token, json!({}), 20).await;
-    let (_, cursor) = page_of(&list(&app, &token, json!({ "cursor": cursor, "limit": 20 })).await);
+    let cursor = app.first_cursor(&token, json!({}), 20).await;
+    let (_, cursor) = page_of(
+        &app.order_list(&token, json!({ "cursor": cursor, "limit": 20 }))
+            .await,
+    );
     assert_cursor_charset(&cursor);
-    let (ids, next) = page_of(&list(&app, &token, json!({ "cursor": cursor, "limit": 20 })).await);
+    let (ids, next) = page_of(
+        &app.order_list(&token, json!({ "cursor": cursor, "limit": 20 }))
+            .await,
+    );
     assert_eq!(ids, ["o040"]);
     assert_eq!(next, "");
 }
@@ -821,7 +797,9 @@ async fn next_cursor_is_empty_exactly_when_no_order_follows() {
 #[tokio::test]
 async fn a_cursor_is_bound_to_its_filters() {
     let app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwcursorfilter", 30).await;
+    let (_, token) = app
+        .corp_with_orders("wwcursorfilter", numbered_orders(30, BASE, 3))
+        .await;
     let t = BASE + 2;
     let cases: [(Value, Vec<Value>); 5] = [
         (
@@ -872,16 +850,16 @@ async fn a_cursor_is_bound_to_its_filters() {
         ),
     ];
     for (issued_for, others) in cases {
-        let cursor = first_cursor(&app, &token, issued_for.clone(), 3).await;
+        let cursor = app.first_cursor(&token, issued_for.clone(), 3).await;
         // It works with its own filters.
         let mut body = issued_for.clone();
         body["cursor"] = cursor.clone().into();
-        assert_eq!(errcode(&list(&app, &token, body).await), 0);
+        assert_eq!(errcode(&app.order_list(&token, body).await), 0);
         for other in others {
             let mut body = other.clone();
             body["cursor"] = cursor.clone().into();
             body["limit"] = 3.into();
-            let answer = list(&app, &token, body).await;
+            let answer = app.order_list(&token, body).await;
             assert_invalid(&answer, "invalid cursor");
         }
     }
@@ -890,7 +868,9 @@ async fn a_cursor_is_bound_to_its_filters() {
 #[tokio::test]
 async fn an_absent_filter_and_zero_are_the_same_value() {
     let app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwcursorzero", 12).await;
+    let (_, token) = app
+        .corp_with_orders("wwcursorzero", numbered_orders(12, BASE, 3))
+        .await;
     let same = [
         json!({}),
         json!({ "begin_create_time": 0 }),
@@ -899,21 +879,22 @@ async fn an_absent_filter_and_zero_are_the_same_value() {
         json!({ "begin_create_time": null, "begin_modify_time": null }),
     ];
     for issued_for in &same {
-        let cursor = first_cursor(&app, &token, issued_for.clone(), 5).await;
+        let cursor = app.first_cursor(&token, issued_for.clone(), 5).await;
         for used_with in &same {
             let mut body = used_with.clone();
             body["cursor"] = cursor.clone().into();
             body["limit"] = 5.into();
-            let (ids, next) = page_of(&list(&app, &token, body).await);
+            let (ids, next) = page_of(&app.order_list(&token, body).await);
             assert_eq!(ids, ["o005", "o006", "o007", "o008", "o009"]);
             assert_cursor_charset(&next);
         }
     }
     // The same holds in a modify-ordered walk for the create filter.
-    let cursor = first_cursor(&app, &token, json!({ "begin_modify_time": 1 }), 5).await;
+    let cursor = app
+        .first_cursor(&token, json!({ "begin_modify_time": 1 }), 5)
+        .await;
     let (ids, _) = page_of(
-        &list(
-            &app,
+        &app.order_list(
             &token,
             json!({ "begin_modify_time": 1, "begin_create_time": 0, "cursor": cursor }),
         )
@@ -925,9 +906,11 @@ async fn an_absent_filter_and_zero_are_the_same_value() {
 #[tokio::test]
 async fn edited_and_garbage_cursors_are_refused() {
     let app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwcursorbad", 12).await;
+    let (_, token) = app
+        .corp_with_orders("wwcursorbad", numbered_orders(12, BASE, 3))
+        .await;
     for filters in [json!({}), json!({ "begin_modify_time": 1 })] {
-        let cursor = first_cursor(&app, &token, filters.clone(), 3).await;
+        let cursor = app.first_cursor(&token, filters.clone(), 3).await;
         let with_cursor = |c: &str| {
             let mut body = filters.clone();
             body["cursor"] = c.into();
@@ -938,7 +921,7 @@ async fn edited_and_garbage_cursors_are_refused() {
             let mut edited = cursor.clone().into_bytes();
             edited[at] = if edited[at] == b'A' { b'B' } else { b'A' };
             let edited = String::from_utf8(edited).unwrap();
-            let answer = list(&app, &token, with_cursor(&edited)).await;
+            let answer = app.order_list(&token, with_cursor(&edited)).await;
             assert_invalid(&answer, "invalid cursor");
         }
         let long = "A".repeat(5000);
@@ -972,7 +955,7 @@ async fn edited_and_garbage_cursors_are_refused() {
             padded.as_str(),
             spaced.as_str(),
         ] {
-            let answer = list(&app, &token, with_cursor(garbage)).await;
+            let answer = app.order_list(&token, with_cursor(garbage)).await;
             assert_invalid(&answer, "invalid cursor");
         }
         // A cursor of the other kind of walk.
@@ -981,19 +964,26 @@ async fn edited_and_garbage_cursors_are_refused() {
         } else {
             json!({})
         };
-        let other_cursor = first_cursor(&app, &token, other, 3).await;
-        let answer = list(&app, &token, with_cursor(&other_cursor)).await;
+        let other_cursor = app.first_cursor(&token, other, 3).await;
+        let answer = app.order_list(&token, with_cursor(&other_cursor)).await;
         assert_invalid(&answer, "invalid cursor");
         // The genuine cursor still works.
-        assert_eq!(errcode(&list(&app, &token, with_cursor(&cursor)).await), 0);
+        assert_eq!(
+            errcode(&app.order_list(&token, with_cursor(&cursor)).await),
+            0
+        );
     }
 }
 
 #[tokio::test]
 async fn a_cursor_is_bound_to_its_corp_and_app() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_with_orders(&app, "wwcursorcorpa", 12).await;
-    let (_, other_corp_token) = corp_with_orders(&app, "wwcursorcorpb", 12).await;
+    let (corp, token) = app
+        .corp_with_orders("wwcursorcorpa", numbered_orders(12, BASE, 3))
+        .await;
+    let (_, other_corp_token) = app
+        .corp_with_orders("wwcursorcorpb", numbered_orders(12, BASE, 3))
+        .await;
     app.app(
         &corp,
         1_000_002,
@@ -1005,16 +995,16 @@ async fn a_cursor_is_bound_to_its_corp_and_app() {
     .await;
     let other_app_token = app.token_for(&corp.corpid, "second-app-secret").await;
     for filters in [json!({}), json!({ "begin_modify_time": 1 })] {
-        let cursor = first_cursor(&app, &token, filters.clone(), 3).await;
+        let cursor = app.first_cursor(&token, filters.clone(), 3).await;
         let mut body = filters.clone();
         body["cursor"] = cursor.into();
-        assert_eq!(errcode(&list(&app, &token, body.clone()).await), 0);
+        assert_eq!(errcode(&app.order_list(&token, body.clone()).await), 0);
         assert_invalid(
-            &list(&app, &other_corp_token, body.clone()).await,
+            &app.order_list(&other_corp_token, body.clone()).await,
             "invalid cursor",
         );
         assert_invalid(
-            &list(&app, &other_app_token, body.clone()).await,
+            &app.order_list(&other_app_token, body.clone()).await,
             "invalid cursor",
         );
     }
@@ -1023,18 +1013,20 @@ async fn a_cursor_is_bound_to_its_corp_and_app() {
 #[tokio::test]
 async fn cursors_survive_a_restart() {
     let mut app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwcursorrestart", 23).await;
+    let (_, token) = app
+        .corp_with_orders("wwcursorrestart", numbered_orders(23, BASE, 3))
+        .await;
     for filters in [json!({}), json!({ "begin_modify_time": 1 })] {
         let mut body = filters.clone();
         body["limit"] = 7.into();
-        let (mut seen, cursor) = page_of(&list(&app, &token, body).await);
+        let (mut seen, cursor) = page_of(&app.order_list(&token, body).await);
         app.restart().await;
         let mut cursor = cursor;
         while !cursor.is_empty() {
             let mut body = filters.clone();
             body["limit"] = 7.into();
             body["cursor"] = cursor.clone().into();
-            let (ids, next) = page_of(&list(&app, &token, body).await);
+            let (ids, next) = page_of(&app.order_list(&token, body).await);
             assert!(!ids.is_empty());
             seen.extend(ids);
             cursor = next;
@@ -1081,10 +1073,10 @@ proptest! {
             } else {
                 json!({ "begin_create_time": BASE + create_filter })
             };
-            let created = ids_of(app.walk(&token, filters.clone(), limit).await);
+            let created = order_ids(&app.walk(&token, filters.clone(), limit).await);
             let mut modify_filters = filters;
             modify_filters["begin_modify_time"] = 1.into();
-            let modified = ids_of(app.walk(&token, modify_filters, limit).await);
+            let modified = order_ids(&app.walk(&token, modify_filters, limit).await);
             (created, modified)
         });
         let kept: Vec<usize> = (0..offsets.len())
@@ -1119,7 +1111,9 @@ async fn a_create_ordered_walk_sees_every_order_once_under_changes() {
     let mut page = 0;
     loop {
         let (ids, next) = {
-            let answer = list(&app, &token, json!({ "cursor": cursor, "limit": 5 })).await;
+            let answer = app
+                .order_list(&token, json!({ "cursor": cursor, "limit": 5 }))
+                .await;
             walked.extend(answer["order_list"].as_array().unwrap().iter().cloned());
             page_of(&answer)
         };
@@ -1148,14 +1142,14 @@ async fn a_create_ordered_walk_sees_every_order_once_under_changes() {
     // the end of this walk, in order. Acting on orders moves nothing: each order exactly once.
     let mut expected: Vec<String> = (0..30).map(|i| format!("o{i:03}")).collect();
     expected.extend(inserted.iter().cloned());
-    let got = ids(&walked);
+    let got = order_ids(&walked);
     assert_eq!(got, expected);
     // An order acted on before it was returned is returned in its new state.
     let o025 = walked.iter().find(|o| o["order_id"] == "o025").unwrap();
     assert_eq!(o025["process_list"].as_array().unwrap().len(), 2);
     assert!(!acted.is_empty());
     // A new walk sees everything once, in create order.
-    let after = ids_of(app.walk(&token, json!({}), 5).await);
+    let after = order_ids(&app.walk(&token, json!({}), 5).await);
     assert_eq!(after, expected);
 }
 
@@ -1172,7 +1166,7 @@ async fn a_modify_ordered_walk_sees_changed_orders_again() {
     let mut cursor = String::new();
     let mut page = 0;
     loop {
-        let answer = list(&app, &token, filters(&cursor)).await;
+        let answer = app.order_list(&token, filters(&cursor)).await;
         walked.extend(answer["order_list"].as_array().unwrap().iter().cloned());
         let (ids, next) = page_of(&answer);
         assert!(next.is_empty() || !ids.is_empty());
@@ -1206,7 +1200,7 @@ async fn a_modify_ordered_walk_sees_changed_orders_again() {
         }
         assert!(page < 100, "the walk does not end");
     }
-    let got = ids(&walked);
+    let got = order_ids(&walked);
     let mut expected: Vec<String> = (0..30)
         .filter(|i| *i != 20)
         .map(|i| format!("o{i:03}"))
@@ -1294,8 +1288,12 @@ async fn order_info_is_byte_for_byte_the_listed_object() {
 #[tokio::test]
 async fn get_order_info_refuses_missing_and_unknown_ids() {
     let app = TestApp::spawn().await;
-    let (_, token) = corp_with_orders(&app, "wwinfoerrors", 1).await;
-    let (_, other_token) = corp_with_orders(&app, "wwinfoother", 0).await;
+    let (_, token) = app
+        .corp_with_orders("wwinfoerrors", numbered_orders(1, BASE, 3))
+        .await;
+    let (_, other_token) = app
+        .corp_with_orders("wwinfoother", numbered_orders(0, BASE, 3))
+        .await;
     for body in [r#"{}"#, r#"{"order_id":""}"#, r#"{"order_id":null}"#] {
         let answer = app.patrol("get_order_info", &token, body).await;
         assert_eq!(errcode(&answer), 40063, "{body}: {answer}");
@@ -1583,8 +1581,8 @@ async fn the_workflow_assign_start_finish_on_the_wire() {
     assert!(refused.is_err());
     assert_workflow(&app, &token, "w1", &[], &closed).await;
     assert_eq!(
-        ids_of(
-            app.walk(&token, json!({ "begin_modify_time": t + 30 }), 5)
+        order_ids(
+            &app.walk(&token, json!({ "begin_modify_time": t + 30 }), 5)
                 .await
         ),
         ["w1"]

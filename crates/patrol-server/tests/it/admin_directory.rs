@@ -1,188 +1,13 @@
 //! The administration API's directory (docs/admin-api.md): the admin key, the error shape,
 //! corps, apps, users, grids with WeCom's limits, categories and tenancy, over HTTP with raw JSON.
 
-mod support;
-
+use patrol_test::{
+    ADMIN_KEY, MODERN_CORP, SYSTEM_APP_CUTOFF, TestApp, assert_admin_error, errcode,
+};
 use serde_json::{Value, json};
-use support::{ADMIN_KEY, MODERN_CORP, SYSTEM_APP_CUTOFF, TestApp, errcode};
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-/// Asserts an error answer of the administration API: the status, exactly
-/// `{"error": {"code", "message"}}`, the code, and a message that names each of `names`.
-#[track_caller]
-fn assert_admin_error(status: u16, body: &Value, want_status: u16, code: &str, names: &[&str]) {
-    assert_eq!(status, want_status, "status of {body}");
-    let object = body
-        .as_object()
-        .unwrap_or_else(|| panic!("an error answer is an object: {body}"));
-    assert_eq!(
-        object.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["error"],
-        "{body}"
-    );
-    let error = object["error"]
-        .as_object()
-        .unwrap_or_else(|| panic!("error is an object: {body}"));
-    let mut keys: Vec<&str> = error.keys().map(String::as_str).collect();
-    keys.sort_unstable();
-    assert_eq!(keys, ["code", "message"], "{body}");
-    assert_eq!(error["code"], code, "{body}");
-    let message = error["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("message is a string: {body}"));
-    assert!(!message.trim().is_empty(), "an empty message: {body}");
-    for name in names {
-        assert!(
-            message.contains(name),
-            "message {message:?} should name {name:?}"
-        );
-    }
-}
-
-/// An answer of a raw request: status, `Content-Type` and body text.
-struct Raw {
-    status: u16,
-    content_type: Option<String>,
-    text: String,
-}
-
-impl Raw {
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.text)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.text))
-    }
-}
-
-/// `method` `/admin/v1{path}` with an optional `Authorization` header and raw body.
-async fn raw(
-    app: &TestApp,
-    method: &str,
-    path: &str,
-    authorization: Option<&str>,
-    body: Option<&str>,
-) -> Raw {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-    let mut request = app
-        .http
-        .request(method, format!("{}/admin/v1{path}", app.base_url));
-    if let Some(authorization) = authorization {
-        request = request.header(reqwest::header::AUTHORIZATION, authorization);
-    }
-    if let Some(body) = body {
-        request = request.body(body.to_owned());
-    }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    let content_type = response
-        .headers()
-        .get(reqwest::header::CONTENT_TYPE)
-        .map(|v| v.to_str().unwrap().to_owned());
-    Raw {
-        status,
-        content_type,
-        text: response.text().await.unwrap(),
-    }
-}
-
-/// An admin call that must answer `want`; returns the answer.
-async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>, want: u16) -> Value {
-    let (status, answer) = app.admin(method, path, body).await;
-    assert_eq!(status, want, "{method} {path}: {answer}");
-    answer
-}
-
-/// A corp created after the system-app cutoff.
-async fn new_corp(app: &TestApp, corpid: &str) {
-    let body =
-        json!({"corpid": corpid, "name": format!("{corpid} 企业"), "created_at": MODERN_CORP});
-    call(app, "POST", "/corps", Some(body), 201).await;
-}
-
-async fn new_users(app: &TestApp, corpid: &str, userids: &[&str]) {
-    for userid in userids {
-        let body = json!({"userid": userid, "name": format!("{userid} 姓名")});
-        call(
-            app,
-            "POST",
-            &format!("/corps/{corpid}/users"),
-            Some(body),
-            201,
-        )
-        .await;
-    }
-}
-
-/// Users `{prefix}1` to `{prefix}{count}`.
-async fn numbered_users(app: &TestApp, corpid: &str, prefix: &str, count: usize) -> Vec<String> {
-    let userids: Vec<String> = (1..=count).map(|i| format!("{prefix}{i}")).collect();
-    let refs: Vec<&str> = userids.iter().map(String::as_str).collect();
-    new_users(app, corpid, &refs).await;
-    userids
-}
-
-async fn new_grid(app: &TestApp, corpid: &str, body: Value) -> Value {
-    call(
-        app,
-        "POST",
-        &format!("/corps/{corpid}/grids"),
-        Some(body),
-        201,
-    )
-    .await
-}
-
-async fn grid_list(app: &TestApp, corpid: &str) -> Value {
-    call(app, "GET", &format!("/corps/{corpid}/grids"), None, 200).await
-}
-
-async fn user_list(app: &TestApp, corpid: &str) -> Value {
-    call(app, "GET", &format!("/corps/{corpid}/users"), None, 200).await
-}
-
-async fn category_list(app: &TestApp, corpid: &str) -> Value {
-    call(
-        app,
-        "GET",
-        &format!("/corps/{corpid}/categories"),
-        None,
-        200,
-    )
-    .await
-}
-
-async fn app_list(app: &TestApp, corpid: &str) -> Value {
-    call(app, "GET", &format!("/corps/{corpid}/apps"), None, 200).await
-}
-
-async fn new_category(app: &TestApp, corpid: &str, id: &str, name: &str, parent: Option<&str>) {
-    let mut body = json!({"category_id": id, "name": name});
-    if let Some(parent) = parent {
-        body["parent_id"] = parent.into();
-    }
-    call(
-        app,
-        "POST",
-        &format!("/corps/{corpid}/categories"),
-        Some(body),
-        201,
-    )
-    .await;
-}
-
-/// Creates an app; returns the answer (with its secret).
-async fn new_app(app: &TestApp, corpid: &str, body: Value) -> Value {
-    call(
-        app,
-        "POST",
-        &format!("/corps/{corpid}/apps"),
-        Some(body),
-        201,
-    )
-    .await
-}
 
 /// The secret in an answer that creates or rotates it.
 #[track_caller]
@@ -193,49 +18,14 @@ fn secret_of(answer: &Value) -> String {
         .to_owned()
 }
 
-/// Reports an order through the administration API: reporter `reporter`, in `grid_id`.
-async fn report(
-    app: &TestApp,
-    corpid: &str,
-    order_id: &str,
-    grid_id: &str,
-    category: Option<&str>,
-) {
-    let mut body = json!({
-        "order_id": order_id,
-        "description": format!("事件 {order_id}"),
-        "grid_id": grid_id,
-        "location": {"name": "测试小区", "address": "测试路1号", "latitude": 30.27, "longitude": 120.15},
-        "reporter": "reporter",
-        "time": MODERN_CORP + 100,
-    });
-    if let Some(category) = category {
-        body["category_id"] = category.into();
-    }
-    call(
-        app,
-        "POST",
-        &format!("/corps/{corpid}/orders"),
-        Some(body),
-        201,
-    )
-    .await;
-}
-
 /// `errcode` of `gettoken` for a corpid and secret.
 async fn gettoken_errcode(app: &TestApp, corpid: &str, secret: &str) -> i64 {
-    let (status, text) = app
-        .get(&format!(
-            "/cgi-bin/gettoken?corpid={corpid}&corpsecret={secret}"
-        ))
-        .await;
-    assert_eq!(status, 200, "{text}");
-    errcode(&serde_json::from_str(&text).unwrap())
+    errcode(&app.gettoken_for(corpid, secret).await)
 }
 
 /// `errcode` of `get_order_list` with an empty body.
 async fn order_list_errcode(app: &TestApp, token: &str) -> i64 {
-    errcode(&app.patrol("get_order_list", token, "{}").await)
+    errcode(&app.order_list(token, json!({})).await)
 }
 
 /// The `grid_id`s of a grid list, in order.
@@ -292,7 +82,7 @@ const ROUTES: [(&str, &str, Option<&str>); 9] = [
 #[tokio::test]
 async fn a_missing_wrong_basic_or_empty_admin_key_is_refused_on_every_route() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwauth").await;
+    app.new_corp("wwauth").await;
     let wrong = [
         None,
         Some("Bearer wrong-key".to_owned()),
@@ -307,7 +97,9 @@ async fn a_missing_wrong_basic_or_empty_admin_key_is_refused_on_every_route() {
     ];
     for (method, path, body) in ROUTES {
         for authorization in &wrong {
-            let answer = raw(&app, method, path, authorization.as_deref(), body).await;
+            let answer = app
+                .admin_raw(method, path, authorization.as_deref(), body)
+                .await;
             let case = format!("{method} {path} with {authorization:?}");
             assert_eq!(answer.status, 401, "{case}: {}", answer.text);
             assert_eq!(
@@ -319,24 +111,29 @@ async fn a_missing_wrong_basic_or_empty_admin_key_is_refused_on_every_route() {
         }
     }
     // Nothing was created by the refused calls.
-    let corps = call(&app, "GET", "/corps", None, 200).await;
+    let corps = app.admin_expect("GET", "/corps", None, 200).await;
     assert_eq!(corps["corps"].as_array().unwrap().len(), 1, "{corps}");
     assert_eq!(corps["corps"][0]["corpid"], "wwauth");
-    assert_eq!(user_list(&app, "wwauth").await, json!({"users": []}));
+    assert_eq!(
+        app.admin_list("wwauth", "users").await,
+        json!({"users": []})
+    );
 }
 
 #[tokio::test]
 async fn the_right_admin_key_is_accepted_on_every_route() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwauth").await;
-    new_users(&app, "wwauth", &["someone"]).await;
+    app.new_corp("wwauth").await;
+    app.new_users("wwauth", &["someone"]).await;
     let authorization = format!("Bearer {ADMIN_KEY}");
     let expected = [200, 201, 200, 200, 201, 204, 404, 404, 405];
     for ((method, path, body), want) in ROUTES.into_iter().zip(expected) {
-        let answer = raw(&app, method, path, Some(&authorization), body).await;
+        let answer = app
+            .admin_raw(method, path, Some(&authorization), body)
+            .await;
         assert_eq!(answer.status, want, "{method} {path}: {}", answer.text);
     }
-    let corps = call(&app, "GET", "/corps", None, 200).await;
+    let corps = app.admin_expect("GET", "/corps", None, 200).await;
     assert_eq!(corps["corps"].as_array().unwrap().len(), 2, "{corps}");
 }
 
@@ -352,7 +149,7 @@ async fn a_server_without_an_admin_key_refuses_every_admin_call() {
             Some("Bearer None"),
             Some("Bearer null"),
         ] {
-            let answer = raw(&app, method, path, authorization, body).await;
+            let answer = app.admin_raw(method, path, authorization, body).await;
             assert_admin_error(answer.status, &answer.json(), 401, "unauthorized", &[]);
         }
         let (status, answer) = app.admin(method, path, None).await;
@@ -367,7 +164,7 @@ async fn a_server_without_an_admin_key_refuses_every_admin_call() {
 async fn a_server_with_an_empty_admin_key_refuses_every_admin_call() {
     let app = TestApp::spawn_with(|config| config.admin_key = Some(String::new())).await;
     for authorization in [None, Some("Bearer "), Some("Bearer")] {
-        let answer = raw(&app, "GET", "/corps", authorization, None).await;
+        let answer = app.admin_raw("GET", "/corps", authorization, None).await;
         assert_admin_error(answer.status, &answer.json(), 401, "unauthorized", &[]);
     }
 }
@@ -393,19 +190,21 @@ async fn a_body_that_is_not_json_is_an_invalid_request() {
         "{\"corpid\": \"wwtrail\", \"name\": \"x\"}{\"name\": \"y\"}",
         "{\"corpid\": \"wwtrail\", \"name\": \"x\"}}",
     ] {
-        let answer = raw(&app, "POST", "/corps", Some(&authorization), Some(body)).await;
+        let answer = app
+            .admin_raw("POST", "/corps", Some(&authorization), Some(body))
+            .await;
         assert_eq!(answer.status, 400, "{body:?}: {}", answer.text);
         assert_admin_error(answer.status, &answer.json(), 400, "invalid_request", &[]);
     }
     // A trailing-garbage message says what was wrong.
-    let answer = raw(
-        &app,
-        "POST",
-        "/corps",
-        Some(&authorization),
-        Some("{\"name\": \"x\"} garbage"),
-    )
-    .await;
+    let answer = app
+        .admin_raw(
+            "POST",
+            "/corps",
+            Some(&authorization),
+            Some("{\"name\": \"x\"} garbage"),
+        )
+        .await;
     assert_admin_error(
         answer.status,
         &answer.json(),
@@ -414,24 +213,24 @@ async fn a_body_that_is_not_json_is_an_invalid_request() {
         &["trailing"],
     );
     // Whitespace after the body is fine.
-    let answer = raw(
-        &app,
-        "POST",
-        "/corps",
-        Some(&authorization),
-        Some("{\"corpid\": \"wwspace\", \"name\": \"x\"}\n \t"),
-    )
-    .await;
+    let answer = app
+        .admin_raw(
+            "POST",
+            "/corps",
+            Some(&authorization),
+            Some("{\"corpid\": \"wwspace\", \"name\": \"x\"}\n \t"),
+        )
+        .await;
     assert_eq!(answer.status, 201, "{}", answer.text);
-    let corps = call(&app, "GET", "/corps", None, 200).await;
+    let corps = app.admin_expect("GET", "/corps", None, 200).await;
     assert_eq!(corps["corps"].as_array().unwrap().len(), 1, "{corps}");
 }
 
 #[tokio::test]
 async fn a_field_of_the_wrong_type_is_named() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwtype").await;
-    new_users(&app, "wwtype", &["u1"]).await;
+    app.new_corp("wwtype").await;
+    app.new_users("wwtype", &["u1"]).await;
     let cases = [
         ("POST", "/corps", json!({"name": 5}), "name"),
         (
@@ -514,23 +313,25 @@ async fn a_field_of_the_wrong_type_is_named() {
     }
     // Nothing was created.
     assert_eq!(
-        call(&app, "GET", "/corps", None, 200).await["corps"]
+        app.admin_expect("GET", "/corps", None, 200).await["corps"]
             .as_array()
             .unwrap()
             .len(),
         1
     );
-    assert_eq!(app_list(&app, "wwtype").await, json!({"apps": []}));
-    assert_eq!(grid_list(&app, "wwtype").await, json!({"grids": []}));
+    assert_eq!(app.admin_list("wwtype", "apps").await, json!({"apps": []}));
+    assert_eq!(
+        app.admin_list("wwtype", "grids").await,
+        json!({"grids": []})
+    );
 }
 
 #[tokio::test]
 async fn an_unknown_field_is_named() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwfield").await;
-    new_users(&app, "wwfield", &["u1"]).await;
-    new_grid(
-        &app,
+    app.new_corp("wwfield").await;
+    app.new_users("wwfield", &["u1"]).await;
+    app.new_grid(
         "wwfield",
         json!({"grid_id": "g1", "name": "一号", "admins": ["u1"]}),
     )
@@ -600,10 +401,9 @@ async fn an_unknown_field_is_named() {
 #[tokio::test]
 async fn a_missing_required_field_is_named() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwmiss").await;
-    new_users(&app, "wwmiss", &["u1"]).await;
-    new_grid(
-        &app,
+    app.new_corp("wwmiss").await;
+    app.new_users("wwmiss", &["u1"]).await;
+    app.new_grid(
         "wwmiss",
         json!({"grid_id": "g1", "name": "一号", "admins": ["u1"]}),
     )
@@ -650,19 +450,19 @@ async fn a_missing_required_field_is_named() {
         assert_admin_error(status, &answer, 400, "invalid_request", &[field, "missing"]);
     }
     assert_eq!(
-        user_list(&app, "wwmiss").await["users"]
+        app.admin_list("wwmiss", "users").await["users"]
             .as_array()
             .unwrap()
             .len(),
         1
     );
-    assert_eq!(grid_ids(&grid_list(&app, "wwmiss").await), ["g1"]);
+    assert_eq!(grid_ids(&app.admin_list("wwmiss", "grids").await), ["g1"]);
 }
 
 #[tokio::test]
 async fn not_found_method_not_allowed_and_conflict_have_the_error_shape() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwshape").await;
+    app.new_corp("wwshape").await;
     // 404: unknown routes and unknown things.
     for path in [
         "",
@@ -717,7 +517,7 @@ async fn not_found_method_not_allowed_and_conflict_have_the_error_shape() {
 #[tokio::test]
 async fn a_path_that_is_not_utf8_has_the_error_shape() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwpath").await;
+    app.new_corp("wwpath").await;
     let authorization = format!("Bearer {ADMIN_KEY}");
     for (method, path, name) in [
         ("GET", "/corps/%FF", "corpid"),
@@ -727,7 +527,9 @@ async fn a_path_that_is_not_utf8_has_the_error_shape() {
         ("GET", "/corps/wwpath/orders/%80", "order_id"),
     ] {
         let body = Some("{\"name\": \"x\"}").filter(|_| method == "PATCH");
-        let answer = raw(&app, method, path, Some(&authorization), body).await;
+        let answer = app
+            .admin_raw(method, path, Some(&authorization), body)
+            .await;
         let json = serde_json::from_str(&answer.text)
             .unwrap_or_else(|e| panic!("{method} {path}: not JSON ({e}): {:?}", answer.text));
         assert_admin_error(answer.status, &json, 400, "invalid_request", &[name]);
@@ -741,15 +543,17 @@ async fn a_path_that_is_not_utf8_has_the_error_shape() {
 async fn corps_are_created_listed_and_shown() {
     let app = TestApp::spawn().await;
     let body = json!({"corpid": "wwacme", "name": "Acme 城管", "created_at": 1_690_000_000});
-    let acme = call(&app, "POST", "/corps", Some(body), 201).await;
+    let acme = app.admin_expect("POST", "/corps", Some(body), 201).await;
     assert_eq!(
         acme,
         json!({"corpid": "wwacme", "name": "Acme 城管", "created_at": 1_690_000_000})
     );
 
-    let before = support_now();
-    let generated = call(&app, "POST", "/corps", Some(json!({"name": "自动"})), 201).await;
-    let after = support_now();
+    let before = app.now();
+    let generated = app
+        .admin_expect("POST", "/corps", Some(json!({"name": "自动"})), 201)
+        .await;
+    let after = app.now();
     let corpid = generated["corpid"].as_str().unwrap().to_owned();
     assert_eq!(corpid.len(), 18, "{generated}");
     assert!(corpid.starts_with("ww"), "{generated}");
@@ -766,11 +570,11 @@ async fn corps_are_created_listed_and_shown() {
 
     let long_id = format!("ww{}", "a".repeat(62));
     let body = json!({"corpid": long_id, "name": "长", "created_at": 0});
-    call(&app, "POST", "/corps", Some(body), 201).await;
+    app.admin_expect("POST", "/corps", Some(body), 201).await;
     let body = json!({"corpid": "A-b_9", "name": "符号"});
-    call(&app, "POST", "/corps", Some(body), 201).await;
+    app.admin_expect("POST", "/corps", Some(body), 201).await;
 
-    let list = call(&app, "GET", "/corps", None, 200).await;
+    let list = app.admin_expect("GET", "/corps", None, 200).await;
     let corpids: Vec<&str> = list["corps"]
         .as_array()
         .unwrap()
@@ -785,29 +589,26 @@ async fn corps_are_created_listed_and_shown() {
     assert_eq!(list["corps"][1], generated);
     assert_eq!(list.as_object().unwrap().len(), 1, "{list}");
 
-    assert_eq!(call(&app, "GET", "/corps/wwacme", None, 200).await, acme);
     assert_eq!(
-        call(&app, "GET", &format!("/corps/{corpid}"), None, 200).await,
+        app.admin_expect("GET", "/corps/wwacme", None, 200).await,
+        acme
+    );
+    assert_eq!(
+        app.admin_expect("GET", &format!("/corps/{corpid}"), None, 200)
+            .await,
         generated
     );
-}
-
-fn support_now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
 }
 
 #[tokio::test]
 async fn a_duplicate_or_invalid_corpid_is_refused_and_an_unknown_one_is_not_found() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwacme").await;
+    app.new_corp("wwacme").await;
     let body = json!({"corpid": "wwacme", "name": "另一个"});
     let (status, answer) = app.admin("POST", "/corps", Some(body)).await;
     assert_admin_error(status, &answer, 409, "conflict", &["wwacme"]);
     // The first corp is unchanged.
-    let acme = call(&app, "GET", "/corps/wwacme", None, 200).await;
+    let acme = app.admin_expect("GET", "/corps/wwacme", None, 200).await;
     assert_eq!(acme["name"], "wwacme 企业");
 
     for corpid in [
@@ -831,7 +632,7 @@ async fn a_duplicate_or_invalid_corpid_is_refused_and_an_unknown_one_is_not_foun
     let body = json!({"corpid": "wwneg", "name": "x", "created_at": -1});
     let (status, answer) = app.admin("POST", "/corps", Some(body)).await;
     assert_admin_error(status, &answer, 400, "invalid_request", &["created_at"]);
-    let list = call(&app, "GET", "/corps", None, 200).await;
+    let list = app.admin_expect("GET", "/corps", None, 200).await;
     assert_eq!(list["corps"].as_array().unwrap().len(), 1, "{list}");
 
     let (status, answer) = app.admin("GET", "/corps/wwnobody", None).await;
@@ -856,14 +657,14 @@ async fn a_system_app_may_call_the_patrol_api_only_in_a_corp_created_before_the_
         if let Some(created_at) = created_at {
             body["created_at"] = created_at.into();
         }
-        call(&app, "POST", "/corps", Some(body), 201).await;
+        app.admin_expect("POST", "/corps", Some(body), 201).await;
         // The patrol flag does not apply to system apps.
-        let system = new_app(
-            &app,
-            corpid,
-            json!({"name": "巡查上报", "kind": "system", "patrol_enabled": false}),
-        )
-        .await;
+        let system = app
+            .new_app(
+                corpid,
+                json!({"name": "巡查上报", "kind": "system", "patrol_enabled": false}),
+            )
+            .await;
         assert_eq!(system["kind"], "system");
         let token = app.token_for(corpid, &secret_of(&system)).await;
         assert_eq!(order_list_errcode(&app, &token).await, want, "{corpid}");
@@ -876,8 +677,8 @@ async fn a_system_app_may_call_the_patrol_api_only_in_a_corp_created_before_the_
 #[tokio::test]
 async fn an_apps_secret_is_shown_once_and_gets_a_token() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwapps").await;
-    let created = new_app(&app, "wwapps", json!({"name": "巡查数据对接"})).await;
+    app.new_corp("wwapps").await;
+    let created = app.new_app("wwapps", json!({"name": "巡查数据对接"})).await;
     let secret = secret_of(&created);
     assert_eq!(secret.len(), 43, "{created}");
     assert!(
@@ -891,21 +692,23 @@ async fn an_apps_secret_is_shown_once_and_gets_a_token() {
         json!({"agentid": 1_000_002, "name": "巡查数据对接", "kind": "custom",
                "patrol_enabled": false, "enabled": true, "secret": secret})
     );
-    let second = new_app(
-        &app,
-        "wwapps",
-        json!({"name": "第二", "patrol_enabled": true, "kind": "custom"}),
-    )
-    .await;
+    let second = app
+        .new_app(
+            "wwapps",
+            json!({"name": "第二", "patrol_enabled": true, "kind": "custom"}),
+        )
+        .await;
     assert_eq!(second["agentid"], 1_000_003);
     assert_eq!(second["patrol_enabled"], true);
     assert_ne!(secret_of(&second), secret);
-    let disabled = new_app(&app, "wwapps", json!({"name": "停用", "enabled": false})).await;
+    let disabled = app
+        .new_app("wwapps", json!({"name": "停用", "enabled": false}))
+        .await;
     assert_eq!(disabled["agentid"], 1_000_004);
     assert_eq!(disabled["enabled"], false);
 
     // The list and updates never show a secret.
-    let list = app_list(&app, "wwapps").await;
+    let list = app.admin_list("wwapps", "apps").await;
     let apps = list["apps"].as_array().unwrap();
     assert_eq!(apps.len(), 3);
     for item in apps {
@@ -915,25 +718,20 @@ async fn an_apps_secret_is_shown_once_and_gets_a_token() {
     let mut expected = created.clone();
     expected.as_object_mut().unwrap().remove("secret");
     assert_eq!(apps[0], expected);
-    let updated = call(
-        &app,
-        "PATCH",
-        "/corps/wwapps/apps/1000002",
-        Some(json!({"name": "改名"})),
-        200,
-    )
-    .await;
+    let updated = app
+        .admin_expect(
+            "PATCH",
+            "/corps/wwapps/apps/1000002",
+            Some(json!({"name": "改名"})),
+            200,
+        )
+        .await;
     assert!(updated.get("secret").is_none(), "{updated}");
     assert_eq!(updated["name"], "改名");
     assert_eq!(updated["kind"], "custom");
-    let unchanged = call(
-        &app,
-        "PATCH",
-        "/corps/wwapps/apps/1000002",
-        Some(json!({})),
-        200,
-    )
-    .await;
+    let unchanged = app
+        .admin_expect("PATCH", "/corps/wwapps/apps/1000002", Some(json!({})), 200)
+        .await;
     assert!(unchanged.get("secret").is_none(), "{unchanged}");
     assert_eq!(unchanged, updated);
 
@@ -965,31 +763,25 @@ async fn an_apps_secret_is_shown_once_and_gets_a_token() {
 #[tokio::test]
 async fn an_explicit_agentid_is_kept_and_a_duplicate_one_is_a_conflict() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwagent").await;
-    new_corp(&app, "wwother").await;
-    let explicit = new_app(
-        &app,
-        "wwagent",
-        json!({"agentid": 1_000_050, "name": "指定"}),
-    )
-    .await;
+    app.new_corp("wwagent").await;
+    app.new_corp("wwother").await;
+    let explicit = app
+        .new_app("wwagent", json!({"agentid": 1_000_050, "name": "指定"}))
+        .await;
     assert_eq!(explicit["agentid"], 1_000_050);
     let body = json!({"agentid": 1_000_050, "name": "重复"});
     let (status, answer) = app.admin("POST", "/corps/wwagent/apps", Some(body)).await;
     assert_admin_error(status, &answer, 409, "conflict", &["1000050"]);
     // The next default is free.
-    let next = new_app(&app, "wwagent", json!({"name": "下一个"})).await;
+    let next = app.new_app("wwagent", json!({"name": "下一个"})).await;
     let next_id = next["agentid"].as_i64().unwrap();
     assert!(next_id >= 1_000_002 && next_id != 1_000_050, "{next}");
     // agentids are per corp.
-    let other = new_app(
-        &app,
-        "wwother",
-        json!({"agentid": 1_000_050, "name": "别的企业"}),
-    )
-    .await;
+    let other = app
+        .new_app("wwother", json!({"agentid": 1_000_050, "name": "别的企业"}))
+        .await;
     assert_eq!(other["agentid"], 1_000_050);
-    let default_other = new_app(&app, "wwother", json!({"name": "默认"})).await;
+    let default_other = app.new_app("wwother", json!({"name": "默认"})).await;
     assert_ne!(default_other["agentid"], 1_000_050);
 
     for agentid in [0, -1] {
@@ -997,7 +789,7 @@ async fn an_explicit_agentid_is_kept_and_a_duplicate_one_is_a_conflict() {
         let (status, answer) = app.admin("POST", "/corps/wwagent/apps", Some(body)).await;
         assert_admin_error(status, &answer, 400, "invalid_request", &["agentid"]);
     }
-    let list = app_list(&app, "wwagent").await;
+    let list = app.admin_list("wwagent", "apps").await;
     let apps = list["apps"].as_array().unwrap();
     assert_eq!(apps.len(), 2, "{list}");
     let kept = apps.iter().find(|a| a["agentid"] == 1_000_050).unwrap();
@@ -1007,12 +799,14 @@ async fn an_explicit_agentid_is_kept_and_a_duplicate_one_is_a_conflict() {
 #[tokio::test]
 async fn an_apps_kind_and_name_are_validated() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwkind").await;
+    app.new_corp("wwkind").await;
     for (i, kind) in ["custom", "system", "third_party", "provider"]
         .into_iter()
         .enumerate()
     {
-        let created = new_app(&app, "wwkind", json!({"name": kind, "kind": kind})).await;
+        let created = app
+            .new_app("wwkind", json!({"name": kind, "kind": kind}))
+            .await;
         assert_eq!(created["kind"], kind);
         assert_eq!(created["agentid"], 1_000_002 + i as i64);
     }
@@ -1038,7 +832,7 @@ async fn an_apps_kind_and_name_are_validated() {
         assert_admin_error(status, &answer, 400, "invalid_request", &["name"]);
     }
     // A failed update changed nothing.
-    let list = app_list(&app, "wwkind").await;
+    let list = app.admin_list("wwkind", "apps").await;
     assert_eq!(list["apps"].as_array().unwrap().len(), 4, "{list}");
     assert_eq!(
         list["apps"][0],
@@ -1073,35 +867,22 @@ async fn an_apps_kind_and_name_are_validated() {
 #[tokio::test]
 async fn patrol_enabled_and_kind_decide_the_patrol_permission_at_once() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwperm").await;
-    let created = new_app(
-        &app,
-        "wwperm",
-        json!({"name": "对接", "patrol_enabled": true}),
-    )
-    .await;
+    app.new_corp("wwperm").await;
+    let created = app
+        .new_app("wwperm", json!({"name": "对接", "patrol_enabled": true}))
+        .await;
     let token = app.token_for("wwperm", &secret_of(&created)).await;
     assert_eq!(order_list_errcode(&app, &token).await, 0);
 
     let path = "/corps/wwperm/apps/1000002";
-    let off = call(
-        &app,
-        "PATCH",
-        path,
-        Some(json!({"patrol_enabled": false})),
-        200,
-    )
-    .await;
+    let off = app
+        .admin_expect("PATCH", path, Some(json!({"patrol_enabled": false})), 200)
+        .await;
     assert_eq!(off["patrol_enabled"], false);
     assert_eq!(order_list_errcode(&app, &token).await, 48002);
-    let on = call(
-        &app,
-        "PATCH",
-        path,
-        Some(json!({"patrol_enabled": true})),
-        200,
-    )
-    .await;
+    let on = app
+        .admin_expect("PATCH", path, Some(json!({"patrol_enabled": true})), 200)
+        .await;
     assert_eq!(on["patrol_enabled"], true);
     assert_eq!(order_list_errcode(&app, &token).await, 0);
 
@@ -1113,7 +894,9 @@ async fn patrol_enabled_and_kind_decide_the_patrol_permission_at_once() {
         ("system", 48002),
         ("custom", 0),
     ] {
-        let answer = call(&app, "PATCH", path, Some(json!({"kind": kind})), 200).await;
+        let answer = app
+            .admin_expect("PATCH", path, Some(json!({"kind": kind})), 200)
+            .await;
         assert_eq!(answer["kind"], kind);
         assert_eq!(answer["patrol_enabled"], true);
         assert_eq!(order_list_errcode(&app, &token).await, want, "{kind}");
@@ -1125,35 +908,37 @@ async fn patching_the_kind_to_system_in_an_old_corp_ignores_the_patrol_flag() {
     let app = TestApp::spawn().await;
     let body =
         json!({"corpid": "wwold", "name": "老企业", "created_at": SYSTEM_APP_CUTOFF - 86_400});
-    call(&app, "POST", "/corps", Some(body), 201).await;
-    let created = new_app(&app, "wwold", json!({"name": "应用"})).await;
+    app.admin_expect("POST", "/corps", Some(body), 201).await;
+    let created = app.new_app("wwold", json!({"name": "应用"})).await;
     let token = app.token_for("wwold", &secret_of(&created)).await;
     assert_eq!(order_list_errcode(&app, &token).await, 48002);
     let path = "/corps/wwold/apps/1000002";
-    call(&app, "PATCH", path, Some(json!({"kind": "system"})), 200).await;
+    app.admin_expect("PATCH", path, Some(json!({"kind": "system"})), 200)
+        .await;
     assert_eq!(order_list_errcode(&app, &token).await, 0);
-    call(&app, "PATCH", path, Some(json!({"kind": "provider"})), 200).await;
+    app.admin_expect("PATCH", path, Some(json!({"kind": "provider"})), 200)
+        .await;
     assert_eq!(order_list_errcode(&app, &token).await, 48002);
-    call(&app, "PATCH", path, Some(json!({"kind": "custom"})), 200).await;
+    app.admin_expect("PATCH", path, Some(json!({"kind": "custom"})), 200)
+        .await;
     assert_eq!(order_list_errcode(&app, &token).await, 48002);
 }
 
 #[tokio::test]
 async fn a_disabled_app_gets_no_token_and_its_token_stops_working() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwoff").await;
-    let created = new_app(
-        &app,
-        "wwoff",
-        json!({"name": "对接", "patrol_enabled": true}),
-    )
-    .await;
+    app.new_corp("wwoff").await;
+    let created = app
+        .new_app("wwoff", json!({"name": "对接", "patrol_enabled": true}))
+        .await;
     let secret = secret_of(&created);
     let token = app.token_for("wwoff", &secret).await;
     assert_eq!(order_list_errcode(&app, &token).await, 0);
 
     let path = "/corps/wwoff/apps/1000002";
-    let off = call(&app, "PATCH", path, Some(json!({"enabled": false})), 200).await;
+    let off = app
+        .admin_expect("PATCH", path, Some(json!({"enabled": false})), 200)
+        .await;
     assert_eq!(off["enabled"], false);
     assert_eq!(off["patrol_enabled"], true);
     assert_eq!(gettoken_errcode(&app, "wwoff", &secret).await, 40001);
@@ -1163,7 +948,9 @@ async fn a_disabled_app_gets_no_token_and_its_token_stops_working() {
         .await;
     assert_eq!(errcode(&info), 40014, "{info}");
 
-    let on = call(&app, "PATCH", path, Some(json!({"enabled": true})), 200).await;
+    let on = app
+        .admin_expect("PATCH", path, Some(json!({"enabled": true})), 200)
+        .await;
     assert_eq!(on["enabled"], true);
     let token = app.token_for("wwoff", &secret).await;
     assert_eq!(order_list_errcode(&app, &token).await, 0);
@@ -1172,24 +959,20 @@ async fn a_disabled_app_gets_no_token_and_its_token_stops_working() {
 #[tokio::test]
 async fn rotating_a_secret_revokes_the_old_secret_and_its_tokens() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwrot").await;
-    let created = new_app(
-        &app,
-        "wwrot",
-        json!({"name": "对接", "patrol_enabled": true}),
-    )
-    .await;
-    let other = new_app(
-        &app,
-        "wwrot",
-        json!({"name": "其他", "patrol_enabled": true}),
-    )
-    .await;
+    app.new_corp("wwrot").await;
+    let created = app
+        .new_app("wwrot", json!({"name": "对接", "patrol_enabled": true}))
+        .await;
+    let other = app
+        .new_app("wwrot", json!({"name": "其他", "patrol_enabled": true}))
+        .await;
     let old_secret = secret_of(&created);
     let old_token = app.token_for("wwrot", &old_secret).await;
     let other_token = app.token_for("wwrot", &secret_of(&other)).await;
 
-    let rotated = call(&app, "POST", "/corps/wwrot/apps/1000002/secret", None, 200).await;
+    let rotated = app
+        .admin_expect("POST", "/corps/wwrot/apps/1000002/secret", None, 200)
+        .await;
     let new_secret = secret_of(&rotated);
     assert_ne!(new_secret, old_secret);
     assert_eq!(new_secret.len(), 43);
@@ -1205,38 +988,32 @@ async fn rotating_a_secret_revokes_the_old_secret_and_its_tokens() {
     // The other app of the corp is untouched.
     assert_eq!(order_list_errcode(&app, &other_token).await, 0);
     // The list shows no secret.
-    let list = app_list(&app, "wwrot").await;
+    let list = app.admin_list("wwrot", "apps").await;
     assert!(list["apps"][0].get("secret").is_none(), "{list}");
 }
 
 #[tokio::test]
 async fn deleting_an_app_revokes_its_tokens() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwdel").await;
-    let created = new_app(
-        &app,
-        "wwdel",
-        json!({"name": "对接", "patrol_enabled": true}),
-    )
-    .await;
-    let kept = new_app(
-        &app,
-        "wwdel",
-        json!({"name": "保留", "patrol_enabled": true}),
-    )
-    .await;
+    app.new_corp("wwdel").await;
+    let created = app
+        .new_app("wwdel", json!({"name": "对接", "patrol_enabled": true}))
+        .await;
+    let kept = app
+        .new_app("wwdel", json!({"name": "保留", "patrol_enabled": true}))
+        .await;
     let secret = secret_of(&created);
     let token = app.token_for("wwdel", &secret).await;
     let kept_token = app.token_for("wwdel", &secret_of(&kept)).await;
 
-    let answer = raw(
-        &app,
-        "DELETE",
-        "/corps/wwdel/apps/1000002",
-        Some(&format!("Bearer {ADMIN_KEY}")),
-        None,
-    )
-    .await;
+    let answer = app
+        .admin_raw(
+            "DELETE",
+            "/corps/wwdel/apps/1000002",
+            Some(&format!("Bearer {ADMIN_KEY}")),
+            None,
+        )
+        .await;
     assert_eq!(answer.status, 204, "{}", answer.text);
     assert_eq!(answer.text, "");
     assert_eq!(order_list_errcode(&app, &token).await, 40014);
@@ -1245,7 +1022,7 @@ async fn deleting_an_app_revokes_its_tokens() {
 
     let (status, answer) = app.admin("DELETE", "/corps/wwdel/apps/1000002", None).await;
     assert_admin_error(status, &answer, 404, "not_found", &["1000002"]);
-    let list = app_list(&app, "wwdel").await;
+    let list = app.admin_list("wwdel", "apps").await;
     assert_eq!(list["apps"].as_array().unwrap().len(), 1);
     assert_eq!(list["apps"][0]["agentid"], 1_000_003);
 }
@@ -1260,30 +1037,22 @@ fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
 #[tokio::test]
 async fn no_secret_is_stored_in_the_database_file() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwsecret").await;
+    app.new_corp("wwsecret").await;
     let marker = "marker-app-name-9f3c1d";
-    let first = new_app(
-        &app,
-        "wwsecret",
-        json!({"name": marker, "patrol_enabled": true}),
-    )
-    .await;
-    let second = new_app(&app, "wwsecret", json!({"name": "第二个应用"})).await;
+    let first = app
+        .new_app("wwsecret", json!({"name": marker, "patrol_enabled": true}))
+        .await;
+    let second = app.new_app("wwsecret", json!({"name": "第二个应用"})).await;
     let first_secret = secret_of(&first);
     let token = app.token_for("wwsecret", &first_secret).await;
-    let rotated = call(
-        &app,
-        "POST",
-        "/corps/wwsecret/apps/1000003/secret",
-        None,
-        200,
-    )
-    .await;
+    let rotated = app
+        .admin_expect("POST", "/corps/wwsecret/apps/1000003/secret", None, 200)
+        .await;
     let secrets = [first_secret, secret_of(&second), secret_of(&rotated)];
     app.token_for("wwsecret", &secrets[2]).await;
 
-    let mut files = vec![std::fs::read(&app.db_path).expect("the database file")];
-    let wal = app.db_path.with_extension("db-wal");
+    let mut files = vec![std::fs::read(app.db_path()).expect("the database file")];
+    let wal = app.db_path().with_extension("db-wal");
     if wal.exists() {
         files.push(std::fs::read(&wal).unwrap());
     }
@@ -1311,18 +1080,19 @@ async fn no_secret_is_stored_in_the_database_file() {
 #[tokio::test]
 async fn users_are_created_listed_renamed_and_deleted() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwusers").await;
-    let created = call(
-        &app,
-        "POST",
-        "/corps/wwusers/users",
-        Some(json!({"userid": "zhangsan", "name": "张三"})),
-        201,
-    )
-    .await;
+    app.new_corp("wwusers").await;
+    let created = app
+        .admin_expect(
+            "POST",
+            "/corps/wwusers/users",
+            Some(json!({"userid": "zhangsan", "name": "张三"})),
+            201,
+        )
+        .await;
     assert_eq!(created, json!({"userid": "zhangsan", "name": "张三"}));
-    new_users(&app, "wwusers", &["alpha", "Z.w-u_x@corp", "mid"]).await;
-    let list = user_list(&app, "wwusers").await;
+    app.new_users("wwusers", &["alpha", "Z.w-u_x@corp", "mid"])
+        .await;
+    let list = app.admin_list("wwusers", "users").await;
     let userids: Vec<&str> = list["users"]
         .as_array()
         .unwrap()
@@ -1332,28 +1102,31 @@ async fn users_are_created_listed_renamed_and_deleted() {
     assert_eq!(userids, ["zhangsan", "alpha", "Z.w-u_x@corp", "mid"]);
     assert_eq!(list["users"][0], created);
 
-    let renamed = call(
-        &app,
-        "PATCH",
-        "/corps/wwusers/users/zhangsan",
-        Some(json!({"name": "张三丰"})),
-        200,
-    )
-    .await;
+    let renamed = app
+        .admin_expect(
+            "PATCH",
+            "/corps/wwusers/users/zhangsan",
+            Some(json!({"name": "张三丰"})),
+            200,
+        )
+        .await;
     assert_eq!(renamed, json!({"userid": "zhangsan", "name": "张三丰"}));
-    assert_eq!(user_list(&app, "wwusers").await["users"][0], renamed);
+    assert_eq!(
+        app.admin_list("wwusers", "users").await["users"][0],
+        renamed
+    );
 
-    let answer = raw(
-        &app,
-        "DELETE",
-        "/corps/wwusers/users/alpha",
-        Some(&format!("Bearer {ADMIN_KEY}")),
-        None,
-    )
-    .await;
+    let answer = app
+        .admin_raw(
+            "DELETE",
+            "/corps/wwusers/users/alpha",
+            Some(&format!("Bearer {ADMIN_KEY}")),
+            None,
+        )
+        .await;
     assert_eq!(answer.status, 204, "{}", answer.text);
     assert_eq!(answer.text, "");
-    let list = user_list(&app, "wwusers").await;
+    let list = app.admin_list("wwusers", "users").await;
     let userids: Vec<&str> = list["users"]
         .as_array()
         .unwrap()
@@ -1372,17 +1145,18 @@ async fn users_are_created_listed_renamed_and_deleted() {
         .await;
     assert_admin_error(status, &answer, 404, "not_found", &["alpha"]);
     // A deleted userid can be created again.
-    new_users(&app, "wwusers", &["alpha"]).await;
+    app.new_users("wwusers", &["alpha"]).await;
 }
 
 #[tokio::test]
 async fn an_invalid_or_duplicate_userid_is_refused() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwuid").await;
-    new_users(&app, "wwuid", &["zhangsan"]).await;
+    app.new_corp("wwuid").await;
+    app.new_users("wwuid", &["zhangsan"]).await;
     let longest = "u".repeat(64);
     let body = json!({"userid": longest, "name": "最长"});
-    call(&app, "POST", "/corps/wwuid/users", Some(body), 201).await;
+    app.admin_expect("POST", "/corps/wwuid/users", Some(body), 201)
+        .await;
     for userid in [
         String::new(),
         "zhang san".into(),
@@ -1409,7 +1183,7 @@ async fn an_invalid_or_duplicate_userid_is_refused() {
             .await;
         assert_admin_error(status, &answer, 400, "invalid_request", &["name"]);
     }
-    let list = user_list(&app, "wwuid").await;
+    let list = app.admin_list("wwuid", "users").await;
     assert_eq!(list["users"].as_array().unwrap().len(), 2, "{list}");
     assert_eq!(
         list["users"][0],
@@ -1420,16 +1194,14 @@ async fn an_invalid_or_duplicate_userid_is_refused() {
 #[tokio::test]
 async fn a_user_in_a_grid_cannot_be_deleted() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwbusy").await;
-    new_users(&app, "wwbusy", &["boss", "worker", "free"]).await;
-    new_grid(
-        &app,
+    app.new_corp("wwbusy").await;
+    app.new_users("wwbusy", &["boss", "worker", "free"]).await;
+    app.new_grid(
         "wwbusy",
         json!({"grid_id": "ga", "name": "甲", "admins": ["boss"]}),
     )
     .await;
-    new_grid(
-        &app,
+    app.new_grid(
         "wwbusy",
         json!({"grid_id": "gb", "name": "乙", "admins": ["free"], "members": ["worker"]}),
     )
@@ -1441,7 +1213,7 @@ async fn a_user_in_a_grid_cannot_be_deleted() {
         .await;
     assert_admin_error(status, &answer, 409, "conflict", &["worker", "gb"]);
     assert_eq!(
-        user_list(&app, "wwbusy").await["users"]
+        app.admin_list("wwbusy", "users").await["users"]
             .as_array()
             .unwrap()
             .len(),
@@ -1449,24 +1221,24 @@ async fn a_user_in_a_grid_cannot_be_deleted() {
     );
 
     // Out of the grids, they can go.
-    call(
-        &app,
+    app.admin_expect(
         "PATCH",
         "/corps/wwbusy/grids/gb",
         Some(json!({"members": []})),
         200,
     )
     .await;
-    call(&app, "DELETE", "/corps/wwbusy/users/worker", None, 204).await;
-    call(
-        &app,
+    app.admin_expect("DELETE", "/corps/wwbusy/users/worker", None, 204)
+        .await;
+    app.admin_expect(
         "PATCH",
         "/corps/wwbusy/grids/ga",
         Some(json!({"admins": ["free"]})),
         200,
     )
     .await;
-    call(&app, "DELETE", "/corps/wwbusy/users/boss", None, 204).await;
+    app.admin_expect("DELETE", "/corps/wwbusy/users/boss", None, 204)
+        .await;
     let (status, answer) = app.admin("DELETE", "/corps/wwbusy/users/free", None).await;
     assert_admin_error(status, &answer, 409, "conflict", &["free"]);
 }
@@ -1477,30 +1249,31 @@ async fn a_user_in_a_grid_cannot_be_deleted() {
 #[tokio::test]
 async fn a_grid_keeps_its_admins_and_members_in_order_without_duplicates() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwgrid").await;
-    new_users(&app, "wwgrid", &["u1", "u2", "u3", "u4"]).await;
-    let created = new_grid(
-        &app,
-        "wwgrid",
-        json!({"grid_id": "g1", "name": "一号网格", "admins": ["u2", "u1", "u2"],
+    app.new_corp("wwgrid").await;
+    app.new_users("wwgrid", &["u1", "u2", "u3", "u4"]).await;
+    let created = app
+        .new_grid(
+            "wwgrid",
+            json!({"grid_id": "g1", "name": "一号网格", "admins": ["u2", "u1", "u2"],
                "members": ["u3", "u1", "u3", "u4", "u1"]}),
-    )
-    .await;
+        )
+        .await;
     let expected = json!({"grid_id": "g1", "name": "一号网格", "parent_id": null,
                           "admins": ["u2", "u1"], "members": ["u3", "u1", "u4"]});
     assert_eq!(created, expected);
     assert_eq!(
-        call(&app, "GET", "/corps/wwgrid/grids/g1", None, 200).await,
+        app.admin_expect("GET", "/corps/wwgrid/grids/g1", None, 200)
+            .await,
         expected
     );
 
     // Without members and grid_id: an empty member list and a generated id.
-    let child = new_grid(
-        &app,
-        "wwgrid",
-        json!({"name": "子网格", "parent_id": "g1", "admins": ["u4"]}),
-    )
-    .await;
+    let child = app
+        .new_grid(
+            "wwgrid",
+            json!({"name": "子网格", "parent_id": "g1", "admins": ["u4"]}),
+        )
+        .await;
     let child_id = child["grid_id"].as_str().unwrap().to_owned();
     assert!(
         !child_id.is_empty() && child_id.chars().all(|c| c.is_ascii_alphanumeric()),
@@ -1510,18 +1283,12 @@ async fn a_grid_keeps_its_admins_and_members_in_order_without_duplicates() {
     assert_eq!(child["members"], json!([]));
     assert_eq!(child["admins"], json!(["u4"]));
     assert_eq!(
-        call(
-            &app,
-            "GET",
-            &format!("/corps/wwgrid/grids/{child_id}"),
-            None,
-            200
-        )
-        .await,
+        app.admin_expect("GET", &format!("/corps/wwgrid/grids/{child_id}"), None, 200)
+            .await,
         child
     );
 
-    let list = grid_list(&app, "wwgrid").await;
+    let list = app.admin_list("wwgrid", "grids").await;
     assert_eq!(list, json!({"grids": [expected, child]}));
 
     // A duplicate grid_id is a conflict; an invalid one is refused.
@@ -1534,7 +1301,7 @@ async fn a_grid_keeps_its_admins_and_members_in_order_without_duplicates() {
         assert_admin_error(status, &answer, 400, "invalid_request", &["grid_id"]);
     }
     assert_eq!(
-        grid_list(&app, "wwgrid").await["grids"]
+        app.admin_list("wwgrid", "grids").await["grids"]
             .as_array()
             .unwrap()
             .len(),
@@ -1545,126 +1312,134 @@ async fn a_grid_keeps_its_admins_and_members_in_order_without_duplicates() {
 #[tokio::test]
 async fn grids_are_listed_parents_before_children() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwtree").await;
-    new_users(&app, "wwtree", &["u1"]).await;
+    app.new_corp("wwtree").await;
+    app.new_users("wwtree", &["u1"]).await;
     let grid = |id: &str, parent: Option<&str>| json!({"grid_id": id, "name": format!("网格{id}"), "parent_id": parent, "admins": ["u1"]});
-    new_grid(&app, "wwtree", grid("a", None)).await;
-    new_grid(&app, "wwtree", grid("b", None)).await;
-    new_grid(&app, "wwtree", grid("b1", Some("b"))).await;
-    new_grid(&app, "wwtree", grid("a1", Some("a"))).await;
-    new_grid(&app, "wwtree", grid("b1x", Some("b1"))).await;
-    new_grid(&app, "wwtree", grid("a2", Some("a"))).await;
-    let list = grid_list(&app, "wwtree").await;
+    app.new_grid("wwtree", grid("a", None)).await;
+    app.new_grid("wwtree", grid("b", None)).await;
+    app.new_grid("wwtree", grid("b1", Some("b"))).await;
+    app.new_grid("wwtree", grid("a1", Some("a"))).await;
+    app.new_grid("wwtree", grid("b1x", Some("b1"))).await;
+    app.new_grid("wwtree", grid("a2", Some("a"))).await;
+    let list = app.admin_list("wwtree", "grids").await;
     assert_parents_first(list["grids"].as_array().unwrap(), "grid_id");
     assert_eq!(grid_ids(&list), ["a", "a1", "a2", "b", "b1", "b1x"]);
 
     // An early grid moved under a later one is still listed after it.
-    call(
-        &app,
+    app.admin_expect(
         "PATCH",
         "/corps/wwtree/grids/a",
         Some(json!({"parent_id": "b1x"})),
         200,
     )
     .await;
-    let list = grid_list(&app, "wwtree").await;
+    let list = app.admin_list("wwtree", "grids").await;
     let grids = list["grids"].as_array().unwrap();
     assert_eq!(grids.len(), 6);
     assert_parents_first(grids, "grid_id");
     assert_eq!(grids[0]["grid_id"], "b", "{list}");
     // The moved subtree came along.
-    let a1 = call(&app, "GET", "/corps/wwtree/grids/a1", None, 200).await;
+    let a1 = app
+        .admin_expect("GET", "/corps/wwtree/grids/a1", None, 200)
+        .await;
     assert_eq!(a1["parent_id"], "a");
 }
 
 #[tokio::test]
 async fn a_grid_is_updated_field_by_field() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwupd").await;
-    new_users(&app, "wwupd", &["u1", "u2", "u3", "u4"]).await;
-    new_grid(
-        &app,
+    app.new_corp("wwupd").await;
+    app.new_users("wwupd", &["u1", "u2", "u3", "u4"]).await;
+    app.new_grid(
         "wwupd",
         json!({"grid_id": "p", "name": "父", "admins": ["u1"]}),
     )
     .await;
-    new_grid(
-        &app,
+    app.new_grid(
         "wwupd",
         json!({"grid_id": "g", "name": "网格", "admins": ["u1"], "members": ["u2"]}),
     )
     .await;
     let path = "/corps/wwupd/grids/g";
 
-    let renamed = call(&app, "PATCH", path, Some(json!({"name": "新网格"})), 200).await;
+    let renamed = app
+        .admin_expect("PATCH", path, Some(json!({"name": "新网格"})), 200)
+        .await;
     assert_eq!(
         renamed,
         json!({"grid_id": "g", "name": "新网格", "parent_id": null, "admins": ["u1"], "members": ["u2"]})
     );
-    let admins = call(
-        &app,
-        "PATCH",
-        path,
-        Some(json!({"admins": ["u3", "u2", "u3"]})),
-        200,
-    )
-    .await;
+    let admins = app
+        .admin_expect(
+            "PATCH",
+            path,
+            Some(json!({"admins": ["u3", "u2", "u3"]})),
+            200,
+        )
+        .await;
     assert_eq!(admins["admins"], json!(["u3", "u2"]));
     assert_eq!(admins["members"], json!(["u2"]));
-    let members = call(
-        &app,
-        "PATCH",
-        path,
-        Some(json!({"members": ["u4", "u1", "u4"]})),
-        200,
-    )
-    .await;
+    let members = app
+        .admin_expect(
+            "PATCH",
+            path,
+            Some(json!({"members": ["u4", "u1", "u4"]})),
+            200,
+        )
+        .await;
     assert_eq!(members["members"], json!(["u4", "u1"]));
     assert_eq!(members["admins"], json!(["u3", "u2"]));
-    let moved = call(&app, "PATCH", path, Some(json!({"parent_id": "p"})), 200).await;
+    let moved = app
+        .admin_expect("PATCH", path, Some(json!({"parent_id": "p"})), 200)
+        .await;
     assert_eq!(moved["parent_id"], "p");
     assert_eq!(moved["name"], "新网格");
     // An empty body changes nothing; absent parent_id keeps the parent.
-    assert_eq!(call(&app, "PATCH", path, Some(json!({})), 200).await, moved);
     assert_eq!(
-        call(&app, "PATCH", path, Some(json!({"name": "新网格"})), 200).await,
+        app.admin_expect("PATCH", path, Some(json!({})), 200).await,
+        moved
+    );
+    assert_eq!(
+        app.admin_expect("PATCH", path, Some(json!({"name": "新网格"})), 200)
+            .await,
         moved
     );
     // `"parent_id": null` makes it a root.
-    let root = call(&app, "PATCH", path, Some(json!({"parent_id": null})), 200).await;
+    let root = app
+        .admin_expect("PATCH", path, Some(json!({"parent_id": null})), 200)
+        .await;
     assert_eq!(root["parent_id"], Value::Null);
     // Everything at once, and an empty member list clears the members.
-    let all = call(
-        &app,
-        "PATCH",
-        path,
-        Some(json!({"name": "全改", "parent_id": "p", "admins": ["u4"], "members": []})),
-        200,
-    )
-    .await;
+    let all = app
+        .admin_expect(
+            "PATCH",
+            path,
+            Some(json!({"name": "全改", "parent_id": "p", "admins": ["u4"], "members": []})),
+            200,
+        )
+        .await;
     let expected =
         json!({"grid_id": "g", "name": "全改", "parent_id": "p", "admins": ["u4"], "members": []});
     assert_eq!(all, expected);
-    assert_eq!(call(&app, "GET", path, None, 200).await, expected);
-    let list = grid_list(&app, "wwupd").await;
+    assert_eq!(app.admin_expect("GET", path, None, 200).await, expected);
+    let list = app.admin_list("wwupd", "grids").await;
     assert_eq!(list["grids"][1], expected, "{list}");
 }
 
 #[tokio::test]
 async fn a_grid_name_has_1_to_30_characters() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwgname").await;
-    new_users(&app, "wwgname", &["u1"]).await;
+    app.new_corp("wwgname").await;
+    app.new_users("wwgname", &["u1"]).await;
     let thirty = "网".repeat(30);
-    let created = new_grid(
-        &app,
-        "wwgname",
-        json!({"grid_id": "g30", "name": thirty, "admins": ["u1"]}),
-    )
-    .await;
+    let created = app
+        .new_grid(
+            "wwgname",
+            json!({"grid_id": "g30", "name": thirty, "admins": ["u1"]}),
+        )
+        .await;
     assert_eq!(created["name"], thirty.as_str());
-    new_grid(
-        &app,
+    app.new_grid(
         "wwgname",
         json!({"grid_id": "ascii", "name": "a".repeat(30), "admins": ["u1"]}),
     )
@@ -1686,30 +1461,32 @@ async fn a_grid_name_has_1_to_30_characters() {
         assert_admin_error(status, &answer, 400, "invalid_request", &["name"]);
     }
     assert_eq!(
-        grid_ids(&grid_list(&app, "wwgname").await),
+        grid_ids(&app.admin_list("wwgname", "grids").await),
         ["g30", "ascii"]
     );
-    let g30 = call(&app, "GET", "/corps/wwgname/grids/g30", None, 200).await;
+    let g30 = app
+        .admin_expect("GET", "/corps/wwgname/grids/g30", None, 200)
+        .await;
     assert_eq!(g30["name"], thirty.as_str());
 }
 
 #[tokio::test]
 async fn a_grid_name_is_unique_among_its_siblings_only() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwsib").await;
-    new_users(&app, "wwsib", &["u1"]).await;
+    app.new_corp("wwsib").await;
+    app.new_users("wwsib", &["u1"]).await;
     let grid = |id: &str, name: &str, parent: Option<&str>| json!({"grid_id": id, "name": name, "parent_id": parent, "admins": ["u1"]});
-    new_grid(&app, "wwsib", grid("r1", "一号", None)).await;
-    new_grid(&app, "wwsib", grid("r2", "二号", None)).await;
+    app.new_grid("wwsib", grid("r1", "一号", None)).await;
+    app.new_grid("wwsib", grid("r2", "二号", None)).await;
     // The same name among roots.
     let (status, answer) = app
         .admin("POST", "/corps/wwsib/grids", Some(grid("r3", "一号", None)))
         .await;
     assert_admin_error(status, &answer, 409, "conflict", &["一号"]);
     // The same name under another parent is fine, also under each root.
-    new_grid(&app, "wwsib", grid("c1", "一号", Some("r1"))).await;
-    new_grid(&app, "wwsib", grid("c2", "一号", Some("r2"))).await;
-    new_grid(&app, "wwsib", grid("c3", "三号", Some("r2"))).await;
+    app.new_grid("wwsib", grid("c1", "一号", Some("r1"))).await;
+    app.new_grid("wwsib", grid("c2", "一号", Some("r2"))).await;
+    app.new_grid("wwsib", grid("c3", "三号", Some("r2"))).await;
     // The same name under one parent.
     let (status, answer) = app
         .admin(
@@ -1754,8 +1531,7 @@ async fn a_grid_name_is_unique_among_its_siblings_only() {
         .await;
     assert_admin_error(status, &answer, 409, "conflict", &[]);
     // Renaming a grid to its own name is fine.
-    call(
-        &app,
+    app.admin_expect(
         "PATCH",
         "/corps/wwsib/grids/r2",
         Some(json!({"name": "二号"})),
@@ -1763,7 +1539,7 @@ async fn a_grid_name_is_unique_among_its_siblings_only() {
     )
     .await;
 
-    let list = grid_list(&app, "wwsib").await;
+    let list = app.admin_list("wwsib", "grids").await;
     assert_eq!(grid_ids(&list), ["r1", "c1", "r2", "c2", "c3"]);
     let names: Vec<&str> = list["grids"]
         .as_array()
@@ -1778,39 +1554,38 @@ async fn a_grid_name_is_unique_among_its_siblings_only() {
 #[tokio::test]
 async fn a_grid_may_be_renamed_and_moved_at_once_when_the_result_is_unique() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwboth").await;
-    new_users(&app, "wwboth", &["u1"]).await;
+    app.new_corp("wwboth").await;
+    app.new_users("wwboth", &["u1"]).await;
     let grid = |id: &str, name: &str, parent: Option<&str>| json!({"grid_id": id, "name": name, "parent_id": parent, "admins": ["u1"]});
-    new_grid(&app, "wwboth", grid("a", "甲", None)).await;
-    new_grid(&app, "wwboth", grid("b", "乙", None)).await;
-    new_grid(&app, "wwboth", grid("p", "父", None)).await;
-    new_grid(&app, "wwboth", grid("c", "丙", Some("p"))).await;
+    app.new_grid("wwboth", grid("a", "甲", None)).await;
+    app.new_grid("wwboth", grid("b", "乙", None)).await;
+    app.new_grid("wwboth", grid("p", "父", None)).await;
+    app.new_grid("wwboth", grid("c", "丙", Some("p"))).await;
     // Named like a root sibling it leaves: fine under its new parent.
-    let moved = call(
-        &app,
-        "PATCH",
-        "/corps/wwboth/grids/b",
-        Some(json!({"name": "甲", "parent_id": "p"})),
-        200,
-    )
-    .await;
+    let moved = app
+        .admin_expect(
+            "PATCH",
+            "/corps/wwboth/grids/b",
+            Some(json!({"name": "甲", "parent_id": "p"})),
+            200,
+        )
+        .await;
     assert_eq!(moved["name"], "甲");
     assert_eq!(moved["parent_id"], "p");
     // Named like a root it joins, renamed on the way: fine.
-    new_grid(&app, "wwboth", grid("x", "丙", None)).await;
-    let moved = call(
-        &app,
-        "PATCH",
-        "/corps/wwboth/grids/c",
-        Some(json!({"name": "丁", "parent_id": null})),
-        200,
-    )
-    .await;
+    app.new_grid("wwboth", grid("x", "丙", None)).await;
+    let moved = app
+        .admin_expect(
+            "PATCH",
+            "/corps/wwboth/grids/c",
+            Some(json!({"name": "丁", "parent_id": null})),
+            200,
+        )
+        .await;
     assert_eq!(moved["name"], "丁");
     assert_eq!(moved["parent_id"], Value::Null);
     // Back under p with a name free there.
-    call(
-        &app,
+    app.admin_expect(
         "PATCH",
         "/corps/wwboth/grids/c",
         Some(json!({"name": "乙", "parent_id": "p"})),
@@ -1818,7 +1593,7 @@ async fn a_grid_may_be_renamed_and_moved_at_once_when_the_result_is_unique() {
     )
     .await;
     // Renamed and moved into a clash: a conflict, and nothing changes.
-    let before = grid_list(&app, "wwboth").await;
+    let before = app.admin_list("wwboth", "grids").await;
     let (status, answer) = app
         .admin(
             "PATCH",
@@ -1827,8 +1602,10 @@ async fn a_grid_may_be_renamed_and_moved_at_once_when_the_result_is_unique() {
         )
         .await;
     assert_admin_error(status, &answer, 409, "conflict", &[]);
-    assert_eq!(grid_list(&app, "wwboth").await, before);
-    let c = call(&app, "GET", "/corps/wwboth/grids/c", None, 200).await;
+    assert_eq!(app.admin_list("wwboth", "grids").await, before);
+    let c = app
+        .admin_expect("GET", "/corps/wwboth/grids/c", None, 200)
+        .await;
     assert_eq!(c["name"], "乙");
     assert_eq!(c["parent_id"], "p");
 }
@@ -1837,8 +1614,7 @@ async fn a_grid_may_be_renamed_and_moved_at_once_when_the_result_is_unique() {
 async fn chain(app: &TestApp, corpid: &str, levels: usize) {
     for level in 1..=levels {
         let parent = (level > 1).then(|| format!("d{}", level - 1));
-        new_grid(
-            app,
+        app.new_grid(
             corpid,
             json!({"grid_id": format!("d{level}"), "name": format!("第{level}级"),
                    "parent_id": parent, "admins": ["u1"]}),
@@ -1850,20 +1626,19 @@ async fn chain(app: &TestApp, corpid: &str, levels: usize) {
 #[tokio::test]
 async fn grids_are_at_most_10_levels_deep() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwdeep").await;
-    new_users(&app, "wwdeep", &["u1"]).await;
+    app.new_corp("wwdeep").await;
+    app.new_users("wwdeep", &["u1"]).await;
     chain(&app, "wwdeep", 10).await;
     let body = json!({"grid_id": "d11", "name": "第11级", "parent_id": "d10", "admins": ["u1"]});
     let (status, answer) = app.admin("POST", "/corps/wwdeep/grids", Some(body)).await;
     assert_admin_error(status, &answer, 400, "invalid_request", &["10", "d10"]);
     // A sibling at level 10 is fine.
-    new_grid(
-        &app,
+    app.new_grid(
         "wwdeep",
         json!({"grid_id": "d10b", "name": "第10级乙", "parent_id": "d9", "admins": ["u1"]}),
     )
     .await;
-    let list = grid_list(&app, "wwdeep").await;
+    let list = app.admin_list("wwdeep", "grids").await;
     assert_eq!(list["grids"].as_array().unwrap().len(), 11);
     assert_parents_first(list["grids"].as_array().unwrap(), "grid_id");
 }
@@ -1871,27 +1646,27 @@ async fn grids_are_at_most_10_levels_deep() {
 #[tokio::test]
 async fn a_subtree_cannot_be_moved_deeper_than_10_levels() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwmove").await;
-    new_users(&app, "wwmove", &["u1"]).await;
+    app.new_corp("wwmove").await;
+    app.new_users("wwmove", &["u1"]).await;
     chain(&app, "wwmove", 10).await;
-    new_grid(
-        &app,
+    app.new_grid(
         "wwmove",
         json!({"grid_id": "x", "name": "甲", "admins": ["u1"]}),
     )
     .await;
-    new_grid(
-        &app,
+    app.new_grid(
         "wwmove",
         json!({"grid_id": "y", "name": "乙", "parent_id": "x", "admins": ["u1"]}),
     )
     .await;
     let x = "/corps/wwmove/grids/x";
     // x and its child fit under d8: levels 9 and 10.
-    call(&app, "PATCH", x, Some(json!({"parent_id": "d8"})), 200).await;
-    call(&app, "PATCH", x, Some(json!({"parent_id": null})), 200).await;
+    app.admin_expect("PATCH", x, Some(json!({"parent_id": "d8"})), 200)
+        .await;
+    app.admin_expect("PATCH", x, Some(json!({"parent_id": null})), 200)
+        .await;
     // Under d9, y would be at level 11.
-    let before = grid_list(&app, "wwmove").await;
+    let before = app.admin_list("wwmove", "grids").await;
     let (status, answer) = app
         .admin("PATCH", x, Some(json!({"parent_id": "d9"})))
         .await;
@@ -1906,10 +1681,12 @@ async fn a_subtree_cannot_be_moved_deeper_than_10_levels() {
         .admin("PATCH", y, Some(json!({"parent_id": "d10"})))
         .await;
     assert_admin_error(status, &answer, 400, "invalid_request", &["10"]);
-    assert_eq!(grid_list(&app, "wwmove").await, before);
-    call(&app, "PATCH", y, Some(json!({"parent_id": "d9"})), 200).await;
+    assert_eq!(app.admin_list("wwmove", "grids").await, before);
+    app.admin_expect("PATCH", y, Some(json!({"parent_id": "d9"})), 200)
+        .await;
     // Moving the upper half of the chain under a subtree of depth 2.
-    call(&app, "PATCH", y, Some(json!({"parent_id": "x"})), 200).await;
+    app.admin_expect("PATCH", y, Some(json!({"parent_id": "x"})), 200)
+        .await;
     let (status, answer) = app
         .admin(
             "PATCH",
@@ -1919,27 +1696,28 @@ async fn a_subtree_cannot_be_moved_deeper_than_10_levels() {
         .await;
     // d2..d10 is 9 levels; under y (level 2) it would reach 11.
     assert_admin_error(status, &answer, 400, "invalid_request", &["10"]);
-    call(
-        &app,
+    app.admin_expect(
         "PATCH",
         "/corps/wwmove/grids/d2",
         Some(json!({"parent_id": "x"})),
         200,
     )
     .await;
-    let d10 = call(&app, "GET", "/corps/wwmove/grids/d10", None, 200).await;
+    let d10 = app
+        .admin_expect("GET", "/corps/wwmove/grids/d10", None, 200)
+        .await;
     assert_eq!(d10["parent_id"], "d9");
-    let list = grid_list(&app, "wwmove").await;
+    let list = app.admin_list("wwmove", "grids").await;
     assert_parents_first(list["grids"].as_array().unwrap(), "grid_id");
 }
 
 #[tokio::test]
 async fn a_grid_cannot_be_moved_under_itself_or_its_descendants() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwcycle").await;
-    new_users(&app, "wwcycle", &["u1"]).await;
+    app.new_corp("wwcycle").await;
+    app.new_users("wwcycle", &["u1"]).await;
     chain(&app, "wwcycle", 4).await;
-    let before = grid_list(&app, "wwcycle").await;
+    let before = app.admin_list("wwcycle", "grids").await;
     for (grid, parent) in [
         ("d1", "d1"),
         ("d1", "d2"),
@@ -1956,10 +1734,9 @@ async fn a_grid_cannot_be_moved_under_itself_or_its_descendants() {
             .await;
         assert_admin_error(status, &answer, 400, "invalid_request", &[grid, parent]);
     }
-    assert_eq!(grid_list(&app, "wwcycle").await, before);
+    assert_eq!(app.admin_list("wwcycle", "grids").await, before);
     // Moving a descendant up is fine.
-    call(
-        &app,
+    app.admin_expect(
         "PATCH",
         "/corps/wwcycle/grids/d4",
         Some(json!({"parent_id": "d1"})),
@@ -1971,8 +1748,8 @@ async fn a_grid_cannot_be_moved_under_itself_or_its_descendants() {
 #[tokio::test]
 async fn a_grid_has_1_to_20_admins_and_at_most_100_members() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwcount").await;
-    let users = numbered_users(&app, "wwcount", "u", 101).await;
+    app.new_corp("wwcount").await;
+    let users = app.numbered_users("wwcount", "u", 101).await;
     let grids = "/corps/wwcount/grids";
 
     let body = json!({"grid_id": "none", "name": "无", "admins": []});
@@ -1985,11 +1762,12 @@ async fn a_grid_has_1_to_20_admins_and_at_most_100_members() {
         json!({"grid_id": "crowd", "name": "满", "admins": ["u1"], "members": &users[..101]});
     let (status, answer) = app.admin("POST", grids, Some(body)).await;
     assert_admin_error(status, &answer, 400, "invalid_request", &["member", "101"]);
-    assert_eq!(grid_list(&app, "wwcount").await, json!({"grids": []}));
+    assert_eq!(
+        app.admin_list("wwcount", "grids").await,
+        json!({"grids": []})
+    );
 
-    let twenty = new_grid(
-        &app,
-        "wwcount",
+    let twenty = app.new_grid("wwcount",
         json!({"grid_id": "g20", "name": "二十", "admins": &users[..20], "members": &users[..100]}),
     )
     .await;
@@ -2000,12 +1778,12 @@ async fn a_grid_has_1_to_20_admins_and_at_most_100_members() {
     // 21 entries with one duplicate are 20 admins.
     let mut with_duplicate: Vec<String> = users[..20].to_vec();
     with_duplicate.push("u1".into());
-    let deduped = new_grid(
-        &app,
-        "wwcount",
-        json!({"grid_id": "dup", "name": "重复", "admins": with_duplicate}),
-    )
-    .await;
+    let deduped = app
+        .new_grid(
+            "wwcount",
+            json!({"grid_id": "dup", "name": "重复", "admins": with_duplicate}),
+        )
+        .await;
     assert_eq!(deduped["admins"], json!(&users[..20]));
 
     // The same limits on update, which then changes nothing.
@@ -2018,15 +1796,15 @@ async fn a_grid_has_1_to_20_admins_and_at_most_100_members() {
         let (status, answer) = app.admin("PATCH", path, Some(body)).await;
         assert_admin_error(status, &answer, 400, "invalid_request", &names);
     }
-    assert_eq!(call(&app, "GET", path, None, 200).await, twenty);
-    let updated = call(
-        &app,
-        "PATCH",
-        path,
-        Some(json!({"admins": &users[81..101], "members": &users[1..101]})),
-        200,
-    )
-    .await;
+    assert_eq!(app.admin_expect("GET", path, None, 200).await, twenty);
+    let updated = app
+        .admin_expect(
+            "PATCH",
+            path,
+            Some(json!({"admins": &users[81..101], "members": &users[1..101]})),
+            200,
+        )
+        .await;
     assert_eq!(updated["admins"], json!(&users[81..101]));
     assert_eq!(updated["members"], json!(&users[1..101]));
 }
@@ -2034,15 +1812,14 @@ async fn a_grid_has_1_to_20_admins_and_at_most_100_members() {
 #[tokio::test]
 async fn an_unknown_user_or_parent_of_a_grid_is_not_found() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwghost").await;
-    new_users(&app, "wwghost", &["u1", "u2"]).await;
-    new_grid(
-        &app,
+    app.new_corp("wwghost").await;
+    app.new_users("wwghost", &["u1", "u2"]).await;
+    app.new_grid(
         "wwghost",
         json!({"grid_id": "g1", "name": "一", "admins": ["u1"]}),
     )
     .await;
-    let before = grid_list(&app, "wwghost").await;
+    let before = app.admin_list("wwghost", "grids").await;
     let grids = "/corps/wwghost/grids";
     let cases = [
         (
@@ -2071,7 +1848,7 @@ async fn an_unknown_user_or_parent_of_a_grid_is_not_found() {
         let (status, answer) = app.admin("PATCH", path, Some(body)).await;
         assert_admin_error(status, &answer, 404, "not_found", &[name]);
     }
-    assert_eq!(grid_list(&app, "wwghost").await, before);
+    assert_eq!(app.admin_list("wwghost", "grids").await, before);
     // An unknown grid.
     for method in ["GET", "PATCH", "DELETE"] {
         let body = (method == "PATCH").then(|| json!({"name": "x"}));
@@ -2083,18 +1860,21 @@ async fn an_unknown_user_or_parent_of_a_grid_is_not_found() {
 #[tokio::test]
 async fn a_grid_with_members_children_or_orders_cannot_be_deleted() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwgdel").await;
-    new_users(&app, "wwgdel", &["boss", "worker", "reporter"]).await;
+    app.new_corp("wwgdel").await;
+    app.new_users("wwgdel", &["boss", "worker", "reporter"])
+        .await;
     let grid = |id: &str, parent: Option<&str>, members: &[&str]| {
         json!({"grid_id": id, "name": format!("网格{id}"), "parent_id": parent,
                "admins": ["boss"], "members": members})
     };
-    new_grid(&app, "wwgdel", grid("parent", None, &[])).await;
-    new_grid(&app, "wwgdel", grid("child", Some("parent"), &[])).await;
-    new_grid(&app, "wwgdel", grid("crowded", None, &["worker"])).await;
-    new_grid(&app, "wwgdel", grid("busy", None, &[])).await;
-    new_grid(&app, "wwgdel", grid("empty", None, &[])).await;
-    report(&app, "wwgdel", "o1", "busy", None).await;
+    app.new_grid("wwgdel", grid("parent", None, &[])).await;
+    app.new_grid("wwgdel", grid("child", Some("parent"), &[]))
+        .await;
+    app.new_grid("wwgdel", grid("crowded", None, &["worker"]))
+        .await;
+    app.new_grid("wwgdel", grid("busy", None, &[])).await;
+    app.new_grid("wwgdel", grid("empty", None, &[])).await;
+    app.report_in_grid("wwgdel", "o1", "busy", None).await;
 
     let path = |id: &str| format!("/corps/wwgdel/grids/{id}");
     let (status, answer) = app.admin("DELETE", &path("crowded"), None).await;
@@ -2104,21 +1884,21 @@ async fn a_grid_with_members_children_or_orders_cannot_be_deleted() {
     let (status, answer) = app.admin("DELETE", &path("busy"), None).await;
     assert_admin_error(status, &answer, 409, "conflict", &["busy", "order"]);
     assert_eq!(
-        grid_list(&app, "wwgdel").await["grids"]
+        app.admin_list("wwgdel", "grids").await["grids"]
             .as_array()
             .unwrap()
             .len(),
         5
     );
 
-    let answer = raw(
-        &app,
-        "DELETE",
-        &path("empty"),
-        Some(&format!("Bearer {ADMIN_KEY}")),
-        None,
-    )
-    .await;
+    let answer = app
+        .admin_raw(
+            "DELETE",
+            &path("empty"),
+            Some(&format!("Bearer {ADMIN_KEY}")),
+            None,
+        )
+        .await;
     assert_eq!(answer.status, 204, "{}", answer.text);
     assert_eq!(answer.text, "");
     let (status, answer) = app.admin("GET", &path("empty"), None).await;
@@ -2127,43 +1907,38 @@ async fn a_grid_with_members_children_or_orders_cannot_be_deleted() {
     assert_admin_error(status, &answer, 404, "not_found", &["empty"]);
 
     // Once emptied, the others go; the order keeps its grid.
-    call(
-        &app,
-        "PATCH",
-        &path("crowded"),
-        Some(json!({"members": []})),
-        200,
-    )
-    .await;
-    call(&app, "DELETE", &path("crowded"), None, 204).await;
-    call(&app, "DELETE", &path("child"), None, 204).await;
-    call(&app, "DELETE", &path("parent"), None, 204).await;
+    app.admin_expect("PATCH", &path("crowded"), Some(json!({"members": []})), 200)
+        .await;
+    app.admin_expect("DELETE", &path("crowded"), None, 204)
+        .await;
+    app.admin_expect("DELETE", &path("child"), None, 204).await;
+    app.admin_expect("DELETE", &path("parent"), None, 204).await;
     let (status, answer) = app.admin("DELETE", &path("busy"), None).await;
     assert_admin_error(status, &answer, 409, "conflict", &["busy"]);
-    assert_eq!(grid_ids(&grid_list(&app, "wwgdel").await), ["busy"]);
-    let order = call(&app, "GET", "/corps/wwgdel/orders/o1", None, 200).await;
+    assert_eq!(grid_ids(&app.admin_list("wwgdel", "grids").await), ["busy"]);
+    let order = app
+        .admin_expect("GET", "/corps/wwgdel/orders/o1", None, 200)
+        .await;
     assert_eq!(order["grid_id"], "busy", "{order}");
 }
 
 #[tokio::test]
 async fn a_failed_grid_change_leaves_everything_as_it_was() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwatomic").await;
-    let users = numbered_users(&app, "wwatomic", "u", 101).await;
-    new_grid(
-        &app,
+    app.new_corp("wwatomic").await;
+    let users = app.numbered_users("wwatomic", "u", 101).await;
+    app.new_grid(
         "wwatomic",
         json!({"grid_id": "a", "name": "甲", "admins": ["u1"], "members": ["u2"]}),
     )
     .await;
-    new_grid(
-        &app,
+    app.new_grid(
         "wwatomic",
         json!({"grid_id": "b", "name": "乙", "parent_id": "a", "admins": ["u3"]}),
     )
     .await;
-    let grids_before = grid_list(&app, "wwatomic").await;
-    let users_before = user_list(&app, "wwatomic").await;
+    let grids_before = app.admin_list("wwatomic", "grids").await;
+    let users_before = app.admin_list("wwatomic", "users").await;
 
     let creates = [
         json!({"grid_id": "n", "name": "新", "admins": ["u1"], "members": ["u2", "ghost"]}),
@@ -2178,7 +1953,11 @@ async fn a_failed_grid_change_leaves_everything_as_it_was() {
             .admin("POST", "/corps/wwatomic/grids", Some(body.clone()))
             .await;
         assert!(status >= 400, "{body}: {status} {answer}");
-        assert_eq!(grid_list(&app, "wwatomic").await, grids_before, "{body}");
+        assert_eq!(
+            app.admin_list("wwatomic", "grids").await,
+            grids_before,
+            "{body}"
+        );
     }
     let (status, _) = app.admin("GET", "/corps/wwatomic/grids/n", None).await;
     assert_eq!(status, 404);
@@ -2213,12 +1992,12 @@ async fn a_failed_grid_change_leaves_everything_as_it_was() {
             .await;
         assert!(status >= 400, "{grid} {body}: {status} {answer}");
         assert_eq!(
-            grid_list(&app, "wwatomic").await,
+            app.admin_list("wwatomic", "grids").await,
             grids_before,
             "{grid} {body}"
         );
     }
-    assert_eq!(user_list(&app, "wwatomic").await, users_before);
+    assert_eq!(app.admin_list("wwatomic", "users").await, users_before);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2227,46 +2006,49 @@ async fn a_failed_grid_change_leaves_everything_as_it_was() {
 #[tokio::test]
 async fn categories_have_two_levels() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwcat").await;
+    app.new_corp("wwcat").await;
     let path = "/corps/wwcat/categories";
-    let top = call(
-        &app,
-        "POST",
-        path,
-        Some(json!({"category_id": "c1", "name": "市容环境"})),
-        201,
-    )
-    .await;
+    let top = app
+        .admin_expect(
+            "POST",
+            path,
+            Some(json!({"category_id": "c1", "name": "市容环境"})),
+            201,
+        )
+        .await;
     assert_eq!(
         top,
         json!({"category_id": "c1", "name": "市容环境", "level": 1, "parent_id": null})
     );
-    let sub = call(
-        &app,
-        "POST",
-        path,
-        Some(json!({"category_id": "c1a", "name": "暴露垃圾", "parent_id": "c1"})),
-        201,
-    )
-    .await;
+    let sub = app
+        .admin_expect(
+            "POST",
+            path,
+            Some(json!({"category_id": "c1a", "name": "暴露垃圾", "parent_id": "c1"})),
+            201,
+        )
+        .await;
     assert_eq!(
         sub,
         json!({"category_id": "c1a", "name": "暴露垃圾", "level": 2, "parent_id": "c1"})
     );
-    let generated = call(&app, "POST", path, Some(json!({"name": "道路交通"})), 201).await;
+    let generated = app
+        .admin_expect("POST", path, Some(json!({"name": "道路交通"})), 201)
+        .await;
     let generated_id = generated["category_id"].as_str().unwrap().to_owned();
     assert!(!generated_id.is_empty(), "{generated}");
     assert_eq!(generated["level"], 1);
-    let generated_sub = call(
-        &app,
-        "POST",
-        path,
-        Some(json!({"name": "占道经营", "parent_id": generated_id})),
-        201,
-    )
-    .await;
+    let generated_sub = app
+        .admin_expect(
+            "POST",
+            path,
+            Some(json!({"name": "占道经营", "parent_id": generated_id})),
+            201,
+        )
+        .await;
     assert_eq!(generated_sub["level"], 2);
-    new_category(&app, "wwcat", "c1b", "乱贴乱画", Some("c1")).await;
+    app.new_category("wwcat", "c1b", "乱贴乱画", Some("c1"))
+        .await;
 
     // No third level.
     let body = json!({"category_id": "c1a1", "name": "第三级", "parent_id": "c1a"});
@@ -2286,7 +2068,7 @@ async fn categories_have_two_levels() {
         assert_admin_error(status, &answer, 400, "invalid_request", &["category_id"]);
     }
 
-    let list = category_list(&app, "wwcat").await;
+    let list = app.admin_list("wwcat", "categories").await;
     let categories = list["categories"].as_array().unwrap();
     assert_eq!(categories.len(), 5, "{list}");
     assert_parents_first(categories, "category_id");
@@ -2311,11 +2093,13 @@ async fn categories_have_two_levels() {
 #[tokio::test]
 async fn a_category_name_has_1_to_30_characters_unique_among_siblings() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwcname").await;
+    app.new_corp("wwcname").await;
     let path = "/corps/wwcname/categories";
-    new_category(&app, "wwcname", "c1", "市容环境", None).await;
-    new_category(&app, "wwcname", "c2", &"类".repeat(30), None).await;
-    new_category(&app, "wwcname", "c1a", "暴露垃圾", Some("c1")).await;
+    app.new_category("wwcname", "c1", "市容环境", None).await;
+    app.new_category("wwcname", "c2", &"类".repeat(30), None)
+        .await;
+    app.new_category("wwcname", "c1a", "暴露垃圾", Some("c1"))
+        .await;
     for name in ["类".repeat(31), String::new(), " ".into()] {
         let body = json!({"category_id": "bad", "name": name});
         let (status, answer) = app.admin("POST", path, Some(body)).await;
@@ -2335,9 +2119,11 @@ async fn a_category_name_has_1_to_30_characters_unique_among_siblings() {
     let (status, answer) = app.admin("POST", path, Some(body)).await;
     assert_admin_error(status, &answer, 409, "conflict", &["暴露垃圾"]);
     // Under another parent, or at the other level, the same name is fine.
-    new_category(&app, "wwcname", "c2a", "暴露垃圾", Some("c2")).await;
-    new_category(&app, "wwcname", "c1x", "市容环境", Some("c1")).await;
-    new_category(&app, "wwcname", "top", "暴露垃圾", None).await;
+    app.new_category("wwcname", "c2a", "暴露垃圾", Some("c2"))
+        .await;
+    app.new_category("wwcname", "c1x", "市容环境", Some("c1"))
+        .await;
+    app.new_category("wwcname", "top", "暴露垃圾", None).await;
     // Renames follow the same rule.
     let (status, answer) = app
         .admin(
@@ -2355,14 +2141,14 @@ async fn a_category_name_has_1_to_30_characters_unique_among_siblings() {
         )
         .await;
     assert_admin_error(status, &answer, 409, "conflict", &["暴露垃圾"]);
-    let renamed = call(
-        &app,
-        "PATCH",
-        &format!("{path}/c2a"),
-        Some(json!({"name": "市容环境"})),
-        200,
-    )
-    .await;
+    let renamed = app
+        .admin_expect(
+            "PATCH",
+            &format!("{path}/c2a"),
+            Some(json!({"name": "市容环境"})),
+            200,
+        )
+        .await;
     assert_eq!(
         renamed,
         json!({"category_id": "c2a", "name": "市容环境", "level": 2, "parent_id": "c2"})
@@ -2376,7 +2162,7 @@ async fn a_category_name_has_1_to_30_characters_unique_among_siblings() {
         .await;
     assert_admin_error(status, &answer, 404, "not_found", &["c404"]);
 
-    let list = category_list(&app, "wwcname").await;
+    let list = app.admin_list("wwcname", "categories").await;
     let names: Vec<(&str, &str)> = list["categories"]
         .as_array()
         .unwrap()
@@ -2405,17 +2191,19 @@ async fn a_category_name_has_1_to_30_characters_unique_among_siblings() {
 /// A corp with users `admin`, `reporter`, grid `g1`, categories `c1` > `c1a` and a
 /// patrol-enabled app; returns the app's token.
 async fn patrol_corp(app: &TestApp, corpid: &str) -> String {
-    new_corp(app, corpid).await;
-    new_users(app, corpid, &["admin", "reporter"]).await;
-    new_grid(
-        app,
+    app.new_corp(corpid).await;
+    app.new_users(corpid, &["admin", "reporter"]).await;
+    app.new_grid(
         corpid,
         json!({"grid_id": "g1", "name": "一号网格", "admins": ["admin"], "members": ["reporter"]}),
     )
     .await;
-    new_category(app, corpid, "c1", "市容环境", None).await;
-    new_category(app, corpid, "c1a", "暴露垃圾", Some("c1")).await;
-    let created = new_app(app, corpid, json!({"name": "对接", "patrol_enabled": true})).await;
+    app.new_category(corpid, "c1", "市容环境", None).await;
+    app.new_category(corpid, "c1a", "暴露垃圾", Some("c1"))
+        .await;
+    let created = app
+        .new_app(corpid, json!({"name": "对接", "patrol_enabled": true}))
+        .await;
     app.token_for(corpid, &secret_of(&created)).await
 }
 
@@ -2433,35 +2221,38 @@ async fn case_name(app: &TestApp, token: &str, order_id: &str) -> String {
 async fn renaming_a_category_keeps_the_case_name_of_existing_orders() {
     let app = TestApp::spawn().await;
     let token = patrol_corp(&app, "wwrename").await;
-    report(&app, "wwrename", "o1", "g1", Some("c1a")).await;
-    report(&app, "wwrename", "top1", "g1", Some("c1")).await;
+    app.report_in_grid("wwrename", "o1", "g1", Some("c1a"))
+        .await;
+    app.report_in_grid("wwrename", "top1", "g1", Some("c1"))
+        .await;
     let old_sub = case_name(&app, &token, "o1").await;
     let old_top = case_name(&app, &token, "top1").await;
     assert!(old_sub.contains("暴露垃圾"), "{old_sub}");
     assert!(old_top.contains("市容环境"), "{old_top}");
 
-    let renamed = call(
-        &app,
-        "PATCH",
-        "/corps/wwrename/categories/c1a",
-        Some(json!({"name": "垃圾暴露"})),
-        200,
-    )
-    .await;
+    let renamed = app
+        .admin_expect(
+            "PATCH",
+            "/corps/wwrename/categories/c1a",
+            Some(json!({"name": "垃圾暴露"})),
+            200,
+        )
+        .await;
     assert_eq!(
         renamed,
         json!({"category_id": "c1a", "name": "垃圾暴露", "level": 2, "parent_id": "c1"})
     );
-    call(
-        &app,
+    app.admin_expect(
         "PATCH",
         "/corps/wwrename/categories/c1",
         Some(json!({"name": "环境卫生"})),
         200,
     )
     .await;
-    report(&app, "wwrename", "o2", "g1", Some("c1a")).await;
-    report(&app, "wwrename", "top2", "g1", Some("c1")).await;
+    app.report_in_grid("wwrename", "o2", "g1", Some("c1a"))
+        .await;
+    app.report_in_grid("wwrename", "top2", "g1", Some("c1"))
+        .await;
 
     assert_eq!(case_name(&app, &token, "o1").await, old_sub);
     assert_eq!(case_name(&app, &token, "top1").await, old_top);
@@ -2471,10 +2262,12 @@ async fn renaming_a_category_keeps_the_case_name_of_existing_orders() {
     let new_top = case_name(&app, &token, "top2").await;
     assert!(new_top.contains("环境卫生"), "{new_top}");
     // The admin API shows the same.
-    let o1 = call(&app, "GET", "/corps/wwrename/orders/o1", None, 200).await;
+    let o1 = app
+        .admin_expect("GET", "/corps/wwrename/orders/o1", None, 200)
+        .await;
     assert_eq!(o1["case_name"], old_sub.as_str());
     // The list of categories shows the new names.
-    let list = category_list(&app, "wwrename").await;
+    let list = app.admin_list("wwrename", "categories").await;
     assert_eq!(list["categories"][0]["name"], "环境卫生");
     assert_eq!(list["categories"][1]["name"], "垃圾暴露");
 }
@@ -2483,11 +2276,12 @@ async fn renaming_a_category_keeps_the_case_name_of_existing_orders() {
 async fn a_category_with_children_or_orders_cannot_be_deleted() {
     let app = TestApp::spawn().await;
     patrol_corp(&app, "wwcdel").await;
-    new_category(&app, "wwcdel", "c2", "道路交通", None).await;
-    new_category(&app, "wwcdel", "c2a", "占道经营", Some("c2")).await;
-    new_category(&app, "wwcdel", "c3", "空的", None).await;
-    report(&app, "wwcdel", "o1", "g1", Some("c1a")).await;
-    report(&app, "wwcdel", "o2", "g1", Some("c3")).await;
+    app.new_category("wwcdel", "c2", "道路交通", None).await;
+    app.new_category("wwcdel", "c2a", "占道经营", Some("c2"))
+        .await;
+    app.new_category("wwcdel", "c3", "空的", None).await;
+    app.report_in_grid("wwcdel", "o1", "g1", Some("c1a")).await;
+    app.report_in_grid("wwcdel", "o2", "g1", Some("c3")).await;
     let path = |id: &str| format!("/corps/wwcdel/categories/{id}");
 
     let (status, answer) = app.admin("DELETE", &path("c1"), None).await;
@@ -2499,27 +2293,27 @@ async fn a_category_with_children_or_orders_cannot_be_deleted() {
     let (status, answer) = app.admin("DELETE", &path("c3"), None).await;
     assert_admin_error(status, &answer, 409, "conflict", &["c3", "order"]);
     assert_eq!(
-        category_list(&app, "wwcdel").await["categories"]
+        app.admin_list("wwcdel", "categories").await["categories"]
             .as_array()
             .unwrap()
             .len(),
         5
     );
 
-    let answer = raw(
-        &app,
-        "DELETE",
-        &path("c2a"),
-        Some(&format!("Bearer {ADMIN_KEY}")),
-        None,
-    )
-    .await;
+    let answer = app
+        .admin_raw(
+            "DELETE",
+            &path("c2a"),
+            Some(&format!("Bearer {ADMIN_KEY}")),
+            None,
+        )
+        .await;
     assert_eq!(answer.status, 204, "{}", answer.text);
     assert_eq!(answer.text, "");
-    call(&app, "DELETE", &path("c2"), None, 204).await;
+    app.admin_expect("DELETE", &path("c2"), None, 204).await;
     let (status, answer) = app.admin("DELETE", &path("c2"), None).await;
     assert_admin_error(status, &answer, 404, "not_found", &["c2"]);
-    let list = category_list(&app, "wwcdel").await;
+    let list = app.admin_list("wwcdel", "categories").await;
     let ids: Vec<&str> = list["categories"]
         .as_array()
         .unwrap()
@@ -2535,30 +2329,30 @@ async fn a_category_with_children_or_orders_cannot_be_deleted() {
 #[tokio::test]
 async fn one_corps_admin_calls_cannot_touch_another_corps_directory() {
     let app = TestApp::spawn().await;
-    new_corp(&app, "wwa").await;
-    new_corp(&app, "wwb").await;
-    new_users(&app, "wwa", &["shared", "aonly", "reporter"]).await;
-    new_users(&app, "wwb", &["shared", "bonly"]).await;
-    new_grid(
-        &app,
+    app.new_corp("wwa").await;
+    app.new_corp("wwb").await;
+    app.new_users("wwa", &["shared", "aonly", "reporter"]).await;
+    app.new_users("wwb", &["shared", "bonly"]).await;
+    app.new_grid(
         "wwa",
         json!({"grid_id": "ga", "name": "甲", "admins": ["aonly"]}),
     )
     .await;
-    new_grid(
-        &app,
+    app.new_grid(
         "wwb",
         json!({"grid_id": "gb", "name": "乙", "admins": ["bonly"], "members": ["shared"]}),
     )
     .await;
-    new_category(&app, "wwb", "cb", "乙类", None).await;
-    let b_app = new_app(&app, "wwb", json!({"agentid": 1_000_077, "name": "乙应用"})).await;
+    app.new_category("wwb", "cb", "乙类", None).await;
+    let b_app = app
+        .new_app("wwb", json!({"agentid": 1_000_077, "name": "乙应用"}))
+        .await;
 
     let b_before = (
-        grid_list(&app, "wwb").await,
-        user_list(&app, "wwb").await,
-        category_list(&app, "wwb").await,
-        app_list(&app, "wwb").await,
+        app.admin_list("wwb", "grids").await,
+        app.admin_list("wwb", "users").await,
+        app.admin_list("wwb", "categories").await,
+        app.admin_list("wwb", "apps").await,
     );
 
     let a = "/corps/wwa";
@@ -2638,36 +2432,39 @@ async fn one_corps_admin_calls_cannot_touch_another_corps_directory() {
     }
     // Corp B is untouched, and its app's secret still works.
     let b_after = (
-        grid_list(&app, "wwb").await,
-        user_list(&app, "wwb").await,
-        category_list(&app, "wwb").await,
-        app_list(&app, "wwb").await,
+        app.admin_list("wwb", "grids").await,
+        app.admin_list("wwb", "users").await,
+        app.admin_list("wwb", "categories").await,
+        app.admin_list("wwb", "apps").await,
     );
     assert_eq!(b_after, b_before);
     assert_eq!(gettoken_errcode(&app, "wwb", &secret_of(&b_app)).await, 0);
     // Corp A sees only its own.
-    assert_eq!(grid_ids(&grid_list(&app, "wwa").await), ["ga"]);
+    assert_eq!(grid_ids(&app.admin_list("wwa", "grids").await), ["ga"]);
     assert_eq!(
-        user_list(&app, "wwa").await["users"]
+        app.admin_list("wwa", "users").await["users"]
             .as_array()
             .unwrap()
             .len(),
         3
     );
-    assert_eq!(category_list(&app, "wwa").await, json!({"categories": []}));
-    assert_eq!(app_list(&app, "wwa").await, json!({"apps": []}));
+    assert_eq!(
+        app.admin_list("wwa", "categories").await,
+        json!({"categories": []})
+    );
+    assert_eq!(app.admin_list("wwa", "apps").await, json!({"apps": []}));
     // A user of the same userid in both corps is two users: deleting A's is not blocked by B's
     // grid.
-    call(&app, "DELETE", "/corps/wwa/users/shared", None, 204).await;
+    app.admin_expect("DELETE", "/corps/wwa/users/shared", None, 204)
+        .await;
     let (status, answer) = app.admin("DELETE", "/corps/wwb/users/shared", None).await;
     assert_admin_error(status, &answer, 409, "conflict", &["gb"]);
     // Ids are per corp: A may use B's grid id and category id.
-    new_grid(
-        &app,
+    app.new_grid(
         "wwa",
         json!({"grid_id": "gb", "name": "乙", "admins": ["aonly"]}),
     )
     .await;
-    new_category(&app, "wwa", "cb", "乙类", None).await;
-    assert_eq!(grid_list(&app, "wwb").await, b_before.0);
+    app.new_category("wwa", "cb", "乙类", None).await;
+    assert_eq!(app.admin_list("wwb", "grids").await, b_before.0);
 }

@@ -1,17 +1,14 @@
-//! The client against a real patrol server spawned in the test (the server's own test harness):
+//! The client against a real patrol server spawned in the test (the shared harness of patrol-test):
 //! full walks, filters, errors, a token expiring mid-walk, a server restart mid-walk, and many
 //! concurrent callers sharing one token.
 
-#[path = "../../patrol-server/tests/support/mod.rs"]
-mod support;
-
 use std::collections::HashSet;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use futures_util::{StreamExt, TryStreamExt};
 use patrol_client::{Client, Error, GetOrderListRequest, Order, OrderQuery, Page, RetryPolicy};
-use patrol_domain::{AppKind, ListQuery};
-use support::{TestApp, TestCorp, new_order};
+use patrol_domain::{AppKind, Clock, ListQuery};
+use patrol_test::{TestApp, TestCorp, new_order};
 
 /// Retries quick enough for tests, patient enough for a restart.
 fn fast_retries() -> RetryPolicy {
@@ -354,26 +351,15 @@ async fn an_app_not_enabled_for_patrol_gets_48002_without_retries() {
     );
 }
 
-/// Seconds and the fraction of the current second, by the wall clock the server uses.
-fn wall_clock() -> Duration {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap()
-}
-
-/// Sleeps until `fraction` of a second past a whole second.
-async fn sleep_until_fraction(fraction: Duration) {
-    let now = wall_clock();
-    let into_second = Duration::from_nanos(u64::from(now.subsec_nanos()));
-    let wait = if into_second <= fraction {
-        fraction - into_second
-    } else {
-        Duration::from_secs(1) - into_second + fraction
-    };
-    tokio::time::sleep(wait).await;
-}
-
 #[tokio::test]
 async fn a_token_expiring_mid_walk_is_replaced_without_a_failed_call() {
-    let app = TestApp::spawn_with(|config| config.token_ttl = 2).await;
+    // The server's clock stands still and moves only when the test moves it, so its tokens
+    // expire exactly between two pages without the test waiting for them.
+    let app = TestApp::spawn_with(|config| {
+        config.token_ttl = 2;
+        config.clock = Clock::manual(1_800_000_000);
+    })
+    .await;
     let corp = app.corp("wwclientexpiry").await;
     let base = 1_700_000_000;
     app.insert(
@@ -385,9 +371,9 @@ async fn a_token_expiring_mid_walk_is_replaced_without_a_failed_call() {
     .await;
     let expected = dataset(&app, &corp, 0, 0).await;
 
-    // refresh_ahead zero: the client keeps its token to the last moment, so the server's
-    // expiry (whole seconds) comes first and the call meets 42001; the default margin replaces
-    // the token ahead of expiry instead. Either way no call fails.
+    // refresh_ahead zero: the client keeps its token to the last moment of its own clock, so the
+    // server's expiry comes first and the call meets 42001; the default margin replaces the
+    // token ahead of expiry instead. Either way no call fails.
     for margin in [Duration::ZERO, Duration::from_secs(300)] {
         let client = Client::builder()
             .base_url(&app.base_url)
@@ -397,9 +383,6 @@ async fn a_token_expiring_mid_walk_is_replaced_without_a_failed_call() {
             .refresh_ahead(margin)
             .build()
             .unwrap();
-        // The token is issued late in a second S (it expires at S + 2 by the server's clock,
-        // about S + 2.85 by the client's), and the second page is asked for at about S + 2.35.
-        sleep_until_fraction(Duration::from_millis(850)).await;
         let mut pages = Box::pin(client.pages(OrderQuery {
             limit: Some(1),
             ..OrderQuery::default()
@@ -410,8 +393,9 @@ async fn a_token_expiring_mid_walk_is_replaced_without_a_failed_call() {
             let page = page.unwrap_or_else(|e| panic!("page {number} failed: {e}"));
             seen.extend(page.orders);
             number += 1;
-            let pause = if number == 1 { 1_500 } else { 700 };
-            tokio::time::sleep(Duration::from_millis(pause)).await;
+            // The token of page 1 expires (by the server's clock) before page 2, and each
+            // later token before the page after next.
+            app.clock().advance(if number == 1 { 2 } else { 1 });
         }
         assert_eq!(seen, expected, "margin {margin:?}");
         assert!(
@@ -419,8 +403,10 @@ async fn a_token_expiring_mid_walk_is_replaced_without_a_failed_call() {
             "the token was fetched again ({} fetches, margin {margin:?})",
             client.token_fetches()
         );
-        // And a single call after another expiry.
+        // And a single call after another expiry, by the client's clock too (a real wait, so
+        // that the client's own expiry is exercised).
         tokio::time::sleep(Duration::from_millis(2_100)).await;
+        app.clock().advance(3);
         let info = client.get_order_info("o3").await.expect("get_order_info");
         assert_eq!(info, expected[3]);
     }

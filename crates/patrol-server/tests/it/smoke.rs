@@ -1,8 +1,6 @@
 //! A first walk through the harness: token, list, info.
 
-mod support;
-
-use support::{TestApp, errcode, new_order};
+use patrol_test::{TestApp, errcode, new_order};
 
 #[tokio::test]
 async fn a_token_lists_and_reads_orders() {

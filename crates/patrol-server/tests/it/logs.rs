@@ -1,11 +1,10 @@
 //! The request id of an error's `errmsg` is in the server's log line for that request.
 
-mod support;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use support::{TestApp, errmsg};
+use patrol_test::{TestApp, errmsg};
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Collects everything the server logs.
 #[derive(Clone, Default)]
@@ -26,11 +25,14 @@ impl Write for Captured {
 async fn an_errors_request_id_is_in_its_log_line() {
     let captured = Captured::default();
     let writer = captured.clone();
-    tracing_subscriber::fmt()
+    // A subscriber for this test's thread only (the server runs on this test's current-thread
+    // runtime), so the other tests of the binary neither log here nor clash with a global one.
+    let _subscriber = tracing_subscriber::fmt()
         .with_env_filter("info")
         .with_ansi(false)
         .with_writer(move || writer.clone())
-        .init();
+        .finish()
+        .set_default();
 
     let app = TestApp::spawn().await;
     let (_, body) = app

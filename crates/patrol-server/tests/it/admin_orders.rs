@@ -3,52 +3,22 @@
 //! concurrent actors, and how each change shows through WeCom's `get_order_list` and
 //! `get_order_info`.
 
-mod support;
-
+use patrol_test::{
+    ADMIN_KEY, PAST, TestApp, TestCorp, assert_admin_error_text, errcode, order_ids, parse,
+};
 use serde_json::{Value, json};
-use support::{ADMIN_KEY, TestApp, TestCorp, errcode};
 
 /// A time well in the past (2023-11-14 22:13:20 UTC).
-const T: i64 = 1_700_000_000;
+const T: i64 = PAST;
 /// One day in seconds.
 const DAY: i64 = 86_400;
 
 /// The six actions.
 const ACTIONS: [&str; 6] = ["accept", "assign", "transfer", "start", "finish", "reject"];
 
-/// The prefix of every successful `get_order_info` answer, up to the order object.
-const INFO_PREFIX: &str = r#"{"errcode":0,"errmsg":"ok","order_info":"#;
-
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// Calls `method /admin/v1{path}` with the admin key and a JSON body; returns the status and
-/// the raw answer text.
-async fn call(app: &TestApp, method: &str, path: &str, body: Option<&Value>) -> (u16, String) {
-    let method = reqwest::Method::from_bytes(method.as_bytes()).expect("a method");
-    let mut request = app
-        .http
-        .request(method, format!("{}/admin/v1{path}", app.base_url))
-        .bearer_auth(ADMIN_KEY);
-    if let Some(body) = body {
-        request = request.body(body.to_string());
-    }
-    let response = request.send().await.expect("the server answers");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("a text answer"))
-}
-
-/// Parses an answer's text as JSON.
-#[track_caller]
-fn parse(text: &str) -> Value {
-    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
-}
-
-/// `POST /corps/{corpid}/orders`.
-async fn report(app: &TestApp, corpid: &str, body: &Value) -> (u16, String) {
-    call(app, "POST", &format!("/corps/{corpid}/orders"), Some(body)).await
-}
 
 /// A full report body for grid `g1`, category `c1a`, reported by `reporter` at `time`.
 fn report_body(order_id: &str, time: i64) -> Value {
@@ -68,15 +38,14 @@ fn report_body(order_id: &str, time: i64) -> Value {
 
 /// Reports `order_id` at `time` and returns the answer (which must be 201).
 async fn report_at(app: &TestApp, corp: &TestCorp, order_id: &str, time: i64) -> Value {
-    let (status, text) = report(app, &corp.corpid, &report_body(order_id, time)).await;
+    let (status, text) = app.report(&corp.corpid, &report_body(order_id, time)).await;
     assert_eq!(status, 201, "{text}");
     parse(&text)
 }
 
 /// `POST /corps/{corpid}/orders/{order_id}/actions`.
 async fn act(app: &TestApp, corpid: &str, order_id: &str, body: &Value) -> (u16, String) {
-    call(
-        app,
+    app.admin_text(
         "POST",
         &format!("/corps/{corpid}/orders/{order_id}/actions"),
         Some(body),
@@ -119,67 +88,16 @@ fn any_action(kind: &str, actor: &str, users: &[&str], time: i64) -> Value {
 
 /// `GET /corps/{corpid}/orders/{order_id}`: the raw text of the order (must be 200).
 async fn order_text(app: &TestApp, corpid: &str, order_id: &str) -> String {
-    let (status, text) = call(
-        app,
-        "GET",
-        &format!("/corps/{corpid}/orders/{order_id}"),
-        None,
-    )
-    .await;
+    let (status, text) = app
+        .admin_text("GET", &format!("/corps/{corpid}/orders/{order_id}"), None)
+        .await;
     assert_eq!(status, 200, "{text}");
     text
 }
 
-/// The raw text of `order_info` in `get_order_info`'s answer.
-async fn info_text(app: &TestApp, token: &str, order_id: &str) -> String {
-    let (status, text) = app
-        .post(
-            &format!("/cgi-bin/report/patrol/get_order_info?access_token={token}"),
-            json!({ "order_id": order_id }).to_string(),
-        )
-        .await;
-    assert_eq!(status, 200, "{text}");
-    text.strip_prefix(INFO_PREFIX)
-        .and_then(|rest| rest.strip_suffix('}'))
-        .unwrap_or_else(|| panic!("not a successful get_order_info answer: {text}"))
-        .to_owned()
-}
-
-/// Asserts an error answer: its status, its code, and a message containing every one of
-/// `needles`.
-#[track_caller]
-fn assert_error(answer: &(u16, String), status: u16, code: &str, needles: &[&str]) {
-    let (got, text) = answer;
-    assert_eq!(*got, status, "{text}");
-    let value = parse(text);
-    assert_eq!(value["error"]["code"], code, "{text}");
-    let message = value["error"]["message"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no message in {text}"));
-    for needle in needles {
-        assert!(
-            message.contains(needle),
-            "the message should name {needle:?}: {text}"
-        );
-    }
-    assert_eq!(
-        value.as_object().map(serde_json::Map::len),
-        Some(1),
-        "an error answer is only {{\"error\": …}}: {text}"
-    );
-}
-
-/// The order ids of a list of orders.
-fn ids(orders: &[Value]) -> Vec<String> {
-    orders
-        .iter()
-        .map(|o| o["order_id"].as_str().expect("order_id").to_owned())
-        .collect()
-}
-
 /// The order ids of a whole modify-ordered walk.
 async fn modify_walk(app: &TestApp, token: &str) -> Vec<String> {
-    ids(&app.walk(token, json!({ "begin_modify_time": 1 }), 2).await)
+    order_ids(&app.walk(token, json!({ "begin_modify_time": 1 }), 2).await)
 }
 
 /// Strings of a JSON array.
@@ -294,15 +212,8 @@ async fn step(
     let answer = parse(&text);
     assert_eq!(answer, model.order(), "after {body} on {order_id}");
     assert_eq!(order_text(app, &corp.corpid, order_id).await, text);
-    assert_eq!(info_text(app, token, order_id).await, text);
+    assert_eq!(app.order_info_text(token, order_id).await, text);
     answer
-}
-
-/// A test corp and a token of its patrol app.
-async fn corp_and_token(app: &TestApp, corpid: &str) -> (TestCorp, String) {
-    let corp = app.corp(corpid).await;
-    let token = app.token(&corp).await;
-    (corp, token)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -312,7 +223,7 @@ async fn corp_and_token(app: &TestApp, corpid: &str) -> (TestCorp, String) {
 #[tokio::test]
 async fn reporting_answers_201_with_the_order_as_get_order_info_shows_it() {
     let app = TestApp::spawn().await;
-    let (_corp, token) = corp_and_token(&app, "wwreport").await;
+    let (_corp, token) = app.corp_and_token("wwreport").await;
     let body = json!({
         "order_id": "ORDER-1_a",
         "description": "井盖缺失",
@@ -325,10 +236,10 @@ async fn reporting_answers_201_with_the_order_as_get_order_info_shows_it() {
         "video_media_ids": [],
         "time": T,
     });
-    let (status, text) = report(&app, "wwreport", &body).await;
+    let (status, text) = app.report("wwreport", &body).await;
     assert_eq!(status, 201, "{text}");
     // Byte for byte what get_order_info serves, and what the admin API shows later.
-    assert_eq!(info_text(&app, &token, "ORDER-1_a").await, text);
+    assert_eq!(app.order_info_text(&token, "ORDER-1_a").await, text);
     assert_eq!(order_text(&app, "wwreport", "ORDER-1_a").await, text);
 
     let order = parse(&text);
@@ -360,11 +271,11 @@ async fn reporting_answers_201_with_the_order_as_get_order_info_shows_it() {
 #[tokio::test]
 async fn reporting_fills_in_the_defaults() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwdefaults").await;
+    let (corp, token) = app.corp_and_token("wwdefaults").await;
     let minimal = json!({"description": "路灯不亮", "grid_id": "g1", "reporter": "worker1"});
     let mut seen = Vec::new();
     for _ in 0..2 {
-        let (status, text) = report(&app, &corp.corpid, &minimal).await;
+        let (status, text) = app.report(&corp.corpid, &minimal).await;
         assert_eq!(status, 201, "{text}");
         let order = parse(&text);
         let order_id = order["order_id"].as_str().expect("order_id").to_owned();
@@ -383,7 +294,7 @@ async fn reporting_fills_in_the_defaults() {
         assert!(order["location"]["latitude"].is_f64(), "{order}");
         assert!(order["location"]["longitude"].is_f64(), "{order}");
         Model::reported(&order, "worker1", &["admin"]);
-        assert_eq!(info_text(&app, &token, &order_id).await, text);
+        assert_eq!(app.order_info_text(&token, &order_id).await, text);
         seen.push(order_id);
     }
     assert_ne!(seen[0], seen[1], "each default order_id is new");
@@ -409,7 +320,7 @@ async fn the_processors_are_the_grid_admins_in_the_grid_order() {
 #[tokio::test]
 async fn an_invalid_report_is_400_naming_the_problem() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwbadreport").await;
+    let (corp, token) = app.corp_and_token("wwbadreport").await;
     let good = report_body("good", T);
     let cases: Vec<(Value, &str)> = vec![
         (json!({"description": ""}), "description"),
@@ -436,14 +347,14 @@ async fn an_invalid_report_is_400_naming_the_problem() {
         for (key, value) in change.as_object().unwrap() {
             body[key] = value.clone();
         }
-        let answer = report(&app, &corp.corpid, &body).await;
-        assert_error(&answer, 400, "invalid_request", &[needle]);
+        let answer = app.report(&corp.corpid, &body).await;
+        assert_admin_error_text(&answer, 400, "invalid_request", &[needle]);
     }
     for missing in ["description", "grid_id", "reporter"] {
         let mut body = good.clone();
         body.as_object_mut().unwrap().remove(missing);
-        let answer = report(&app, &corp.corpid, &body).await;
-        assert_error(&answer, 400, "invalid_request", &[missing]);
+        let answer = app.report(&corp.corpid, &body).await;
+        assert_admin_error_text(&answer, 400, "invalid_request", &[missing]);
     }
     // Not JSON at all, or JSON that is no object.
     for raw in ["{not json", "[]", ""] {
@@ -460,7 +371,7 @@ async fn an_invalid_report_is_400_naming_the_problem() {
             .expect("the server answers");
         let status = response.status().as_u16();
         let answer = (status, response.text().await.unwrap());
-        assert_error(&answer, 400, "invalid_request", &[]);
+        assert_admin_error_text(&answer, 400, "invalid_request", &[]);
     }
     // Without the admin key, nothing is reported either.
     let (status, text) = app
@@ -479,7 +390,7 @@ async fn an_invalid_report_is_400_naming_the_problem() {
 #[tokio::test]
 async fn unknown_grid_category_reporter_or_corp_is_404() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwunknown").await;
+    let (corp, token) = app.corp_and_token("wwunknown").await;
     app.corp("wwunknownother").await;
     let (status, user) = app
         .admin(
@@ -498,41 +409,41 @@ async fn unknown_grid_category_reporter_or_corp_is_404() {
     ] {
         let mut body = report_body("o1", T);
         body[key] = json!(value);
-        let answer = report(&app, &corp.corpid, &body).await;
-        assert_error(&answer, 404, "not_found", &[value]);
+        let answer = app.report(&corp.corpid, &body).await;
+        assert_admin_error_text(&answer, 404, "not_found", &[value]);
     }
-    let answer = report(&app, "wwnosuchcorp", &report_body("o1", T)).await;
-    assert_error(&answer, 404, "not_found", &["wwnosuchcorp"]);
+    let answer = app.report("wwnosuchcorp", &report_body("o1", T)).await;
+    assert_admin_error_text(&answer, 404, "not_found", &["wwnosuchcorp"]);
     assert!(app.walk(&token, json!({}), 10).await.is_empty());
 }
 
 #[tokio::test]
 async fn a_duplicate_order_id_is_409() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwduplicate").await;
+    let (corp, token) = app.corp_and_token("wwduplicate").await;
     report_at(&app, &corp, "dup", T).await;
     let before = order_text(&app, &corp.corpid, "dup").await;
     let mut again = report_body("dup", T + 10);
     again["description"] = json!("又一次");
-    let answer = report(&app, &corp.corpid, &again).await;
-    assert_error(&answer, 409, "conflict", &["dup"]);
+    let answer = app.report(&corp.corpid, &again).await;
+    assert_admin_error_text(&answer, 409, "conflict", &["dup"]);
     assert_eq!(order_text(&app, &corp.corpid, "dup").await, before);
-    assert_eq!(ids(&app.walk(&token, json!({}), 10).await), ["dup"]);
+    assert_eq!(order_ids(&app.walk(&token, json!({}), 10).await), ["dup"]);
 
     // Two reports of one new order_id at the same moment: one is made, the other is a conflict.
     for i in 0..5 {
         let order_id = format!("twice{i}");
         let body = report_body(&order_id, T);
         let (first, second) = tokio::join!(
-            report(&app, &corp.corpid, &body),
-            report(&app, &corp.corpid, &body),
+            app.report(&corp.corpid, &body),
+            app.report(&corp.corpid, &body),
         );
         let (made, refused) = match (first.0, second.0) {
             (201, 409) => (first, second),
             (409, 201) => (second, first),
             other => panic!("exactly one report should be made: {other:?}: {first:?} {second:?}"),
         };
-        assert_error(&refused, 409, "conflict", &[&order_id]);
+        assert_admin_error_text(&refused, 409, "conflict", &[&order_id]);
         assert_eq!(order_text(&app, &corp.corpid, &order_id).await, made.1);
     }
     assert_eq!(app.walk(&token, json!({}), 10).await.len(), 6);
@@ -580,7 +491,7 @@ const OPEN_STATES: [(&str, &[Move], &str); 7] = [
 #[tokio::test]
 async fn every_action_from_every_open_state() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwtransitions").await;
+    let (corp, token) = app.corp_and_token("wwtransitions").await;
     for (s, (state, history, next_actor)) in OPEN_STATES.iter().enumerate() {
         for (a, kind) in ACTIONS.iter().enumerate() {
             let order_id = format!("s{s}a{a}");
@@ -644,7 +555,7 @@ async fn every_action_from_every_open_state() {
 #[tokio::test]
 async fn the_in_progress_step_is_completed_by_the_next_action() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwinprogress").await;
+    let (corp, token) = app.corp_and_token("wwinprogress").await;
     let order = report_at(&app, &corp, "o1", T).await;
     let create = order["process_list"][0].clone();
     let mut model = Model::reported(&order, "reporter", &["admin"]);
@@ -757,7 +668,7 @@ async fn the_in_progress_step_is_completed_by_the_next_action() {
 #[tokio::test]
 async fn users_are_kept_in_order_without_duplicates_and_may_include_the_actor() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwusers").await;
+    let (corp, token) = app.corp_and_token("wwusers").await;
     let order = report_at(&app, &corp, "o1", T).await;
     let mut model = Model::reported(&order, "reporter", &["admin"]);
     let assigned = step(
@@ -794,7 +705,7 @@ async fn users_are_kept_in_order_without_duplicates_and_may_include_the_actor() 
 #[tokio::test]
 async fn an_action_without_time_happens_now_and_description_defaults_to_empty() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwnow").await;
+    let (corp, token) = app.corp_and_token("wwnow").await;
     report_at(&app, &corp, "o1", T).await;
     let order = act_ok(
         &app,
@@ -809,7 +720,7 @@ async fn an_action_without_time_happens_now_and_description_defaults_to_empty() 
     assert!(accepted["solved_time"].as_i64().unwrap() > 1_700_000_000);
     assert!(accepted["solved_time"].as_i64().unwrap() >= T);
     assert_eq!(
-        info_text(&app, &token, "o1").await,
+        app.order_info_text(&token, "o1").await,
         order_text(&app, "wwnow", "o1").await
     );
 }
@@ -821,7 +732,7 @@ async fn an_action_without_time_happens_now_and_description_defaults_to_empty() 
 #[tokio::test]
 async fn a_finished_or_rejected_order_takes_no_action() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwclosed").await;
+    let (corp, token) = app.corp_and_token("wwclosed").await;
     for closing in ["finish", "reject"] {
         let closed = format!("{closing}ed");
         let other = format!("{closing}-other");
@@ -836,11 +747,11 @@ async fn a_finished_or_rejected_order_takes_no_action() {
             for actor in ["admin", "worker1", "ghost"] {
                 let body = any_action(kind, actor, &["worker1"], T + 30);
                 let answer = act(&app, &corp.corpid, &closed, &body).await;
-                assert_error(&answer, 422, "rejected", &["closed", &closed]);
+                assert_admin_error_text(&answer, 422, "rejected", &["closed", &closed]);
             }
         }
         assert_eq!(order_text(&app, &corp.corpid, &closed).await, before);
-        assert_eq!(info_text(&app, &token, &closed).await, before);
+        assert_eq!(app.order_info_text(&token, &closed).await, before);
         assert_eq!(modify_walk(&app, &token).await, walk_before);
     }
 }
@@ -848,7 +759,7 @@ async fn a_finished_or_rejected_order_takes_no_action() {
 #[tokio::test]
 async fn malformed_or_refused_actions_leave_the_order_unchanged() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwrefused").await;
+    let (corp, token) = app.corp_and_token("wwrefused").await;
     report_at(&app, &corp, "x", T).await;
     report_at(&app, &corp, "y", T).await;
     act_ok(&app, &corp, "x", &action("accept", "admin", T + 100)).await;
@@ -982,14 +893,14 @@ async fn malformed_or_refused_actions_leave_the_order_unchanged() {
     ];
     for (body, status, code, needles) in refused {
         let answer = act(&app, &corp.corpid, "x", &body).await;
-        assert_error(&answer, status, code, &needles);
+        assert_admin_error_text(&answer, status, code, &needles);
         assert_eq!(
             order_text(&app, &corp.corpid, "x").await,
             before,
             "{body} changed the order"
         );
     }
-    assert_eq!(info_text(&app, &token, "x").await, before);
+    assert_eq!(app.order_info_text(&token, "x").await, before);
     // Not moved in a modify-ordered walk, not visible to a poll after the last change.
     assert_eq!(modify_walk(&app, &token).await, ["x", "y"]);
     assert!(
@@ -1016,7 +927,7 @@ async fn malformed_or_refused_actions_leave_the_order_unchanged() {
 #[tokio::test]
 async fn an_unknown_order_or_another_corps_order_is_404() {
     let app = TestApp::spawn().await;
-    let (mine, token) = corp_and_token(&app, "wwmine").await;
+    let (mine, token) = app.corp_and_token("wwmine").await;
     let theirs = app.corp("wwtheirs").await;
     report_at(&app, &mine, "only-mine", T).await;
     let before = order_text(&app, "wwmine", "only-mine").await;
@@ -1025,19 +936,17 @@ async fn an_unknown_order_or_another_corps_order_is_404() {
         ("wwtheirs", "only-mine"),
         ("wwtheirs", "nope"),
     ] {
-        let answer = call(
-            &app,
-            "GET",
-            &format!("/corps/{corpid}/orders/{order_id}"),
-            None,
-        )
-        .await;
-        assert_error(&answer, 404, "not_found", &[order_id]);
+        let answer = app
+            .admin_text("GET", &format!("/corps/{corpid}/orders/{order_id}"), None)
+            .await;
+        assert_admin_error_text(&answer, 404, "not_found", &[order_id]);
         let answer = act(&app, corpid, order_id, &action("accept", "admin", T + 10)).await;
-        assert_error(&answer, 404, "not_found", &[order_id]);
+        assert_admin_error_text(&answer, 404, "not_found", &[order_id]);
     }
-    let answer = call(&app, "GET", "/corps/wwnone/orders/only-mine", None).await;
-    assert_error(&answer, 404, "not_found", &["wwnone"]);
+    let answer = app
+        .admin_text("GET", "/corps/wwnone/orders/only-mine", None)
+        .await;
+    assert_admin_error_text(&answer, 404, "not_found", &["wwnone"]);
     let answer = act(
         &app,
         "wwnone",
@@ -1045,9 +954,9 @@ async fn an_unknown_order_or_another_corps_order_is_404() {
         &action("accept", "admin", T + 10),
     )
     .await;
-    assert_error(&answer, 404, "not_found", &["wwnone"]);
+    assert_admin_error_text(&answer, 404, "not_found", &["wwnone"]);
     assert_eq!(order_text(&app, "wwmine", "only-mine").await, before);
-    assert_eq!(info_text(&app, &token, "only-mine").await, before);
+    assert_eq!(app.order_info_text(&token, "only-mine").await, before);
     // The other corp's token does not see it either.
     let their_token = app.token(&theirs).await;
     let answer = app
@@ -1067,16 +976,16 @@ async fn an_unknown_order_or_another_corps_order_is_404() {
 #[tokio::test]
 async fn processors_and_the_grid_admin_may_act_and_nobody_else() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwwho").await;
+    let (corp, token) = app.corp_and_token("wwwho").await;
     let order = report_at(&app, &corp, "o1", T).await;
     let mut model = Model::reported(&order, "reporter", &["admin"]);
     // A new order: only the grid admin, its only processor, may act.
     for user in ["outsider", "worker1", "reporter"] {
         let answer = act(&app, "wwwho", "o1", &action("accept", user, T + 1)).await;
-        assert_error(&answer, 422, "rejected", &[user, "o1"]);
+        assert_admin_error_text(&answer, 422, "rejected", &[user, "o1"]);
     }
     let answer = act(&app, "wwwho", "o1", &action("accept", "nobody", T + 1)).await;
-    assert_error(&answer, 404, "not_found", &["nobody"]);
+    assert_admin_error_text(&answer, 404, "not_found", &["nobody"]);
 
     step(
         &app,
@@ -1093,7 +1002,7 @@ async fn processors_and_the_grid_admin_may_act_and_nobody_else() {
     // worker2 is a member of the grid but not a processor of this order.
     for user in ["worker2", "outsider", "reporter"] {
         let answer = act(&app, "wwwho", "o1", &action("start", user, T + 20)).await;
-        assert_error(&answer, 422, "rejected", &[user]);
+        assert_admin_error_text(&answer, 422, "rejected", &[user]);
     }
     step(
         &app,
@@ -1121,7 +1030,7 @@ async fn processors_and_the_grid_admin_may_act_and_nobody_else() {
     .await;
     // worker1 handed it on and may no longer act.
     let answer = act(&app, "wwwho", "o1", &action("finish", "worker1", T + 40)).await;
-    assert_error(&answer, 422, "rejected", &["worker1"]);
+    assert_admin_error_text(&answer, 422, "rejected", &["worker1"]);
     step(
         &app,
         &corp,
@@ -1148,7 +1057,7 @@ async fn processors_and_the_grid_admin_may_act_and_nobody_else() {
     )
     .await;
     let answer = act(&app, "wwwho", "o1", &action("finish", "worker2", T + 60)).await;
-    assert_error(&answer, 422, "rejected", &["worker2"]);
+    assert_admin_error_text(&answer, 422, "rejected", &["worker2"]);
     step(
         &app,
         &corp,
@@ -1197,7 +1106,7 @@ async fn processors_and_the_grid_admin_may_act_and_nobody_else() {
 #[tokio::test]
 async fn a_new_grid_admin_may_act_and_the_old_one_only_as_a_processor() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwnewadmin").await;
+    let (corp, token) = app.corp_and_token("wwnewadmin").await;
     let a = report_at(&app, &corp, "a", T).await;
     let b = report_at(&app, &corp, "b", T).await;
     let mut model_a = Model::reported(&a, "reporter", &["admin"]);
@@ -1233,7 +1142,7 @@ async fn a_new_grid_admin_may_act_and_the_old_one_only_as_a_processor() {
 
     // a: the old admin is neither processor nor admin any more.
     let answer = act(&app, "wwnewadmin", "a", &action("accept", "admin", T + 30)).await;
-    assert_error(&answer, 422, "rejected", &["admin", "a"]);
+    assert_admin_error_text(&answer, 422, "rejected", &["admin", "a"]);
     step(
         &app,
         &corp,
@@ -1273,7 +1182,7 @@ async fn a_new_grid_admin_may_act_and_the_old_one_only_as_a_processor() {
     )
     .await;
     let answer = act(&app, "wwnewadmin", "b", &action("finish", "admin", T + 50)).await;
-    assert_error(&answer, 422, "rejected", &["admin"]);
+    assert_admin_error_text(&answer, 422, "rejected", &["admin"]);
     step(
         &app,
         &corp,
@@ -1289,7 +1198,7 @@ async fn a_new_grid_admin_may_act_and_the_old_one_only_as_a_processor() {
 
     // c: the old admin has nothing to do with it.
     let answer = act(&app, "wwnewadmin", "c", &action("reject", "admin", T + 30)).await;
-    assert_error(&answer, 422, "rejected", &["admin", "c"]);
+    assert_admin_error_text(&answer, 422, "rejected", &["admin", "c"]);
     step(
         &app,
         &corp,
@@ -1325,7 +1234,7 @@ async fn race(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_processors_starting_at_once_one_wins() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwracestart").await;
+    let (corp, token) = app.corp_and_token("wwracestart").await;
     let mut wins = [0; 2];
     for i in 0..20 {
         let order_id = format!("race{i}");
@@ -1353,7 +1262,7 @@ async fn two_processors_starting_at_once_one_wins() {
         };
         wins[usize::from(winner == "worker2")] += 1;
         // The loser saw the winner's result: it is no longer a processor.
-        assert_error(&lost, 422, "rejected", &[loser, &order_id]);
+        assert_admin_error_text(&lost, 422, "rejected", &[loser, &order_id]);
         model.apply("start", winner, &[], T + 20);
         let now = order_text(&app, &corp.corpid, &order_id).await;
         assert_eq!(won.1, now, "the winner's answer is the order");
@@ -1375,7 +1284,7 @@ async fn two_processors_starting_at_once_one_wins() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_allowed_actors_finishing_at_once_one_wins() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwracefinish").await;
+    let (corp, token) = app.corp_and_token("wwracefinish").await;
     for i in 0..20 {
         let order_id = format!("race{i}");
         let order = report_at(&app, &corp, &order_id, T).await;
@@ -1406,11 +1315,11 @@ async fn two_allowed_actors_finishing_at_once_one_wins() {
             (422, 200) => (b, second, first),
             other => panic!("exactly one finish should win: {other:?}: {first:?} {second:?}"),
         };
-        assert_error(&lost, 422, "rejected", &["closed", &order_id]);
+        assert_admin_error_text(&lost, 422, "rejected", &["closed", &order_id]);
         model.apply("finish", winner, &[], T + 20);
         let now = order_text(&app, &corp.corpid, &order_id).await;
         assert_eq!(won.1, now, "the winner's answer is the order");
-        assert_eq!(info_text(&app, &token, &order_id).await, now);
+        assert_eq!(app.order_info_text(&token, &order_id).await, now);
         let now = parse(&now);
         assert_eq!(now, model.order());
         let finishes = now["process_list"]
@@ -1431,7 +1340,7 @@ async fn two_allowed_actors_finishing_at_once_one_wins() {
 #[tokio::test]
 async fn every_change_shows_in_a_poll_by_begin_modify_time() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwpoll").await;
+    let (corp, token) = app.corp_and_token("wwpoll").await;
     let a = report_at(&app, &corp, "a", T).await;
     let b = report_at(&app, &corp, "b", T + 1).await;
     let mut models = [
@@ -1481,9 +1390,10 @@ async fn every_change_shows_in_a_poll_by_begin_modify_time() {
                 .is_empty()
         );
         assert_eq!(
-            ids(&app
-                .walk(&token, json!({ "begin_modify_time": time }), 10)
-                .await),
+            order_ids(
+                &app.walk(&token, json!({ "begin_modify_time": time }), 10)
+                    .await
+            ),
             [*order_id]
         );
         // A modify-ordered walk puts the just-changed order last.
@@ -1491,7 +1401,7 @@ async fn every_change_shows_in_a_poll_by_begin_modify_time() {
         let order_id = models[which].0;
         assert_eq!(modify_walk(&app, &token).await, [other, order_id]);
         // The create-ordered walk does not move.
-        assert_eq!(ids(&app.walk(&token, json!({}), 1).await), ["a", "b"]);
+        assert_eq!(order_ids(&app.walk(&token, json!({}), 1).await), ["a", "b"]);
         last_poll = time + 5;
     }
 }
@@ -1499,7 +1409,7 @@ async fn every_change_shows_in_a_poll_by_begin_modify_time() {
 #[tokio::test]
 async fn explicit_times_build_histories_over_days() {
     let app = TestApp::spawn().await;
-    let (corp, token) = corp_and_token(&app, "wwdays").await;
+    let (corp, token) = app.corp_and_token("wwdays").await;
     let order = report_at(&app, &corp, "long", T).await;
     let mut model = Model::reported(&order, "reporter", &["admin"]);
     let history: [(&str, &str, &[&str], i64); 4] = [
@@ -1516,7 +1426,7 @@ async fn explicit_times_build_histories_over_days() {
         let polled = app
             .walk(&token, json!({ "begin_modify_time": time - DAY / 2 }), 10)
             .await;
-        assert_eq!(ids(&polled), ["long"], "{kind} at {time}");
+        assert_eq!(order_ids(&polled), ["long"], "{kind} at {time}");
     }
     let order = parse(&order_text(&app, "wwdays", "long").await);
     assert_eq!(order["create_time"], T);
@@ -1546,7 +1456,7 @@ async fn explicit_times_build_histories_over_days() {
     // A back-dated report comes first by create_time, last by modification.
     report_at(&app, &corp, "older", T - 2 * DAY).await;
     assert_eq!(
-        ids(&app.walk(&token, json!({}), 10).await),
+        order_ids(&app.walk(&token, json!({}), 10).await),
         ["older", "long"]
     );
     assert_eq!(modify_walk(&app, &token).await, ["long", "older"]);

@@ -1,67 +1,21 @@
 //! `gettoken`, token lifetime, the patrol permission of each kind of app, and tenancy, pinned
 //! against decisions.md ("gettoken", "Permissions") over HTTP with raw requests.
 
-mod support;
-
-use patrol_domain::AppKind;
+use patrol_domain::{AppKind, Clock};
+use patrol_test::{
+    MODERN_CORP, PAST, SYSTEM_APP_CUTOFF, TestApp, TestCorp, assert_wecom_error, errcode, errmsg,
+    new_order, order_ids, without_request_id,
+};
 use serde_json::{Value, json};
-use support::{MODERN_CORP, SYSTEM_APP_CUTOFF, TestApp, TestCorp, errcode, errmsg, new_order};
-
-/// `GET /cgi-bin/gettoken?{query}`: HTTP 200 and a JSON body.
-async fn gettoken(app: &TestApp, query: &str) -> Value {
-    let (status, body) = app.get(&format!("/cgi-bin/gettoken?{query}")).await;
-    assert_eq!(status, 200, "{body}");
-    serde_json::from_str(&body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
-}
-
-/// Asserts an error answer: its errcode, and an errmsg that starts with `text` followed by WeCom's
-/// hint suffix.
-#[track_caller]
-fn assert_error(answer: &Value, code: i64, text: &str) {
-    assert_eq!(errcode(answer), code, "{answer}");
-    let message = errmsg(answer);
-    assert!(
-        message.starts_with(&format!("{text}, hint: [")),
-        "errmsg {message:?} should start with {text:?}"
-    );
-    assert!(
-        message.ends_with(&format!("?e={code}")),
-        "errmsg {message:?} should end with ?e={code}"
-    );
-}
-
-/// An errmsg with its request id replaced, so that two answers can be compared.
-fn without_request_id(errmsg: &str) -> String {
-    let start = errmsg.find("hint: [").expect("a hint") + "hint: [".len();
-    let end = start + errmsg[start..].find(']').expect("the end of the hint");
-    format!("{}<id>{}", &errmsg[..start], &errmsg[end..])
-}
-
-async fn order_list(app: &TestApp, token: &str, body: Value) -> Value {
-    app.patrol("get_order_list", token, &body.to_string()).await
-}
-
-async fn order_info(app: &TestApp, token: &str, order_id: &str) -> Value {
-    let body = json!({ "order_id": order_id }).to_string();
-    app.patrol("get_order_info", token, &body).await
-}
-
-/// The `order_id`s of a list of orders.
-fn ids(orders: &[Value]) -> Vec<&str> {
-    orders
-        .iter()
-        .map(|order| order["order_id"].as_str().expect("an order_id"))
-        .collect()
-}
 
 /// Asserts that `token` may call both patrol APIs (errcode 0) or is refused with 48002 on both.
 async fn assert_patrol_access(app: &TestApp, token: &str, allowed: bool, case: &str) {
-    let list = order_list(app, token, json!({})).await;
-    let info = order_info(app, token, "o1").await;
+    let list = app.order_list(token, json!({})).await;
+    let info = app.order_info(token, "o1").await;
     if allowed {
         assert_eq!(errcode(&list), 0, "{case}: get_order_list {list}");
         assert_eq!(
-            ids(list["order_list"].as_array().unwrap()),
+            order_ids(list["order_list"].as_array().unwrap()),
             ["o1"],
             "{case}"
         );
@@ -70,7 +24,7 @@ async fn assert_patrol_access(app: &TestApp, token: &str, allowed: bool, case: &
     } else {
         for answer in [&list, &info] {
             assert_eq!(errcode(answer), 48002, "{case}: {answer}");
-            assert_error(answer, 48002, "api forbidden");
+            assert_wecom_error(answer, 48002, "api forbidden");
             assert!(answer.get("order_list").is_none(), "{case}: {answer}");
             assert!(answer.get("order_info").is_none(), "{case}: {answer}");
         }
@@ -80,72 +34,13 @@ async fn assert_patrol_access(app: &TestApp, token: &str, allowed: bool, case: &
 // ---------------------------------------------------------------------------------------------
 // gettoken: parameters and credentials
 
+/// Every refused `gettoken` on one server: a table of (case, query, errcode, errmsg text).
+/// `{corpid}` and `{secret}` in a query are corp `wwtok`'s, `{secret_b}` is corp `wwcorpb`'s.
 #[tokio::test]
-async fn gettoken_without_parameters_reports_the_missing_corpsecret_first() {
+async fn gettoken_refusals() {
     let app = TestApp::spawn().await;
     let corp = app.corp("wwtok").await;
-    assert_error(&gettoken(&app, "").await, 41004, "corpsecret missing");
-    // Even a valid corpid does not make the corpsecret optional.
-    let only_corpid = gettoken(&app, &format!("corpid={}", corp.corpid)).await;
-    assert_error(&only_corpid, 41004, "corpsecret missing");
-}
-
-#[tokio::test]
-async fn gettoken_without_corpid_reports_41002() {
-    let app = TestApp::spawn().await;
-    let corp = app.corp("wwtok").await;
-    let query = format!("corpsecret={}", corp.secret);
-    assert_error(&gettoken(&app, &query).await, 41002, "corpid missing");
-    // An empty corpid is a missing one.
-    let query = format!("corpid=&corpsecret={}", corp.secret);
-    assert_error(&gettoken(&app, &query).await, 41002, "corpid missing");
-}
-
-#[tokio::test]
-async fn gettoken_with_an_empty_corpsecret_reports_41004() {
-    let app = TestApp::spawn().await;
-    let corp = app.corp("wwtok").await;
-    let query = format!("corpid={}&corpsecret=", corp.corpid);
-    assert_error(&gettoken(&app, &query).await, 41004, "corpsecret missing");
-}
-
-#[tokio::test]
-async fn gettoken_with_an_unknown_corpid_reports_40013() {
-    let app = TestApp::spawn().await;
-    let corp = app.corp("wwtok").await;
-    // A well-formed id that no corp has, with a secret that some corp's app does have.
-    let query = format!("corpid=wwunknown&corpsecret={}", corp.secret);
-    assert_error(&gettoken(&app, &query).await, 40013, "invalid corpid");
-}
-
-#[tokio::test]
-async fn gettoken_with_a_wrong_secret_reports_40001() {
-    let app = TestApp::spawn().await;
-    let corp = app.corp("wwtok").await;
-    let query = format!("corpid={}&corpsecret=not-the-secret", corp.corpid);
-    assert_error(&gettoken(&app, &query).await, 40001, "invalid credential");
-}
-
-#[tokio::test]
-async fn gettoken_with_the_secret_of_another_corps_app_reports_40001() {
-    let app = TestApp::spawn().await;
-    let corp_a = app.corp("wwcorpa").await;
     let corp_b = app.corp("wwcorpb").await;
-    let query = format!("corpid={}&corpsecret={}", corp_a.corpid, corp_b.secret);
-    assert_error(&gettoken(&app, &query).await, 40001, "invalid credential");
-    // The secret itself is good: with its own corpid it gets a token.
-    let own = gettoken(
-        &app,
-        &format!("corpid={}&corpsecret={}", corp_b.corpid, corp_b.secret),
-    )
-    .await;
-    assert_eq!(errcode(&own), 0, "{own}");
-}
-
-#[tokio::test]
-async fn gettoken_with_a_disabled_apps_secret_reports_40001() {
-    let app = TestApp::spawn().await;
-    let corp = app.corp("wwtok").await;
     app.app(
         &corp,
         1_000_002,
@@ -155,19 +50,84 @@ async fn gettoken_with_a_disabled_apps_secret_reports_40001() {
         "disabled-secret",
     )
     .await;
-    let query = format!("corpid={}&corpsecret=disabled-secret", corp.corpid);
-    assert_error(&gettoken(&app, &query).await, 40001, "invalid credential");
+    let cases: &[(&str, &str, i64, &str)] = &[
+        (
+            "no parameters: the missing corpsecret first",
+            "",
+            41004,
+            "corpsecret missing",
+        ),
+        // Even a valid corpid does not make the corpsecret optional.
+        (
+            "only a corpid",
+            "corpid={corpid}",
+            41004,
+            "corpsecret missing",
+        ),
+        ("no corpid", "corpsecret={secret}", 41002, "corpid missing"),
+        // An empty corpid is a missing one.
+        (
+            "an empty corpid",
+            "corpid=&corpsecret={secret}",
+            41002,
+            "corpid missing",
+        ),
+        (
+            "an empty corpsecret",
+            "corpid={corpid}&corpsecret=",
+            41004,
+            "corpsecret missing",
+        ),
+        // A well-formed id that no corp has, with a secret that some corp's app does have.
+        (
+            "an unknown corpid",
+            "corpid=wwunknown&corpsecret={secret}",
+            40013,
+            "invalid corpid",
+        ),
+        (
+            "a wrong secret",
+            "corpid={corpid}&corpsecret=not-the-secret",
+            40001,
+            "invalid credential",
+        ),
+        (
+            "another corp's secret",
+            "corpid={corpid}&corpsecret={secret_b}",
+            40001,
+            "invalid credential",
+        ),
+        (
+            "a disabled app's secret",
+            "corpid={corpid}&corpsecret=disabled-secret",
+            40001,
+            "invalid credential",
+        ),
+    ];
+    for (case, query, code, text) in cases {
+        let query = query
+            .replace("{corpid}", &corp.corpid)
+            .replace("{secret_b}", &corp_b.secret)
+            .replace("{secret}", &corp.secret);
+        let answer = app.gettoken(&query).await;
+        assert_eq!(errcode(&answer), *code, "{case}: {answer}");
+        assert_wecom_error(&answer, *code, text);
+    }
+    // Another corp's secret is itself good: with its own corpid it gets a token.
+    let own = app.gettoken_for(&corp_b.corpid, &corp_b.secret).await;
+    assert_eq!(errcode(&own), 0, "{own}");
 }
 
 #[tokio::test]
 async fn gettoken_success_has_exactly_wecoms_fields_and_a_url_safe_token() {
     let app = TestApp::spawn().await;
     let corp = app.corp("wwtok").await;
-    let answer = gettoken(
-        &app,
-        &format!("corpid={}&corpsecret={}", corp.corpid, corp.secret),
-    )
-    .await;
+    let answer = app
+        .gettoken(&format!(
+            "corpid={}&corpsecret={}",
+            corp.corpid, corp.secret
+        ))
+        .await;
     let object = answer.as_object().expect("a JSON object");
     let mut keys: Vec<&str> = object.keys().map(String::as_str).collect();
     keys.sort_unstable();
@@ -190,7 +150,7 @@ async fn gettoken_success_has_exactly_wecoms_fields_and_a_url_safe_token() {
         "not URL-safe: {token:?}"
     );
     // The token needs no escaping in a query string and works as given.
-    let list = order_list(&app, token, json!({})).await;
+    let list = app.order_list(token, json!({})).await;
     assert_eq!(errcode(&list), 0, "{list}");
 }
 
@@ -202,8 +162,8 @@ async fn a_repeated_gettoken_returns_the_same_token_with_the_seconds_remaining()
     let app = TestApp::spawn().await;
     let corp = app.corp("wwtok").await;
     let query = format!("corpid={}&corpsecret={}", corp.corpid, corp.secret);
-    let first = gettoken(&app, &query).await;
-    let second = gettoken(&app, &query).await;
+    let first = app.gettoken(&query).await;
+    let second = app.gettoken(&query).await;
     assert_eq!(errcode(&second), 0, "{second}");
     assert_eq!(second["access_token"], first["access_token"]);
     let remaining = second["expires_in"]
@@ -233,7 +193,7 @@ async fn two_apps_of_one_corp_get_different_tokens() {
     assert_eq!(app.token(&corp).await, first);
     assert_eq!(app.token_for(&corp.corpid, "second-secret").await, second);
     for token in [&first, &second] {
-        let list = order_list(&app, token, json!({})).await;
+        let list = app.order_list(token, json!({})).await;
         assert_eq!(errcode(&list), 0, "{list}");
     }
 }
@@ -259,7 +219,7 @@ async fn gettoken_answers_a_post_as_it_answers_a_get() {
     let (status, text) = app.post("/cgi-bin/gettoken", body).await;
     assert_eq!(status, 200, "{text}");
     let in_body: Value = serde_json::from_str(&text).unwrap();
-    assert_error(&in_body, 41004, "corpsecret missing");
+    assert_wecom_error(&in_body, 41004, "corpsecret missing");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -267,27 +227,35 @@ async fn gettoken_answers_a_post_as_it_answers_a_get() {
 
 #[tokio::test]
 async fn an_expired_token_answers_42001() {
-    let app = TestApp::spawn_with(|config| config.token_ttl = 1).await;
+    // A manual clock: the token expires without the test waiting for it.
+    let app = TestApp::spawn_with(|config| {
+        config.token_ttl = 1;
+        config.clock = Clock::manual(MODERN_CORP + 86_400);
+    })
+    .await;
     let corp = app.corp("wwtok").await;
-    app.insert(&corp, vec![new_order("o1", 1_700_000_000)])
-        .await;
+    app.insert(&corp, vec![new_order("o1", PAST)]).await;
     let token = app.token(&corp).await;
-    tokio::time::sleep(std::time::Duration::from_millis(2_100)).await;
-    let list = order_list(&app, &token, json!({})).await;
-    assert_error(&list, 42001, "access_token expired");
-    let info = order_info(&app, &token, "o1").await;
-    assert_error(&info, 42001, "access_token expired");
+    app.clock().advance(2);
+    let list = app.order_list(&token, json!({})).await;
+    assert_wecom_error(&list, 42001, "access_token expired");
+    let info = app.order_info(&token, "o1").await;
+    assert_wecom_error(&info, 42001, "access_token expired");
 }
 
 #[tokio::test]
 async fn after_expiry_gettoken_issues_a_new_token_and_the_old_one_stays_expired() {
-    // A lifetime of 3 s leaves the new token at least 2 s to be used in.
-    let app = TestApp::spawn_with(|config| config.token_ttl = 3).await;
+    // A manual clock stands still while the new token is used.
+    let app = TestApp::spawn_with(|config| {
+        config.token_ttl = 3;
+        config.clock = Clock::manual(MODERN_CORP + 86_400);
+    })
+    .await;
     let corp = app.corp("wwtok").await;
     let old = app.token(&corp).await;
-    tokio::time::sleep(std::time::Duration::from_millis(3_100)).await;
+    app.clock().advance(4);
     let query = format!("corpid={}&corpsecret={}", corp.corpid, corp.secret);
-    let answer = gettoken(&app, &query).await;
+    let answer = app.gettoken(&query).await;
     assert_eq!(errcode(&answer), 0, "{answer}");
     let new = answer["access_token"].as_str().unwrap();
     assert_ne!(new, old, "an expired token must not be handed out again");
@@ -295,28 +263,27 @@ async fn after_expiry_gettoken_issues_a_new_token_and_the_old_one_stays_expired(
         answer["expires_in"], 3,
         "a new token has the whole lifetime"
     );
-    let list = order_list(&app, new, json!({})).await;
+    let list = app.order_list(new, json!({})).await;
     assert_eq!(errcode(&list), 0, "{list}");
-    let list = order_list(&app, &old, json!({})).await;
-    assert_error(&list, 42001, "access_token expired");
+    let list = app.order_list(&old, json!({})).await;
+    assert_wecom_error(&list, 42001, "access_token expired");
 }
 
 #[tokio::test]
 async fn a_token_never_issued_answers_40014() {
     let app = TestApp::spawn().await;
     let corp = app.corp("wwtok").await;
-    app.insert(&corp, vec![new_order("o1", 1_700_000_000)])
-        .await;
+    app.insert(&corp, vec![new_order("o1", PAST)]).await;
     let real = app.token(&corp).await;
     // Made-up tokens: short, shaped like a real one, and longer than any token can be.
     let mut shaped = real.clone().into_bytes();
     shaped[0] = if shaped[0] == b'A' { b'B' } else { b'A' };
     let shaped = String::from_utf8(shaped).unwrap();
     for token in ["never-issued".to_owned(), shaped, "A".repeat(600)] {
-        let list = order_list(&app, &token, json!({})).await;
-        assert_error(&list, 40014, "invalid access_token");
-        let info = order_info(&app, &token, "o1").await;
-        assert_error(&info, 40014, "invalid access_token");
+        let list = app.order_list(&token, json!({})).await;
+        assert_wecom_error(&list, 40014, "invalid access_token");
+        let info = app.order_info(&token, "o1").await;
+        assert_wecom_error(&info, 40014, "invalid access_token");
     }
 }
 
@@ -324,14 +291,13 @@ async fn a_token_never_issued_answers_40014() {
 async fn a_token_survives_a_server_restart() {
     let mut app = TestApp::spawn().await;
     let corp = app.corp("wwtok").await;
-    app.insert(&corp, vec![new_order("o1", 1_700_000_000)])
-        .await;
+    app.insert(&corp, vec![new_order("o1", PAST)]).await;
     let token = app.token(&corp).await;
     app.restart().await;
-    let list = order_list(&app, &token, json!({})).await;
+    let list = app.order_list(&token, json!({})).await;
     assert_eq!(errcode(&list), 0, "{list}");
-    assert_eq!(ids(list["order_list"].as_array().unwrap()), ["o1"]);
-    let info = order_info(&app, &token, "o1").await;
+    assert_eq!(order_ids(list["order_list"].as_array().unwrap()), ["o1"]);
+    let info = app.order_info(&token, "o1").await;
     assert_eq!(errcode(&info), 0, "{info}");
     // The new server also hands out the same live token.
     assert_eq!(app.token(&corp).await, token);
@@ -340,24 +306,68 @@ async fn a_token_survives_a_server_restart() {
 // ---------------------------------------------------------------------------------------------
 // Permissions
 
+// ---------------------------------------------------------------------------------------------
+// Permissions
+
 /// A corp with order `o1`, created at `created_at`.
 async fn corp_with_order(app: &TestApp, corpid: &str, created_at: i64) -> TestCorp {
     let corp = app.corp_created_at(corpid, created_at).await;
-    app.insert(&corp, vec![new_order("o1", 1_700_000_000)])
-        .await;
+    app.insert(&corp, vec![new_order("o1", PAST)]).await;
     corp
 }
 
+/// The patrol permission of every kind of app on one server: a table of (corp created at, app
+/// kind, patrol flag, allowed); each row gets a corp of its own with order `o1` and one app.
 #[tokio::test]
-async fn a_custom_app_enabled_for_patrol_may_call_the_patrol_api() {
+async fn the_permission_matrix() {
     let app = TestApp::spawn().await;
+    let old = SYSTEM_APP_CUTOFF - 1;
+    let rows: &[(i64, AppKind, bool, bool)] = &[
+        // A custom app may call the patrol API exactly when it is enabled for patrol.
+        (MODERN_CORP, AppKind::Custom, true, true),
+        (MODERN_CORP, AppKind::Custom, false, false),
+        // A system app of a corp created before the cutoff may call whatever its patrol flag.
+        (old, AppKind::System, true, true),
+        (old, AppKind::System, false, true),
+        // A system app of a corp created at or after the cutoff gets 48002.
+        (SYSTEM_APP_CUTOFF, AppKind::System, true, false),
+        (SYSTEM_APP_CUTOFF, AppKind::System, false, false),
+        (SYSTEM_APP_CUTOFF + 1, AppKind::System, true, false),
+        (SYSTEM_APP_CUTOFF + 1, AppKind::System, false, false),
+        (MODERN_CORP, AppKind::System, true, false),
+        (MODERN_CORP, AppKind::System, false, false),
+        // Third-party and provider apps get 48002 even when enabled for patrol, even in an old
+        // corp (so that not even the system-app rule could let them through). patrol issues
+        // their tokens through gettoken (a documented simplification).
+        (old, AppKind::ThirdParty, true, false),
+        (old, AppKind::ThirdParty, false, false),
+        (old, AppKind::Provider, true, false),
+        (old, AppKind::Provider, false, false),
+    ];
+    for (row, &(created_at, kind, patrol_enabled, allowed)) in rows.iter().enumerate() {
+        let corp = corp_with_order(&app, &format!("wwperm{row}"), created_at).await;
+        let agentid = match kind {
+            AppKind::Custom => 1_000_002,
+            AppKind::System => 3_010_001,
+            _ => 4_000_001,
+        };
+        let secret = format!("{kind}-{patrol_enabled}");
+        app.app(&corp, agentid, kind, patrol_enabled, true, &secret)
+            .await;
+        let token = app.token_for(&corp.corpid, &secret).await;
+        let case = format!("{kind} app, corp created at {created_at}, flag {patrol_enabled}");
+        assert_patrol_access(&app, &token, allowed, &case).await;
+    }
+    // The corp's own patrol-enabled custom app may call it too.
     let corp = corp_with_order(&app, "wwperm", MODERN_CORP).await;
     let token = app.token(&corp).await;
     assert_patrol_access(&app, &token, true, "custom, patrol-enabled").await;
 }
 
+/// The permission is checked before the body: a broken body or a missing order_id still gets
+/// 48002, without the JSON warning.
 #[tokio::test]
-async fn a_custom_app_not_enabled_for_patrol_gets_48002() {
+async fn a_custom_app_not_enabled_for_patrol_gets_48002_whatever_the_body() {
     let app = TestApp::spawn().await;
     let corp = corp_with_order(&app, "wwperm", MODERN_CORP).await;
     app.app(
@@ -371,84 +381,14 @@ async fn a_custom_app_not_enabled_for_patrol_gets_48002() {
     .await;
     let token = app.token_for(&corp.corpid, "plain-secret").await;
     assert_patrol_access(&app, &token, false, "custom, not patrol-enabled").await;
-    // The permission is checked before the body: a broken body or a missing order_id still
-    // gets 48002, without the JSON warning.
     let broken = app.patrol("get_order_list", &token, "{not json").await;
-    assert_error(&broken, 48002, "api forbidden");
+    assert_wecom_error(&broken, 48002, "api forbidden");
     let missing = app.patrol("get_order_info", &token, "{}").await;
-    assert_error(&missing, 48002, "api forbidden");
+    assert_wecom_error(&missing, 48002, "api forbidden");
     let trailing = app
         .patrol("get_order_list", &token, r#"{"limit": 20,}"#)
         .await;
-    assert_error(&trailing, 48002, "api forbidden");
-}
-
-#[tokio::test]
-async fn a_system_app_of_a_corp_created_before_the_cutoff_may_call_whatever_its_patrol_flag() {
-    let app = TestApp::spawn().await;
-    let corp = corp_with_order(&app, "wwold", SYSTEM_APP_CUTOFF - 1).await;
-    for (agentid, patrol_enabled) in [(3_010_001, true), (3_010_002, false)] {
-        let secret = format!("system-{patrol_enabled}");
-        app.app(
-            &corp,
-            agentid,
-            AppKind::System,
-            patrol_enabled,
-            true,
-            &secret,
-        )
-        .await;
-        let token = app.token_for(&corp.corpid, &secret).await;
-        let case = format!("system app, corp created before the cutoff, flag {patrol_enabled}");
-        assert_patrol_access(&app, &token, true, &case).await;
-    }
-}
-
-#[tokio::test]
-async fn a_system_app_of_a_corp_created_at_or_after_the_cutoff_gets_48002() {
-    let app = TestApp::spawn().await;
-    for (corpid, created_at) in [
-        ("wwcutoff", SYSTEM_APP_CUTOFF),
-        ("wwafter", SYSTEM_APP_CUTOFF + 1),
-        ("wwmodern", MODERN_CORP),
-    ] {
-        let corp = corp_with_order(&app, corpid, created_at).await;
-        for (agentid, patrol_enabled) in [(3_010_001, true), (3_010_002, false)] {
-            let secret = format!("{corpid}-system-{patrol_enabled}");
-            app.app(
-                &corp,
-                agentid,
-                AppKind::System,
-                patrol_enabled,
-                true,
-                &secret,
-            )
-            .await;
-            let token = app.token_for(&corp.corpid, &secret).await;
-            let case = format!("system app, corp created at {created_at}, flag {patrol_enabled}");
-            assert_patrol_access(&app, &token, false, &case).await;
-        }
-    }
-}
-
-#[tokio::test]
-async fn third_party_and_provider_apps_get_48002_even_when_enabled_for_patrol() {
-    let app = TestApp::spawn().await;
-    // An old corp, so that not even the system-app rule could let them through.
-    let corp = corp_with_order(&app, "wwold", SYSTEM_APP_CUTOFF - 1).await;
-    let mut agentid = 4_000_000;
-    for kind in [AppKind::ThirdParty, AppKind::Provider] {
-        for patrol_enabled in [true, false] {
-            agentid += 1;
-            let secret = format!("{kind}-{patrol_enabled}");
-            app.app(&corp, agentid, kind, patrol_enabled, true, &secret)
-                .await;
-            // patrol issues their tokens through gettoken (a documented simplification).
-            let token = app.token_for(&corp.corpid, &secret).await;
-            let case = format!("{kind} app, flag {patrol_enabled}");
-            assert_patrol_access(&app, &token, false, &case).await;
-        }
-    }
+    assert_wecom_error(&trailing, 48002, "api forbidden");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -490,20 +430,21 @@ async fn a_token_lists_only_its_own_corps_orders() {
     let token_b = app.token(&corp_b).await;
     for limit in [1, 20] {
         let orders_a = app.walk(&token_a, json!({}), limit).await;
-        assert_eq!(ids(&orders_a), ["o1", "o2"], "limit {limit}");
+        assert_eq!(order_ids(&orders_a), ["o1", "o2"], "limit {limit}");
         assert_eq!(orders_a[0]["create_time"], 1_700_000_100);
         assert_eq!(orders_a[1]["create_time"], 1_700_000_101);
         assert!(orders_a.iter().all(|o| o["desc"] != "B 的事件 o1"));
         let orders_b = app.walk(&token_b, json!({}), limit).await;
-        assert_eq!(ids(&orders_b), ["b1", "o1", "b2", "o2"], "limit {limit}");
+        assert_eq!(
+            order_ids(&orders_b),
+            ["b1", "o1", "b2", "o2"],
+            "limit {limit}"
+        );
     }
     // A filter that only B's orders would pass leaves A with nothing.
-    let late = order_list(
-        &app,
-        &token_a,
-        json!({ "begin_create_time": 1_700_000_150 }),
-    )
-    .await;
+    let late = app
+        .order_list(&token_a, json!({ "begin_create_time": 1_700_000_150 }))
+        .await;
     assert_eq!(errcode(&late), 0, "{late}");
     assert_eq!(late["order_list"], json!([]));
     assert_eq!(late["next_cursor"], "");
@@ -514,10 +455,10 @@ async fn another_corps_order_id_looks_exactly_like_an_unknown_one() {
     let app = TestApp::spawn().await;
     let (corp_a, _corp_b) = two_corps(&app).await;
     let token_a = app.token(&corp_a).await;
-    let of_b = order_info(&app, &token_a, "b1").await;
-    let never = order_info(&app, &token_a, "never-existed").await;
-    assert_error(&of_b, 40058, "invalid order_id");
-    assert_error(&never, 40058, "invalid order_id");
+    let of_b = app.order_info(&token_a, "b1").await;
+    let never = app.order_info(&token_a, "never-existed").await;
+    assert_wecom_error(&of_b, 40058, "invalid order_id");
+    assert_wecom_error(&never, 40058, "invalid order_id");
     assert_eq!(errcode(&of_b), errcode(&never));
     assert_eq!(
         without_request_id(errmsg(&of_b)),
@@ -534,25 +475,16 @@ async fn a_shared_order_id_returns_the_callers_own_order() {
     let (corp_a, corp_b) = two_corps(&app).await;
     let token_a = app.token(&corp_a).await;
     let token_b = app.token(&corp_b).await;
-    let info_a = order_info(&app, &token_a, "o1").await;
+    let info_a = app.order_info(&token_a, "o1").await;
     assert_eq!(errcode(&info_a), 0, "{info_a}");
     assert_eq!(info_a["order_info"]["create_time"], 1_700_000_100);
     assert_eq!(info_a["order_info"]["desc"], "事件 o1");
     let listed_a = app.walk(&token_a, json!({}), 20).await;
     assert_eq!(info_a["order_info"], listed_a[0]);
-    let info_b = order_info(&app, &token_b, "o1").await;
+    let info_b = app.order_info(&token_b, "o1").await;
     assert_eq!(errcode(&info_b), 0, "{info_b}");
     assert_eq!(info_b["order_info"]["create_time"], 1_700_000_200);
     assert_eq!(info_b["order_info"]["desc"], "B 的事件 o1");
-}
-
-/// The `next_cursor` of the first page of a walk with limit 1.
-async fn first_cursor(app: &TestApp, token: &str) -> String {
-    let page = order_list(app, token, json!({ "limit": 1 })).await;
-    assert_eq!(errcode(&page), 0, "{page}");
-    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
-    assert!(!cursor.is_empty(), "{page}");
-    cursor
 }
 
 #[tokio::test]
@@ -561,14 +493,14 @@ async fn a_cursor_of_one_corp_is_invalid_for_another() {
     let (corp_a, corp_b) = two_corps(&app).await;
     let token_a = app.token(&corp_a).await;
     let token_b = app.token(&corp_b).await;
-    let cursor = first_cursor(&app, &token_a).await;
+    let cursor = app.first_cursor(&token_a, json!({}), 1).await;
     let body = json!({ "cursor": cursor, "limit": 1 });
-    let with_b = order_list(&app, &token_b, body.clone()).await;
-    assert_error(&with_b, 40058, "invalid cursor");
+    let with_b = app.order_list(&token_b, body.clone()).await;
+    assert_wecom_error(&with_b, 40058, "invalid cursor");
     // The cursor itself is good for the corp and app it was issued to.
-    let with_a = order_list(&app, &token_a, body).await;
+    let with_a = app.order_list(&token_a, body).await;
     assert_eq!(errcode(&with_a), 0, "{with_a}");
-    assert_eq!(ids(with_a["order_list"].as_array().unwrap()), ["o2"]);
+    assert_eq!(order_ids(with_a["order_list"].as_array().unwrap()), ["o2"]);
 }
 
 #[tokio::test]
@@ -586,12 +518,15 @@ async fn a_cursor_of_one_app_is_invalid_for_another_app_of_the_same_corp() {
     .await;
     let token_1 = app.token(&corp_a).await;
     let token_2 = app.token_for(&corp_a.corpid, "second-secret").await;
-    let cursor = first_cursor(&app, &token_1).await;
+    let cursor = app.first_cursor(&token_1, json!({}), 1).await;
     let body = json!({ "cursor": cursor, "limit": 1 });
-    let with_2 = order_list(&app, &token_2, body.clone()).await;
-    assert_error(&with_2, 40058, "invalid cursor");
+    let with_2 = app.order_list(&token_2, body.clone()).await;
+    assert_wecom_error(&with_2, 40058, "invalid cursor");
     // The second app walks the same orders with cursors of its own.
-    assert_eq!(ids(&app.walk(&token_2, json!({}), 1).await), ["o1", "o2"]);
-    let with_1 = order_list(&app, &token_1, body).await;
+    assert_eq!(
+        order_ids(&app.walk(&token_2, json!({}), 1).await),
+        ["o1", "o2"]
+    );
+    let with_1 = app.order_list(&token_1, body).await;
     assert_eq!(errcode(&with_1), 0, "{with_1}");
 }

@@ -1,0 +1,11 @@
+//! patrol-server's integration tests, one binary (matklad's "delete cargo integration tests"):
+//! the real server over HTTP through the shared harness in `patrol-test`.
+
+mod admin_directory;
+mod admin_orders;
+mod logs;
+mod order_list;
+mod smoke;
+mod snapshots;
+mod tokens_permissions;
+mod wire_errors;

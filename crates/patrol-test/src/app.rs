@@ -1,0 +1,250 @@
+//! [`TestApp`]: the real server on a random port over a fresh database, started, restarted and
+//! stopped by a test; and [`TestDatabase`], the database it serves, chosen from a URL.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use patrol_domain::Clock;
+use patrol_server::Config;
+use patrol_store::Store;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+/// The admin key of every test server.
+pub const ADMIN_KEY: &str = "test-admin-key";
+
+/// The environment variable naming the database the tests run against.
+///
+/// Unset or empty: every test gets a fresh SQLite file in its own temporary directory.
+/// A SQLite URL (`sqlite://PATH`, `sqlite:PATH` or a plain path): every test gets a fresh file in
+/// its own temporary directory beside `PATH`, so tests still run in parallel.
+/// Any other URL is handed to `patrol_server::open_store` as it is; the PostgreSQL backend, once
+/// there, will create (and drop) a fresh, uniquely named database per test from it.
+pub const DATABASE_URL_VAR: &str = "PATROL_TEST_DATABASE_URL";
+
+/// The database of one test: its URL, and the SQLite file behind it when there is one.
+#[derive(Debug)]
+pub struct TestDatabase {
+    /// The URL the server opens.
+    pub url: String,
+    /// The SQLite file, for tests that read the file itself; `None` for other backends.
+    pub path: Option<PathBuf>,
+    dir: Option<TempDir>,
+}
+
+impl TestDatabase {
+    /// A fresh database for one test, from [`DATABASE_URL_VAR`] (see there).
+    pub fn fresh() -> TestDatabase {
+        match std::env::var(DATABASE_URL_VAR) {
+            Ok(url) if !url.trim().is_empty() => TestDatabase::from_url(url.trim()),
+            _ => TestDatabase::in_dir(tempfile::tempdir().expect("a temporary directory")),
+        }
+    }
+
+    /// A fresh database for one test, derived from `url` (see [`DATABASE_URL_VAR`]).
+    pub fn from_url(url: &str) -> TestDatabase {
+        match patrol_sqlite::sqlite_path(url) {
+            Some(path) => {
+                let parent = path
+                    .parent()
+                    .filter(|parent| !parent.as_os_str().is_empty())
+                    .map_or_else(|| PathBuf::from("."), PathBuf::from);
+                std::fs::create_dir_all(&parent).expect("the directory of the test database");
+                let dir = tempfile::Builder::new()
+                    .prefix("patrol-test-")
+                    .tempdir_in(&parent)
+                    .expect("a temporary directory beside the test database");
+                TestDatabase::in_dir(dir)
+            }
+            None => TestDatabase {
+                url: url.to_owned(),
+                path: None,
+                dir: None,
+            },
+        }
+    }
+
+    fn in_dir(dir: TempDir) -> TestDatabase {
+        let path = dir.path().join("patrol.db");
+        TestDatabase {
+            url: format!("sqlite://{}", path.display()),
+            path: Some(path),
+            dir: Some(dir),
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if std::env::var_os("PATROL_TEST_KEEP").is_some()
+            && let Some(dir) = self.dir.take()
+        {
+            eprintln!(
+                "kept test database {}",
+                dir.keep().join("patrol.db").display()
+            );
+        }
+    }
+}
+
+/// A running patrol server and the database it serves.
+#[derive(Debug)]
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub base_url: String,
+    /// A plain HTTP client for raw requests.
+    pub http: reqwest::Client,
+    /// The server's database, opened by the test too, to set up data and read it back.
+    pub store: Arc<dyn Store>,
+    /// The server's config; a change takes effect at the next [`TestApp::restart`].
+    pub config: Config,
+    /// The database; dropped (and deleted) with the app.
+    pub database: TestDatabase,
+    shutdown: Option<oneshot::Sender<()>>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl TestApp {
+    /// Starts a server on a fresh database with default settings (and [`ADMIN_KEY`]).
+    pub async fn spawn() -> TestApp {
+        TestApp::spawn_with(|_| {}).await
+    }
+
+    /// Starts a server on a fresh database, with settings changed by `tweak`, e.g.
+    /// `TestApp::spawn_with(|config| config.clock = Clock::manual(T))`.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let database = TestDatabase::fresh();
+        let mut config = Config::new(database.url.clone());
+        config.admin_key = Some(ADMIN_KEY.to_owned());
+        tweak(&mut config);
+        let store = patrol_server::open_store(&config.database).expect("the test database opens");
+        let mut app = TestApp {
+            base_url: String::new(),
+            http: reqwest::Client::new(),
+            store,
+            config,
+            database,
+            shutdown: None,
+            handle: None,
+        };
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        app.serve_on(listener);
+        app
+    }
+
+    /// The server's clock; clones share it, so a manual clock set here moves the server's too.
+    pub fn clock(&self) -> &Clock {
+        &self.config.clock
+    }
+
+    /// The time on the server's clock, in Unix seconds.
+    pub fn now(&self) -> i64 {
+        self.config.clock.now()
+    }
+
+    /// The SQLite file of the database; panics for another backend.
+    #[track_caller]
+    pub fn db_path(&self) -> &PathBuf {
+        self.database
+            .path
+            .as_ref()
+            .expect("this test reads the SQLite file and needs a SQLite database")
+    }
+
+    /// Serves on a bound listener: bound before spawning, so no request needs to wait.
+    fn serve_on(&mut self, listener: TcpListener) {
+        self.base_url = format!("http://{}", listener.local_addr().expect("a bound address"));
+        let (sender, receiver) = oneshot::channel::<()>();
+        let config = self.config.clone();
+        self.handle = Some(tokio::spawn(async move {
+            patrol_server::serve(config, listener, async {
+                let _ = receiver.await;
+            })
+            .await
+            .expect("the server runs");
+        }));
+        self.shutdown = Some(sender);
+    }
+
+    /// Stops the server and starts a new one on the same database, on a new port.
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("a free port");
+        self.serve_on(listener);
+    }
+
+    /// Stops the server and starts a new one on the same database and the same port, so that
+    /// a client keeps its base URL across the restart.
+    pub async fn restart_same_port(&mut self) {
+        let address: SocketAddr = self
+            .base_url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the base URL holds a socket address");
+        self.stop().await;
+        let mut attempts = 0;
+        let listener = loop {
+            match TcpListener::bind(address).await {
+                Ok(listener) => break listener,
+                Err(error) if attempts < 100 => {
+                    attempts += 1;
+                    eprintln!("rebinding {address}: {error}; trying again");
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                }
+                Err(error) => panic!("cannot bind {address} again: {error}"),
+            }
+        };
+        self.serve_on(listener);
+    }
+
+    /// Stops the server and waits for it to finish.
+    pub async fn stop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(handle) = self.handle.take() {
+            handle.await.expect("the server stops cleanly");
+        }
+    }
+
+    /// `GET` a path (with its query) and return the status and body text.
+    pub async fn get(&self, path_and_query: &str) -> (u16, String) {
+        let response = self
+            .http
+            .get(format!("{}{path_and_query}", self.base_url))
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a text answer"))
+    }
+
+    /// `POST` a raw body to a path (with its query) and return the status and body text.
+    pub async fn post(
+        &self,
+        path_and_query: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> (u16, String) {
+        let response = self
+            .http
+            .post(format!("{}{path_and_query}", self.base_url))
+            .body(body)
+            .send()
+            .await
+            .expect("the server answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("a text answer"))
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
