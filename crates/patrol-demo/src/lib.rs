@@ -6,8 +6,8 @@
 //! generated in batches, in any order, and is the same on every run.
 
 use patrol_domain::{
-    Action, ActionKind, AppKind, Clock, Corp, Location, Media, NewApp, NewCategory, NewCorp,
-    NewGrid, NewOrder, NewUser, Urgency,
+    Action, ActionKind, AgentId, AppKind, Clock, Corp, Location, Media, NewApp, NewCategory,
+    NewCorp, NewGrid, NewOrder, NewUser, OrderId, Urgency,
 };
 use patrol_store::{Store, StoreError};
 use rand::{Rng, RngCore, SeedableRng};
@@ -317,6 +317,15 @@ const APPS: &[(i64, &str, AppKind, bool, &str)] = &[
     ),
 ];
 
+/// One of the demo's fixed ids, which are all well-formed (a test checks them all).
+fn valid<T>(text: &str) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    text.parse().expect("the demo's ids are well-formed")
+}
+
 /// Creates the demo corp with its apps, users, grids and categories, unless it exists.
 /// Returns the corp and whether it was created.
 pub async fn ensure_corp(store: &dyn Store, clock: &Clock) -> Result<(Corp, bool), StoreError> {
@@ -325,7 +334,7 @@ pub async fn ensure_corp(store: &dyn Store, clock: &Clock) -> Result<(Corp, bool
     }
     let corp = store
         .create_corp(NewCorp {
-            corpid: DEMO_CORPID.into(),
+            corpid: valid(DEMO_CORPID),
             name: DEMO_CORP_NAME.into(),
             created_at: DEMO_CORP_CREATED_AT,
         })
@@ -335,7 +344,7 @@ pub async fn ensure_corp(store: &dyn Store, clock: &Clock) -> Result<(Corp, bool
             .create_app(
                 corp.key,
                 NewApp {
-                    agentid,
+                    agentid: Some(AgentId::new(agentid).expect("the demo's agentids are positive")),
                     name: name.into(),
                     kind,
                     patrol_enabled,
@@ -348,7 +357,7 @@ pub async fn ensure_corp(store: &dyn Store, clock: &Clock) -> Result<(Corp, bool
     }
     for &(userid, name) in USERS {
         let user = NewUser {
-            userid: userid.into(),
+            userid: valid(userid),
             name: name.into(),
         };
         store.create_user(corp.key, user).await?;
@@ -356,7 +365,7 @@ pub async fn ensure_corp(store: &dyn Store, clock: &Clock) -> Result<(Corp, bool
     for grid in GRIDS {
         let strings = |list: &[&str]| list.iter().map(ToString::to_string).collect();
         let new = NewGrid {
-            grid_id: grid.grid_id.into(),
+            grid_id: valid(grid.grid_id),
             name: grid.name.into(),
             parent: grid.parent.map(String::from),
             admins: strings(grid.admins),
@@ -366,7 +375,7 @@ pub async fn ensure_corp(store: &dyn Store, clock: &Clock) -> Result<(Corp, bool
     }
     for &(category_id, name) in GROUPS {
         let group = NewCategory {
-            category_id: category_id.into(),
+            category_id: valid(category_id),
             name: name.into(),
             parent: None,
         };
@@ -374,7 +383,7 @@ pub async fn ensure_corp(store: &dyn Store, clock: &Clock) -> Result<(Corp, bool
     }
     for category in CATEGORIES {
         let leaf = NewCategory {
-            category_id: category.category_id.into(),
+            category_id: valid(category.category_id),
             name: category.name.into(),
             parent: Some(category.parent.into()),
         };
@@ -515,7 +524,7 @@ impl Generator {
         history.play(state, &cast);
         let actions = history.actions;
         NewOrder {
-            order_id,
+            order_id: OrderId::parse(order_id).expect("32 hex digits are an order id"),
             description: scene.template.replace("{}", scene.place),
             urgency: scene.urgency,
             category: Some(scene.category.category_id.to_owned()),
@@ -724,8 +733,28 @@ fn round6(value: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use patrol_domain::ProcessType;
+    use patrol_domain::{CategoryId, CorpId, GridId, ProcessType, UserId};
     use std::collections::HashSet;
+
+    #[test]
+    fn every_fixed_id_of_the_demo_is_well_formed() {
+        CorpId::parse(DEMO_CORPID).unwrap();
+        for (userid, _) in USERS {
+            UserId::parse(*userid).unwrap();
+        }
+        for grid in GRIDS {
+            GridId::parse(grid.grid_id).unwrap();
+        }
+        for (id, _) in GROUPS {
+            CategoryId::parse(*id).unwrap();
+        }
+        for category in CATEGORIES {
+            CategoryId::parse(category.category_id).unwrap();
+        }
+        for (agentid, ..) in APPS {
+            AgentId::new(*agentid).unwrap();
+        }
+    }
 
     #[test]
     fn generation_is_deterministic_and_in_create_order() {

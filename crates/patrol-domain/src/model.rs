@@ -1,8 +1,15 @@
 //! The things of the domain: corps, apps, users, grids, categories and orders, as every store
 //! backend takes and returns them. None of these types is serialized to the wire; an order's wire
 //! JSON is made by [`crate::OrderState::render`] only.
+//!
+//! The id of a thing to create is a validated newtype ([`CorpId`], [`UserId`], …): nothing
+//! ill-formed is ever stored. A reference to something that exists (a grid's parent, an order's
+//! grid, an actor) stays text: it is checked by looking it up, and an ill-formed one is simply
+//! unknown.
 
 use std::fmt;
+
+use crate::{AgentId, CategoryId, CorpId, GridId, OrderId, UserId};
 
 /// A tenant.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,7 +25,7 @@ pub struct Corp {
 /// A corp to create.
 #[derive(Debug, Clone)]
 pub struct NewCorp {
-    pub corpid: String,
+    pub corpid: CorpId,
     pub name: String,
     pub created_at: i64,
 }
@@ -67,7 +74,8 @@ impl fmt::Display for AppKind {
 /// An app to create. The secret is hashed by the store and never stored.
 #[derive(Clone)]
 pub struct NewApp {
-    pub agentid: i64,
+    /// `None` takes the next free agentid from [`crate::limits::FIRST_AGENTID`].
+    pub agentid: Option<AgentId>,
     pub name: String,
     pub kind: AppKind,
     pub patrol_enabled: bool,
@@ -140,14 +148,14 @@ pub enum TokenGrant {
 /// A member of a corp.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewUser {
-    pub userid: String,
+    pub userid: UserId,
     pub name: String,
 }
 
 /// A grid to create. Admins and members are userids, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewGrid {
-    pub grid_id: String,
+    pub grid_id: GridId,
     pub name: String,
     /// The parent's `grid_id`; `None` for a root.
     pub parent: Option<String>,
@@ -158,7 +166,7 @@ pub struct NewGrid {
 /// An event category to create: level 1 without a parent, level 2 under a level-1 parent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewCategory {
-    pub category_id: String,
+    pub category_id: CategoryId,
     pub name: String,
     pub parent: Option<String>,
 }
@@ -226,7 +234,7 @@ pub struct Media {
 /// An incident to report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOrder {
-    pub order_id: String,
+    pub order_id: OrderId,
     pub description: String,
     pub urgency: Urgency,
     /// A category's `category_id`; `None` reports without a category (`case_name` `""`).

@@ -154,7 +154,7 @@ impl OrderState {
             return Err(Rejection::UnknownUser(order.reporter));
         }
         let mut state = OrderState::report(
-            order.order_id,
+            order.order_id.into_string(),
             order.description,
             order.urgency,
             case_name,

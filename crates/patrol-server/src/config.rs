@@ -19,7 +19,8 @@ pub struct Config {
     /// Requests that take longer are cut off with HTTP 503.
     pub request_timeout: Duration,
     /// The key of the administration API; `None` or empty refuses every administration call.
-    pub admin_key: Option<String>,
+    /// A secret: its `Debug` shows no key.
+    pub admin_key: Option<secrecy::SecretString>,
     /// The clock the server reads the time from: the system's unless a test or the emulator
     /// sets another.
     pub clock: patrol_domain::Clock,
@@ -59,6 +60,15 @@ impl Config {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_admin_key_is_not_in_the_configs_debug() {
+        let mut config = Config::new("sqlite://x.db");
+        config.admin_key = Some("a-very-secret-admin-key".into());
+        let shown = format!("{config:?}");
+        assert!(!shown.contains("a-very-secret-admin-key"), "{shown}");
+        assert!(shown.contains("admin_key"), "{shown}");
+    }
 
     #[test]
     fn the_public_url_defaults_to_a_reachable_listening_address() {

@@ -21,12 +21,12 @@ fn conflict_error(message: String) -> Error {
 pub(crate) fn create_corp(tx: &Transaction<'_>, corp: NewCorp) -> Result<Corp> {
     tx.execute(
         "INSERT INTO corps (corpid, name, created_at) VALUES (?1, ?2, ?3)",
-        params![corp.corpid, corp.name, corp.created_at],
+        params![corp.corpid.as_str(), corp.name, corp.created_at],
     )
     .map_err(conflict(|| format!("corp {}", corp.corpid)))?;
     Ok(Corp {
         key: tx.last_insert_rowid(),
-        corpid: corp.corpid,
+        corpid: corp.corpid.into_string(),
         name: corp.name,
         created_at: corp.created_at,
     })
@@ -57,7 +57,7 @@ pub(crate) fn list_corps(conn: &Connection) -> Result<Vec<Corp>> {
 pub(crate) fn create_user(tx: &Transaction<'_>, corp_key: i64, user: NewUser) -> Result<()> {
     tx.execute(
         "INSERT INTO users (corp_id, userid, name) VALUES (?1, ?2, ?3)",
-        params![corp_key, user.userid, user.name],
+        params![corp_key, user.userid.as_str(), user.name],
     )
     .map_err(conflict(|| format!("user {}", user.userid)))?;
     Ok(())
@@ -153,14 +153,13 @@ pub(crate) fn list_apps(conn: &Connection, corp_key: i64) -> Result<Vec<App>> {
 }
 
 pub(crate) fn create_app(tx: &Transaction<'_>, corp_key: i64, app: NewApp) -> Result<App> {
-    let agentid = if app.agentid == 0 {
-        tx.query_row(
+    let agentid: i64 = match app.agentid {
+        Some(agentid) => agentid.get(),
+        None => tx.query_row(
             "SELECT max(coalesce(max(agentid) + 1, ?2), ?2) FROM apps WHERE corp_id = ?1",
             params![corp_key, limits::FIRST_AGENTID],
             |r| r.get(0),
-        )?
-    } else {
-        app.agentid
+        )?,
     };
     if app.name.trim().is_empty() {
         return Err(Rejection::Invalid("app name is empty".into()).into());
@@ -370,7 +369,7 @@ pub(crate) fn create_grid(tx: &Transaction<'_>, corp_key: i64, grid: NewGrid) ->
     };
     let admins = grid_user_keys(tx, corp_key, GridRole::Admin, &grid.admins)?;
     let members = grid_user_keys(tx, corp_key, GridRole::Member, &grid.members)?;
-    if grid_key(tx, corp_key, &grid.grid_id).is_ok() {
+    if grid_key(tx, corp_key, grid.grid_id.as_str()).is_ok() {
         return Err(conflict_error(format!(
             "grid {} already exists",
             grid.grid_id
@@ -380,7 +379,7 @@ pub(crate) fn create_grid(tx: &Transaction<'_>, corp_key: i64, grid: NewGrid) ->
     check_sibling_name(tx, "grids", corp_key, (parent_key, &place), &grid.name)?;
     tx.execute(
         "INSERT INTO grids (corp_id, grid_id, parent_id, name) VALUES (?1, ?2, ?3, ?4)",
-        params![corp_key, grid.grid_id, parent_key, grid.name],
+        params![corp_key, grid.grid_id.as_str(), parent_key, grid.name],
     )
     .map_err(conflict(|| format!("grid {}", grid.grid_id)))?;
     let key = tx.last_insert_rowid();
@@ -543,7 +542,7 @@ pub(crate) fn create_category(
     let parent_key = parent.map(|(key, _, _)| key);
     let exists = tx
         .prepare("SELECT 1 FROM categories WHERE corp_id = ?1 AND category_id = ?2")?
-        .exists(params![corp_key, category.category_id])?;
+        .exists(params![corp_key, category.category_id.as_str()])?;
     if exists {
         return Err(conflict_error(format!(
             "category {} already exists",
@@ -563,7 +562,7 @@ pub(crate) fn create_category(
          VALUES (?1, ?2, ?3, ?4, ?5)",
         params![
             corp_key,
-            category.category_id,
+            category.category_id.as_str(),
             parent_key,
             level,
             category.name

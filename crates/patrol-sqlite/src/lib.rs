@@ -250,7 +250,7 @@ impl DirectoryStore for SqliteStore {
         self.inner.access.scan(directory::list_corps).await
     }
 
-    #[instrument(skip_all, fields(corp_key, agentid = app.agentid))]
+    #[instrument(skip_all, fields(corp_key, agentid = ?app.agentid))]
     async fn create_app(&self, corp_key: i64, app: NewApp) -> Result<App> {
         self.inner
             .access
@@ -402,7 +402,7 @@ impl OrderStore for SqliteStore {
         self.inner
             .access
             .write(move |tx| {
-                let order_id = order.order_id.clone();
+                let order_id = order.order_id.clone().into_string();
                 orders::insert_orders_tx(tx, corp_key, vec![order])?;
                 Ok(tx.query_row(
                     "SELECT body FROM orders WHERE corp_id = ?1 AND order_id = ?2",

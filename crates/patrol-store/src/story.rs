@@ -10,7 +10,7 @@
 #![allow(clippy::missing_panics_doc)]
 
 use patrol_domain::{
-    Action, ActionKind, AppKind, AppPatch, GridPatch, ListQuery, Location, Media, NewApp,
+    Action, ActionKind, AgentId, AppKind, AppPatch, GridPatch, ListQuery, Location, Media, NewApp,
     NewCategory, NewCorp, NewGrid, NewOrder, NewUser, Position, Rejection, TokenGrant, TokenStatus,
     Urgency,
 };
@@ -19,9 +19,18 @@ use crate::{Store, StoreError};
 
 const NOW: i64 = 1_800_000_000;
 
+/// A well-formed id of the story.
+fn id<T>(text: &str) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    text.parse().expect("the story's ids are well-formed")
+}
+
 fn app(agentid: i64, secret: &str) -> NewApp {
     NewApp {
-        agentid,
+        agentid: (agentid != 0).then(|| AgentId::new(agentid).expect("a positive agentid")),
         name: format!("app {agentid}"),
         kind: AppKind::Custom,
         patrol_enabled: true,
@@ -33,7 +42,7 @@ fn app(agentid: i64, secret: &str) -> NewApp {
 
 fn order(order_id: &str, create_time: i64) -> NewOrder {
     NewOrder {
-        order_id: order_id.to_owned(),
+        order_id: id(order_id),
         description: format!("事件 {order_id}"),
         urgency: Urgency::Important,
         category: Some("c1a".to_owned()),
@@ -81,7 +90,7 @@ pub async fn run(store: &dyn Store) {
 pub async fn directory(store: &dyn Store) {
     let corp = store
         .create_corp(NewCorp {
-            corpid: "story-dir".into(),
+            corpid: id("story-dir"),
             name: "目录".into(),
             created_at: NOW,
         })
@@ -90,7 +99,7 @@ pub async fn directory(store: &dyn Store) {
     assert_eq!(store.corp("story-dir").await.unwrap(), Some(corp.clone()));
     assert_eq!(store.corp("nobody").await.unwrap(), None);
     let again = NewCorp {
-        corpid: "story-dir".into(),
+        corpid: id("story-dir"),
         name: "again".into(),
         created_at: NOW,
     };
@@ -134,13 +143,13 @@ pub async fn directory(store: &dyn Store) {
 
     for userid in ["admin", "worker", "reporter"] {
         let user = NewUser {
-            userid: userid.into(),
+            userid: id(userid),
             name: userid.to_uppercase(),
         };
         store.create_user(key, user).await.unwrap();
     }
     let duplicate = NewUser {
-        userid: "admin".into(),
+        userid: id("admin"),
         name: "x".into(),
     };
     assert!(matches!(
@@ -157,7 +166,7 @@ pub async fn directory(store: &dyn Store) {
     ));
 
     let grid = |grid_id: &str, parent: Option<&str>| NewGrid {
-        grid_id: grid_id.into(),
+        grid_id: id(grid_id),
         name: format!("网格 {grid_id}"),
         parent: parent.map(String::from),
         admins: vec!["admin".into()],
@@ -219,9 +228,9 @@ pub async fn directory(store: &dyn Store) {
         Err(StoreError::NotFound(_))
     ));
 
-    let category = |id: &str, parent: Option<&str>| NewCategory {
-        category_id: id.into(),
-        name: format!("类别 {id}"),
+    let category = |category_id: &str, parent: Option<&str>| NewCategory {
+        category_id: id(category_id),
+        name: format!("类别 {category_id}"),
         parent: parent.map(String::from),
     };
     store
@@ -266,7 +275,7 @@ pub async fn directory(store: &dyn Store) {
 pub async fn tokens(store: &dyn Store) {
     let corp = store
         .create_corp(NewCorp {
-            corpid: "story-tokens".into(),
+            corpid: id("story-tokens"),
             name: "令牌".into(),
             created_at: NOW,
         })
@@ -358,7 +367,7 @@ pub async fn tokens(store: &dyn Store) {
 pub async fn orders(store: &dyn Store) {
     let corp = store
         .create_corp(NewCorp {
-            corpid: "story-orders".into(),
+            corpid: id("story-orders"),
             name: "工单".into(),
             created_at: NOW,
         })
@@ -367,23 +376,23 @@ pub async fn orders(store: &dyn Store) {
     let key = corp.key;
     for userid in ["admin", "worker", "reporter"] {
         let user = NewUser {
-            userid: userid.into(),
+            userid: id(userid),
             name: userid.into(),
         };
         store.create_user(key, user).await.unwrap();
     }
     let grid = NewGrid {
-        grid_id: "g1".into(),
+        grid_id: id("g1"),
         name: "一号网格".into(),
         parent: None,
         admins: vec!["admin".into()],
         members: vec!["worker".into(), "reporter".into()],
     };
     store.create_grid(key, grid).await.unwrap();
-    for (id, parent) in [("c1", None), ("c1a", Some("c1"))] {
+    for (category_id, parent) in [("c1", None), ("c1a", Some("c1"))] {
         let category = NewCategory {
-            category_id: id.into(),
-            name: format!("类别 {id}"),
+            category_id: id(category_id),
+            name: format!("类别 {category_id}"),
             parent: parent.map(String::from),
         };
         store.create_category(key, category).await.unwrap();
@@ -471,7 +480,7 @@ pub async fn orders(store: &dyn Store) {
     // Another corp sees none of it.
     let other = store
         .create_corp(NewCorp {
-            corpid: "story-other".into(),
+            corpid: id("story-other"),
             name: "别的".into(),
             created_at: NOW,
         })

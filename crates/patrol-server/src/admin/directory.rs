@@ -75,7 +75,7 @@ pub(super) async fn create_corp(
     let corpid = body
         .corpid
         .unwrap_or_else(|| format!("ww{}", random_hex(8)));
-    let corpid = CorpId::parse(corpid)?.into_string();
+    let corpid = CorpId::parse(corpid)?;
     check_display_name("corp", &body.name)?;
     let created_at = body.created_at.unwrap_or_else(|| state.clock.now());
     if created_at < 0 {
@@ -117,9 +117,11 @@ pub(super) async fn create_app(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let kind = parse_kind(body.kind.as_deref().unwrap_or("custom"))?;
-    if body.agentid.is_some_and(|id| id <= 0) {
-        return Err(AdminError::invalid("agentid must be a positive integer"));
-    }
+    let agentid = body
+        .agentid
+        .map(AgentId::new)
+        .transpose()
+        .map_err(|_| AdminError::invalid("agentid must be a positive integer"))?;
     check_display_name("app", &body.name)?;
     let secret = new_secret();
     let app = state
@@ -127,7 +129,7 @@ pub(super) async fn create_app(
         .create_app(
             corp.key,
             NewApp {
-                agentid: body.agentid.unwrap_or(0),
+                agentid,
                 name: body.name,
                 kind,
                 patrol_enabled: body.patrol_enabled.unwrap_or(false),
@@ -202,10 +204,10 @@ pub(super) async fn create_user(
     AdminJson(body): AdminJson<CreateUser>,
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
-    UserId::parse(body.userid.as_str())?;
+    let userid = UserId::parse(body.userid.as_str())?;
     check_display_name("user", &body.name)?;
     let user = NewUser {
-        userid: body.userid.clone(),
+        userid,
         name: body.name.clone(),
     };
     state.store.create_user(corp.key, user).await?;
@@ -268,7 +270,7 @@ pub(super) async fn create_grid(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let grid_id = body.grid_id.unwrap_or_else(|| random_hex(8));
-    let grid_id = GridId::parse(grid_id)?.into_string();
+    let grid_id = GridId::parse(grid_id)?;
     let grid = NewGrid {
         grid_id: grid_id.clone(),
         name: body.name,
@@ -279,7 +281,7 @@ pub(super) async fn create_grid(
     state.store.create_grid(corp.key, grid).await?;
     let grid = state
         .store
-        .grid(corp.key, &grid_id)
+        .grid(corp.key, grid_id.as_str())
         .await?
         .ok_or_else(|| AdminError::not_found(format!("grid {grid_id} not found")))?;
     Ok(answer(StatusCode::CREATED, &grid_view(grid)))
@@ -304,7 +306,7 @@ pub(super) async fn show_grid(
     let corp = corp(&state, &corpid).await?;
     let grid = state
         .store
-        .grid(corp.key, &grid_id)
+        .grid(corp.key, grid_id.as_str())
         .await?
         .ok_or_else(|| AdminError::not_found(format!("grid {grid_id} not found")))?;
     Ok(answer(StatusCode::OK, &grid_view(grid)))
@@ -342,14 +344,14 @@ pub(super) async fn create_category(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let category_id = body.category_id.unwrap_or_else(|| random_hex(8));
-    let category_id = CategoryId::parse(category_id)?.into_string();
+    let category_id = CategoryId::parse(category_id)?;
     let category = NewCategory {
         category_id: category_id.clone(),
         name: body.name,
         parent: body.parent_id,
     };
     state.store.create_category(corp.key, category).await?;
-    let view = find_category(&state, corp.key, &category_id).await?;
+    let view = find_category(&state, corp.key, category_id.as_str()).await?;
     Ok(answer(StatusCode::CREATED, &view))
 }
 
@@ -390,7 +392,7 @@ pub(super) async fn update_category(
         .store
         .rename_category(corp.key, &category_id, &body.name)
         .await?;
-    let view = find_category(&state, corp.key, &category_id).await?;
+    let view = find_category(&state, corp.key, category_id.as_str()).await?;
     Ok(answer(StatusCode::OK, &view))
 }
 

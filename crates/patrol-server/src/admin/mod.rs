@@ -194,7 +194,11 @@ async fn require_admin_key(
         )
         .into_response();
     };
-    let expected = state.config.admin_key.as_deref().unwrap_or_default();
+    let expected = state
+        .config
+        .admin_key
+        .as_ref()
+        .map_or("", secrecy::ExposeSecret::expose_secret);
     if expected.is_empty()
         || !constant_time_eq::constant_time_eq(given.as_bytes(), expected.as_bytes())
     {

@@ -26,7 +26,7 @@ pub(super) async fn report(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let order_id = body.order_id.unwrap_or_else(|| random_hex(16));
-    let order_id = OrderId::parse(order_id)?.into_string();
+    let order_id = OrderId::parse(order_id)?;
     if body.description.trim().is_empty() {
         return Err(AdminError::invalid("description is empty"));
     }

@@ -59,7 +59,7 @@ async fn three_hundred_concurrent_calls_start_no_thread_and_open_no_file() {
     );
     let corp = store
         .create_corp(NewCorp {
-            corpid: "bounds".into(),
+            corpid: "bounds".parse().unwrap(),
             name: "bounds".into(),
             created_at: 0,
         })
@@ -73,7 +73,7 @@ async fn three_hundred_concurrent_calls_start_no_thread_and_open_no_file() {
             match i % 3 {
                 0 => {
                     let user = NewUser {
-                        userid: format!("u{i}"),
+                        userid: format!("u{i}").parse().unwrap(),
                         name: "x".into(),
                     };
                     store.create_user(corp.key, user).await.unwrap();
