@@ -119,7 +119,7 @@ impl TestApp {
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         let database = TestDatabase::fresh();
         let mut config = Config::new(database.url.clone());
-        config.admin_key = Some(ADMIN_KEY.to_owned());
+        config.admin_key = Some(ADMIN_KEY.into());
         tweak(&mut config);
         let store = patrol_server::open_store(&config.database).expect("the test database opens");
         let mut app = TestApp {

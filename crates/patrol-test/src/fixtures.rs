@@ -2,8 +2,8 @@
 //! store (fast, no HTTP) or through the administration API (as an operator would).
 
 use patrol_domain::{
-    Action, ActionKind, AppKind, Location, Media, NewApp, NewCategory, NewCorp, NewGrid, NewOrder,
-    NewUser, Urgency,
+    Action, ActionKind, AgentId, AppKind, Location, Media, NewApp, NewCategory, NewCorp, NewGrid,
+    NewOrder, NewUser, Urgency,
 };
 use serde_json::{Value, json};
 
@@ -38,7 +38,7 @@ impl TestApp {
         let store = self.store.as_ref();
         let corp = store
             .create_corp(NewCorp {
-                corpid: corpid.into(),
+                corpid: id(corpid),
                 name: format!("{corpid} 测试企业"),
                 created_at,
             })
@@ -46,13 +46,13 @@ impl TestApp {
             .unwrap();
         for userid in USERS {
             let user = NewUser {
-                userid: userid.into(),
+                userid: id(userid),
                 name: userid.to_uppercase(),
             };
             store.create_user(corp.key, user).await.unwrap();
         }
         let grid = NewGrid {
-            grid_id: "g1".into(),
+            grid_id: id("g1"),
             name: "一号网格".into(),
             parent: None,
             admins: vec!["admin".into()],
@@ -62,7 +62,7 @@ impl TestApp {
         for (id, name, parent) in [("c1", "市容环境", None), ("c1a", "暴露垃圾", Some("c1"))]
         {
             let category = NewCategory {
-                category_id: id.into(),
+                category_id: self::id(id),
                 name: name.into(),
                 parent: parent.map(String::from),
             };
@@ -127,7 +127,7 @@ impl TestApp {
         secret: &str,
     ) {
         let app = NewApp {
-            agentid,
+            agentid: Some(AgentId::new(agentid).expect("a positive agentid")),
             name: format!("app {agentid}"),
             kind,
             patrol_enabled,
@@ -245,10 +245,20 @@ impl TestApp {
     }
 }
 
+/// A well-formed id of a test (`id::<OrderId>("o1")`); panics on an ill-formed one.
+#[track_caller]
+pub fn id<T>(text: &str) -> T
+where
+    T: std::str::FromStr,
+    T::Err: std::fmt::Debug,
+{
+    text.parse().expect("a well-formed id")
+}
+
 /// An order of a corp made by [`TestApp::corp`], reported by `reporter` in grid `g1`.
 pub fn new_order(order_id: &str, create_time: i64) -> NewOrder {
     NewOrder {
-        order_id: order_id.into(),
+        order_id: id(order_id),
         description: format!("事件 {order_id}"),
         urgency: Urgency::Normal,
         category: Some("c1a".into()),

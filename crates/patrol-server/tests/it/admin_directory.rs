@@ -162,7 +162,7 @@ async fn a_server_without_an_admin_key_refuses_every_admin_call() {
 
 #[tokio::test]
 async fn a_server_with_an_empty_admin_key_refuses_every_admin_call() {
-    let app = TestApp::spawn_with(|config| config.admin_key = Some(String::new())).await;
+    let app = TestApp::spawn_with(|config| config.admin_key = Some("".into())).await;
     for authorization in [None, Some("Bearer "), Some("Bearer")] {
         let answer = app.admin_raw("GET", "/corps", authorization, None).await;
         assert_admin_error(answer.status, &answer.json(), 401, "unauthorized", &[]);

@@ -67,7 +67,7 @@ fn page_of(answer: &Value) -> (Vec<String>, String) {
 /// Reports `count` orders `o000`, `o001`, … created at `base`, `base + 1`, …
 async fn seed(app: &TestApp, corp: &TestCorp, count: usize, base: i64) -> Vec<String> {
     let orders = numbered_orders(count, base, 3);
-    let ids = orders.iter().map(|o| o.order_id.clone()).collect();
+    let ids = orders.iter().map(|o| o.order_id.to_string()).collect();
     app.insert(corp, orders).await;
     ids
 }
