@@ -7,5 +7,6 @@ mod logs;
 mod order_list;
 mod smoke;
 mod snapshots;
+mod store_story;
 mod tokens_permissions;
 mod wire_errors;
