@@ -4,9 +4,9 @@
 //! of its token lookups.
 //!
 //! A backend only stores and loads: the rules (WeCom's limits, the workflow, the wire rendering of
-//! an order) are `patrol_domain`'s, and the backend calls them inside its write transaction. With
-//! the feature `story`, [`story`] is the sequence of calls and expectations every backend must
-//! pass.
+//! an order) are `patrol_domain`'s, and the backend calls them inside its write transaction.
+//! With the feature `story`, `patrol_store::story` is the sequence of calls and expectations
+//! every backend must pass.
 
 mod error;
 #[cfg(feature = "story")]
