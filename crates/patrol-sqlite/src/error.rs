@@ -80,3 +80,69 @@ pub(crate) fn conflict(what: impl FnOnce() -> String) -> impl FnOnce(rusqlite::E
 pub(crate) fn not_found(what: String) -> Error {
     Error::Store(StoreError::NotFound(what))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(conn: &rusqlite::Connection, sql: &str) -> rusqlite::Error {
+        conn.execute(sql, []).unwrap_err()
+    }
+
+    #[test]
+    fn only_a_unique_failure_is_already_exists() {
+        let conn = rusqlite::Connection::open_in_memory().unwrap();
+        conn.execute_batch(
+            "PRAGMA foreign_keys = ON;
+             CREATE TABLE parent (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+             CREATE TABLE child (parent INTEGER NOT NULL REFERENCES parent (id),
+                                 n INTEGER NOT NULL CHECK (n > 0));
+             INSERT INTO parent (id, name) VALUES (1, 'a');",
+        )
+        .unwrap();
+        let unique = failure(&conn, "INSERT INTO parent (name) VALUES ('a')");
+        assert_eq!(constraint_kind(&unique), Some(ConstraintKind::Unique));
+        let error = StoreError::from(conflict(|| "parent a".into())(unique));
+        assert_eq!(error.to_string(), "parent a already exists");
+
+        for (sql, kind) in [
+            (
+                "INSERT INTO child (parent, n) VALUES (2, 1)",
+                ConstraintKind::ForeignKey,
+            ),
+            (
+                "INSERT INTO child (parent, n) VALUES (1, 0)",
+                ConstraintKind::Check,
+            ),
+            (
+                "INSERT INTO child (parent, n) VALUES (1, NULL)",
+                ConstraintKind::NotNull,
+            ),
+        ] {
+            let raw = failure(&conn, sql);
+            assert_eq!(constraint_kind(&raw), Some(kind), "{sql}");
+            let error = StoreError::from(conflict(|| "child".into())(raw));
+            match &error {
+                StoreError::Constraint { kind: got, .. } => assert_eq!(*got, kind),
+                other => panic!("{sql}: {other:?} is not a constraint failure"),
+            }
+            assert!(
+                !error.chain().contains("already exists"),
+                "{}",
+                error.chain()
+            );
+            assert!(
+                error.chain().contains("constraint failed"),
+                "{}",
+                error.chain()
+            );
+        }
+
+        let other = failure(&conn, "INSERT INTO nowhere VALUES (1)");
+        assert_eq!(constraint_kind(&other), None);
+        assert!(matches!(
+            StoreError::from(Error::from(other)),
+            StoreError::Backend { .. }
+        ));
+    }
+}
