@@ -66,11 +66,6 @@ impl Clock {
             }
         }
     }
-
-    /// Whether this is the system's clock.
-    pub fn is_system(&self) -> bool {
-        matches!(self.source, Source::System)
-    }
 }
 
 impl Default for Clock {

@@ -14,9 +14,6 @@ macro_rules! text_id {
         pub struct $name(String);
 
         impl $name {
-            /// What the id names, in messages.
-            pub const WHAT: &'static str = $what;
-
             /// The id, if `text` is a well-formed one.
             pub fn parse(text: impl Into<String>) -> Result<$name, Rejection> {
                 let text = text.into();

@@ -50,7 +50,11 @@ impl FromRequestParts<AppState> for PatrolCaller {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(ApiError::TokenInvalid);
         }
-        let caller = match state.store.authenticate(&token, state.clock.now()).await? {
+        let caller = match state
+            .store
+            .authenticate(&token, state.clock().now())
+            .await?
+        {
             TokenStatus::Valid(caller) => caller,
             TokenStatus::Expired => return Err(ApiError::TokenExpired),
             TokenStatus::Unknown => return Err(ApiError::TokenInvalid),

@@ -40,16 +40,18 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub cursors: CursorCodec,
-    /// The one clock: every "now" of the server is read here (the config's clock).
-    pub clock: Clock,
 }
 
 impl AppState {
+    /// The one clock: every "now" of the server is read here (the config's clock).
+    pub fn clock(&self) -> &Clock {
+        &self.config.clock
+    }
+
     pub async fn new(store: Arc<dyn Store>, config: Config) -> Result<AppState, StoreError> {
         let cursors = CursorCodec::new(store.cursor_secret().await?);
         Ok(AppState {
             store,
-            clock: config.clock.clone(),
             config: Arc::new(config),
             cursors,
         })
@@ -82,7 +84,10 @@ pub fn router(state: AppState) -> Router {
         // `nest` leaves the bare prefix with a slash to the outer router.
         .route("/admin/v1/", any(admin::no_route))
         .fallback(|| async { StatusCode::NOT_FOUND })
-        .layer(middleware::from_fn_with_state(state.clone(), envelope))
+        .layer(middleware::from_fn_with_state(
+            state.clock().clone(),
+            envelope,
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
@@ -100,7 +105,7 @@ fn request_id(now: i64) -> String {
 /// Logs one line per request (errors at info, successes at debug) and writes the WeCom envelope
 /// of every error a handler or extractor returned, with a request id.
 async fn envelope(
-    axum::extract::State(state): axum::extract::State<AppState>,
+    axum::extract::State(clock): axum::extract::State<Clock>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -123,7 +128,7 @@ async fn envelope(
             return response;
         };
         // The request id exists for errors: it is in their errmsg and in their log line.
-        let request_id = request_id(state.clock.now());
+        let request_id = request_id(clock.now());
         let client_ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         let errcode = failure.error.errcode().code();
         let errmsg = failure.errmsg(&request_id, &client_ip);

@@ -343,15 +343,15 @@ fn grid_user_keys(
         .collect()
 }
 
-fn write_grid_users(tx: &Connection, grid_key: i64, role: &str, users: &[i64]) -> Result<()> {
+fn write_grid_users(tx: &Connection, grid_key: i64, role: GridRole, users: &[i64]) -> Result<()> {
     tx.execute(
         "DELETE FROM grid_users WHERE grid_id = ?1 AND role = ?2",
-        params![grid_key, role],
+        params![grid_key, role.as_str()],
     )?;
     for (position, user) in users.iter().enumerate() {
         tx.execute(
             "INSERT INTO grid_users (grid_id, role, position, user_id) VALUES (?1, ?2, ?3, ?4)",
-            params![grid_key, role, position as i64, user],
+            params![grid_key, role.as_str(), position as i64, user],
         )?;
     }
     Ok(())
@@ -383,8 +383,8 @@ pub(crate) fn create_grid(tx: &Transaction<'_>, corp_key: i64, grid: NewGrid) ->
     )
     .map_err(conflict(|| format!("grid {}", grid.grid_id)))?;
     let key = tx.last_insert_rowid();
-    write_grid_users(tx, key, "admin", &admins)?;
-    write_grid_users(tx, key, "member", &members)?;
+    write_grid_users(tx, key, GridRole::Admin, &admins)?;
+    write_grid_users(tx, key, GridRole::Member, &members)?;
     Ok(())
 }
 
@@ -432,11 +432,11 @@ pub(crate) fn update_grid(
     }
     if let Some(admins) = &patch.admins {
         let admins = grid_user_keys(tx, corp_key, GridRole::Admin, admins)?;
-        write_grid_users(tx, key, "admin", &admins)?;
+        write_grid_users(tx, key, GridRole::Admin, &admins)?;
     }
     if let Some(members) = &patch.members {
         let members = grid_user_keys(tx, corp_key, GridRole::Member, members)?;
-        write_grid_users(tx, key, "member", &members)?;
+        write_grid_users(tx, key, GridRole::Member, &members)?;
     }
     grid(tx, corp_key, grid_id)?.ok_or_else(|| not_found(format!("grid {grid_id}")))
 }
@@ -466,12 +466,12 @@ pub(crate) fn delete_grid(tx: &Transaction<'_>, corp_key: i64, grid_id: &str) ->
     Ok(())
 }
 
-fn grid_users(conn: &Connection, key: i64, role: &str) -> Result<Vec<String>> {
+fn grid_users(conn: &Connection, key: i64, role: GridRole) -> Result<Vec<String>> {
     let mut stmt = conn.prepare_cached(
         "SELECT u.userid FROM grid_users gu JOIN users u ON u.id = gu.user_id
          WHERE gu.grid_id = ?1 AND gu.role = ?2 ORDER BY gu.position",
     )?;
-    let users = stmt.query_map(params![key, role], |r| r.get(0))?;
+    let users = stmt.query_map(params![key, role.as_str()], |r| r.get(0))?;
     Ok(users.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -486,8 +486,8 @@ fn grid_from_key(conn: &Connection, key: i64) -> Result<Grid> {
         grid_id,
         name,
         parent,
-        admins: grid_users(conn, key, "admin")?,
-        members: grid_users(conn, key, "member")?,
+        admins: grid_users(conn, key, GridRole::Admin)?,
+        members: grid_users(conn, key, GridRole::Member)?,
     })
 }
 

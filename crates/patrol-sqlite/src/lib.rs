@@ -111,16 +111,6 @@ impl SqliteStore {
         })
     }
 
-    /// Opens a database given as a URL: `sqlite://PATH`, `sqlite:PATH` or a plain path.
-    pub fn open_url(url: &str) -> Result<SqliteStore> {
-        let path = sqlite_path(url).ok_or_else(|| {
-            StoreError::open(format!(
-                "unsupported database URL {url:?}: accepted are sqlite://PATH, sqlite:PATH or a file path"
-            ))
-        })?;
-        SqliteStore::open(path)
-    }
-
     /// The file this store lives in.
     pub fn path(&self) -> &Path {
         &self.inner.path

@@ -100,10 +100,12 @@ pub(crate) fn insert_orders_tx(
             ?19, ?20, ?21)",
     )?;
     for order in orders {
-        let (grid_key, grid_name, admins) = directory
-            .grids
-            .get(&order.grid)
-            .ok_or_else(|| Rejection::UnknownGrid(order.grid.clone()))?;
+        // The directory's own key names the grid: the order is handed on whole, uncopied.
+        let (grid_id, (grid_key, grid_name, admins)) =
+            directory
+                .grids
+                .get_key_value(&order.grid)
+                .ok_or_else(|| Rejection::UnknownGrid(order.grid.clone()))?;
         let (category_key, case_name) = match &order.category {
             Some(id) => {
                 let (key, name) = directory
@@ -114,10 +116,8 @@ pub(crate) fn insert_orders_tx(
             }
             None => (None, String::new()),
         };
-        let order_id = order.order_id.clone();
-        let grid_id = order.grid.clone();
         let grid = GridView {
-            grid_id: &grid_id,
+            grid_id,
             name: grid_name,
             admins,
         };
@@ -149,7 +149,7 @@ pub(crate) fn insert_orders_tx(
                 mod_seq,
                 body,
             ])
-            .map_err(conflict(|| format!("order {order_id}")))?;
+            .map_err(conflict(|| format!("order {}", state.order_id)))?;
         insert_steps(tx, tx.last_insert_rowid(), &state)?;
     }
     tx.execute(

@@ -426,7 +426,10 @@ pub async fn orders(store: &dyn Store) {
         .await
         .unwrap();
     let broken = vec![order("o4", NOW + 3), order("o1", NOW + 3)];
-    assert!(store.insert_orders(key, broken).await.is_err());
+    assert!(matches!(
+        store.insert_orders(key, broken).await,
+        Err(StoreError::Conflict(_))
+    ));
     assert_eq!(
         store.order_body(key, "o4").await.unwrap(),
         None,

@@ -121,7 +121,6 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         Some(key) => (key, false),
         None => (SecretString::from(patrol_server::admin::new_secret()), true),
     };
-    // The server's config takes the key as a plain string: here it is handed over.
     config.admin_key = Some(admin_key.clone());
     if let Some(seconds) = settings.request_timeout {
         config.request_timeout = Duration::from_secs(seconds);

@@ -77,7 +77,7 @@ pub(super) async fn create_corp(
         .unwrap_or_else(|| format!("ww{}", random_hex(8)));
     let corpid = CorpId::parse(corpid)?;
     check_display_name("corp", &body.name)?;
-    let created_at = body.created_at.unwrap_or_else(|| state.clock.now());
+    let created_at = body.created_at.unwrap_or_else(|| state.clock().now());
     if created_at < 0 {
         return Err(AdminError::invalid("created_at must not be negative"));
     }
@@ -135,7 +135,7 @@ pub(super) async fn create_app(
                 patrol_enabled: body.patrol_enabled.unwrap_or(false),
                 enabled: body.enabled.unwrap_or(true),
                 secret: secret.clone(),
-                created_at: state.clock.now(),
+                created_at: state.clock().now(),
             },
         )
         .await?;

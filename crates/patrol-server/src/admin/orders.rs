@@ -53,7 +53,7 @@ pub(super) async fn report(
             image_urls: body.image_urls,
             video_media_ids: body.video_media_ids,
         },
-        create_time: check_time(body.time, state.clock.now())?,
+        create_time: check_time(body.time, state.clock().now())?,
         actions: Vec::new(),
     };
     let rendered = state.store.report_order(corp.key, order).await?;
@@ -113,7 +113,7 @@ pub(super) async fn act(
             image_urls: body.image_urls,
             video_media_ids: body.video_media_ids,
         },
-        time: check_time(body.time, state.clock.now())?,
+        time: check_time(body.time, state.clock().now())?,
     };
     let rendered = state
         .store

@@ -24,7 +24,7 @@ fn new_token() -> String {
 pub async fn gettoken(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
     let secret = query_param(&parts, "corpsecret").ok_or(ApiError::CorpSecretMissing)?;
     let corpid = query_param(&parts, "corpid").ok_or(ApiError::CorpIdMissing)?;
-    let now = state.clock.now();
+    let now = state.clock().now();
     let grant = state
         .store
         .grant_token(&corpid, &secret, now, state.config.token_ttl, new_token())
