@@ -101,12 +101,19 @@ impl Failure {
         }
     }
 
+    /// The error's text as the client and the log see it: whatever of the client's input it
+    /// quotes, cut at [`patrol_wire::echo::MAX_ERROR_TEXT`] characters.
+    pub fn text(&self) -> String {
+        let text = self.error.to_string();
+        patrol_wire::echo::bounded(&text, patrol_wire::echo::MAX_ERROR_TEXT).into_owned()
+    }
+
     /// `errmsg` for this failure, with WeCom's hint suffix.
     pub fn errmsg(&self, request_id: &str, client_ip: &str) -> String {
         let warning = if self.json_warning { JSON_WARNING } else { "" };
         format!(
             "{warning}{}, hint: [{request_id}], from ip: {client_ip}, more info at https://open.work.weixin.qq.com/devtool/query?e={}",
-            self.error,
+            self.text(),
             self.error.errcode().code()
         )
     }

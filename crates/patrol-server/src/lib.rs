@@ -11,6 +11,7 @@ pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod log_limit;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -33,6 +34,7 @@ pub use backend::open_store;
 pub use config::Config;
 use cursor::CursorCodec;
 use error::Failure;
+use log_limit::LogLimit;
 
 /// What every handler shares.
 #[derive(Debug, Clone)]
@@ -40,6 +42,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub config: Arc<Config>,
     pub cursors: CursorCodec,
+    /// The bound on log lines of refused requests.
+    pub refused_log: Arc<LogLimit>,
 }
 
 impl AppState {
@@ -54,6 +58,7 @@ impl AppState {
             store,
             config: Arc::new(config),
             cursors,
+            refused_log: Arc::default(),
         })
     }
 }
@@ -85,7 +90,10 @@ pub fn router(state: AppState) -> Router {
         .route("/admin/v1/", any(admin::no_route))
         .fallback(|| async { StatusCode::NOT_FOUND })
         .layer(middleware::from_fn_with_state(
-            state.clock().clone(),
+            Envelope {
+                clock: state.clock().clone(),
+                refused_log: state.refused_log.clone(),
+            },
             envelope,
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
@@ -102,10 +110,24 @@ fn request_id(now: i64) -> String {
     format!("{now}{count:06}{:04}", rand::random::<u16>() % 10_000)
 }
 
+/// What the envelope middleware needs: the clock (for request ids) and the bound on log lines.
+#[derive(Debug, Clone)]
+struct Envelope {
+    clock: Clock,
+    refused_log: Arc<LogLimit>,
+}
+
+/// The longest path quoted in a log line, in characters.
+const MAX_LOGGED_PATH: usize = 256;
+
 /// Logs one line per request (errors at info, successes at debug) and writes the WeCom envelope
 /// of every error a handler or extractor returned, with a request id.
+///
+/// Lines of refused requests are bounded: at most [`log_limit::DEFAULT_LINES_PER_SECOND`] a
+/// second, the rest counted and reported on the next line; the path and the error text are cut
+/// (a client chooses both).
 async fn envelope(
-    axum::extract::State(clock): axum::extract::State<Clock>,
+    axum::extract::State(envelope): axum::extract::State<Envelope>,
     request: Request,
     next: Next,
 ) -> Response {
@@ -116,7 +138,7 @@ async fn envelope(
     // Cheap clones (the URI shares its bytes); the path is formatted only when logged.
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let path = uri.path();
+    let path = patrol_wire::echo::bounded(uri.path(), MAX_LOGGED_PATH);
     // Successful requests are logged at debug level, so the span costs nothing by default.
     let span = tracing::debug_span!("request", %method, %path, agentid = tracing::field::Empty);
     async move {
@@ -128,14 +150,20 @@ async fn envelope(
             return response;
         };
         // The request id exists for errors: it is in their errmsg and in their log line.
-        let request_id = request_id(clock.now());
+        let request_id = request_id(envelope.clock.now());
         let client_ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         let errcode = failure.error.errcode().code();
         let errmsg = failure.errmsg(&request_id, &client_ip);
         if let error::ApiError::Internal(cause) = &failure.error {
+            // Failures of patrol itself are not the client's doing: always logged.
             tracing::error!(%request_id, %method, %path, errcode, cause = %cause, elapsed_us, "request failed");
-        } else {
-            tracing::info!(%request_id, %method, %path, errcode, error = %failure.error, elapsed_us, "request refused");
+        } else if let Some(dropped) = envelope.refused_log.admit() {
+            let error = failure.text();
+            if dropped > 0 {
+                tracing::info!(%request_id, %method, %path, errcode, %error, elapsed_us, dropped, "request refused (and {dropped} more not logged)");
+            } else {
+                tracing::info!(%request_id, %method, %path, errcode, %error, elapsed_us, "request refused");
+            }
         }
         let body = patrol_wire::Envelope { errcode, errmsg };
         let mut response =

@@ -41,7 +41,7 @@ pub fn int<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> 
             }
             trimmed
                 .parse()
-                .map_err(|_| E::custom(format!("{value:?} is not an integer")))
+                .map_err(|_| E::custom(format!("{} is not an integer", crate::echo::quoted(value))))
         }
 
         fn visit_unit<E: de::Error>(self) -> Result<i64, E> {
@@ -82,7 +82,7 @@ pub fn float<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error
             }
             trimmed
                 .parse()
-                .map_err(|_| E::custom(format!("{value:?} is not a number")))
+                .map_err(|_| E::custom(format!("{} is not a number", crate::echo::quoted(value))))
         }
 
         fn visit_unit<E: de::Error>(self) -> Result<f64, E> {

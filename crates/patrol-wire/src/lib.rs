@@ -5,6 +5,7 @@
 //! only, so a client can use them without pulling in the server.
 
 pub mod admin;
+pub mod echo;
 mod errcode;
 pub mod lenient;
 pub mod patrol;

@@ -21,18 +21,29 @@ impl Write for Captured {
     }
 }
 
+impl Captured {
+    /// A subscriber at info for this test's thread only (the server runs on this test's
+    /// current-thread runtime), so the other tests of the binary neither log here nor clash with
+    /// a global one.
+    fn subscribe(&self) -> tracing::subscriber::DefaultGuard {
+        let writer = self.clone();
+        tracing_subscriber::fmt()
+            .with_env_filter("info")
+            .with_ansi(false)
+            .with_writer(move || writer.clone())
+            .finish()
+            .set_default()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
 #[tokio::test]
 async fn an_errors_request_id_is_in_its_log_line() {
     let captured = Captured::default();
-    let writer = captured.clone();
-    // A subscriber for this test's thread only (the server runs on this test's current-thread
-    // runtime), so the other tests of the binary neither log here nor clash with a global one.
-    let _subscriber = tracing_subscriber::fmt()
-        .with_env_filter("info")
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish()
-        .set_default();
+    let _subscriber = captured.subscribe();
 
     let app = TestApp::spawn().await;
     let (_, body) = app
@@ -46,7 +57,7 @@ async fn an_errors_request_id_is_in_its_log_line() {
         .and_then(|rest| rest.split(']').next())
         .unwrap_or_else(|| panic!("no request id in {message}"));
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     let line = logs
         .lines()
         .find(|line| line.contains(&format!("request_id={request_id}")))
@@ -56,4 +67,87 @@ async fn an_errors_request_id_is_in_its_log_line() {
         line.contains("/cgi-bin/report/patrol/get_order_list"),
         "{line}"
     );
+}
+
+#[tokio::test]
+async fn input_is_echoed_only_so_far_in_errmsg_and_in_the_log() {
+    let captured = Captured::default();
+    let _subscriber = captured.subscribe();
+    let app = TestApp::spawn().await;
+    let corp = app.corp("wwlogs").await;
+    let token = app.token(&corp).await;
+
+    let long = "9".repeat(5000);
+    let answer = app
+        .patrol(
+            "get_order_list",
+            &token,
+            &format!(r#"{{"limit":"{long}x"}}"#),
+        )
+        .await;
+    assert_eq!(answer["errcode"], 40058, "{answer}");
+    let message = errmsg(&answer);
+    // The error's text is cut at 256 characters, before WeCom's hint.
+    let (text, _) = message.split_once(", hint: [").unwrap();
+    assert_eq!(text.chars().count(), 257, "{text}");
+    assert!(text.ends_with("99…"), "{text}");
+
+    // A 5,000-character unknown path and a huge method name are cut in the log line too.
+    let path = format!("/cgi-bin/{}", "p".repeat(5000));
+    app.get(&path).await;
+    let (_, body) = app
+        .post(
+            &format!("/cgi-bin/report/patrol/get_order_list?access_token={token}"),
+            format!(r#"{{"begin_create_time":"{long}"}}"#),
+        )
+        .await;
+    assert!(body.len() < 600, "{body}");
+    let logs = captured.text();
+    for line in logs.lines() {
+        assert!(
+            line.len() < 1200,
+            "a log line of {} bytes: {line}",
+            line.len()
+        );
+    }
+    assert!(logs.contains("errcode=40058"), "{logs}");
+}
+
+#[tokio::test]
+async fn a_flood_of_refused_requests_logs_a_bounded_number_of_lines() {
+    let captured = Captured::default();
+    let _subscriber = captured.subscribe();
+    let app = TestApp::spawn().await;
+
+    let started = std::time::Instant::now();
+    for _ in 0..300 {
+        let (status, _) = app
+            .post("/cgi-bin/report/patrol/get_order_list", "{}")
+            .await;
+        assert_eq!(status, 200);
+    }
+    let seconds = started.elapsed().as_secs() + 1;
+    let refused = |logs: &str| logs.matches("request refused").count() as u64;
+    let logged = refused(&captured.text());
+    let limit = u64::from(patrol_server::log_limit::DEFAULT_LINES_PER_SECOND);
+    assert!(
+        logged <= limit * seconds,
+        "{logged} lines for 300 refused requests in {seconds} s"
+    );
+    assert!(logged >= limit.min(300), "{logged} lines");
+
+    // The next line admitted reports how many were dropped before it.
+    if logged < 300 {
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        app.post("/cgi-bin/report/patrol/get_order_list", "{}")
+            .await;
+        let logs = captured.text();
+        let last = logs
+            .lines()
+            .rev()
+            .find(|line| line.contains("request refused"))
+            .unwrap();
+        assert!(last.contains("more not logged"), "{last}");
+        assert!(last.contains("dropped="), "{last}");
+    }
 }
