@@ -1,14 +1,14 @@
 //! Validated ids: a caller's text becomes one of these only through `parse`, which applies
-//! [`crate::limits::check_id`]'s rule (1 to 64 ASCII letters, digits and a few marks), so a value
-//! of these types is always a well-formed id.
+//! [`crate::limits::check_id`]'s rule (1 to 64 ASCII letters, digits and a few marks; a userid
+//! also [`crate::limits::check_userid`]'s), so a value of these types is always a well-formed id.
 
 use std::fmt;
 
 use crate::Rejection;
-use crate::limits::{self, ID_EXTRA, USERID_EXTRA};
+use crate::limits::{self, ID_EXTRA, MAX_AGENTID};
 
 macro_rules! text_id {
-    ($(#[$doc:meta])* $name:ident, $what:literal, $extra:expr) => {
+    ($(#[$doc:meta])* $name:ident, $check:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
         pub struct $name(String);
@@ -17,7 +17,8 @@ macro_rules! text_id {
             /// The id, if `text` is a well-formed one.
             pub fn parse(text: impl Into<String>) -> Result<$name, Rejection> {
                 let text = text.into();
-                limits::check_id($what, &text, $extra)?;
+                let check: fn(&str) -> Result<(), Rejection> = $check;
+                check(&text)?;
                 Ok($name(text))
             }
 
@@ -60,49 +61,51 @@ macro_rules! text_id {
 
 text_id!(
     /// A corp's `corpid`.
-    CorpId, "corpid", ID_EXTRA
+    CorpId, |text| limits::check_id("corpid", text, ID_EXTRA)
 );
 text_id!(
     /// A member's `userid`.
-    UserId, "userid", USERID_EXTRA
+    UserId, limits::check_userid
 );
 text_id!(
     /// A grid's `grid_id`.
-    GridId, "grid_id", ID_EXTRA
+    GridId, |text| limits::check_id("grid_id", text, ID_EXTRA)
 );
 text_id!(
     /// An event category's `category_id`.
-    CategoryId, "category_id", ID_EXTRA
+    CategoryId, |text| limits::check_id("category_id", text, ID_EXTRA)
 );
 text_id!(
     /// An order's `order_id`.
-    OrderId, "order_id", ID_EXTRA
+    OrderId, |text| limits::check_id("order_id", text, ID_EXTRA)
 );
 
-/// An app's `agentid`: a positive integer.
+/// An app's `agentid`: 1 to [`MAX_AGENTID`] (2^31 − 1), as WeCom's are positive 32-bit integers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct AgentId(i64);
 
 impl AgentId {
-    /// The id, if `value` is positive.
+    /// The id, if `value` is 1 to [`MAX_AGENTID`].
     pub fn new(value: i64) -> Result<AgentId, Rejection> {
-        if value > 0 {
+        if (1..=MAX_AGENTID).contains(&value) {
             Ok(AgentId(value))
         } else {
             Err(Rejection::Invalid(format!(
-                "agentid {value} is not a positive integer"
+                "agentid {value} must be an integer from 1 to {MAX_AGENTID}"
             )))
         }
     }
 
-    /// The id in `text` (as in a path), if it is a positive integer.
+    /// The id in `text` (as in a path), if it is an integer from 1 to [`MAX_AGENTID`].
     pub fn parse(text: &str) -> Result<AgentId, Rejection> {
         text.parse::<i64>()
             .ok()
-            .filter(|id| *id > 0)
+            .filter(|id| (1..=MAX_AGENTID).contains(id))
             .map(AgentId)
             .ok_or_else(|| {
-                Rejection::Invalid(format!("agentid {text:?} is not a positive integer"))
+                Rejection::Invalid(format!(
+                    "agentid {text:?} must be an integer from 1 to {MAX_AGENTID}"
+                ))
             })
     }
 
@@ -136,5 +139,11 @@ mod tests {
         assert_eq!(AgentId::parse("1000002").unwrap().get(), 1_000_002);
         assert!(AgentId::parse("0").is_err() && AgentId::parse("x").is_err());
         assert!(AgentId::new(-5).is_err());
+        assert_eq!(AgentId::new(MAX_AGENTID).unwrap().get(), 2_147_483_647);
+        assert!(AgentId::new(MAX_AGENTID + 1).is_err() && AgentId::new(i64::MAX).is_err());
+        assert!(AgentId::parse("2147483648").is_err());
+        assert!(AgentId::parse("9223372036854775808").is_err());
+        assert!(UserId::parse(".").is_err() && UserId::parse("..").is_err());
+        assert!(UserId::parse("_a").is_err() && UserId::parse("9a.b").is_ok());
     }
 }

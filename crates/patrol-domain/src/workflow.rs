@@ -1,6 +1,7 @@
 //! The workflow of an order: what reporting and each action do to `process_list` and
 //! `processor_userids` (decisions.md, "The workflow"), as pure functions on an order's state.
 
+use crate::limits;
 use crate::model::{Action, ActionKind, Location, Media, NewOrder, ProcessType, Urgency};
 use patrol_wire::patrol as wire;
 
@@ -114,6 +115,10 @@ impl OrderState {
         if order_id.is_empty() {
             return Err(Rejection::Invalid("order_id is empty".into()));
         }
+        limits::check_description("a report's", &description)?;
+        limits::check_place("name", &location.name)?;
+        limits::check_place("address", &location.address)?;
+        limits::check_media("report", &media)?;
         let step = Step {
             process_type: ProcessType::Create,
             actor: reporter.clone(),
@@ -202,6 +207,8 @@ impl OrderState {
         grid_admins: &[String],
         is_user: impl Fn(&str) -> bool,
     ) -> Result<(), Rejection> {
+        limits::check_description("an action's", &action.description)?;
+        limits::check_media("action", &action.media)?;
         if self.closed {
             return Err(Rejection::Closed(self.order_id.clone()));
         }
@@ -224,7 +231,8 @@ impl OrderState {
         let processors = match &action.kind {
             ActionKind::Accept | ActionKind::StartWork => vec![action.actor.clone()],
             ActionKind::Assign(users) | ActionKind::Transfer(users) => {
-                let users = dedup(users);
+                let users: Vec<String> =
+                    limits::handed_users(users)?.into_iter().cloned().collect();
                 if users.is_empty() {
                     return Err(Rejection::NoUsers);
                 }

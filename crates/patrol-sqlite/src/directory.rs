@@ -19,6 +19,7 @@ fn conflict_error(message: String) -> Error {
 }
 
 pub(crate) fn create_corp(tx: &Transaction<'_>, corp: NewCorp) -> Result<Corp> {
+    limits::check_display_name("corp", &corp.name)?;
     tx.execute(
         "INSERT INTO corps (corpid, name, created_at) VALUES (?1, ?2, ?3)",
         params![corp.corpid.as_str(), corp.name, corp.created_at],
@@ -55,6 +56,7 @@ pub(crate) fn list_corps(conn: &Connection) -> Result<Vec<Corp>> {
 }
 
 pub(crate) fn create_user(tx: &Transaction<'_>, corp_key: i64, user: NewUser) -> Result<()> {
+    limits::check_display_name("user", &user.name)?;
     tx.execute(
         "INSERT INTO users (corp_id, userid, name) VALUES (?1, ?2, ?3)",
         params![corp_key, user.userid.as_str(), user.name],
@@ -153,17 +155,17 @@ pub(crate) fn list_apps(conn: &Connection, corp_key: i64) -> Result<Vec<App>> {
 }
 
 pub(crate) fn create_app(tx: &Transaction<'_>, corp_key: i64, app: NewApp) -> Result<App> {
+    limits::check_display_name("app", &app.name)?;
     let agentid: i64 = match app.agentid {
         Some(agentid) => agentid.get(),
-        None => tx.query_row(
-            "SELECT max(coalesce(max(agentid) + 1, ?2), ?2) FROM apps WHERE corp_id = ?1",
-            params![corp_key, limits::FIRST_AGENTID],
+        // The arithmetic is the domain's, in i64: SQLite's `max(agentid) + 1` turns into a
+        // float past i64's range.
+        None => limits::next_agentid(tx.query_row(
+            "SELECT max(agentid) FROM apps WHERE corp_id = ?1",
+            [corp_key],
             |r| r.get(0),
-        )?,
+        )?)?,
     };
-    if app.name.trim().is_empty() {
-        return Err(Rejection::Invalid("app name is empty".into()).into());
-    }
     tx.execute(
         "INSERT INTO apps (corp_id, agentid, name, kind, patrol_enabled, enabled, secret_hash, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
@@ -189,8 +191,8 @@ pub(crate) fn update_app(
     patch: AppPatch,
 ) -> Result<App> {
     let current = app(tx, corp_key, agentid)?;
-    if patch.name.as_deref().is_some_and(|n| n.trim().is_empty()) {
-        return Err(Rejection::Invalid("app name is empty".into()).into());
+    if let Some(name) = &patch.name {
+        limits::check_display_name("app", name)?;
     }
     tx.execute(
         "UPDATE apps SET name = ?1, kind = ?2, patrol_enabled = ?3, enabled = ?4 WHERE id = ?5",
@@ -245,6 +247,7 @@ pub(crate) fn update_user(
     userid: &str,
     name: &str,
 ) -> Result<User> {
+    limits::check_display_name("user", name)?;
     let changed = tx.execute(
         "UPDATE users SET name = ?1 WHERE corp_id = ?2 AND userid = ?3",
         params![name, corp_key, userid],
@@ -280,8 +283,36 @@ pub(crate) fn delete_user(tx: &Transaction<'_>, corp_key: i64, userid: &str) -> 
             "user {userid} is still {role} of grid {grid_id}"
         )));
     }
+    // A user holds an order while a current processor of it (only open orders have any):
+    // deleting them would leave the order with a processor who cannot act.
+    let (named, count) = held_orders(tx, corp_key, userid)?;
+    if count > 0 {
+        return Err(conflict_error(limits::held_orders_message(
+            userid, &named, count,
+        )));
+    }
     tx.execute("DELETE FROM users WHERE id = ?1", [key])?;
     Ok(())
+}
+
+/// The first [`limits::MAX_NAMED_ORDERS`] orders (oldest first) of which `userid` is a current
+/// processor, and how many there are in all.
+fn held_orders(tx: &Connection, corp_key: i64, userid: &str) -> Result<(Vec<String>, usize)> {
+    let mut stmt = tx.prepare(
+        "SELECT order_id FROM orders
+         WHERE corp_id = ?1 AND closed = 0
+           AND EXISTS (SELECT 1 FROM json_each(processor_userids) WHERE value = ?2)
+         ORDER BY id",
+    )?;
+    let mut rows = stmt.query(params![corp_key, userid])?;
+    let (mut named, mut count) = (Vec::new(), 0);
+    while let Some(row) = rows.next()? {
+        if named.len() < limits::MAX_NAMED_ORDERS {
+            named.push(row.get(0)?);
+        }
+        count += 1;
+    }
+    Ok((named, count))
 }
 
 fn grid_key(conn: &Connection, corp_key: i64, grid_id: &str) -> Result<i64> {

@@ -77,10 +77,11 @@ pub(super) async fn create_corp(
         .unwrap_or_else(|| format!("ww{}", random_hex(8)));
     let corpid = CorpId::parse(corpid)?;
     check_display_name("corp", &body.name)?;
-    let created_at = body.created_at.unwrap_or_else(|| state.clock().now());
-    if created_at < 0 {
-        return Err(AdminError::invalid("created_at must not be negative"));
-    }
+    let now = state.clock().now();
+    let created_at = match body.created_at {
+        Some(created_at) => limits::check_time("created_at", created_at, now)?,
+        None => now,
+    };
     let corp = state
         .store
         .create_corp(NewCorp {
@@ -117,11 +118,7 @@ pub(super) async fn create_app(
 ) -> Result<Response, AdminError> {
     let corp = corp(&state, &corpid).await?;
     let kind = parse_kind(body.kind.as_deref().unwrap_or("custom"))?;
-    let agentid = body
-        .agentid
-        .map(AgentId::new)
-        .transpose()
-        .map_err(|_| AdminError::invalid("agentid must be a positive integer"))?;
+    let agentid = body.agentid.map(AgentId::new).transpose()?;
     check_display_name("app", &body.name)?;
     let secret = new_secret();
     let app = state

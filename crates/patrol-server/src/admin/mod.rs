@@ -1,14 +1,15 @@
 //! patrol's administration API under `/admin/v1/` (docs/admin-api.md): corps, apps, users,
 //! grids, categories, and reporting and acting on orders. Every route needs the admin key.
 
+mod auth;
 mod directory;
 mod orders;
 
 use axum::Router;
-use axum::extract::{FromRequest, FromRequestParts, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::request::Parts;
-use axum::http::{StatusCode, header};
-use axum::middleware::{self, Next};
+use axum::middleware;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post};
 use patrol_domain::{Corp, Rejection};
@@ -176,37 +177,6 @@ where
     }
 }
 
-/// Requires `Authorization: Bearer <admin key>`.
-async fn require_admin_key(
-    State(state): State<AppState>,
-    request: Request,
-    next: Next,
-) -> Response {
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim);
-    let Some(given) = given else {
-        return AdminError::unauthorized(
-            "missing admin key: send the header Authorization: Bearer <admin key>",
-        )
-        .into_response();
-    };
-    let expected = state
-        .config
-        .admin_key
-        .as_ref()
-        .map_or("", secrecy::ExposeSecret::expose_secret);
-    if expected.is_empty()
-        || !constant_time_eq::constant_time_eq(given.as_bytes(), expected.as_bytes())
-    {
-        return AdminError::unauthorized("wrong admin key").into_response();
-    }
-    next.run(request).await
-}
-
 /// A random id of `bytes` random bytes in lowercase hex.
 pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buffer = vec![0u8; bytes];
@@ -299,5 +269,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
-        .layer(middleware::from_fn_with_state(state, require_admin_key))
+        .layer(middleware::from_fn_with_state(
+            auth::AdminAuth::new(state),
+            auth::require_admin_key,
+        ))
 }

@@ -3,18 +3,18 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use patrol_domain::limits;
 use patrol_domain::{Action, ActionKind, Location, Media, NewOrder, OrderId, Urgency};
 
 use super::{AdminError, AdminJson, AdminPath as Path, corp, order_answer, random_hex};
 use crate::AppState;
 use patrol_wire::admin::{OrderAction, ReportOrder};
 
+/// The time of a report or an action: the given one within [`limits::check_time`]'s range, or
+/// now.
 fn check_time(time: Option<i64>, now: i64) -> Result<i64, AdminError> {
     match time {
-        Some(time) if time < 0 => Err(AdminError::invalid(format!(
-            "time {time} must not be negative"
-        ))),
-        Some(time) => Ok(time),
+        Some(time) => Ok(limits::check_time("time", time, now)?),
         None => Ok(now),
     }
 }
@@ -99,11 +99,18 @@ pub(super) async fn act(
             )));
         }
     };
-    if body.users.is_some() && !matches!(kind, ActionKind::Assign(_) | ActionKind::Transfer(_)) {
-        return Err(AdminError::invalid(format!(
-            "users is only for assign and transfer, not {}",
-            body.action
-        )));
+    match &kind {
+        // Counted before the store looks each user up.
+        ActionKind::Assign(users) | ActionKind::Transfer(users) => {
+            limits::handed_users(users)?;
+        }
+        _ if body.users.is_some() => {
+            return Err(AdminError::invalid(format!(
+                "users is only for assign and transfer, not {}",
+                body.action
+            )));
+        }
+        _ => {}
     }
     let action = Action {
         kind,

@@ -569,7 +569,8 @@ async fn corps_are_created_listed_and_shown() {
     assert_eq!(generated.as_object().unwrap().len(), 3, "{generated}");
 
     let long_id = format!("ww{}", "a".repeat(62));
-    let body = json!({"corpid": long_id, "name": "长", "created_at": 0});
+    // The earliest creation time: 2000-01-01 00:00 UTC.
+    let body = json!({"corpid": long_id, "name": "长", "created_at": 946_684_800});
     app.admin_expect("POST", "/corps", Some(body), 201).await;
     let body = json!({"corpid": "A-b_9", "name": "符号"});
     app.admin_expect("POST", "/corps", Some(body), 201).await;

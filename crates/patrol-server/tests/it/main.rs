@@ -1,6 +1,7 @@
 //! patrol-server's integration tests, one binary (matklad's "delete cargo integration tests"):
 //! the real server over HTTP through the shared harness in `patrol-test`.
 
+mod admin_bounds;
 mod admin_directory;
 mod admin_orders;
 mod logs;
