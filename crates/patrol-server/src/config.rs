@@ -18,6 +18,21 @@ pub struct Config {
     pub demo: bool,
     /// Requests that take longer are cut off with HTTP 503.
     pub request_timeout: Duration,
+    /// How long a client has to send a request's complete head: from the connect on a new
+    /// connection, from the first byte of the next request on a kept-alive one; past it the
+    /// connection is closed. See [`crate::connections`].
+    pub header_read_timeout: Duration,
+    /// A connection with no request being handled and no byte moving either way for this long
+    /// is closed: the keep-alive timeout between requests, and the end of an answer the client
+    /// does not read. A running request is never cut by it.
+    pub idle_timeout: Duration,
+    /// Open connections at most; past it a new connection is answered HTTP 503 with errcode -1
+    /// and closed. Lowered at start when the open-file limit cannot be raised to hold it.
+    pub max_connections: usize,
+    /// Open connections from one client IP (IPv6: one /64) at most; past it, as past
+    /// `max_connections`. Behind a reverse proxy every client is the proxy: raise it to
+    /// `max_connections`.
+    pub max_connections_per_ip: usize,
     /// The key of the administration API; `None` or empty refuses every administration call.
     /// A secret: its `Debug` shows no key.
     pub admin_key: Option<secrecy::SecretString>,
@@ -38,6 +53,10 @@ impl Config {
             public_url: None,
             demo: false,
             request_timeout: crate::DEFAULT_REQUEST_TIMEOUT,
+            header_read_timeout: crate::connections::DEFAULT_HEADER_READ_TIMEOUT,
+            idle_timeout: crate::connections::DEFAULT_IDLE_TIMEOUT,
+            max_connections: crate::connections::DEFAULT_MAX_CONNECTIONS,
+            max_connections_per_ip: crate::connections::DEFAULT_MAX_CONNECTIONS_PER_IP,
             admin_key: None,
             clock: patrol_domain::Clock::system(),
         }

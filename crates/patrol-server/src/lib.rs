@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod backend;
 pub mod config;
+pub mod connections;
 pub mod cursor;
 pub mod error;
 pub mod extract;
@@ -177,7 +178,8 @@ async fn envelope(
     .await
 }
 
-/// Serves patrol on `listener` until `shutdown` completes, then drains open requests.
+/// Serves patrol on `listener` until `shutdown` completes, then drains open requests; the
+/// connections' timeouts and caps are in [`connections`].
 pub async fn serve(
     config: Config,
     listener: TcpListener,
@@ -190,18 +192,8 @@ pub async fn serve(
     }
     let state = AppState::new(store, config).await?;
     tracing::info!(address = %listener.local_addr()?, "patrol is listening");
-    // No Nagle delay: an answer goes out as soon as it is written.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    });
-    axum::serve(
-        listener,
-        router(state).into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
+    let config = Arc::clone(&state.config);
+    connections::serve(listener, router(state), &config, shutdown).await;
     Ok(())
 }
 

@@ -146,6 +146,14 @@ impl TestApp {
         self.config.clock.now()
     }
 
+    /// The address the server listens on, for raw TCP clients.
+    pub fn address(&self) -> SocketAddr {
+        self.base_url
+            .trim_start_matches("http://")
+            .parse()
+            .expect("the base URL holds a socket address")
+    }
+
     /// The SQLite file of the database; panics for another backend.
     #[track_caller]
     pub fn db_path(&self) -> &PathBuf {
@@ -180,11 +188,7 @@ impl TestApp {
     /// Stops the server and starts a new one on the same database and the same port, so that
     /// a client keeps its base URL across the restart.
     pub async fn restart_same_port(&mut self) {
-        let address: SocketAddr = self
-            .base_url
-            .trim_start_matches("http://")
-            .parse()
-            .expect("the base URL holds a socket address");
+        let address = self.address();
         self.stop().await;
         let mut attempts = 0;
         let listener = loop {

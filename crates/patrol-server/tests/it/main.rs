@@ -4,6 +4,7 @@
 mod admin_bounds;
 mod admin_directory;
 mod admin_orders;
+mod connections;
 mod logs;
 mod order_list;
 mod smoke;
