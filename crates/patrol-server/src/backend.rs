@@ -4,16 +4,21 @@
 use std::sync::Arc;
 
 use patrol_sqlite::SqliteStore;
-use patrol_store::{Store, StoreError};
+use patrol_store::{OpenOptions, Store, StoreError};
 
 /// The URL schemes patrol accepts, for messages.
 pub const ACCEPTED: &str = "sqlite://PATH, sqlite:PATH or a file path";
 
+/// Opens the store a database URL names, with the default options: see [`open_store_with`].
+pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_store_with(url, &OpenOptions::default())
+}
+
 /// Opens the store a database URL names: `sqlite://PATH`, `sqlite:PATH` or a plain file path
 /// (SQLite). Any other scheme is refused, naming the accepted ones.
-pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+pub fn open_store_with(url: &str, options: &OpenOptions) -> Result<Arc<dyn Store>, StoreError> {
     match patrol_sqlite::sqlite_path(url) {
-        Some(path) => Ok(Arc::new(SqliteStore::open(path)?)),
+        Some(path) => Ok(Arc::new(SqliteStore::open_with(path, options)?)),
         None => Err(StoreError::open(format!(
             "unsupported database URL {url:?}: accepted are {ACCEPTED}"
         ))),

@@ -16,6 +16,12 @@ pub struct Config {
     pub public_url: Option<String>,
     /// Install the demo corp on start when it is missing.
     pub demo: bool,
+    /// When a write is acknowledged: on stable storage (the default) or in the operating
+    /// system's hands.
+    pub durability: patrol_store::Durability,
+    /// Start on an empty database (the demo's): the file is removed after the listener is bound
+    /// and the database's lock is held, so never while another patrol process has it open.
+    pub fresh_database: bool,
     /// Requests that take longer are cut off with HTTP 503.
     pub request_timeout: Duration,
     /// How long a client has to send a request's complete head: from the connect on a new
@@ -44,7 +50,18 @@ pub struct Config {
 /// WeCom's token lifetime.
 pub const DEFAULT_TOKEN_TTL: i64 = 7200;
 
+/// The longest token lifetime patrol accepts, in seconds: a year.
+pub const MAX_TOKEN_TTL: i64 = 366 * 86_400;
+
 impl Config {
+    /// The options the store is opened with.
+    pub fn store_options(&self) -> patrol_store::OpenOptions {
+        patrol_store::OpenOptions {
+            durability: self.durability,
+            fresh: self.fresh_database,
+        }
+    }
+
     /// A config with defaults for everything but the database.
     pub fn new(database: impl Into<String>) -> Config {
         Config {
@@ -52,6 +69,8 @@ impl Config {
             token_ttl: DEFAULT_TOKEN_TTL,
             public_url: None,
             demo: false,
+            durability: patrol_store::Durability::Full,
+            fresh_database: false,
             request_timeout: crate::DEFAULT_REQUEST_TIMEOUT,
             header_read_timeout: crate::connections::DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: crate::connections::DEFAULT_IDLE_TIMEOUT,

@@ -185,7 +185,7 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let store = open_store(&config.database)?;
+    let store = backend::open_store_with(&config.database, &config.store_options())?;
     if config.demo {
         let public_url = config.public_url(listener.local_addr()?);
         patrol_demo::install(store.as_ref(), &public_url, &config.clock).await?;

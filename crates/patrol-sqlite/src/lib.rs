@@ -8,7 +8,10 @@
 mod access;
 mod directory;
 mod error;
+mod files;
+mod lock;
 mod orders;
+mod seeds;
 mod tokens;
 
 use std::path::{Path, PathBuf};
@@ -18,7 +21,10 @@ use patrol_domain::{
     Action, App, AppPatch, Category, Corp, Grid, GridPatch, ListQuery, ListedPage, NewApp,
     NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus, User,
 };
-use patrol_store::{DirectoryStore, OrderStore, Result, StoreError, TokenCache, TokenStore};
+use patrol_store::{
+    DirectoryStore, Durability, OpenOptions, OrderStore, Result, SeedRun, StoreError, TokenCache,
+    TokenStore,
+};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tracing::instrument;
 
@@ -27,7 +33,10 @@ pub use access::{READERS, SCAN_THREADS};
 use error::Error;
 
 /// Embedded migrations, applied in order; `PRAGMA user_version` counts the applied ones.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/sqlite/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/sqlite/0001_init.sql"),
+    include_str!("../migrations/sqlite/0002_hashed_tokens_seed_runs.sql"),
+];
 
 /// Page cache of the writer connection, in KiB (SQLite's negative `cache_size`).
 const WRITER_CACHE_KIB: i64 = -256 * 1024;
@@ -47,6 +56,10 @@ struct Inner {
     path: PathBuf,
     access: Access,
     tokens: TokenCache,
+    /// The key of the stored token hashes.
+    token_key: [u8; 32],
+    /// Dropped last: the database stays this process's until every connection is closed.
+    _lock: Arc<lock::DatabaseLock>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -57,15 +70,18 @@ impl std::fmt::Debug for SqliteStore {
     }
 }
 
-fn open_connection(path: &Path, create: bool) -> rusqlite::Result<Connection> {
-    let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    if create {
-        flags |= OpenFlags::SQLITE_OPEN_CREATE;
-    }
+fn open_connection(path: &Path, durability: Durability) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags)?;
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    // In WAL mode FULL syncs the WAL at every commit: an acknowledged write survives a power
+    // cut. NORMAL syncs only at checkpoints: it survives a crash of patrol, not of the machine.
+    let synchronous = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    conn.pragma_update(None, "synchronous", synchronous)?;
     // Sorts and statement journals in memory: no temporary file is opened per call.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.set_prepared_statement_cache_capacity(64);
@@ -79,7 +95,8 @@ fn open_connection(path: &Path, create: bool) -> rusqlite::Result<Connection> {
 }
 
 fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
-    let conn = open_connection(path, false)?;
+    // Readers never commit: their durability setting is moot.
+    let conn = open_connection(path, Durability::Normal)?;
     conn.pragma_update(None, "mmap_size", READER_MMAP_BYTES)?;
     Ok(conn)
 }
@@ -92,21 +109,36 @@ fn open_error(path: &Path, error: impl Into<patrol_store::BoxError>) -> StoreErr
 }
 
 impl SqliteStore {
-    /// Opens (creating it and its directory if missing) the database file, brings its schema up
-    /// to date, and starts the writer thread and the readers.
+    /// Opens the database file with the default options: see [`SqliteStore::open_with`].
     pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
-        let path = path.as_ref().to_path_buf();
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| open_error(dir, e))?;
+        SqliteStore::open_with(path, &OpenOptions::default())
+    }
+
+    /// Opens (creating it, private to this user, and its directory if missing) the database
+    /// file, brings its schema up to date, and starts the writer thread and the readers.
+    ///
+    /// The database is this process's while the store lives: another patrol process opening it
+    /// is refused with a message naming this one (`lock`). With `fresh`, the file is removed
+    /// first, once the lock is held.
+    pub fn open_with(path: impl AsRef<Path>, options: &OpenOptions) -> Result<SqliteStore> {
+        let path = absolute_path(path.as_ref())?;
+        let lock = lock::acquire(&path, options.fresh)?;
+        if options.fresh {
+            files::remove_database(&path).map_err(|e| open_error(&path, e))?;
         }
-        let mut writer = open_connection(&path, true).map_err(|e| open_error(&path, e))?;
+        files::prepare_database(&path).map_err(|e| open_error(&path, e))?;
+        let mut writer =
+            open_connection(&path, options.durability).map_err(|e| open_error(&path, e))?;
         prepare_writer(&path, &mut writer)?;
+        let token_key = tokens::token_key(&writer).map_err(StoreError::from)?;
         let access = Access::start(&path, writer, open_reader).map_err(StoreError::from)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
                 access,
                 tokens: TokenCache::default(),
+                token_key,
+                _lock: lock,
             }),
         })
     }
@@ -115,6 +147,21 @@ impl SqliteStore {
     pub fn path(&self) -> &Path {
         &self.inner.path
     }
+}
+
+/// The database's path made absolute through its (created if missing) directory, so one file
+/// has one name in this process's lock table whatever path or symlink it was reached by.
+fn absolute_path(path: &Path) -> Result<PathBuf> {
+    let absolute = std::path::absolute(path).map_err(|e| open_error(path, e))?;
+    let (Some(dir), Some(name)) = (absolute.parent(), absolute.file_name()) else {
+        return Err(StoreError::open(format!(
+            "{}: not a file name",
+            path.display()
+        )));
+    };
+    files::create_private_dir(dir).map_err(|e| open_error(dir, e))?;
+    let dir = dir.canonicalize().map_err(|e| open_error(dir, e))?;
+    Ok(dir.join(name))
 }
 
 /// The writer's settings, the schema and the cursor secret of a new file.
@@ -193,13 +240,15 @@ impl TokenStore for SqliteStore {
         secret: &str,
         now: i64,
         ttl: i64,
-        candidate: String,
+        nonce: [u8; 32],
     ) -> Result<TokenGrant> {
-        let corpid = corpid.to_owned();
-        let hash = tokens::secret_hash(secret);
+        let (corpid, secret) = (corpid.to_owned(), secret.to_owned());
+        let token_key = self.inner.token_key;
         self.inner
             .access
-            .write(move |tx| tokens::grant_token_tx(tx, &corpid, hash, now, ttl, candidate))
+            .write(move |tx| {
+                tokens::grant_token_tx(tx, &token_key, &corpid, &secret, now, ttl, nonce)
+            })
             .await
     }
 
@@ -210,7 +259,7 @@ impl TokenStore for SqliteStore {
         let (status, expires_at) = self
             .inner
             .access
-            .read(|conn| tokens::authenticate_query(conn, token, now))
+            .read(|conn| tokens::authenticate_query(conn, &self.inner.token_key, token, now))
             .await?;
         if let TokenStatus::Valid(caller) = &status {
             self.inner.tokens.put(token, caller, expires_at, now);
@@ -448,7 +497,29 @@ impl OrderStore for SqliteStore {
             })
             .await
     }
+
+    async fn begin_seed_run(&self, corp_key: i64, run: SeedRun) -> Result<SeedRun> {
+        self.inner
+            .access
+            .write(move |tx| seeds::begin_seed_run(tx, corp_key, run))
+            .await
+    }
+
+    #[instrument(skip_all, fields(corp_key, seed, from, count = orders.len()))]
+    async fn insert_seed_batch(
+        &self,
+        corp_key: i64,
+        seed: u64,
+        from: u64,
+        orders: Vec<NewOrder>,
+    ) -> Result<()> {
+        self.inner
+            .access
+            .write(move |tx| seeds::insert_seed_batch(tx, corp_key, seed, from, orders))
+            .await
+    }
 }
+
 #[cfg(test)]
 mod tests {
     use super::*;

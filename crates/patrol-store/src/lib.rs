@@ -8,7 +8,9 @@
 //! With the feature `story`, `patrol_store::story` is the sequence of calls and expectations
 //! every backend must pass.
 
+pub mod credentials;
 mod error;
+mod options;
 #[cfg(feature = "story")]
 pub mod story;
 mod token_cache;
@@ -19,6 +21,7 @@ use patrol_domain::{
 };
 
 pub use error::{BoxError, ConstraintKind, Result, StoreError};
+pub use options::{Durability, OpenOptions};
 pub use token_cache::TokenCache;
 
 /// Credentials: access tokens and the server's secrets.
@@ -28,8 +31,9 @@ pub trait TokenStore: Send + Sync {
     /// cursors survive restarts and are shared by every server on the same database.
     async fn cursor_secret(&self) -> Result<[u8; 32]>;
 
-    /// `gettoken`: the live token of the app whose secret this is, issuing one with
-    /// `candidate` as its value when the app has none. Expired tokens of the app older than
+    /// `gettoken`: the live token of the app whose secret this is, or a new one derived from
+    /// the secret and `nonce` ([`credentials::token_for`]) when the app has none. Only keyed
+    /// hashes of tokens are stored ([`credentials`]). Expired tokens of the app older than
     /// [`EXPIRED_TOKEN_RETENTION`] are deleted when a new one is issued.
     async fn grant_token(
         &self,
@@ -37,7 +41,7 @@ pub trait TokenStore: Send + Sync {
         secret: &str,
         now: i64,
         ttl: i64,
-        candidate: String,
+        nonce: [u8; 32],
     ) -> Result<TokenGrant>;
 
     /// What a token is at `now`: an expired token is [`TokenStatus::Expired`] (42001) for
@@ -111,6 +115,32 @@ pub trait OrderStore: Send + Sync {
     async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<ListedPage>;
     /// The wire JSON of one order of the corp (UTF-8 bytes, as the store wrote them).
     async fn order_body(&self, corp_key: i64, order_id: &str) -> Result<Option<Vec<u8>>>;
+
+    /// The record of `patrol seed` run `run.seed` in the corp: the one already there, whatever
+    /// `run` says, or else `run` recorded now with nothing landed.
+    async fn begin_seed_run(&self, corp_key: i64, run: SeedRun) -> Result<SeedRun>;
+
+    /// Inserts orders of a seed run (as [`OrderStore::insert_orders`]) and moves the run's
+    /// `landed` from `from` to `from + orders.len()`, in one transaction: either both happen or
+    /// neither. [`StoreError::Conflict`] when the run's `landed` is not `from`.
+    async fn insert_seed_batch(
+        &self,
+        corp_key: i64,
+        seed: u64,
+        from: u64,
+        orders: Vec<NewOrder>,
+    ) -> Result<()>;
+}
+
+/// A run of `patrol seed` in a corp: what it was asked for, and how many of its orders (the
+/// first `landed` of the generator's sequence) are in the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedRun {
+    pub seed: u64,
+    pub orders: u64,
+    pub anchor: i64,
+    pub public_url: String,
+    pub landed: u64,
 }
 
 /// Everything the server and the tools read and write: a backend implements the three areas and

@@ -84,6 +84,7 @@ pub async fn run(store: &dyn Store) {
     directory(store).await;
     tokens(store).await;
     orders(store).await;
+    seed_runs(store).await;
 }
 
 /// Corps, apps, users, grids and categories.
@@ -284,54 +285,55 @@ pub async fn tokens(store: &dyn Store) {
     let created = store.create_app(corp.key, app(0, "secret")).await.unwrap();
     assert_eq!(
         store
-            .grant_token("nobody", "secret", NOW, 7200, "t0".into())
+            .grant_token("nobody", "secret", NOW, 7200, [0; 32])
             .await
             .unwrap(),
         TokenGrant::UnknownCorp
     );
     assert_eq!(
         store
-            .grant_token("story-tokens", "wrong", NOW, 7200, "t0".into())
+            .grant_token("story-tokens", "wrong", NOW, 7200, [0; 32])
             .await
             .unwrap(),
         TokenGrant::BadSecret
     );
     let granted = store
-        .grant_token("story-tokens", "secret", NOW, 7200, "t1".into())
+        .grant_token("story-tokens", "secret", NOW, 7200, [1; 32])
         .await
         .unwrap();
+    let t1 = crate::credentials::token_for("secret", &[1; 32]);
     assert_eq!(
         granted,
         TokenGrant::Granted {
-            token: "t1".into(),
+            token: t1.clone(),
             expires_at: NOW + 7200
         }
     );
     let again = store
-        .grant_token("story-tokens", "secret", NOW + 10, 7200, "t2".into())
+        .grant_token("story-tokens", "secret", NOW + 10, 7200, [2; 32])
         .await
         .unwrap();
     assert_eq!(again, granted, "the live token is handed out again");
-    match store.authenticate("t1", NOW + 1).await.unwrap() {
+    match store.authenticate(&t1, NOW + 1).await.unwrap() {
         TokenStatus::Valid(caller) => {
             assert_eq!(
                 (caller.corp_key, caller.agentid),
                 (corp.key, created.agentid)
             );
         }
-        other => panic!("t1 is valid, not {other:?}"),
+        other => panic!("the token is valid, not {other:?}"),
     }
     assert_eq!(
-        store.authenticate("t1", NOW + 7200).await.unwrap(),
+        store.authenticate(&t1, NOW + 7200).await.unwrap(),
         TokenStatus::Expired
     );
     let forgotten = NOW + 7200 + crate::EXPIRED_TOKEN_RETENTION;
     assert_eq!(
-        store.authenticate("t1", forgotten - 1).await.unwrap(),
+        store.authenticate(&t1, forgotten - 1).await.unwrap(),
         TokenStatus::Expired
     );
     assert_eq!(
-        store.authenticate("t1", forgotten).await.unwrap(),
+        store.authenticate(&t1, forgotten).await.unwrap(),
         TokenStatus::Unknown,
         "an expired token is forgotten 7 days after it expired"
     );
@@ -344,13 +346,13 @@ pub async fn tokens(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(
-        store.authenticate("t1", NOW + 2).await.unwrap(),
+        store.authenticate(&t1, NOW + 2).await.unwrap(),
         TokenStatus::Unknown,
         "revoked at once"
     );
     assert_eq!(
         store
-            .grant_token("story-tokens", "secret", NOW, 7200, "t3".into())
+            .grant_token("story-tokens", "secret", NOW, 7200, [3; 32])
             .await
             .unwrap(),
         TokenGrant::BadSecret
@@ -498,4 +500,96 @@ pub async fn orders(store: &dyn Store) {
             .orders
             .is_empty()
     );
+}
+
+/// Runs of `patrol seed`: the record, and batches that land with their progress or not at all.
+pub async fn seed_runs(store: &dyn Store) {
+    let corp = store
+        .create_corp(NewCorp {
+            corpid: id("story-seeds"),
+            name: "种子".into(),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    let key = corp.key;
+    store
+        .create_user(
+            key,
+            NewUser {
+                userid: id("reporter"),
+                name: "reporter".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let grid = NewGrid {
+        grid_id: id("g1"),
+        name: "一号网格".into(),
+        parent: None,
+        admins: vec!["reporter".into()],
+        members: Vec::new(),
+    };
+    store.create_grid(key, grid).await.unwrap();
+    let category = NewCategory {
+        category_id: id("c1a"),
+        name: "类别".into(),
+        parent: None,
+    };
+    store.create_category(key, category).await.unwrap();
+
+    let run = crate::SeedRun {
+        seed: u64::MAX,
+        orders: 3,
+        anchor: NOW,
+        public_url: "http://patrol.test".into(),
+        landed: 0,
+    };
+    assert_eq!(store.begin_seed_run(key, run.clone()).await.unwrap(), run);
+    let asked_otherwise = crate::SeedRun {
+        orders: 5,
+        anchor: NOW + 1,
+        ..run.clone()
+    };
+    assert_eq!(
+        store.begin_seed_run(key, asked_otherwise).await.unwrap(),
+        run,
+        "the recorded run stands"
+    );
+    store
+        .insert_seed_batch(key, u64::MAX, 0, vec![order("s0", NOW), order("s1", NOW)])
+        .await
+        .unwrap();
+    // A batch from the wrong position, or past the run's orders, changes nothing.
+    for (from, orders) in [
+        (0, vec![order("s2", NOW)]),
+        (2, vec![order("s2", NOW), order("s3", NOW)]),
+    ] {
+        assert!(matches!(
+            store.insert_seed_batch(key, u64::MAX, from, orders).await,
+            Err(StoreError::Conflict(_))
+        ));
+    }
+    // A batch whose orders cannot land leaves the progress where it was.
+    assert!(
+        store
+            .insert_seed_batch(key, u64::MAX, 2, vec![order("s1", NOW)])
+            .await
+            .is_err()
+    );
+    let landed = store.begin_seed_run(key, run.clone()).await.unwrap();
+    assert_eq!(landed.landed, 2);
+    store
+        .insert_seed_batch(key, u64::MAX, 2, vec![order("s2", NOW)])
+        .await
+        .unwrap();
+    assert_eq!(store.begin_seed_run(key, run).await.unwrap().landed, 3);
+    assert!(matches!(
+        store
+            .insert_seed_batch(key, 7, 0, vec![order("s9", NOW)])
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(store.order_body(key, "s9").await.unwrap().is_none());
+    assert!(store.order_body(key, "s2").await.unwrap().is_some());
 }

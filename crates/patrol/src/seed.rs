@@ -8,17 +8,17 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use patrol_demo::{self as demo, Generator};
 use patrol_domain::Clock;
-use patrol_store::Store;
+use patrol_store::{SeedRun, Store};
 
 use crate::settings::{self, CommonArgs, Layer, Settings};
 
-/// Orders written per transaction.
-const BATCH: u64 = 20_000;
+/// The most orders one run writes.
+const MAX_ORDERS: u64 = 1_000_000_000;
 
 #[derive(Debug, Args)]
 pub(crate) struct SeedArgs {
     /// How many orders to write.
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(0..=MAX_ORDERS))]
     orders: u64,
     /// The seed: the same seed and count give the same orders.
     #[arg(long, default_value_t = 1, value_name = "S")]
@@ -26,6 +26,10 @@ pub(crate) struct SeedArgs {
     /// Anchor of the dataset's 30 days, in Unix seconds [default: the current hour].
     #[arg(long, value_name = "UNIX_SECONDS")]
     anchor: Option<i64>,
+    /// Orders written per transaction: an interrupted run keeps every whole batch it wrote,
+    /// and running it again writes the rest.
+    #[arg(long, default_value_t = 20_000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+    batch: u64,
     /// Do not show a progress bar.
     #[arg(long)]
     quiet: bool,
@@ -50,18 +54,61 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
         .public_url
         .clone()
         .unwrap_or_else(|| format!("http://{}", settings.listen));
-    let store: Arc<dyn Store> =
-        patrol_server::open_store(&database).with_context(|| format!("cannot open {database}"))?;
+    let options = patrol_store::OpenOptions {
+        durability: settings.durability,
+        fresh: false,
+    };
+    let store: Arc<dyn Store> = patrol_server::backend::open_store_with(&database, &options)
+        .with_context(|| format!("cannot open {database}"))?;
     let clock = Clock::system();
     let (corp, _) = demo::ensure_corp(store.as_ref(), &clock).await?;
-    let anchor = args.anchor.unwrap_or_else(|| demo::anchor(clock.now()));
-    let generator = Arc::new(Generator::new(args.seed, args.orders, anchor, &public_url));
+    // The run is recorded before its first order, so that running it again (after Ctrl-C, a
+    // crash, a power cut) finishes it with the same anchor: see the README.
+    let asked = SeedRun {
+        seed: args.seed,
+        orders: args.orders,
+        anchor: args.anchor.unwrap_or_else(|| demo::anchor(clock.now())),
+        public_url,
+        landed: 0,
+    };
+    let run = store.begin_seed_run(corp.key, asked.clone()).await?;
+    if run.orders != asked.orders || args.anchor.is_some_and(|anchor| anchor != run.anchor) {
+        anyhow::bail!(
+            "seed {} was run before in this database with --orders {} --anchor {} ({} of its orders \
+             landed); run it again with those values to finish it, or choose another --seed",
+            run.seed,
+            run.orders,
+            run.anchor,
+            run.landed
+        );
+    }
+    if run.landed == run.orders {
+        println!(
+            "seed {} is already in {database}: {} orders (anchor {}); nothing to do",
+            run.seed, run.orders, run.anchor
+        );
+        return Ok(());
+    }
+    if run.landed > 0 {
+        println!(
+            "resuming seed {}: {} of {} orders landed before (anchor {})",
+            run.seed, run.landed, run.orders, run.anchor
+        );
+    }
+    let anchor = run.anchor;
+    let generator = Arc::new(Generator::new(
+        args.seed,
+        args.orders,
+        anchor,
+        &run.public_url,
+    ));
 
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {
         ProgressBar::new(args.orders)
     };
+    bar.set_position(run.landed);
     bar.set_style(
         ProgressStyle::with_template(
             "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} orders ({per_sec}, {eta} left)",
@@ -73,27 +120,28 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
     let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
     let producer = {
         let generator = generator.clone();
-        let total = args.orders;
+        let (total, size) = (args.orders, args.batch);
+        let mut start = run.landed;
         tokio::task::spawn_blocking(move || {
-            let mut start = 0;
             while start < total {
-                let end = (start + BATCH).min(total);
+                let end = start.saturating_add(size).min(total);
                 let batch: Vec<_> = (start..end).map(|i| generator.order(i)).collect();
-                if sender.blocking_send(batch).is_err() {
+                if sender.blocking_send((start, batch)).is_err() {
                     break;
                 }
                 start = end;
             }
         })
     };
-    while let Some(batch) = receiver.recv().await {
+    while let Some((from, batch)) = receiver.recv().await {
         let count = batch.len() as u64;
         store
-            .insert_orders(corp.key, batch)
+            .insert_seed_batch(corp.key, args.seed, from, batch)
             .await
             .with_context(|| {
                 format!(
-                    "cannot write the orders of seed {} (were they written before?)",
+                    "cannot write the orders of seed {} (did a patrol older than this one seed it \
+                     before?)",
                     args.seed
                 )
             })?;
@@ -102,12 +150,13 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
     producer.await.context("the generator failed")?;
     bar.finish_and_clear();
     let seconds = started.elapsed().as_secs_f64();
+    let written = args.orders - run.landed;
     println!(
         "seeded {} orders (seed {}, anchor {anchor}) into corp {} in {seconds:.1} s ({:.0} orders/s); database {database}",
-        args.orders,
+        written,
         args.seed,
         corp.corpid,
-        args.orders as f64 / seconds.max(f64::EPSILON),
+        written as f64 / seconds.max(f64::EPSILON),
     );
     Ok(())
 }

@@ -39,6 +39,24 @@ pub(crate) struct ServeArgs {
         value_parser = settings::secret
     )]
     admin_key: Option<SecretString>,
+    /// A file holding the key of the administration API (its first line); unlike --admin-key,
+    /// it does not show in `ps`.
+    #[arg(long, env = "PATROL_ADMIN_KEY_FILE", value_name = "FILE")]
+    admin_key_file: Option<std::path::PathBuf>,
+    /// Seconds a client has to send a request's head before the connection is closed
+    /// [default: 10].
+    #[arg(long, env = "PATROL_HEADER_READ_TIMEOUT", value_name = "SECONDS")]
+    header_read_timeout: Option<u64>,
+    /// Seconds a connection may stay idle (no request running, no byte moving) before it is
+    /// closed [default: 60].
+    #[arg(long, env = "PATROL_IDLE_TIMEOUT", value_name = "SECONDS")]
+    idle_timeout: Option<u64>,
+    /// Open connections at most; past it a new one gets HTTP 503 and is closed [default: 1024].
+    #[arg(long, env = "PATROL_MAX_CONNECTIONS", value_name = "N")]
+    max_connections: Option<usize>,
+    /// Open connections from one client IP at most [default: 256].
+    #[arg(long, env = "PATROL_MAX_CONNECTIONS_PER_IP", value_name = "N")]
+    max_connections_per_ip: Option<usize>,
     /// Print an example config file and exit.
     #[arg(long)]
     pub(crate) print_config: bool,
@@ -54,6 +72,11 @@ impl ServeArgs {
             demo: self.demo,
             token_ttl: self.token_ttl,
             admin_key: self.admin_key.clone(),
+            admin_key_file: self.admin_key_file.clone(),
+            header_read_timeout: self.header_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
             ..self.common.layer()
         }
     }
@@ -76,8 +99,20 @@ token_ttl = 7200
 # public_url = "https://patrol.example.com"
 # Requests that take longer are cut off (seconds).
 request_timeout = 30
-# The key of the administration API (/admin/v1/); generated at start when unset.
+# When a write is acknowledged: "full" (on stable storage: survives a power cut) or "normal"
+# (in the operating system's hands: survives a crash of patrol, faster writes).
+durability = "full"
+# Seconds a client has to send a request's head; then the connection is closed.
+header_read_timeout = 10
+# Seconds a connection may stay idle (no request running, no byte moving) before it is closed.
+idle_timeout = 60
+# Open connections at most, and from one client IP at most; past either, HTTP 503 and close.
+max_connections = 1024
+max_connections_per_ip = 256
+# The key of the administration API (/admin/v1/); generated at start when unset. Keep it in a
+# file readable by its owner only (admin_key_file) rather than here or on the command line.
 # admin_key = "a long random string"
+# admin_key_file = "/etc/patrol/admin.key"
 
 # For `patrol orders`: whose orders to read, from WeCom or a patrol server.
 # base_url = "https://qyapi.weixin.qq.com"
@@ -94,36 +129,56 @@ pub(crate) fn print_config() {
 pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let listen = settings.listen_address()?;
     let demo = settings.demo;
-    let database = match settings.database.clone() {
-        Some(url) => url,
-        None if demo => {
-            // A fresh demo database on every start, so the demo is always the same.
-            let data_dir = settings.data_dir()?;
-            let path = data_dir.join("demo.db");
-            for suffix in ["", "-wal", "-shm"] {
-                let file = format!("{}{suffix}", path.display());
-                match std::fs::remove_file(&file) {
-                    Ok(()) => {}
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e).with_context(|| format!("cannot remove {file}")),
-                }
-            }
-            settings::sqlite_url(&data_dir, "demo.db")
-        }
-        None => settings::sqlite_url(&settings.data_dir()?, "patrol.db"),
+    // No file is touched before the listener is bound (by `patrol_server::serve`, which opens
+    // the store): a start that cannot listen leaves every database as it was.
+    let (database, fresh) = match settings.database.clone() {
+        Some(url) => (url, false),
+        // A fresh demo database on every start, so the demo is always the same; removed only
+        // once this process holds its lock, so never under another running demo.
+        None if demo => (settings::sqlite_url(&settings.data_dir()?, "demo.db"), true),
+        None => (
+            settings::sqlite_url(&settings.data_dir()?, "patrol.db"),
+            false,
+        ),
     };
     let mut config = patrol_server::Config::new(database.clone());
     config.demo = demo;
+    config.fresh_database = fresh;
+    config.durability = settings.durability;
     config.token_ttl = settings.token_ttl.unwrap_or(config.token_ttl);
-    anyhow::ensure!(config.token_ttl > 0, "token_ttl must be positive");
+    anyhow::ensure!(
+        (1..=patrol_server::config::MAX_TOKEN_TTL).contains(&config.token_ttl),
+        "token_ttl must be between 1 and {} seconds",
+        patrol_server::config::MAX_TOKEN_TTL
+    );
     config.public_url = settings.public_url.clone();
+    if admin_key_on_command_line() {
+        tracing::warn!(
+            "the admin key given with --admin-key shows in `ps` to every local user: prefer \
+             PATROL_ADMIN_KEY or --admin-key-file"
+        );
+    }
     let (admin_key, generated) = match settings.admin_key {
         Some(key) => (key, false),
         None => (SecretString::from(patrol_server::admin::new_secret()), true),
     };
     config.admin_key = Some(admin_key.clone());
     if let Some(seconds) = settings.request_timeout {
-        config.request_timeout = Duration::from_secs(seconds);
+        config.request_timeout = seconds_setting("request_timeout", seconds)?;
+    }
+    if let Some(seconds) = settings.header_read_timeout {
+        config.header_read_timeout = seconds_setting("header_read_timeout", seconds)?;
+    }
+    if let Some(seconds) = settings.idle_timeout {
+        config.idle_timeout = seconds_setting("idle_timeout", seconds)?;
+    }
+    if let Some(count) = settings.max_connections {
+        anyhow::ensure!(count > 0, "max_connections must be at least 1");
+        config.max_connections = count;
+    }
+    if let Some(count) = settings.max_connections_per_ip {
+        anyhow::ensure!(count > 0, "max_connections_per_ip must be at least 1");
+        config.max_connections_per_ip = count;
     }
 
     let listener = tokio::net::TcpListener::bind(listen)
@@ -140,6 +195,23 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .context("server failed")?;
     Ok(())
+}
+
+/// A duration setting in whole seconds, from 1 s to a day.
+fn seconds_setting(name: &str, seconds: u64) -> anyhow::Result<Duration> {
+    anyhow::ensure!(
+        (1..=86_400).contains(&seconds),
+        "{name} must be between 1 and 86400 seconds"
+    );
+    Ok(Duration::from_secs(seconds))
+}
+
+/// Whether the admin key was given on the command line (where `ps` shows it).
+fn admin_key_on_command_line() -> bool {
+    std::env::args_os().any(|arg| {
+        let arg = arg.to_string_lossy();
+        arg == "--admin-key" || arg.starts_with("--admin-key=")
+    })
 }
 
 #[allow(clippy::print_stdout)]
@@ -221,7 +293,13 @@ mod tests {
             token_ttl,
             public_url,
             request_timeout,
+            durability,
+            header_read_timeout,
+            idle_timeout,
+            max_connections,
+            max_connections_per_ip,
             admin_key,
+            admin_key_file,
             base_url,
             corpid,
             corpsecret,
@@ -230,5 +308,8 @@ mod tests {
         assert!(demo.is_some() && token_ttl.is_some() && public_url.is_some());
         assert!(request_timeout.is_some() && admin_key.is_some() && base_url.is_some());
         assert!(corpid.is_some() && corpsecret.is_some());
+        assert!(durability.is_some() && header_read_timeout.is_some() && idle_timeout.is_some());
+        assert!(max_connections.is_some() && max_connections_per_ip.is_some());
+        assert!(admin_key_file.is_some());
     }
 }

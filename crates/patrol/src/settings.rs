@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use clap::Args;
 use patrol_client::WECOM_BASE_URL;
+use patrol_store::Durability;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
@@ -28,6 +29,10 @@ pub(crate) struct CommonArgs {
     /// The base URL clients reach the server at, for image URLs (default: http://LISTEN).
     #[arg(long, env = "PATROL_PUBLIC_URL", value_name = "URL")]
     pub(crate) public_url: Option<String>,
+    /// When a write is acknowledged: `full`, on stable storage (survives a power cut), or
+    /// `normal`, in the operating system's hands (survives a crash of patrol only) [default: full].
+    #[arg(long, env = "PATROL_DURABILITY", value_name = "full|normal")]
+    pub(crate) durability: Option<String>,
 }
 
 impl CommonArgs {
@@ -37,6 +42,7 @@ impl CommonArgs {
             database: self.database.clone(),
             data_dir: self.data_dir.clone(),
             public_url: self.public_url.clone(),
+            durability: self.durability.clone(),
             ..Layer::default()
         }
     }
@@ -54,7 +60,13 @@ pub(crate) struct Layer {
     pub(crate) token_ttl: Option<i64>,
     pub(crate) public_url: Option<String>,
     pub(crate) request_timeout: Option<u64>,
+    pub(crate) durability: Option<String>,
+    pub(crate) header_read_timeout: Option<u64>,
+    pub(crate) idle_timeout: Option<u64>,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) max_connections_per_ip: Option<usize>,
     pub(crate) admin_key: Option<SecretString>,
+    pub(crate) admin_key_file: Option<PathBuf>,
     /// `patrol orders`: the API's base URL.
     pub(crate) base_url: Option<String>,
     /// `patrol orders`: the corp's id.
@@ -92,7 +104,13 @@ impl Layer {
             token_ttl: self.token_ttl.or(lower.token_ttl),
             public_url: text(self.public_url, lower.public_url),
             request_timeout: self.request_timeout.or(lower.request_timeout),
+            durability: text(self.durability, lower.durability),
+            header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
+            idle_timeout: self.idle_timeout.or(lower.idle_timeout),
+            max_connections: self.max_connections.or(lower.max_connections),
+            max_connections_per_ip: self.max_connections_per_ip.or(lower.max_connections_per_ip),
             admin_key: secret(self.admin_key, lower.admin_key),
+            admin_key_file: self.admin_key_file.or(lower.admin_key_file),
             base_url: text(self.base_url, lower.base_url),
             corpid: text(self.corpid, lower.corpid),
             corpsecret: secret(self.corpsecret, lower.corpsecret),
@@ -112,6 +130,11 @@ pub(crate) struct Settings {
     pub(crate) token_ttl: Option<i64>,
     pub(crate) public_url: Option<String>,
     pub(crate) request_timeout: Option<u64>,
+    pub(crate) durability: Durability,
+    pub(crate) header_read_timeout: Option<u64>,
+    pub(crate) idle_timeout: Option<u64>,
+    pub(crate) max_connections: Option<usize>,
+    pub(crate) max_connections_per_ip: Option<usize>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) base_url: String,
     pub(crate) corpid: Option<String>,
@@ -123,6 +146,23 @@ impl Settings {
     /// `config` over the defaults.
     pub(crate) fn resolve(config: Option<&Path>, flags: Layer) -> anyhow::Result<Settings> {
         let layer = flags.over(Layer::file(config)?);
+        let durability = match layer.durability.as_deref().map(str::trim) {
+            None => Durability::default(),
+            Some(name) => Durability::parse(name).with_context(|| {
+                format!(
+                    "invalid durability {name:?}: expected one of {}",
+                    Durability::NAMES
+                )
+            })?,
+        };
+        let admin_key = match (layer.admin_key, layer.admin_key_file) {
+            (Some(_), Some(file)) => anyhow::bail!(
+                "both an admin key and an admin key file ({}) are set: keep one",
+                file.display()
+            ),
+            (key, None) => key,
+            (None, Some(file)) => Some(read_key_file(&file)?),
+        };
         Ok(Settings {
             listen: layer.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
             database: layer.database,
@@ -131,7 +171,12 @@ impl Settings {
             token_ttl: layer.token_ttl,
             public_url: layer.public_url,
             request_timeout: layer.request_timeout,
-            admin_key: layer.admin_key,
+            durability,
+            header_read_timeout: layer.header_read_timeout,
+            idle_timeout: layer.idle_timeout,
+            max_connections: layer.max_connections,
+            max_connections_per_ip: layer.max_connections_per_ip,
+            admin_key,
             base_url: layer
                 .base_url
                 .map_or_else(|| WECOM_BASE_URL.to_owned(), |url| url.trim().to_owned()),
@@ -157,6 +202,32 @@ impl Settings {
             .map(|dir| dir.join("patrol"))
             .context("cannot tell the data directory: set --data-dir or PATROL_DATA_DIR")
     }
+}
+
+/// The admin key kept in a file (its first line, without surrounding blanks): a key given on
+/// the command line shows in `ps`, one in a file readable by its owner only does not.
+fn read_key_file(path: &Path) -> anyhow::Result<SecretString> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read the admin key file {}", path.display()))?;
+    let key = text.lines().next().unwrap_or("").trim();
+    anyhow::ensure!(
+        !key.is_empty(),
+        "the admin key file {} is empty",
+        path.display()
+    );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        if let Ok(metadata) = std::fs::metadata(path)
+            && metadata.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(
+                file = %path.display(),
+                "the admin key file is readable by other users: chmod 600 it"
+            );
+        }
+    }
+    Ok(SecretString::from(key.to_owned()))
 }
 
 /// `sqlite://` URL of a file in the data directory.

@@ -3,8 +3,6 @@
 use axum::extract::State;
 use axum::http::request::Parts;
 use axum::response::Response;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use patrol_domain::TokenGrant;
 use patrol_wire::token::GetTokenResponse;
 use rand::RngCore;
@@ -14,11 +12,11 @@ use crate::error::ApiError;
 use crate::extract::query_param;
 use crate::handlers::{json_response, ok_message};
 
-/// A new random token: 48 bytes from the OS-seeded generator, 64 characters.
-fn new_token() -> String {
-    let mut bytes = [0u8; 48];
+/// The nonce of a new token: 32 bytes from the OS-seeded generator.
+fn new_nonce() -> [u8; 32] {
+    let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
-    URL_SAFE_NO_PAD.encode(bytes)
+    bytes
 }
 
 pub async fn gettoken(State(state): State<AppState>, parts: Parts) -> Result<Response, ApiError> {
@@ -27,7 +25,7 @@ pub async fn gettoken(State(state): State<AppState>, parts: Parts) -> Result<Res
     let now = state.clock().now();
     let grant = state
         .store
-        .grant_token(&corpid, &secret, now, state.config.token_ttl, new_token())
+        .grant_token(&corpid, &secret, now, state.config.token_ttl, new_nonce())
         .await?;
     match grant {
         TokenGrant::Granted { token, expires_at } => json_response(&GetTokenResponse {

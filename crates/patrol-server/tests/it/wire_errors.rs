@@ -75,13 +75,7 @@ async fn expired_token(app: &TestApp, corp: &TestCorp) -> String {
     let issued = app.now() - 100_000;
     let grant = app
         .store
-        .grant_token(
-            &corp.corpid,
-            "secret-old",
-            issued,
-            7200,
-            "expiredtokenexpiredtokenexpiredtoken".into(),
-        )
+        .grant_token(&corp.corpid, "secret-old", issued, 7200, [8; 32])
         .await
         .unwrap();
     match grant {

@@ -2,6 +2,7 @@
 //! and the bounds of its threads and connections.
 
 mod bounds;
+mod files;
 mod story;
 
 /// Held by every test of this binary: the bounds test counts the whole process's threads and

@@ -4,6 +4,7 @@ use std::process::Command;
 
 use patrol_demo::{DEMO_CORPID, DEMO_PATROL_SECRET};
 use patrol_domain::ListQuery;
+use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
 use crate::support::{Served, fails, patrol, succeeds_with};
@@ -59,6 +60,72 @@ fn demo_starts_fresh_each_time_on_its_own_file() {
     }
     assert_eq!(firsts[0], firsts[1], "the demo is the same on every start");
     assert!(dir.path().join("demo.db").exists());
+}
+
+#[tokio::test]
+async fn a_second_demo_never_touches_the_running_demos_database() {
+    let mut first = Served::start(
+        &["--demo", "--listen", "127.0.0.1:0", "--data-dir", "{dir}"],
+        &[("PATROL_ADMIN_KEY", "first-demo-admin-key")],
+    );
+    first.banner_through("TOKEN=");
+    let data_dir = first.dir.path().to_str().unwrap().to_owned();
+    let database = first.dir.path().join("demo.db");
+    // Something of the user's own, created through the administration API.
+    let created = reqwest::Client::new()
+        .post(format!("{}/admin/v1/corps", first.url))
+        .bearer_auth("first-demo-admin-key")
+        .json(&json!({"corpid": "wwmine", "name": "我的企业"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(created.status().is_success(), "{created:?}");
+    let inode = |path: &std::path::Path| {
+        use std::os::unix::fs::MetadataExt;
+        std::fs::metadata(path).unwrap().ino()
+    };
+    let before = inode(&database);
+
+    // On the same address: it cannot listen, and it touched nothing.
+    let address = first.url.trim_start_matches("http://").to_owned();
+    let stderr = fails(&mut patrol(&[
+        "serve",
+        "--demo",
+        "--listen",
+        &address,
+        "--data-dir",
+        &data_dir,
+    ]));
+    assert!(stderr.contains("cannot listen"), "{stderr}");
+    // On another port: the database is in use, and named with its holder.
+    let stderr = fails(&mut patrol(&[
+        "serve",
+        "--demo",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        &data_dir,
+    ]));
+    assert!(
+        stderr.contains("is in use by another patrol process")
+            && stderr.contains("demo.db")
+            && stderr.contains("serve --demo"),
+        "{stderr}"
+    );
+    assert_eq!(
+        inode(&database),
+        before,
+        "the running demo's file was replaced"
+    );
+    let wecom = first.wecom();
+    let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+    let page = wecom.order_list(&token, json!({"limit": 1})).await;
+    assert_eq!(page["errcode"], 0, "{page}");
+
+    // Once the first demo is gone (however it ended), its data is all on disk.
+    first.kill();
+    let store = patrol_server::open_store(database.to_str().unwrap()).unwrap();
+    assert!(store.corp("wwmine").await.unwrap().is_some());
 }
 
 #[test]
@@ -179,9 +246,53 @@ async fn seeding_is_reproducible() {
     assert_eq!(a_bodies.len(), 3000);
     assert_eq!(a_bodies, b_bodies);
 
-    // Another seed adds other orders; the same seed again is refused, leaving the data whole.
+    // Another seed adds other orders; the same seed again has nothing to do, and with another
+    // count it is refused, naming what it was run with; the data stays whole.
     succeeds_with(&mut seed(a.to_str().unwrap(), "100", "43"));
+    let output = succeeds_with(&mut seed(a.to_str().unwrap(), "3000", "42"));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("nothing to do"), "{stdout}");
     let stderr = fails(&mut seed(a.to_str().unwrap(), "100", "42"));
-    assert!(stderr.contains("already exists"), "{stderr}");
+    assert!(
+        stderr.contains("--orders 3000 --anchor 1800000000"),
+        "{stderr}"
+    );
     assert_eq!(all_bodies(&a).await.len(), 3100);
+}
+
+#[tokio::test]
+async fn a_seed_killed_at_any_moment_is_finished_by_running_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole.db");
+    let whole = whole.to_str().unwrap();
+    succeeds_with(&mut seed(whole, "12000", "7"));
+    let expected = all_bodies(std::path::Path::new(whole)).await;
+
+    // Killed (SIGKILL: no chance to clean up) at random moments, a few times over, in the
+    // middle of writing; each run again takes up where the last one's batches ended.
+    let seed_value = rand::random::<u64>();
+    eprintln!("kill delays from seed {seed_value}");
+    let mut delays = rand_chacha::ChaCha8Rng::seed_from_u64(seed_value);
+    let cut = dir.path().join("cut.db");
+    let cut = cut.to_str().unwrap();
+    let mut kills = 0;
+    for _ in 0..3 {
+        let mut child = seed(cut, "12000", "7")
+            .args(["--batch", "300"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let delay = delays.random_range(100..600);
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap();
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    eprintln!("killed {kills} runs");
+    assert!(kills > 0, "no run was killed before it ended");
+    succeeds_with(seed(cut, "12000", "7").args(["--batch", "300"]));
+    assert_eq!(all_bodies(std::path::Path::new(cut)).await, expected);
 }

@@ -5,6 +5,7 @@ mod admin;
 mod cli;
 mod config;
 mod docs;
+mod durability;
 mod layout;
 mod orders;
 mod support;

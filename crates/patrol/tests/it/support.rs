@@ -102,6 +102,13 @@ impl Drop for Served {
 }
 
 impl Served {
+    /// Kills the server with SIGKILL (no chance to clean up) and waits for it; its directory
+    /// stays until the `Served` is dropped.
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// Runs `patrol serve ARGS…` with `envs` and no other `PATROL_*` variable, `{dir}` in an
     /// argument or a value standing for the temporary directory, and reads its banner's first
     /// lines: the URL it listens on and the database.
