@@ -225,3 +225,6 @@ print(f"- client walk: {walk}")
 print(f"- depth page / first page latency (p50, limit 50): {deep[1] / first[1]:.2f}")
 print(f"- server anonymous RSS under load (max of the runs): {int(rss) / 1024:.1f} MiB")
 PY
+
+say "writes: the cost of durability (core 0)"
+{ echo; echo "### Writes"; echo; WORK=$WORK DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/writes.sh; } | tee -a bench/results/latest.md
