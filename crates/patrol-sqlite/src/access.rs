@@ -1,8 +1,12 @@
 //! How the store reaches SQLite with bounded resources, all of it made when the store opens:
 //!
 //! - **one writer**: a dedicated thread owning the one writer connection, fed by a bounded
-//!   channel; every write is one `IMMEDIATE` transaction run there, one after another, so writes
-//!   wait as async tasks in the channel rather than as parked threads;
+//!   channel, so writes wait as async tasks in the channel rather than as parked threads. Writes
+//!   are committed in groups: the writes waiting when the writer turns to the channel (at most
+//!   [`MAX_GROUP`]) run one after another in one `IMMEDIATE` transaction, each in a savepoint of
+//!   its own (a write that fails is rolled back alone), and are answered once that transaction
+//!   has committed. Under load one commit, and with `synchronous=FULL` one sync of the WAL,
+//!   serves many writes; alone, a write is committed at once as before;
 //! - **inline readers**: [`READERS`] connections for short reads bounded by a key (a token, an
 //!   order, a keyset page), run on the calling async thread; a semaphore hands them out, so a
 //!   burst waits for a free connection instead of opening one;
@@ -29,8 +33,14 @@ pub const READERS: usize = 4;
 pub const SCAN_THREADS: usize = 2;
 /// Jobs waiting for the writer or the scan threads before senders wait.
 const QUEUE: usize = 1024;
+/// The most writes committed in one transaction.
+pub(crate) const MAX_GROUP: usize = 128;
 
-type WriteJob = Box<dyn FnOnce(&mut Connection) + Send>;
+/// A write: runs in the group's transaction and says whether it succeeded (its savepoint is
+/// then released, otherwise rolled back), with how to answer once the commit is known.
+type WriteJob = Box<dyn FnOnce(&Transaction<'_>) -> (bool, Answer) + Send>;
+/// Sends a write's outcome to its caller: its own result, or the commit's error.
+type Answer = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
 type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 
 /// The writer thread, the inline readers and the scan threads of one database.
@@ -65,10 +75,18 @@ impl Access {
         let (write_sender, mut write_receiver) = mpsc::channel::<WriteJob>(QUEUE);
         let mut writer = writer;
         spawn("patrol-sqlite-writer", move || {
+            let mut pending = std::collections::VecDeque::with_capacity(MAX_GROUP);
             while let Some(job) = write_receiver.blocking_recv() {
-                // A panicking job rolls its transaction back (the guard drops) and its caller
-                // gets an error; the writer goes on.
-                let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&mut writer)));
+                pending.push_back(job);
+                while pending.len() < MAX_GROUP {
+                    match write_receiver.try_recv() {
+                        Ok(job) => pending.push_back(job),
+                        Err(_) => break,
+                    }
+                }
+                while !pending.is_empty() {
+                    commit_group(&mut writer, &mut pending);
+                }
             }
         })?;
 
@@ -96,21 +114,28 @@ impl Access {
         })
     }
 
-    /// Runs `f` in one `IMMEDIATE` transaction on the writer thread; commits when it succeeds.
+    /// Runs `f` on the writer thread in an `IMMEDIATE` transaction (shared with the writes
+    /// waiting beside it, in a savepoint of its own); answers once its changes are committed,
+    /// or rolled back when `f` fails.
     pub(crate) async fn write<T, F>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> Result<T> + Send + 'static,
     {
-        let (answer, answered) = oneshot::channel();
-        let job: WriteJob = Box::new(move |conn| {
-            let result = (|| -> Result<T> {
-                let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-                let out = f(&tx)?;
-                tx.commit()?;
-                Ok(out)
-            })();
-            let _ = answer.send(result);
+        let (answer, answered) = oneshot::channel::<Result<T>>();
+        let job: WriteJob = Box::new(move |tx| {
+            let result = f(tx);
+            let ok = result.is_ok();
+            let answer: Answer = Box::new(move |commit_error| {
+                let result = match commit_error {
+                    Some(error) if ok => Err(Error::Store(StoreError::backend(format!(
+                        "the transaction did not commit: {error}"
+                    )))),
+                    _ => result,
+                };
+                let _ = answer.send(result);
+            });
+            (ok, answer)
         });
         self.writer.send(job).await.map_err(|_| stopped("writer"))?;
         answered
@@ -163,6 +188,72 @@ impl Access {
             Err(_) => Err(failed("reader")),
         }
     }
+}
+
+/// Runs waiting writes in one transaction and answers them once it has committed. Stops early,
+/// leaving the rest in `pending` for the next transaction, when SQLite rolled the whole
+/// transaction back under a write (an I/O error, a full disk): the writes run so far are
+/// answered with that error.
+fn commit_group(conn: &mut Connection, pending: &mut std::collections::VecDeque<WriteJob>) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(error) => {
+            // Every waiting write gets the error; none ran.
+            for job in pending.drain(..) {
+                fail_unrun(job, &error);
+            }
+            return;
+        }
+    };
+    let mut answers: Vec<Answer> = Vec::with_capacity(pending.len());
+    while let Some(job) = pending.pop_front() {
+        if let Err(error) = tx.execute_batch("SAVEPOINT write") {
+            fail_unrun(job, &error);
+            continue;
+        }
+        // A panicking write is rolled back like a failing one; its caller, whose answer was
+        // dropped in the unwinding, gets an error; the writer goes on.
+        let outcome = std::panic::catch_unwind(AssertUnwindSafe(|| job(&tx)));
+        if tx.is_autocommit() {
+            // SQLite rolled the transaction back: nothing of this group is stored.
+            let error = rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
+                Some("the transaction was rolled back under a write".to_owned()),
+            );
+            if let Ok((_, answer)) = outcome {
+                answers.push(answer);
+            }
+            for answer in answers {
+                answer(Some(&error));
+            }
+            return;
+        }
+        let ended = match &outcome {
+            Ok((true, _)) => tx.execute_batch("RELEASE write"),
+            _ => tx.execute_batch("ROLLBACK TO write; RELEASE write"),
+        };
+        if let Ok((_, answer)) = outcome {
+            answers.push(answer);
+        }
+        if let Err(error) = ended {
+            // A failed write's changes might stay: store nothing of the group (the transaction
+            // rolls back as it drops).
+            for answer in answers {
+                answer(Some(&error));
+            }
+            return;
+        }
+    }
+    let committed = tx.commit();
+    for answer in answers {
+        answer(committed.as_ref().err());
+    }
+}
+
+/// Drops a write that cannot run: its caller gets "the writer failed"; the cause is logged.
+fn fail_unrun(job: WriteJob, error: &rusqlite::Error) {
+    tracing::error!(%error, "the SQLite writer cannot start a write");
+    drop(job);
 }
 
 fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<()> {

@@ -85,6 +85,7 @@ pub async fn run(store: &dyn Store) {
     tokens(store).await;
     orders(store).await;
     seed_runs(store).await;
+    concurrent_writes(store).await;
 }
 
 /// Corps, apps, users, grids and categories.
@@ -592,4 +593,133 @@ pub async fn seed_runs(store: &dyn Store) {
     ));
     assert!(store.order_body(key, "s9").await.unwrap().is_none());
     assert!(store.order_body(key, "s2").await.unwrap().is_some());
+}
+
+/// Polls every future until all are done: the writes are in flight together, as a server's are.
+async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut futures: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut outputs: Vec<Option<F::Output>> = futures.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (future, output) in futures.iter_mut().zip(outputs.iter_mut()) {
+            if output.is_none() {
+                match future.as_mut().poll(cx) {
+                    std::task::Poll::Ready(value) => *output = Some(value),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    outputs.into_iter().map(Option::unwrap).collect()
+}
+
+/// Writes in flight together, some refused: each lands or fails alone, whatever the backend
+/// commits together.
+pub async fn concurrent_writes(store: &dyn Store) {
+    let corp = store
+        .create_corp(NewCorp {
+            corpid: id("story-together"),
+            name: "并发".into(),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    let key = corp.key;
+    store
+        .create_user(
+            key,
+            NewUser {
+                userid: id("reporter"),
+                name: "reporter".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let grid = NewGrid {
+        grid_id: id("g1"),
+        name: "一号网格".into(),
+        parent: None,
+        admins: vec!["reporter".into()],
+        members: Vec::new(),
+    };
+    store.create_grid(key, grid).await.unwrap();
+    let category = NewCategory {
+        category_id: id("c1a"),
+        name: "类别".into(),
+        parent: None,
+    };
+    store.create_category(key, category).await.unwrap();
+    for n in 0..8 {
+        store
+            .report_order(key, order(&format!("old{n}"), NOW))
+            .await
+            .unwrap();
+    }
+
+    // 48 reports at once: 32 new, 8 of existing ids, 8 in a grid that does not exist.
+    let reports: Vec<_> = (0..48)
+        .map(|n| {
+            let mut report = match n % 6 {
+                0 => order(&format!("old{}", n / 6), NOW),
+                _ => order(&format!("new{n}"), NOW + 1),
+            };
+            if n % 6 == 1 {
+                report.grid = "nowhere".into();
+            }
+            store.report_order(key, report)
+        })
+        .collect();
+    let answers = join_all(reports).await;
+    let mut landed = 0;
+    for (n, answer) in answers.iter().enumerate() {
+        match (n % 6, answer) {
+            (0, Err(StoreError::Conflict(_))) => {}
+            (1, Err(StoreError::Rejected(_) | StoreError::NotFound(_))) => {}
+            (2.., Ok(body)) => {
+                assert!(body.contains(&format!("\"new{n}\"")), "{body}");
+                landed += 1;
+            }
+            (_, other) => panic!("report {n}: {other:?}"),
+        }
+    }
+    assert_eq!(landed, 32);
+    // Exactly the 40 orders, each once, in the sequence of their commits.
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.list_orders(key, query(7, NOW, after)).await.unwrap();
+        seen.extend(
+            page.bodies()
+                .map(|b| String::from_utf8(b.to_vec()).unwrap()),
+        );
+        match page.last_position() {
+            Some(last) => after = Some(last),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 40);
+    for n in (0..48).filter(|n| n % 6 >= 2) {
+        assert!(
+            store
+                .order_body(key, &format!("new{n}"))
+                .await
+                .unwrap()
+                .is_some()
+        );
+    }
+    for n in (0..48).filter(|n| n % 6 == 1) {
+        assert!(
+            store
+                .order_body(key, &format!("new{n}"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+    }
 }
