@@ -73,7 +73,8 @@ pub trait DirectoryStore: Send + Sync {
     async fn create_user(&self, corp_key: i64, user: NewUser) -> Result<()>;
     async fn list_users(&self, corp_key: i64) -> Result<Vec<User>>;
     async fn update_user(&self, corp_key: i64, userid: &str, name: &str) -> Result<User>;
-    /// Deletes a user that is no admin or member of a grid.
+    /// Deletes a user that is no admin or member of a grid nor a current processor of an open
+    /// order (checked in the write's transaction).
     async fn delete_user(&self, corp_key: i64, userid: &str) -> Result<()>;
 
     /// Creates a grid within WeCom's limits (names, depth, admins, members).

@@ -722,4 +722,27 @@ pub async fn concurrent_writes(store: &dyn Store) {
                 .is_none()
         );
     }
+
+    // A user who holds an open order (a current processor, in no grid) cannot be deleted; once
+    // the order is finished, they can.
+    let holder = NewUser {
+        userid: id("holder"),
+        name: "holder".into(),
+    };
+    store.create_user(key, holder).await.unwrap();
+    let assign = ActionKind::Assign(vec!["holder".into()]);
+    store
+        .act_on_order(key, "old0", action(assign, "reporter", NOW + 2))
+        .await
+        .unwrap();
+    let refused = store.delete_user(key, "holder").await;
+    assert!(
+        matches!(&refused, Err(StoreError::Conflict(message)) if message.contains("old0")),
+        "{refused:?}"
+    );
+    store
+        .act_on_order(key, "old0", action(ActionKind::Finish, "holder", NOW + 3))
+        .await
+        .unwrap();
+    store.delete_user(key, "holder").await.unwrap();
 }

@@ -113,3 +113,91 @@ fn the_admin_key_comes_from_the_flag_then_the_environment_then_the_file() {
         &[("PATROL_ADMIN_KEY", "wrong")],
     ));
 }
+
+#[test]
+fn the_admin_key_may_come_from_a_file_kept_out_of_ps() {
+    let dir = tempfile::tempdir().unwrap();
+    let key_file = dir.path().join("admin.key");
+    std::fs::write(&key_file, "key-from-a-file\n").unwrap();
+    let key_file = key_file.to_str().unwrap();
+    let empty = config(dir.path(), "empty.toml", "");
+
+    let served = Served::start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--database",
+            "sqlite://{dir}/p.db",
+            "--admin-key-file",
+            key_file,
+        ],
+        &[],
+    );
+    let mut admin = patrol(&["admin", "--server", &served.url, "--config"]);
+    admin
+        .arg(&empty)
+        .args(["--admin-key", "key-from-a-file", "corp", "list"]);
+    succeeds(&mut admin);
+
+    // A key and a key file at once, or an empty file: refused before anything starts.
+    let stderr = fails(
+        patrol(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--admin-key-file",
+            key_file,
+        ])
+        .args(["--database", "sqlite://x.db"])
+        .env("PATROL_ADMIN_KEY", "another")
+        .current_dir(dir.path()),
+    );
+    assert!(stderr.contains("keep one"), "{stderr}");
+    let blank = config(dir.path(), "blank.key", "\n");
+    let stderr = fails(
+        patrol(&["serve", "--listen", "127.0.0.1:0", "--admin-key-file"])
+            .arg(&blank)
+            .current_dir(dir.path()),
+    );
+    assert!(stderr.contains("is empty"), "{stderr}");
+}
+
+#[test]
+fn connection_and_durability_settings_are_checked_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, message) in [
+        (&["--durability", "sometimes"][..], "invalid durability"),
+        (&["--idle-timeout", "0"][..], "idle_timeout must be between"),
+        (
+            &["--header-read-timeout", "100000"][..],
+            "header_read_timeout",
+        ),
+        (&["--max-connections", "0"][..], "max_connections must be"),
+        (
+            &["--max-connections-per-ip", "0"][..],
+            "max_connections_per_ip",
+        ),
+        (
+            &["--token-ttl", "99999999999"][..],
+            "token_ttl must be between",
+        ),
+    ] {
+        let stderr = fails(
+            patrol(&["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+                .arg(dir.path())
+                .args(args),
+        );
+        assert!(stderr.contains(message), "{args:?}: {stderr}");
+    }
+    // And from the file, with the same words.
+    let file = config(dir.path(), "bad.toml", "durability = \"fast\"\n");
+    let stderr = fails(
+        patrol(&["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+            .arg(dir.path())
+            .arg("--config")
+            .arg(&file),
+    );
+    assert!(stderr.contains("invalid durability \"fast\""), "{stderr}");
+    // Nothing was created by a refused start.
+    assert!(!dir.path().join("patrol.db").exists());
+}
