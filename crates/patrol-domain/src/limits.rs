@@ -45,6 +45,9 @@ pub const MAX_PLACE_CHARS: usize = 200;
 
 /// Most users an order is handed to by one assign or transfer (as many as a grid's members).
 pub const MAX_HANDED_USERS: usize = 100;
+/// Most steps of one order (its report included): with each step's text and media capped, an
+/// order's wire JSON stays within a few MB however often it is acted on.
+pub const MAX_STEPS: usize = 100;
 /// Most order ids a message names (the first ones, and a count of all).
 pub const MAX_NAMED_ORDERS: usize = 10;
 

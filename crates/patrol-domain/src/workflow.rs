@@ -25,6 +25,8 @@ pub enum Rejection {
     NoUsers,
     #[error("time {time} is before the order's last step at {last}")]
     TimeGoesBack { time: i64, last: i64 },
+    #[error("order {0} has {max} steps, the most an order takes", max = limits::MAX_STEPS)]
+    TooManySteps(String),
     #[error("{0}")]
     Invalid(String),
 }
@@ -211,6 +213,9 @@ impl OrderState {
         limits::check_media("action", &action.media)?;
         if self.closed {
             return Err(Rejection::Closed(self.order_id.clone()));
+        }
+        if self.steps.len() >= limits::MAX_STEPS {
+            return Err(Rejection::TooManySteps(self.order_id.clone()));
         }
         if !is_user(&action.actor) {
             return Err(Rejection::UnknownUser(action.actor.clone()));
@@ -422,6 +427,19 @@ mod tests {
         assert_eq!(
             apply(&mut order, act(ActionKind::Accept, "admin", 140)),
             Err(Rejection::Closed("o1".into()))
+        );
+    }
+
+    #[test]
+    fn an_order_takes_at_most_max_steps() {
+        let mut order = reported();
+        for n in 1..limits::MAX_STEPS {
+            apply(&mut order, act(ActionKind::Accept, "admin", 100 + n as i64)).unwrap();
+        }
+        assert_eq!(order.steps.len(), limits::MAX_STEPS);
+        assert_eq!(
+            apply(&mut order, act(ActionKind::Finish, "admin", 1000)),
+            Err(Rejection::TooManySteps("o1".into()))
         );
     }
 

@@ -629,3 +629,27 @@ async fn a_refused_admin_key_is_a_warning_with_the_client_and_the_reason_at_most
     // The right key logs nothing at warn.
     app.admin_expect("GET", "/corps", None, 200).await;
 }
+
+#[tokio::test]
+async fn an_order_takes_at_most_100_steps() {
+    let app = TestApp::spawn().await;
+    let corp = app.corp("wwsteps").await;
+    let corpid = corp.corpid.as_str();
+    let (status, text) = app.report(corpid, &report_body("long")).await;
+    assert_eq!(status, 201, "{text}");
+    let accept = json!({"action": "accept", "actor": "admin"});
+    for _ in 1..100 {
+        let (status, text) = act(&app, corpid, "long", accept.clone()).await;
+        assert_eq!(status, 200, "{text}");
+    }
+    let (status, answer) = act(&app, corpid, "long", accept).await;
+    let answer: Value = serde_json::from_str(&answer).unwrap();
+    assert_admin_error(status, &answer, 422, "rejected", &["long", "100 steps"]);
+    assert_eq!(
+        order(&app, corpid, "long").await["process_list"]
+            .as_array()
+            .unwrap()
+            .len(),
+        100
+    );
+}
