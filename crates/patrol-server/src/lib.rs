@@ -178,23 +178,54 @@ async fn envelope(
     .await
 }
 
-/// Serves patrol on `listener` until `shutdown` completes, then drains open requests; the
-/// connections' timeouts and caps are in [`connections`].
+/// A server ready to answer on a bound listener: its store opened (the database's lock held)
+/// and the demo corp installed when asked. Nothing is answered until [`Server::run`], so a
+/// caller can tell a server that cannot open its database from one that serves (the CLI prints
+/// its banner in between).
+#[derive(Debug)]
+pub struct Server {
+    state: AppState,
+    listener: TcpListener,
+}
+
+impl Server {
+    /// Opens the store named by the config and installs the demo corp when asked.
+    pub async fn prepare(config: Config, listener: TcpListener) -> Result<Server, ServeError> {
+        let store = backend::open_store_with(&config.database, &config.store_options())?;
+        if config.demo {
+            let public_url = config.public_url(listener.local_addr()?);
+            patrol_demo::install(store.as_ref(), &public_url, &config.clock).await?;
+        }
+        let state = AppState::new(store, config).await?;
+        Ok(Server { state, listener })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Answers until `shutdown` completes, then drains open requests.
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> Result<(), ServeError> {
+        let Server { state, listener } = self;
+        tracing::info!(address = %listener.local_addr()?, "patrol is listening");
+        let config = Arc::clone(&state.config);
+        connections::serve(listener, router(state), &config, shutdown).await;
+        Ok(())
+    }
+}
+
+/// Serves patrol on `listener` until `shutdown` completes, then drains open requests:
+/// [`Server::prepare`] then [`Server::run`].
 pub async fn serve(
     config: Config,
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
-    let store = backend::open_store_with(&config.database, &config.store_options())?;
-    if config.demo {
-        let public_url = config.public_url(listener.local_addr()?);
-        patrol_demo::install(store.as_ref(), &public_url, &config.clock).await?;
-    }
-    let state = AppState::new(store, config).await?;
-    tracing::info!(address = %listener.local_addr()?, "patrol is listening");
-    let config = Arc::clone(&state.config);
-    connections::serve(listener, router(state), &config, shutdown).await;
-    Ok(())
+    Server::prepare(config, listener).await?.run(shutdown).await
 }
 
 /// The default request timeout.

@@ -45,10 +45,33 @@ type ReadJob = Box<dyn FnOnce(&Connection) + Send>;
 
 /// The writer thread, the inline readers and the scan threads of one database.
 pub(crate) struct Access {
-    writer: mpsc::Sender<WriteJob>,
-    scans: mpsc::Sender<ReadJob>,
+    /// `None` once closed (dropping the senders stops the threads).
+    writer: Option<mpsc::Sender<WriteJob>>,
+    scans: Option<mpsc::Sender<ReadJob>>,
     readers: Mutex<Vec<Connection>>,
     free_readers: Semaphore,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+/// Closing: every connection is closed before the store lets go of the database (its lock), so
+/// that SQLite's last close (which checkpoints and removes the WAL and shared-memory files by
+/// name) can never touch the files of the next process or store to open the database.
+impl Drop for Access {
+    fn drop(&mut self) {
+        self.writer.take();
+        self.scans.take();
+        self.readers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clear();
+        let current = std::thread::current().id();
+        for thread in self.threads.drain(..) {
+            // Never wait for the thread dropping the store (a job holding the last clone).
+            if thread.thread().id() != current {
+                let _ = thread.join();
+            }
+        }
+    }
 }
 
 impl Access {
@@ -72,9 +95,10 @@ impl Access {
             .map(|_| open_warm(path))
             .collect::<rusqlite::Result<Vec<_>>>()?;
 
+        let mut threads = Vec::with_capacity(1 + SCAN_THREADS);
         let (write_sender, mut write_receiver) = mpsc::channel::<WriteJob>(QUEUE);
         let mut writer = writer;
-        spawn("patrol-sqlite-writer", move || {
+        threads.push(spawn("patrol-sqlite-writer", move || {
             let mut pending = std::collections::VecDeque::with_capacity(MAX_GROUP);
             while let Some(job) = write_receiver.blocking_recv() {
                 pending.push_back(job);
@@ -88,13 +112,13 @@ impl Access {
                     commit_group(&mut writer, &mut pending);
                 }
             }
-        })?;
+        })?);
 
         let (scan_sender, scan_receiver) = mpsc::channel::<ReadJob>(QUEUE);
         let scan_receiver = Arc::new(Mutex::new(scan_receiver));
         for (index, conn) in scan_connections.into_iter().enumerate() {
             let receiver = scan_receiver.clone();
-            spawn(&format!("patrol-sqlite-scan-{index}"), move || {
+            threads.push(spawn(&format!("patrol-sqlite-scan-{index}"), move || {
                 loop {
                     let job = receiver
                         .lock()
@@ -103,14 +127,15 @@ impl Access {
                     let Some(job) = job else { break };
                     let _ = std::panic::catch_unwind(AssertUnwindSafe(|| job(&conn)));
                 }
-            })?;
+            })?);
         }
 
         Ok(Access {
-            writer: write_sender,
-            scans: scan_sender,
+            writer: Some(write_sender),
+            scans: Some(scan_sender),
             readers: Mutex::new(readers),
             free_readers: Semaphore::new(READERS),
+            threads,
         })
     }
 
@@ -137,7 +162,8 @@ impl Access {
             });
             (ok, answer)
         });
-        self.writer.send(job).await.map_err(|_| stopped("writer"))?;
+        let writer = self.writer.as_ref().ok_or_else(|| stopped("writer"))?;
+        writer.send(job).await.map_err(|_| stopped("writer"))?;
         answered
             .await
             .map_err(|_| failed("writer"))?
@@ -154,7 +180,8 @@ impl Access {
         let job: ReadJob = Box::new(move |conn| {
             let _ = answer.send(f(conn));
         });
-        self.scans.send(job).await.map_err(|_| stopped("reader"))?;
+        let scans = self.scans.as_ref().ok_or_else(|| stopped("reader"))?;
+        scans.send(job).await.map_err(|_| stopped("reader"))?;
         answered
             .await
             .map_err(|_| failed("reader"))?
@@ -256,11 +283,10 @@ fn fail_unrun(job: WriteJob, error: &rusqlite::Error) {
     drop(job);
 }
 
-fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<()> {
+fn spawn(name: &str, body: impl FnOnce() + Send + 'static) -> Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(body)
-        .map(drop)
         .map_err(|e| {
             Error::Store(StoreError::open(format!(
                 "cannot start the {name} thread: {e}"

@@ -185,13 +185,19 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let base_url = config.public_url(listener.local_addr()?);
+    // The database opens (and the demo is installed) before the banner says anything: a server
+    // that cannot open it prints only the error.
+    let server = patrol_server::Server::prepare(config, listener)
+        .await
+        .with_context(|| format!("cannot serve {database}"))?;
     print_banner(
         &base_url,
         &database,
         demo,
         generated.then_some(admin_key.expose_secret()),
     );
-    patrol_server::serve(config, listener, shutdown_signal())
+    server
+        .run(shutdown_signal())
         .await
         .context("server failed")?;
     Ok(())
