@@ -9,6 +9,7 @@
 mod clock;
 mod ids;
 pub mod limits;
+pub mod media;
 mod model;
 mod workflow;
 

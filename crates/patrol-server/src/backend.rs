@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use patrol_media::{BlobStore, FsBlobStore};
 use patrol_sqlite::SqliteStore;
 use patrol_store::{OpenOptions, Store, StoreError};
 
@@ -23,6 +24,32 @@ pub fn open_store_with(url: &str, options: &OpenOptions) -> Result<Arc<dyn Store
             "unsupported database URL {url:?}: accepted are {ACCEPTED}"
         ))),
     }
+}
+
+/// Opens the blob store of media: the directory `media_dir`, or by default the one beside the
+/// SQLite database a URL names (`<database file>-media/`).
+pub fn open_blobs(
+    url: &str,
+    media_dir: Option<&std::path::Path>,
+) -> Result<Arc<dyn BlobStore>, StoreError> {
+    let dir = match (media_dir, patrol_sqlite::sqlite_path(url)) {
+        (Some(dir), _) => dir.to_owned(),
+        (None, Some(path)) => {
+            let mut name = path.into_os_string();
+            name.push("-media");
+            name.into()
+        }
+        (None, None) => {
+            return Err(StoreError::open(format!(
+                "no media directory for {url:?}: set media_dir"
+            )));
+        }
+    };
+    let store = FsBlobStore::open(&dir).map_err(|e| StoreError::Open {
+        message: format!("media directory {}", dir.display()),
+        source: Some(e.into()),
+    })?;
+    Ok(Arc::new(store))
 }
 
 #[cfg(test)]

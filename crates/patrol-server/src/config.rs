@@ -19,6 +19,9 @@ pub struct Config {
     /// When a write is acknowledged: on stable storage (the default) or in the operating
     /// system's hands.
     pub durability: patrol_store::Durability,
+    /// Where the bytes of uploaded media live (a directory); `None`: beside a SQLite database,
+    /// in `<database file>-media/`.
+    pub media_dir: Option<std::path::PathBuf>,
     /// Start on an empty database (the demo's): the file is removed after the listener is bound
     /// and the database's lock is held, so never while another patrol process has it open.
     pub fresh_database: bool,
@@ -71,6 +74,7 @@ impl Config {
             demo: false,
             durability: patrol_store::Durability::Full,
             fresh_database: false,
+            media_dir: None,
             request_timeout: crate::DEFAULT_REQUEST_TIMEOUT,
             header_read_timeout: crate::connections::DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: crate::connections::DEFAULT_IDLE_TIMEOUT,

@@ -48,6 +48,18 @@ pub enum ApiError {
     FieldMissing(&'static str),
     #[error("invalid order_id")]
     UnknownOrder,
+    #[error("invalid media type, type must be image, voice, video or file")]
+    MediaTypeInvalid,
+    #[error("media data missing: send the file as the multipart part named 'media'")]
+    MediaDataMissing,
+    #[error("{0}")]
+    Upload(patrol_domain::media::UploadRejection),
+    #[error("media_id missing")]
+    MediaIdMissing,
+    #[error("invalid media_id")]
+    UnknownMedia,
+    #[error("the file is {0} bytes: fetch it with Range requests of at most 20 MB")]
+    MediaNeedsRange(u64),
     /// A failure of patrol itself; the cause goes to the log only.
     #[error("system busy")]
     Internal(String),
@@ -75,6 +87,24 @@ impl ApiError {
             | ApiError::InvalidCursor
             | ApiError::UnknownOrder => ErrCode::InvalidParameter,
             ApiError::FieldMissing(_) => ErrCode::ParameterMissing,
+            ApiError::MediaTypeInvalid => ErrCode::InvalidMediaType,
+            ApiError::MediaDataMissing => ErrCode::MediaDataMissing,
+            ApiError::Upload(rejection) => {
+                use patrol_domain::media::{MediaType, UploadRejection};
+                match rejection {
+                    UploadRejection::Empty => ErrCode::EmptyMediaData,
+                    UploadRejection::TooSmall => ErrCode::InvalidFileSize,
+                    UploadRejection::TooLarge(MediaType::Image) => ErrCode::InvalidImageSize,
+                    UploadRejection::TooLarge(MediaType::Video) => ErrCode::InvalidVideoSize,
+                    UploadRejection::TooLarge(MediaType::Voice | MediaType::File) => {
+                        ErrCode::InvalidFileSize
+                    }
+                    UploadRejection::WrongFormat(_) => ErrCode::InvalidFileType,
+                }
+            }
+            ApiError::MediaIdMissing => ErrCode::MediaIdMissing,
+            ApiError::UnknownMedia => ErrCode::InvalidMediaId,
+            ApiError::MediaNeedsRange(_) => ErrCode::MediaTooLargeWithoutRange,
             ApiError::Internal(_) => ErrCode::SystemBusy,
         }
     }

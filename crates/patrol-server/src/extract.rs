@@ -38,11 +38,11 @@ pub fn may_call_patrol(caller: &Caller) -> bool {
     }
 }
 
-/// The app behind `access_token`, allowed to call the patrol API.
+/// The app behind a valid `access_token`, whatever it may call (`media/*`).
 #[derive(Debug)]
-pub struct PatrolCaller(pub Caller);
+pub struct CorpCaller(pub Caller);
 
-impl FromRequestParts<AppState> for PatrolCaller {
+impl FromRequestParts<AppState> for CorpCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
@@ -59,10 +59,23 @@ impl FromRequestParts<AppState> for PatrolCaller {
             TokenStatus::Expired => return Err(ApiError::TokenExpired),
             TokenStatus::Unknown => return Err(ApiError::TokenInvalid),
         };
+        tracing::Span::current().record("agentid", caller.agentid);
+        Ok(CorpCaller(caller))
+    }
+}
+
+/// The app behind `access_token`, allowed to call the patrol API.
+#[derive(Debug)]
+pub struct PatrolCaller(pub Caller);
+
+impl FromRequestParts<AppState> for PatrolCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let CorpCaller(caller) = CorpCaller::from_request_parts(parts, state).await?;
         if !may_call_patrol(&caller) {
             return Err(ApiError::Forbidden);
         }
-        tracing::Span::current().record("agentid", caller.agentid);
         Ok(PatrolCaller(caller))
     }
 }

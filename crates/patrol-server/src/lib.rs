@@ -45,6 +45,8 @@ pub struct AppState {
     pub cursors: CursorCodec,
     /// The bound on log lines of refused requests.
     pub refused_log: Arc<LogLimit>,
+    /// The bytes of uploaded media.
+    pub blobs: Arc<dyn patrol_media::BlobStore>,
 }
 
 impl AppState {
@@ -53,13 +55,18 @@ impl AppState {
         &self.config.clock
     }
 
-    pub async fn new(store: Arc<dyn Store>, config: Config) -> Result<AppState, StoreError> {
+    pub async fn new(
+        store: Arc<dyn Store>,
+        blobs: Arc<dyn patrol_media::BlobStore>,
+        config: Config,
+    ) -> Result<AppState, StoreError> {
         let cursors = CursorCodec::new(store.cursor_secret().await?);
         Ok(AppState {
             store,
             config: Arc::new(config),
             cursors,
             refused_log: Arc::default(),
+            blobs,
         })
     }
 }
@@ -86,6 +93,13 @@ pub fn router(state: AppState) -> Router {
             "/cgi-bin/report/patrol/get_order_info",
             any(handlers::patrol::get_order_info),
         )
+        .route(
+            "/cgi-bin/media/upload",
+            any(handlers::media::upload).layer(axum::extract::DefaultBodyLimit::max(
+                handlers::media::MAX_UPLOAD_BODY,
+            )),
+        )
+        .route("/cgi-bin/media/get", any(handlers::media::get))
         .nest("/admin/v1", admin::router(state.clone()))
         // `nest` leaves the bare prefix with a slash to the outer router.
         .route("/admin/v1/", any(admin::no_route))
@@ -140,6 +154,7 @@ async fn envelope(
     let method = request.method().clone();
     let uri = request.uri().clone();
     let path = patrol_wire::echo::bounded(uri.path(), MAX_LOGGED_PATH);
+    let media_get = uri.path() == "/cgi-bin/media/get";
     // Successful requests are logged at debug level, so the span costs nothing by default.
     let span = tracing::debug_span!("request", %method, %path, agentid = tracing::field::Empty);
     async move {
@@ -172,6 +187,13 @@ async fn envelope(
         if let Ok(value) = HeaderValue::from_str(&errcode.to_string()) {
             response.headers_mut().insert("error-code", value);
         }
+        if media_get {
+            // SDKs tell a failed download from a file by this exact type (decisions.md, "Media").
+            response.headers_mut().insert(
+                axum::http::header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+        }
         response
     }
     .instrument(span)
@@ -192,11 +214,12 @@ impl Server {
     /// Opens the store named by the config and installs the demo corp when asked.
     pub async fn prepare(config: Config, listener: TcpListener) -> Result<Server, ServeError> {
         let store = backend::open_store_with(&config.database, &config.store_options())?;
+        let blobs = backend::open_blobs(&config.database, config.media_dir.as_deref())?;
         if config.demo {
             let public_url = config.public_url(listener.local_addr()?);
             patrol_demo::install(store.as_ref(), &public_url, &config.clock).await?;
         }
-        let state = AppState::new(store, config).await?;
+        let state = AppState::new(store, blobs, config).await?;
         Ok(Server { state, listener })
     }
 

@@ -10,6 +10,7 @@ mod directory;
 mod error;
 mod files;
 mod lock;
+mod media;
 mod orders;
 mod seeds;
 mod tokens;
@@ -17,13 +18,14 @@ mod tokens;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use patrol_domain::media::MediaFile;
 use patrol_domain::{
     Action, App, AppPatch, Category, Corp, Grid, GridPatch, ListQuery, ListedPage, NewApp,
     NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus, User,
 };
 use patrol_store::{
-    DirectoryStore, Durability, OpenOptions, OrderStore, Result, SeedRun, StoreError, TokenCache,
-    TokenStore,
+    DirectoryStore, Durability, MediaStore, OpenOptions, OrderStore, Result, SeedRun, StoreError,
+    TokenCache, TokenStore,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tracing::instrument;
@@ -36,6 +38,7 @@ use error::Error;
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
     include_str!("../migrations/sqlite/0002_hashed_tokens_seed_runs.sql"),
+    include_str!("../migrations/sqlite/0003_media.sql"),
 ];
 
 /// Page cache of the writer connection, in KiB (SQLite's negative `cache_size`).
@@ -516,6 +519,23 @@ impl OrderStore for SqliteStore {
         self.inner
             .access
             .write(move |tx| seeds::insert_seed_batch(tx, corp_key, seed, from, orders))
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl MediaStore for SqliteStore {
+    async fn create_media(&self, corp_key: i64, media: MediaFile) -> Result<()> {
+        self.inner
+            .access
+            .write(move |tx| media::create_media(tx, corp_key, media))
+            .await
+    }
+
+    async fn media(&self, corp_key: i64, media_id: &str) -> Result<Option<MediaFile>> {
+        self.inner
+            .access
+            .read(|conn| media::media(conn, corp_key, media_id))
             .await
     }
 }

@@ -22,6 +22,7 @@ use patrol_domain::{
 
 pub use error::{BoxError, ConstraintKind, Result, StoreError};
 pub use options::{Durability, OpenOptions};
+use patrol_domain::media::MediaFile;
 pub use token_cache::TokenCache;
 
 /// Credentials: access tokens and the server's secrets.
@@ -144,8 +145,23 @@ pub struct SeedRun {
     pub landed: u64,
 }
 
-/// Everything the server and the tools read and write: a backend implements the three areas and
-/// is a `Store`. The server holds one as `Arc<dyn Store>`.
-pub trait Store: TokenStore + DirectoryStore + OrderStore + std::fmt::Debug + 'static {}
+/// What is kept of uploaded media (the bytes themselves are a `patrol_media` blob).
+#[async_trait::async_trait]
+pub trait MediaStore: Send + Sync {
+    /// Keeps a medium of the corp; [`StoreError::Conflict`] when its id is taken.
+    async fn create_media(&self, corp_key: i64, media: MediaFile) -> Result<()>;
+    /// A medium of the corp, live or expired; `None` when the corp has none of this id.
+    async fn media(&self, corp_key: i64, media_id: &str) -> Result<Option<MediaFile>>;
+}
 
-impl<T> Store for T where T: TokenStore + DirectoryStore + OrderStore + std::fmt::Debug + 'static {}
+/// Everything the server and the tools read and write: a backend implements the four areas and
+/// is a `Store`. The server holds one as `Arc<dyn Store>`.
+pub trait Store:
+    TokenStore + DirectoryStore + OrderStore + MediaStore + std::fmt::Debug + 'static
+{
+}
+
+impl<T> Store for T where
+    T: TokenStore + DirectoryStore + OrderStore + MediaStore + std::fmt::Debug + 'static
+{
+}

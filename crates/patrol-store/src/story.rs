@@ -86,6 +86,7 @@ pub async fn run(store: &dyn Store) {
     orders(store).await;
     seed_runs(store).await;
     concurrent_writes(store).await;
+    media(store).await;
 }
 
 /// Corps, apps, users, grids and categories.
@@ -745,4 +746,54 @@ pub async fn concurrent_writes(store: &dyn Store) {
         .await
         .unwrap();
     store.delete_user(key, "holder").await.unwrap();
+}
+
+/// Media: kept per corp, found by id within the corp only, one id once.
+pub async fn media(store: &dyn Store) {
+    use patrol_domain::media::{MediaFile, MediaType};
+    let mut keys = Vec::new();
+    for corpid in ["story-media", "story-media-other"] {
+        let corp = store
+            .create_corp(NewCorp {
+                corpid: id(corpid),
+                name: "素材".into(),
+                created_at: NOW,
+            })
+            .await
+            .unwrap();
+        keys.push(corp.key);
+    }
+    let video = MediaFile {
+        media_id: "3video".into(),
+        media_type: MediaType::Video,
+        blob: [7; 32],
+        size: 1234,
+        file_name: "巡查.mp4".into(),
+        content_type: "video/mp4".into(),
+        created_at: NOW,
+        expires_at: Some(NOW + 3 * 86_400),
+    };
+    store.create_media(keys[0], video.clone()).await.unwrap();
+    let forever = MediaFile {
+        media_id: "3forever".into(),
+        expires_at: None,
+        ..video.clone()
+    };
+    store.create_media(keys[0], forever.clone()).await.unwrap();
+    assert_eq!(
+        store.media(keys[0], "3video").await.unwrap(),
+        Some(video.clone())
+    );
+    assert_eq!(
+        store.media(keys[0], "3forever").await.unwrap(),
+        Some(forever)
+    );
+    assert!(matches!(
+        store.create_media(keys[0], video.clone()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.media(keys[1], "3video").await.unwrap(), None);
+    assert_eq!(store.media(keys[0], "3nothing").await.unwrap(), None);
+    // Another corp may hold the same id: ids are per corp.
+    store.create_media(keys[1], video).await.unwrap();
 }

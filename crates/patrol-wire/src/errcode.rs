@@ -46,8 +46,19 @@ errcodes! {
     Ok = 0, "ok";
     /// The secret does not match the corp, or the app is disabled (gettoken).
     InvalidCredential = 40001, "invalid credential";
+    /// The upload's `type` is missing or not image, voice, video or file (media/upload).
+    InvalidMediaType = 40004, "invalid media type";
+    /// The upload's bytes are not of its type: an image JPG or PNG, a voice AMR, a video MP4
+    /// (media/upload).
+    InvalidFileType = 40005, "invalid file type";
+    /// The upload has 1 to 5 bytes, or a voice or a file is over its limit (media/upload).
+    InvalidFileSize = 40006, "invalid file size";
     /// The media id is unknown or expired (media/get).
     InvalidMediaId = 40007, "invalid media_id";
+    /// An image over 10 MB (media/upload).
+    InvalidImageSize = 40009, "invalid image size";
+    /// A video over 10 MB (media/upload).
+    InvalidVideoSize = 40011, "invalid video size";
     /// The corpid is unknown (gettoken).
     InvalidCorpId = 40013, "invalid corpid";
     /// The access token was never issued, or is malformed.
@@ -63,16 +74,22 @@ errcodes! {
     CorpIdMissing = 41002, "corpid missing";
     /// No `corpsecret` (gettoken).
     CorpSecretMissing = 41004, "corpsecret missing";
+    /// No multipart part named `media` (media/upload).
+    MediaDataMissing = 41005, "media data missing";
     /// No `media_id` (media/get).
     MediaIdMissing = 41006, "media_id missing";
     /// The access token has expired: fetch a new one.
     AccessTokenExpired = 42001, "access_token expired";
+    /// The upload is empty (media/upload).
+    EmptyMediaData = 44001, "empty media data";
     /// Too many calls: back off.
     ApiFreqOutOfLimit = 45009, "api freq out of limit";
     /// Too many concurrent calls: back off.
     ApiConcurrentOutOfLimit = 45033, "api concurrent out of limit";
     /// The app may not call this API.
     ApiForbidden = 48002, "api forbidden";
+    /// A file over 20 MB read without a `Range`, or a range over 20 MB (media/get).
+    MediaTooLargeWithoutRange = 830002, "media too large: fetch it in ranges of at most 20 MB";
 }
 
 impl std::fmt::Display for ErrCode {

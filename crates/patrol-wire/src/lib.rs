@@ -8,6 +8,7 @@ pub mod admin;
 pub mod echo;
 mod errcode;
 pub mod lenient;
+pub mod media;
 pub mod patrol;
 pub mod token;
 

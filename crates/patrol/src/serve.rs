@@ -91,6 +91,9 @@ listen = "127.0.0.1:8080"
 # database = "sqlite:///var/lib/patrol/patrol.db"
 # Where patrol keeps its files.
 # data_dir = "/var/lib/patrol"
+# Where the bytes of uploaded media live; the default is beside a SQLite database
+# (<database file>-media/).
+# media_dir = "/var/lib/patrol/media"
 # Install and serve the demo corp (--demo, --demo=false or PATROL_DEMO=true|false override it).
 demo = false
 # Lifetime of access tokens, in seconds.
@@ -145,6 +148,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     config.demo = demo;
     config.fresh_database = fresh;
     config.durability = settings.durability;
+    config.media_dir = settings.media_dir.clone();
     config.token_ttl = settings.token_ttl.unwrap_or(config.token_ttl);
     anyhow::ensure!(
         (1..=patrol_server::config::MAX_TOKEN_TTL).contains(&config.token_ttl),
@@ -300,6 +304,7 @@ mod tests {
             public_url,
             request_timeout,
             durability,
+            media_dir,
             header_read_timeout,
             idle_timeout,
             max_connections,
@@ -316,6 +321,6 @@ mod tests {
         assert!(corpid.is_some() && corpsecret.is_some());
         assert!(durability.is_some() && header_read_timeout.is_some() && idle_timeout.is_some());
         assert!(max_connections.is_some() && max_connections_per_ip.is_some());
-        assert!(admin_key_file.is_some());
+        assert!(admin_key_file.is_some() && media_dir.is_some());
     }
 }

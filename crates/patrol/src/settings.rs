@@ -33,6 +33,10 @@ pub(crate) struct CommonArgs {
     /// `normal`, in the operating system's hands (survives a crash of patrol only) [default: full].
     #[arg(long, env = "PATROL_DURABILITY", value_name = "full|normal")]
     pub(crate) durability: Option<String>,
+    /// Where the bytes of uploaded media live (default: DATABASE_FILE-media/ beside a SQLite
+    /// database).
+    #[arg(long, env = "PATROL_MEDIA_DIR", value_name = "DIR")]
+    pub(crate) media_dir: Option<PathBuf>,
 }
 
 impl CommonArgs {
@@ -43,6 +47,7 @@ impl CommonArgs {
             data_dir: self.data_dir.clone(),
             public_url: self.public_url.clone(),
             durability: self.durability.clone(),
+            media_dir: self.media_dir.clone(),
             ..Layer::default()
         }
     }
@@ -61,6 +66,7 @@ pub(crate) struct Layer {
     pub(crate) public_url: Option<String>,
     pub(crate) request_timeout: Option<u64>,
     pub(crate) durability: Option<String>,
+    pub(crate) media_dir: Option<PathBuf>,
     pub(crate) header_read_timeout: Option<u64>,
     pub(crate) idle_timeout: Option<u64>,
     pub(crate) max_connections: Option<usize>,
@@ -105,6 +111,7 @@ impl Layer {
             public_url: text(self.public_url, lower.public_url),
             request_timeout: self.request_timeout.or(lower.request_timeout),
             durability: text(self.durability, lower.durability),
+            media_dir: self.media_dir.or(lower.media_dir),
             header_read_timeout: self.header_read_timeout.or(lower.header_read_timeout),
             idle_timeout: self.idle_timeout.or(lower.idle_timeout),
             max_connections: self.max_connections.or(lower.max_connections),
@@ -131,6 +138,7 @@ pub(crate) struct Settings {
     pub(crate) public_url: Option<String>,
     pub(crate) request_timeout: Option<u64>,
     pub(crate) durability: Durability,
+    pub(crate) media_dir: Option<PathBuf>,
     pub(crate) header_read_timeout: Option<u64>,
     pub(crate) idle_timeout: Option<u64>,
     pub(crate) max_connections: Option<usize>,
@@ -172,6 +180,7 @@ impl Settings {
             public_url: layer.public_url,
             request_timeout: layer.request_timeout,
             durability,
+            media_dir: layer.media_dir,
             header_read_timeout: layer.header_read_timeout,
             idle_timeout: layer.idle_timeout,
             max_connections: layer.max_connections,

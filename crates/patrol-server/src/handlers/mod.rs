@@ -1,7 +1,8 @@
 //! Handlers, one module per WeCom path: `/cgi-bin/gettoken` is [`gettoken`],
-//! `/cgi-bin/report/patrol/*` is [`patrol`].
+//! `/cgi-bin/report/patrol/*` is [`patrol`], `/cgi-bin/media/*` is [`media`].
 
 pub mod gettoken;
+pub mod media;
 pub mod patrol;
 
 use axum::http::{HeaderValue, header};

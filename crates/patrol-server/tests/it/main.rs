@@ -6,6 +6,7 @@ mod admin_directory;
 mod admin_orders;
 mod connections;
 mod logs;
+mod media;
 mod order_list;
 mod smoke;
 mod snapshots;

@@ -72,6 +72,16 @@ fn the_domain_does_no_io_and_knows_no_store() {
 }
 
 #[test]
+fn the_media_blobs_know_nothing_of_patrol() {
+    let tree = normal_tree("patrol-media");
+    let patrol: Vec<&String> = tree
+        .iter()
+        .filter(|c| c.starts_with("patrol") && *c != "patrol-media")
+        .collect();
+    assert!(patrol.is_empty(), "patrol-media depends on {patrol:?}");
+}
+
+#[test]
 fn the_store_boundary_names_no_driver() {
     pulls_none_of("patrol-store", IO);
     pulls_none_of("patrol-store", SERVER);

@@ -1,0 +1,248 @@
+//! Media: WeCom's rules for uploads (`media/upload`) and what is kept of each (`media/get`).
+//!
+//! A file's kind is told by its first bytes, not by its name or the `Content-Type` a client
+//! sent: SDKs send no type, `application/octet-stream` or a guess from the extension, and a bare
+//! file name.
+
+/// The `type` of an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MediaType {
+    Image,
+    Voice,
+    Video,
+    File,
+}
+
+/// Every file is more than 5 bytes (WeCom's rule).
+pub const MIN_MEDIA_BYTES: u64 = 6;
+
+/// How long an uploaded media id stays valid: 3 days (WeCom's rule).
+pub const MEDIA_LIFETIME: i64 = 3 * 86_400;
+
+/// The longest read of `media/get` without a `Range`, and the longest range: 20 MB (830002
+/// past it).
+pub const MAX_UNRANGED_BYTES: u64 = 20 * 1024 * 1024;
+
+/// Bytes looked at to tell a file's kind.
+pub const SNIFF_BYTES: usize = 12;
+
+impl MediaType {
+    /// `image`, `voice`, `video` or `file`.
+    pub fn parse(name: &str) -> Option<MediaType> {
+        match name {
+            "image" => Some(MediaType::Image),
+            "voice" => Some(MediaType::Voice),
+            "video" => Some(MediaType::Video),
+            "file" => Some(MediaType::File),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            MediaType::Image => "image",
+            MediaType::Voice => "voice",
+            MediaType::Video => "video",
+            MediaType::File => "file",
+        }
+    }
+
+    /// The largest upload of this type: image 10 MB (JPG, PNG), voice 2 MB (AMR), video 10 MB
+    /// (MP4), file 20 MB.
+    pub fn max_bytes(self) -> u64 {
+        const MB: u64 = 1024 * 1024;
+        match self {
+            MediaType::Image | MediaType::Video => 10 * MB,
+            MediaType::Voice => 2 * MB,
+            MediaType::File => 20 * MB,
+        }
+    }
+}
+
+/// Why an upload is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UploadRejection {
+    /// No bytes at all (44001).
+    #[error("empty media data")]
+    Empty,
+    /// 1 to 5 bytes (40006).
+    #[error("invalid file size: a file is more than 5 bytes")]
+    TooSmall,
+    /// Past the type's limit (40009 image, 40011 video, 40006 voice and file).
+    #[error("invalid {} size: at most {} bytes", .0.name(), .0.max_bytes())]
+    TooLarge(MediaType),
+    /// The bytes are not of the type: an image is JPG or PNG, a voice AMR, a video MP4 (40005).
+    #[error("invalid file type: {} must be {}", .0.name(), expected_format(*.0))]
+    WrongFormat(MediaType),
+}
+
+fn expected_format(media_type: MediaType) -> &'static str {
+    match media_type {
+        MediaType::Image => "JPG or PNG",
+        MediaType::Voice => "AMR",
+        MediaType::Video => "MP4",
+        MediaType::File => "any file",
+    }
+}
+
+/// The `Content-Type` of an upload of `media_type` that begins with `head` (its first
+/// [`SNIFF_BYTES`] bytes, or all of it when shorter), or why it is refused.
+pub fn sniff(media_type: MediaType, head: &[u8]) -> Result<&'static str, UploadRejection> {
+    let found = format_of(head);
+    match (media_type, found) {
+        (MediaType::Image, Some(format @ ("image/jpeg" | "image/png")))
+        | (MediaType::Voice, Some(format @ "audio/amr"))
+        | (MediaType::Video, Some(format @ "video/mp4")) => Ok(format),
+        (MediaType::File, found) => Ok(found.unwrap_or("application/octet-stream")),
+        (media_type, _) => Err(UploadRejection::WrongFormat(media_type)),
+    }
+}
+
+/// The format the first bytes say, among those WeCom's types name.
+fn format_of(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0xFF, 0xD8, 0xFF]) {
+        Some("image/jpeg")
+    } else if head.starts_with(b"\x89PNG\r\n\x1a\n") {
+        Some("image/png")
+    } else if head.starts_with(b"#!AMR") {
+        Some("audio/amr")
+    } else if head.len() >= 8 && &head[4..8] == b"ftyp" {
+        Some("video/mp4")
+    } else {
+        None
+    }
+}
+
+/// Checks an upload's size once all of it is known.
+pub fn check_size(media_type: MediaType, size: u64) -> Result<(), UploadRejection> {
+    match size {
+        0 => Err(UploadRejection::Empty),
+        size if size < MIN_MEDIA_BYTES => Err(UploadRejection::TooSmall),
+        size if size > media_type.max_bytes() => Err(UploadRejection::TooLarge(media_type)),
+        _ => Ok(()),
+    }
+}
+
+/// The file extension `media/get` names a file with, from its content type.
+pub fn extension(content_type: &str) -> &'static str {
+    match content_type {
+        "image/jpeg" => "jpg",
+        "image/png" => "png",
+        "audio/amr" => "amr",
+        "video/mp4" => "mp4",
+        _ => "bin",
+    }
+}
+
+/// An upload's file name as kept: the last path segment, without control characters or quotes,
+/// at most 128 characters; `media` when nothing is left.
+pub fn file_name(given: Option<&str>) -> String {
+    let last = given.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = last
+        .chars()
+        .filter(|c| !c.is_control() && *c != '"')
+        .take(128)
+        .collect();
+    let cleaned = cleaned.trim();
+    if cleaned.is_empty() {
+        "media".to_owned()
+    } else {
+        cleaned.to_owned()
+    }
+}
+
+/// A medium kept for a corp: its bytes are a blob named by their BLAKE3 hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MediaFile {
+    pub media_id: String,
+    pub media_type: MediaType,
+    pub blob: [u8; 32],
+    pub size: u64,
+    pub file_name: String,
+    pub content_type: String,
+    pub created_at: i64,
+    /// `None`: it never expires (the demo's and seeded datasets' media).
+    pub expires_at: Option<i64>,
+}
+
+impl MediaFile {
+    /// Whether `media/get` still serves it at `now`.
+    pub fn is_live(&self, now: i64) -> bool {
+        self.expires_at.is_none_or(|expires_at| now < expires_at)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_are_told_by_their_first_bytes() {
+        let jpeg = [0xFF, 0xD8, 0xFF, 0xE0, 0, 0x10, b'J', b'F'];
+        assert_eq!(sniff(MediaType::Image, &jpeg), Ok("image/jpeg"));
+        assert_eq!(
+            sniff(MediaType::Image, b"\x89PNG\r\n\x1a\n...."),
+            Ok("image/png")
+        );
+        assert_eq!(
+            sniff(MediaType::Image, b"GIF89a......"),
+            Err(UploadRejection::WrongFormat(MediaType::Image))
+        );
+        assert_eq!(sniff(MediaType::Voice, b"#!AMR\n......"), Ok("audio/amr"));
+        assert_eq!(
+            sniff(MediaType::Video, b"\0\0\0\x18ftypmp42"),
+            Ok("video/mp4")
+        );
+        assert_eq!(
+            sniff(MediaType::Video, &jpeg),
+            Err(UploadRejection::WrongFormat(MediaType::Video))
+        );
+        assert_eq!(
+            sniff(MediaType::File, b"%PDF-1.7"),
+            Ok("application/octet-stream")
+        );
+        assert_eq!(sniff(MediaType::File, &jpeg), Ok("image/jpeg"));
+    }
+
+    #[test]
+    fn sizes_follow_wecoms_limits() {
+        assert_eq!(check_size(MediaType::Image, 0), Err(UploadRejection::Empty));
+        assert_eq!(
+            check_size(MediaType::File, 5),
+            Err(UploadRejection::TooSmall)
+        );
+        assert_eq!(check_size(MediaType::File, 6), Ok(()));
+        assert_eq!(check_size(MediaType::Voice, 2 * 1024 * 1024), Ok(()));
+        assert_eq!(
+            check_size(MediaType::Voice, 2 * 1024 * 1024 + 1),
+            Err(UploadRejection::TooLarge(MediaType::Voice))
+        );
+    }
+
+    #[test]
+    fn file_names_keep_their_last_segment_only() {
+        assert_eq!(file_name(Some("/tmp/photos/a.jpg")), "a.jpg");
+        assert_eq!(file_name(Some("C:\\x\\b.png")), "b.png");
+        assert_eq!(file_name(Some("a\"b\r\n.jpg")), "ab.jpg");
+        assert_eq!(file_name(None), "media");
+        assert_eq!(file_name(Some("  ")), "media");
+    }
+
+    #[test]
+    fn media_without_an_expiry_never_expire() {
+        let mut media = MediaFile {
+            media_id: "m".into(),
+            media_type: MediaType::Image,
+            blob: [0; 32],
+            size: 6,
+            file_name: "a.jpg".into(),
+            content_type: "image/jpeg".into(),
+            created_at: 0,
+            expires_at: None,
+        };
+        assert!(media.is_live(i64::MAX));
+        media.expires_at = Some(MEDIA_LIFETIME);
+        assert!(media.is_live(MEDIA_LIFETIME - 1));
+        assert!(!media.is_live(MEDIA_LIFETIME));
+    }
+}
