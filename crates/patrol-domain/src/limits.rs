@@ -235,6 +235,9 @@ pub fn check_media(what: &str, media: &Media) -> Result<(), Rejection> {
 }
 
 fn check_image_url(url: &str) -> Result<(), Rejection> {
+    if crate::media::is_served_image_url(url) && url.len() <= MAX_URL_BYTES {
+        return Ok(());
+    }
     if url.len() > MAX_URL_BYTES {
         return Err(invalid(format!(
             "image URL {:?} is {} bytes, more than {MAX_URL_BYTES}",

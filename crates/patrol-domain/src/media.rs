@@ -151,6 +151,40 @@ pub fn file_name(given: Option<&str>) -> String {
     }
 }
 
+/// How a stored order names an image patrol serves itself: `patrol-media:/media/images/…`,
+/// made absolute (`<public_url>/media/images/…`) each time it is answered, so that the public
+/// URL is the server's current one, never the one of the day the order was stored.
+pub const SERVED_IMAGE_PREFIX: &str = "patrol-media:";
+
+/// The stored URL of image `media_id` of corp `corpid`, a JPEG or a PNG by `content_type`.
+pub fn served_image_url(corpid: &str, media_id: &str, content_type: &str) -> String {
+    format!(
+        "{SERVED_IMAGE_PREFIX}/media/images/{corpid}/{media_id}.{}",
+        extension(content_type)
+    )
+}
+
+/// Whether `url` is a stored URL of a served image: the prefix, `/media/images/`, a corpid, `/`,
+/// a media id and an extension, all of ASCII letters, digits, `-`, `_`, `.` or `@`.
+pub fn is_served_image_url(url: &str) -> bool {
+    let Some(path) = url
+        .strip_prefix(SERVED_IMAGE_PREFIX)
+        .and_then(|rest| rest.strip_prefix("/media/images/"))
+    else {
+        return false;
+    };
+    let Some((corpid, file)) = path.split_once('/') else {
+        return false;
+    };
+    let fine = |text: &str| {
+        !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '@'))
+    };
+    fine(corpid) && fine(file) && file.contains('.')
+}
+
 /// A medium kept for a corp: its bytes are a blob named by their BLAKE3 hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MediaFile {
@@ -226,6 +260,23 @@ mod tests {
         assert_eq!(file_name(Some("a\"b\r\n.jpg")), "ab.jpg");
         assert_eq!(file_name(None), "media");
         assert_eq!(file_name(Some("  ")), "media");
+    }
+
+    #[test]
+    fn served_image_urls_are_recognized() {
+        let url = served_image_url("wwdemo", "3abc", "image/png");
+        assert_eq!(url, "patrol-media:/media/images/wwdemo/3abc.png");
+        assert!(is_served_image_url(&url));
+        for not in [
+            "https://x/media/images/a/b.jpg",
+            "patrol-media:/media/images/a/",
+            "patrol-media:/media/images/a/b",
+            "patrol-media:/media/images/a b/c.jpg",
+            "patrol-media:/other/a/b.jpg",
+            "patrol-media:/media/images/a/b/c.jpg",
+        ] {
+            assert!(!is_served_image_url(not), "{not}");
+        }
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod log_limit;
+pub mod media_urls;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -47,6 +48,9 @@ pub struct AppState {
     pub refused_log: Arc<LogLimit>,
     /// The bytes of uploaded media.
     pub blobs: Arc<dyn patrol_media::BlobStore>,
+    /// The base URL clients reach this server at, without a trailing slash: served image URLs
+    /// are made absolute under it when answered.
+    pub public_url: Arc<str>,
 }
 
 impl AppState {
@@ -59,6 +63,7 @@ impl AppState {
         store: Arc<dyn Store>,
         blobs: Arc<dyn patrol_media::BlobStore>,
         config: Config,
+        public_url: String,
     ) -> Result<AppState, StoreError> {
         let cursors = CursorCodec::new(store.cursor_secret().await?);
         Ok(AppState {
@@ -67,6 +72,7 @@ impl AppState {
             cursors,
             refused_log: Arc::default(),
             blobs,
+            public_url: public_url.into(),
         })
     }
 }
@@ -100,6 +106,10 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .route("/cgi-bin/media/get", any(handlers::media::get))
+        .route(
+            "/media/images/{corpid}/{file}",
+            axum::routing::get(handlers::media::image),
+        )
         .nest("/admin/v1", admin::router(state.clone()))
         // `nest` leaves the bare prefix with a slash to the outer router.
         .route("/admin/v1/", any(admin::no_route))
@@ -215,11 +225,11 @@ impl Server {
     pub async fn prepare(config: Config, listener: TcpListener) -> Result<Server, ServeError> {
         let store = backend::open_store_with(&config.database, &config.store_options())?;
         let blobs = backend::open_blobs(&config.database, config.media_dir.as_deref())?;
+        let public_url = config.public_url(listener.local_addr()?);
         if config.demo {
-            let public_url = config.public_url(listener.local_addr()?);
             patrol_demo::install(store.as_ref(), &public_url, &config.clock).await?;
         }
-        let state = AppState::new(store, blobs, config).await?;
+        let state = AppState::new(store, blobs, config, public_url).await?;
         Ok(Server { state, listener })
     }
 

@@ -220,6 +220,10 @@ pub struct ReportOrder {
     pub reporter: String,
     #[serde(default)]
     pub image_urls: Vec<String>,
+    /// Images uploaded through `media/upload` (type image) in the corp: each becomes an image
+    /// URL served by patrol, after `image_urls`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_media_ids: Vec<String>,
     #[serde(default)]
     pub video_media_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -238,6 +242,10 @@ pub struct OrderAction {
     pub users: Option<Vec<String>>,
     #[serde(default)]
     pub image_urls: Vec<String>,
+    /// Images uploaded through `media/upload` (type image) in the corp: each becomes an image
+    /// URL served by patrol, after `image_urls`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub image_media_ids: Vec<String>,
     #[serde(default)]
     pub video_media_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -115,15 +115,26 @@ impl IntoResponse for AdminError {
 
 /// A JSON answer with a status.
 pub(crate) fn answer<T: Serialize>(status: StatusCode, value: &T) -> Response {
-    let body = serde_json::to_string(value).expect("administration answers always serialize");
-    order_answer(status, body)
+    let body = serde_json::to_vec(value).expect("administration answers always serialize");
+    json_answer(status, body)
 }
 
-/// JSON text (such as an order's stored wire JSON) as an answer.
-pub(crate) fn order_answer(status: StatusCode, body: impl Into<Vec<u8>>) -> Response {
-    let mut response = crate::handlers::json_bytes(body.into());
+fn json_answer(status: StatusCode, body: Vec<u8>) -> Response {
+    let mut response = crate::handlers::json_bytes(body);
     *response.status_mut() = status;
     response
+}
+
+/// An order's stored wire JSON as an answer, its served image URLs made absolute.
+pub(crate) fn order_answer(
+    state: &AppState,
+    status: StatusCode,
+    body: impl Into<Vec<u8>>,
+) -> Response {
+    json_answer(
+        status,
+        crate::media_urls::resolve(body.into(), &state.public_url),
+    )
 }
 
 /// A JSON body of the administration API: any content type, at most 1 MiB, unknown fields and

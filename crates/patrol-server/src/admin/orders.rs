@@ -4,11 +4,70 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use patrol_domain::limits;
+use patrol_domain::media as media_rules;
 use patrol_domain::{Action, ActionKind, Location, Media, NewOrder, OrderId, Urgency};
 
 use super::{AdminError, AdminJson, AdminPath as Path, corp, order_answer, random_hex};
 use crate::AppState;
 use patrol_wire::admin::{OrderAction, ReportOrder};
+
+/// The media of a report or an action: `image_urls` as given (never one patrol serves: those
+/// come from `image_media_ids`), then an image URL patrol serves for each uploaded image named in
+/// `image_media_ids` (a live image of the corp), and the video ids.
+async fn media(
+    state: &AppState,
+    corp: &patrol_domain::Corp,
+    image_urls: Vec<String>,
+    image_media_ids: Vec<String>,
+    video_media_ids: Vec<String>,
+) -> Result<Media, AdminError> {
+    if let Some(url) = image_urls
+        .iter()
+        .find(|url| url.starts_with(media_rules::SERVED_IMAGE_PREFIX))
+    {
+        return Err(AdminError::invalid(format!(
+            "image URL {:?} is patrol's own form: name an uploaded image in image_media_ids",
+            patrol_wire::echo::bounded(url, 64)
+        )));
+    }
+    if image_urls.len() + image_media_ids.len() > limits::MAX_IMAGE_URLS {
+        return Err(AdminError::invalid(format!(
+            "at most {} images (image_urls and image_media_ids together)",
+            limits::MAX_IMAGE_URLS
+        )));
+    }
+    let now = state.clock().now();
+    let mut urls = image_urls;
+    for media_id in image_media_ids {
+        let image = state
+            .store
+            .media(corp.key, &media_id)
+            .await?
+            .filter(|media| media.is_live(now))
+            .ok_or_else(|| {
+                AdminError::not_found(format!(
+                    "no uploaded media {:?} in corp {}",
+                    patrol_wire::echo::bounded(&media_id, 64),
+                    corp.corpid
+                ))
+            })?;
+        if image.media_type != media_rules::MediaType::Image {
+            return Err(AdminError::invalid(format!(
+                "media {media_id} is a {}, not an image",
+                image.media_type.name()
+            )));
+        }
+        urls.push(media_rules::served_image_url(
+            corp.corpid.as_str(),
+            &media_id,
+            &image.content_type,
+        ));
+    }
+    Ok(Media {
+        image_urls: urls,
+        video_media_ids,
+    })
+}
 
 /// The time of a report or an action: the given one within [`limits::check_time`]'s range, or
 /// now.
@@ -36,6 +95,14 @@ pub(super) async fn report(
             "urge_type {urge_type} must be 1 (normal), 2 (important) or 3 (urgent)"
         ))
     })?;
+    let media = media(
+        &state,
+        &corp,
+        body.image_urls,
+        body.image_media_ids,
+        body.video_media_ids,
+    )
+    .await?;
     let order = NewOrder {
         order_id,
         description: body.description,
@@ -49,15 +116,12 @@ pub(super) async fn report(
             longitude: body.location.longitude,
         },
         reporter: body.reporter,
-        media: Media {
-            image_urls: body.image_urls,
-            video_media_ids: body.video_media_ids,
-        },
+        media,
         create_time: check_time(body.time, state.clock().now())?,
         actions: Vec::new(),
     };
     let rendered = state.store.report_order(corp.key, order).await?;
-    Ok(order_answer(StatusCode::CREATED, rendered))
+    Ok(order_answer(&state, StatusCode::CREATED, rendered))
 }
 
 pub(super) async fn show(
@@ -70,7 +134,7 @@ pub(super) async fn show(
         .order_body(corp.key, &order_id)
         .await?
         .ok_or_else(|| AdminError::not_found(format!("order {order_id} not found")))?;
-    Ok(order_answer(StatusCode::OK, body))
+    Ok(order_answer(&state, StatusCode::OK, body))
 }
 
 pub(super) async fn act(
@@ -112,19 +176,24 @@ pub(super) async fn act(
         }
         _ => {}
     }
+    let media = media(
+        &state,
+        &corp,
+        body.image_urls,
+        body.image_media_ids,
+        body.video_media_ids,
+    )
+    .await?;
     let action = Action {
         kind,
         actor: body.actor,
         description: body.description,
-        media: Media {
-            image_urls: body.image_urls,
-            video_media_ids: body.video_media_ids,
-        },
+        media,
         time: check_time(body.time, state.clock().now())?,
     };
     let rendered = state
         .store
         .act_on_order(corp.key, &order_id, action)
         .await?;
-    Ok(order_answer(StatusCode::OK, rendered))
+    Ok(order_answer(&state, StatusCode::OK, rendered))
 }

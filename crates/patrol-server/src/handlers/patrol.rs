@@ -113,7 +113,7 @@ pub async fn get_order_list(
     Ok(json_chunks(order_list_page(
         &ok_message(warning),
         &next_cursor,
-        page.json,
+        crate::media_urls::resolve(page.json, &state.public_url),
     )))
 }
 
@@ -135,6 +135,7 @@ pub async fn get_order_info(
         .await
         .map_err(|e| fail(e.into()))?
         .ok_or_else(|| fail(ApiError::UnknownOrder))?;
+    let stored = crate::media_urls::resolve(stored, &state.public_url);
     Ok(json_bytes(order_info_answer(&ok_message(warning), &stored)))
 }
 

@@ -472,3 +472,132 @@ async fn a_file_over_20_mb_comes_only_in_ranges() {
         format!("bytes {}-{}/{}", big.len() - 10, big.len() - 1, big.len())
     );
 }
+
+/// `GET` a URL; status, content type, content disposition and bytes.
+async fn fetch(app: &TestApp, url: &str) -> (u16, String, String, Vec<u8>) {
+    let response = app.http.get(url).send().await.unwrap();
+    let status = response.status().as_u16();
+    let content_type = header(&response, "content-type").to_owned();
+    let disposition = header(&response, "content-disposition").to_owned();
+    (
+        status,
+        content_type,
+        disposition,
+        response.bytes().await.unwrap().to_vec(),
+    )
+}
+
+#[tokio::test]
+async fn an_attached_image_is_served_under_the_current_public_url() {
+    let mut app = TestApp::spawn().await;
+    let (corp, token) = app.corp_and_token("wwimages").await;
+    let corpid = corp.corpid.as_str();
+    let bytes = jpeg(5000, 9);
+    let media_id = upload_image(&app, &token, &bytes).await;
+    let (status, text) = app
+        .report(
+            corpid,
+            &serde_json::json!({
+                "order_id": "o1", "description": "井盖缺失", "grid_id": "g1",
+                "reporter": "reporter", "image_urls": ["https://elsewhere.example/a.jpg"],
+                "image_media_ids": [media_id],
+            }),
+        )
+        .await;
+    assert_eq!(status, 201, "{text}");
+    let url = format!("{}/media/images/{corpid}/{media_id}.jpg", app.base_url);
+    let reported: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(
+        reported["image_urls"],
+        serde_json::json!(["https://elsewhere.example/a.jpg", url])
+    );
+    let info = app
+        .patrol("get_order_info", &token, r#"{"order_id":"o1"}"#)
+        .await;
+    assert_eq!(info["order_info"]["image_urls"][1], url.as_str());
+    assert_eq!(
+        info["order_info"]["process_list"][0]["image_urls"][1],
+        url.as_str()
+    );
+
+    // Without a token, shown inline, whole or in a range.
+    let (status, content_type, disposition, got) = fetch(&app, &url).await;
+    assert_eq!((status, content_type.as_str()), (200, "image/jpeg"));
+    assert!(disposition.starts_with("inline"), "{disposition}");
+    assert_eq!(got, bytes);
+    let part = app
+        .http
+        .get(&url)
+        .header("Range", "bytes=10-19")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.bytes().await.unwrap(), &bytes[10..20]);
+    for missing in [
+        format!("{}/media/images/{corpid}/3nothing.jpg", app.base_url),
+        format!("{}/media/images/wwnobody/{media_id}.jpg", app.base_url),
+        format!("{}/media/images/{corpid}/{media_id}", app.base_url),
+    ] {
+        assert_eq!(fetch(&app, &missing).await.0, 404, "{missing}");
+    }
+
+    // The public URL is read when answering, not when the order was stored.
+    app.config.public_url = Some("https://patrol.example/".into());
+    app.restart().await;
+    let token = app.token(&corp).await;
+    let moved = format!("https://patrol.example/media/images/{corpid}/{media_id}.jpg");
+    let info = app
+        .patrol("get_order_info", &token, r#"{"order_id":"o1"}"#)
+        .await;
+    assert_eq!(info["order_info"]["image_urls"][1], moved.as_str());
+    let list = app.order_list(&token, serde_json::json!({})).await;
+    assert_eq!(list["order_list"][0]["image_urls"][1], moved.as_str());
+    let (_, order) = app
+        .admin("GET", &format!("/corps/{corpid}/orders/o1"), None)
+        .await;
+    assert_eq!(order["image_urls"][1], moved.as_str());
+}
+
+#[tokio::test]
+async fn only_uploaded_images_of_the_corp_can_be_attached() {
+    let app = TestApp::spawn().await;
+    let (corp, token) = app.corp_and_token("wwattach").await;
+    let (_, other_token) = app.corp_and_token("wwelse").await;
+    let corpid = corp.corpid.as_str();
+    let theirs = upload_image(&app, &other_token, &jpeg(100, 10)).await;
+    let file = upload(
+        &app,
+        &format!("access_token={token}&type=file"),
+        multipart(&[media_part(b"%PDF-1.7 a file")]),
+    )
+    .await["media_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = |extra: Value| {
+        let mut body = serde_json::json!({
+            "description": "井盖缺失", "grid_id": "g1", "reporter": "reporter",
+        });
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    for (extra, status) in [
+        (serde_json::json!({"image_media_ids": [theirs]}), 404),
+        (serde_json::json!({"image_media_ids": ["3nothing"]}), 404),
+        (serde_json::json!({"image_media_ids": [file]}), 400),
+        (
+            serde_json::json!({"image_urls": [format!("patrol-media:/media/images/{corpid}/x.jpg")]}),
+            400,
+        ),
+    ] {
+        let (got, text) = app.report(corpid, &body(extra.clone())).await;
+        assert_eq!(got, status, "{extra}: {text}");
+    }
+    assert_eq!(
+        app.order_list(&token, serde_json::json!({})).await["order_list"],
+        serde_json::json!([])
+    );
+}

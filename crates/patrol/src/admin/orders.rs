@@ -73,6 +73,9 @@ struct ReportArgs {
     /// URL of an image; repeat for more.
     #[arg(long = "image", value_name = "URL")]
     images: Vec<String>,
+    /// Media id of an image uploaded with `media/upload` (patrol serves it); repeat for more.
+    #[arg(long = "image-media", value_name = "ID")]
+    image_media: Vec<String>,
     /// Media id of a video; repeat for more.
     #[arg(long = "video", value_name = "ID")]
     videos: Vec<String>,
@@ -152,6 +155,9 @@ struct ActArgs {
     /// URL of an image; repeat for more.
     #[arg(long = "image", value_name = "URL")]
     images: Vec<String>,
+    /// Media id of an image uploaded with `media/upload` (patrol serves it); repeat for more.
+    #[arg(long = "image-media", value_name = "ID")]
+    image_media: Vec<String>,
     /// Media id of a video; repeat for more.
     #[arg(long = "video", value_name = "ID")]
     videos: Vec<String>,
@@ -179,6 +185,7 @@ pub(crate) async fn run(client: &Client, args: OrderArgs) -> anyhow::Result<()> 
                 },
                 reporter: report.reporter,
                 image_urls: report.images,
+                image_media_ids: report.image_media,
                 video_media_ids: report.videos,
                 time: report.time,
             };
@@ -210,6 +217,7 @@ pub(crate) async fn run(client: &Client, args: OrderArgs) -> anyhow::Result<()> 
                 description: act.desc.unwrap_or_default(),
                 users: (!act.users.is_empty()).then(|| act.users.clone()),
                 image_urls: act.images,
+                image_media_ids: act.image_media,
                 video_media_ids: act.videos,
                 time: act.time,
             };
