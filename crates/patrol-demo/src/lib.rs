@@ -5,6 +5,8 @@
 //! Order `i` of a dataset is a pure function of `(seed, i, total, anchor)`, so a dataset can be
 //! generated in batches, in any order, and is the same on every run.
 
+pub mod media;
+
 use patrol_domain::{
     Action, ActionKind, AgentId, AppKind, Clock, Corp, Location, Media, NewApp, NewCategory,
     NewCorp, NewGrid, NewOrder, NewUser, OrderId, Urgency,
