@@ -1,4 +1,9 @@
-//! [`Client`] and its builder: the token cache, retries, and the patrol calls.
+//! [`Client`] and its builder: the token cache, retries, and the patrol calls; `media` holds
+//! the media calls.
+
+mod media;
+
+pub use media::{Download, MAX_RANGE_BYTES};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -197,7 +202,12 @@ macro_rules! answers {
     };
 }
 
-answers!(GetTokenResponse, GetOrderListResponse, GetOrderInfoResponse);
+answers!(
+    GetTokenResponse,
+    GetOrderListResponse,
+    GetOrderInfoResponse,
+    patrol_wire::media::UploadResponse
+);
 
 /// The `next_cursor` of a `get_order_list` answer, read without parsing it, for prefetching:
 /// the first `"next_cursor":"…"` of the body. A key cannot appear inside a JSON string (its

@@ -30,6 +30,10 @@ pub mod codes {
     pub const API_CONCURRENT_OUT_OF_LIMIT: i64 = ErrCode::ApiConcurrentOutOfLimit.code();
     /// The app may not call this API (not enabled for patrol, or a system app of a new corp).
     pub const API_FORBIDDEN: i64 = ErrCode::ApiForbidden.code();
+    /// An unknown or expired media id (media/get).
+    pub const INVALID_MEDIA_ID: i64 = ErrCode::InvalidMediaId.code();
+    /// A file over 20 MB asked for without a range (media/get): the client fetches in ranges.
+    pub const MEDIA_TOO_LARGE_WITHOUT_RANGE: i64 = ErrCode::MediaTooLargeWithoutRange.code();
 }
 
 /// Why a call failed.
@@ -57,6 +61,13 @@ pub enum Error {
     /// The client was built with a setting that cannot work.
     #[error("invalid client configuration: {0}")]
     Config(String),
+    /// A local file (an upload's, a download's) could not be read or written.
+    #[error("{path}: {source}")]
+    File {
+        path: std::path::PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 impl Error {
@@ -95,7 +106,7 @@ impl Error {
             Error::Transport { source, .. } => !source.is_builder(),
             // A server error page (a restarting proxy, a 502) is worth another try.
             Error::Decode { status, .. } => *status >= 500,
-            Error::Config(_) => false,
+            Error::Config(_) | Error::File { .. } => false,
         }
     }
 }

@@ -37,6 +37,8 @@
 //! - **Errors** you can match: [`Error::Api`] with WeCom's `errcode` (named in [`codes`]),
 //!   [`Error::Transport`], [`Error::Decode`].
 //! - **Paging**: [`Client::orders`] and [`Client::pages`] follow `next_cursor` to the end.
+//! - **Media**: [`Client::upload_media`] streams a file up; [`Client::download_media`] streams
+//!   one down, resuming a partial file and fetching files over 20 MB in 20 MB ranges.
 //! - **Tolerance**: numbers sent as strings and strings sent as numbers, as WeCom's own
 //!   documentation prints them, decode (see `patrol_wire::lenient`).
 //!
@@ -49,8 +51,11 @@ mod client;
 mod error;
 mod retry;
 
-pub use client::{Client, ClientBuilder, OrderQuery, Page, WECOM_BASE_URL};
+pub use client::{
+    Client, ClientBuilder, Download, MAX_RANGE_BYTES, OrderQuery, Page, WECOM_BASE_URL,
+};
 pub use error::{Error, Result, codes};
+pub use patrol_wire::media::UploadResponse;
 pub use patrol_wire::patrol::{
     GetOrderListRequest, GetOrderListResponse, Location, Order, Process,
 };

@@ -2,6 +2,7 @@
 //! `admin` manages a running server, `orders` reads orders from WeCom or a patrol server.
 
 mod admin;
+mod media;
 mod orders;
 mod seed;
 mod serve;
@@ -45,6 +46,7 @@ impl Command {
             Command::Seed(args) => args.flags(),
             Command::Admin(args) => args.flags(),
             Command::Orders(args) => args.flags(),
+            Command::Media(args) => args.flags(),
         }
     }
 }
@@ -59,6 +61,8 @@ enum Command {
     Admin(Box<admin::AdminArgs>),
     /// Read orders through WeCom's patrol API, from WeCom or a patrol server: list, show, export.
     Orders(orders::OrdersArgs),
+    /// Upload and download files through WeCom's media API (media/upload, media/get).
+    Media(media::MediaArgs),
 }
 
 fn main() -> ExitCode {
@@ -93,6 +97,7 @@ fn main() -> ExitCode {
             Command::Seed(args) => seed::run(args, settings).await,
             Command::Admin(args) => admin::run(*args, settings).await,
             Command::Orders(args) => orders::run(args, settings).await,
+            Command::Media(args) => media::run(args, settings).await,
         }
     });
     match result {

@@ -20,7 +20,7 @@ use crate::settings::{self, Layer, Settings};
 const MAX_PAGE: u64 = 50;
 
 #[derive(Debug, Args)]
-pub(crate) struct OrdersArgs {
+pub(crate) struct ApiArgs {
     /// The API's base URL: WeCom's, or a patrol server's such as http://127.0.0.1:8080
     /// [default: <https://qyapi.weixin.qq.com>].
     #[arg(
@@ -52,6 +52,24 @@ pub(crate) struct OrdersArgs {
         value_parser = settings::secret
     )]
     corpsecret: Option<SecretString>,
+}
+
+impl ApiArgs {
+    /// These flags, with their environment variables, as a layer of settings.
+    pub(crate) fn flags(&self) -> Layer {
+        Layer {
+            base_url: self.base_url.clone(),
+            corpid: self.corpid.clone(),
+            corpsecret: self.corpsecret.clone(),
+            ..Layer::default()
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OrdersArgs {
+    #[command(flatten)]
+    api: ApiArgs,
     #[command(subcommand)]
     command: OrdersCommand,
 }
@@ -135,12 +153,7 @@ struct ShowArgs {
 impl OrdersArgs {
     /// These flags, with their environment variables, as a layer of settings.
     pub(crate) fn flags(&self) -> Layer {
-        Layer {
-            base_url: self.base_url.clone(),
-            corpid: self.corpid.clone(),
-            corpsecret: self.corpsecret.clone(),
-            ..Layer::default()
-        }
+        self.api.flags()
     }
 }
 
@@ -159,7 +172,7 @@ pub(crate) async fn run(args: OrdersArgs, settings: Settings) -> anyhow::Result<
 }
 
 /// The client, with the base URL and credentials of the settings.
-fn connect(settings: &Settings) -> anyhow::Result<Client> {
+pub(crate) fn connect(settings: &Settings) -> anyhow::Result<Client> {
     let base_url = check_base_url(&settings.base_url)?;
     let corpid = settings.corpid.as_deref().context(
         "no corpid: pass --corpid CORPID, set PATROL_CORPID, or set corpid in the config file \

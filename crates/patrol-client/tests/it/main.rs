@@ -4,3 +4,4 @@
 
 mod against_server;
 mod faults;
+mod media;

@@ -7,5 +7,6 @@ mod config;
 mod docs;
 mod durability;
 mod layout;
+mod media;
 mod orders;
 mod support;
