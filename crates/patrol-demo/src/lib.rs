@@ -7,10 +7,12 @@
 
 pub mod media;
 
+use patrol_domain::media::{MediaFile, MediaType};
 use patrol_domain::{
     Action, ActionKind, AgentId, AppKind, Clock, Corp, Location, Media, NewApp, NewCategory,
     NewCorp, NewGrid, NewOrder, NewUser, OrderId, Urgency,
 };
+use patrol_media::BlobStore;
 use patrol_store::{Store, StoreError};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -330,8 +332,13 @@ where
 
 /// Creates the demo corp with its apps, users, grids and categories, unless it exists.
 /// Returns the corp and whether it was created.
-pub async fn ensure_corp(store: &dyn Store, clock: &Clock) -> Result<(Corp, bool), StoreError> {
+pub async fn ensure_corp(
+    store: &dyn Store,
+    blobs: &dyn BlobStore,
+    clock: &Clock,
+) -> Result<(Corp, bool), StoreError> {
     if let Some(corp) = store.corp(DEMO_CORPID).await? {
+        ensure_media(store, blobs, corp.key, clock).await?;
         return Ok((corp, false));
     }
     let corp = store
@@ -391,19 +398,91 @@ pub async fn ensure_corp(store: &dyn Store, clock: &Clock) -> Result<(Corp, bool
         };
         store.create_category(corp.key, leaf).await?;
     }
+    ensure_media(store, blobs, corp.key, clock).await?;
     Ok((corp, true))
+}
+
+/// Images the demo's and seeded orders show: [`IMAGE_POOL`] of them, by media id.
+pub const IMAGE_POOL: usize = 24;
+/// Videos of the demo's and seeded orders: [`VIDEO_POOL`] of them, by media id.
+pub const VIDEO_POOL: usize = 4;
+
+/// The media id of pool image `index`.
+pub fn pool_image_id(index: usize) -> String {
+    format!("3demoimage{index:02}")
+}
+
+/// The media id of pool video `index`.
+pub fn pool_video_id(index: usize) -> String {
+    format!("3demovideo{index}")
+}
+
+/// Puts the pool's images and videos (generated, `media::image` and `media::video` of their
+/// ids) into the blob store and the corp's media, where missing. They never expire.
+pub async fn ensure_media(
+    store: &dyn Store,
+    blobs: &dyn BlobStore,
+    corp_key: i64,
+    clock: &Clock,
+) -> Result<(), StoreError> {
+    let pool = (0..IMAGE_POOL)
+        .map(|i| (pool_image_id(i), MediaType::Image))
+        .chain((0..VIDEO_POOL).map(|i| (pool_video_id(i), MediaType::Video)));
+    for (media_id, media_type) in pool {
+        if let Some(kept) = store.media(corp_key, &media_id).await?
+            && blobs
+                .size(patrol_media::BlobId::from_bytes(kept.blob))
+                .await
+                .map_err(StoreError::backend)?
+                .is_some()
+        {
+            continue;
+        }
+        let (bytes, content_type, file_name) = match media_type {
+            MediaType::Image => (
+                media::image(&media_id),
+                media::IMAGE_CONTENT_TYPE,
+                format!("{media_id}.jpg"),
+            ),
+            _ => (
+                media::video(&media_id),
+                media::VIDEO_CONTENT_TYPE,
+                format!("{media_id}.mp4"),
+            ),
+        };
+        let stored = blobs
+            .put(&mut bytes.as_slice(), u64::MAX)
+            .await
+            .map_err(StoreError::backend)?;
+        let media = MediaFile {
+            media_id,
+            media_type,
+            blob: *stored.id.as_bytes(),
+            size: stored.size,
+            file_name,
+            content_type: content_type.to_owned(),
+            created_at: clock.now(),
+            expires_at: None,
+        };
+        match store.create_media(corp_key, media).await {
+            // Kept already (its blob was missing and is back now).
+            Ok(()) | Err(StoreError::Conflict(_)) => {}
+            Err(error) => return Err(error),
+        }
+    }
+    Ok(())
 }
 
 /// Installs the demo corp with [`DEMO_ORDERS`] orders over the 30 days before the clock's
 /// current hour, unless the corp exists already.
 pub async fn install(
     store: &dyn Store,
-    public_url: &str,
+    blobs: &dyn BlobStore,
     clock: &Clock,
 ) -> Result<Corp, StoreError> {
-    let (corp, created) = ensure_corp(store, clock).await?;
+    let (corp, created) = ensure_corp(store, blobs, clock).await?;
     if created {
-        let generator = Generator::new(DEMO_SEED, DEMO_ORDERS, anchor(clock.now()), public_url);
+        let generator = Generator::new(DEMO_SEED, DEMO_ORDERS, anchor(clock.now()));
         let orders = (0..DEMO_ORDERS).map(|i| generator.order(i)).collect();
         store.insert_orders(corp.key, orders).await?;
         tracing::info!(orders = DEMO_ORDERS, "installed the demo corp");
@@ -457,20 +536,16 @@ pub struct Generator {
     seed: u64,
     total: u64,
     anchor: i64,
-    public_url: String,
 }
 
-const ALPHANUMERIC: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-
 impl Generator {
-    /// A dataset of `total` orders created over the 30 days before `anchor` (Unix seconds), with
-    /// image URLs under `public_url`.
-    pub fn new(seed: u64, total: u64, anchor: i64, public_url: &str) -> Generator {
+    /// A dataset of `total` orders created over the 30 days before `anchor` (Unix seconds),
+    /// showing the pool's images and videos ([`ensure_media`]).
+    pub fn new(seed: u64, total: u64, anchor: i64) -> Generator {
         Generator {
             seed,
             total: total.max(1),
             anchor,
-            public_url: public_url.trim_end_matches('/').to_owned(),
         }
     }
 
@@ -480,20 +555,22 @@ impl Generator {
         rng
     }
 
-    fn image_urls(&self, rng: &mut ChaCha8Rng, stem: &str, max: u32) -> Vec<String> {
+    /// Up to `max` images of the pool, as stored URLs that every answer makes absolute.
+    fn image_urls(rng: &mut ChaCha8Rng, max: u32) -> Vec<String> {
         (0..rng.random_range(0..=max))
-            .map(|k| format!("{}/media/images/{stem}-{k}.jpg", self.public_url))
+            .map(|_| {
+                let id = pool_image_id(rng.random_range(0..IMAGE_POOL));
+                patrol_domain::media::served_image_url(DEMO_CORPID, &id, media::IMAGE_CONTENT_TYPE)
+            })
             .collect()
     }
 
+    /// A video of the pool, by chance.
     fn video_ids(rng: &mut ChaCha8Rng, chance: f64) -> Vec<String> {
         if !rng.random_bool(chance) {
             return Vec::new();
         }
-        let id: String = (0..40)
-            .map(|_| ALPHANUMERIC[rng.random_range(0..ALPHANUMERIC.len())] as char)
-            .collect();
-        vec![format!("3{id}")]
+        vec![pool_video_id(rng.random_range(0..VIDEO_POOL))]
     }
 
     /// The final state order `index` is generated in.
@@ -512,14 +589,13 @@ impl Generator {
         let scene = Scene::pick(&mut rng);
         let location = scene.location(&mut rng);
         let media = Media {
-            image_urls: self.image_urls(&mut rng, &order_id, 3),
+            image_urls: Self::image_urls(&mut rng, 3),
             video_media_ids: Self::video_ids(&mut rng, 0.2),
         };
         let cast = Cast::pick(&mut rng, scene.grid);
         let mut history = History {
             generator: self,
             rng: &mut rng,
-            order_id: &order_id,
             time: create_time,
             actions: Vec::new(),
         };
@@ -623,7 +699,6 @@ impl Cast {
 struct History<'a> {
     generator: &'a Generator,
     rng: &'a mut ChaCha8Rng,
-    order_id: &'a str,
     time: i64,
     actions: Vec<Action>,
 }
@@ -708,9 +783,8 @@ impl History<'_> {
     /// One action: its photos and video (when `photos`), then its time.
     fn push(&mut self, kind: ActionKind, actor: &str, description: String, photos: bool) {
         let media = if photos {
-            let stem = format!("{}-s{}", self.order_id, self.actions.len() + 1);
             Media {
-                image_urls: self.generator.image_urls(self.rng, &stem, 2),
+                image_urls: Generator::image_urls(self.rng, 2),
                 video_media_ids: Generator::video_ids(self.rng, 0.1),
             }
         } else {
@@ -760,8 +834,8 @@ mod tests {
 
     #[test]
     fn generation_is_deterministic_and_in_create_order() {
-        let a = Generator::new(7, 1000, 1_800_000_000, "http://x");
-        let b = Generator::new(7, 1000, 1_800_000_000, "http://x");
+        let a = Generator::new(7, 1000, 1_800_000_000);
+        let b = Generator::new(7, 1000, 1_800_000_000);
         let orders: Vec<NewOrder> = (0..1000).map(|i| a.order(i)).collect();
         assert_eq!(orders[500], b.order(500));
         assert!(
@@ -774,15 +848,12 @@ mod tests {
         ));
         let ids: HashSet<&str> = orders.iter().map(|o| o.order_id.as_str()).collect();
         assert_eq!(ids.len(), 1000);
-        assert_ne!(
-            Generator::new(8, 1000, 1_800_000_000, "http://x").order(0),
-            orders[0]
-        );
+        assert_ne!(Generator::new(8, 1000, 1_800_000_000).order(0), orders[0]);
     }
 
     #[test]
     fn the_demo_dataset_has_every_urgency_step_and_state() {
-        let generator = Generator::new(DEMO_SEED, DEMO_ORDERS, 1_800_000_000, "http://x");
+        let generator = Generator::new(DEMO_SEED, DEMO_ORDERS, 1_800_000_000);
         let states: HashSet<_> = (0..DEMO_ORDERS)
             .map(|i| format!("{:?}", generator.final_state(i)))
             .collect();

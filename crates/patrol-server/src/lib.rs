@@ -227,7 +227,7 @@ impl Server {
         let blobs = backend::open_blobs(&config.database, config.media_dir.as_deref())?;
         let public_url = config.public_url(listener.local_addr()?);
         if config.demo {
-            patrol_demo::install(store.as_ref(), &public_url, &config.clock).await?;
+            patrol_demo::install(store.as_ref(), blobs.as_ref(), &config.clock).await?;
         }
         let state = AppState::new(store, blobs, config, public_url).await?;
         Ok(Server { state, listener })

@@ -20,25 +20,18 @@ fn uncount(value: i64) -> Result<u64> {
 pub(crate) fn begin_seed_run(tx: &Transaction<'_>, corp_key: i64, run: SeedRun) -> Result<SeedRun> {
     let seed = run.seed.to_string();
     tx.execute(
-        "INSERT OR IGNORE INTO seed_runs (corp_id, seed, orders, anchor, public_url, landed)
-         VALUES (?1, ?2, ?3, ?4, ?5, 0)",
-        params![
-            corp_key,
-            seed,
-            count(run.orders, "--orders")?,
-            run.anchor,
-            run.public_url
-        ],
+        "INSERT OR IGNORE INTO seed_runs (corp_id, seed, orders, anchor, landed)
+         VALUES (?1, ?2, ?3, ?4, 0)",
+        params![corp_key, seed, count(run.orders, "--orders")?, run.anchor,],
     )?;
-    let (orders, anchor, public_url, landed) = tx.query_row(
-        "SELECT orders, anchor, public_url, landed FROM seed_runs WHERE corp_id = ?1 AND seed = ?2",
+    let (orders, anchor, landed) = tx.query_row(
+        "SELECT orders, anchor, landed FROM seed_runs WHERE corp_id = ?1 AND seed = ?2",
         params![corp_key, seed],
         |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, i64>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, i64>(3)?,
+                r.get::<_, i64>(2)?,
             ))
         },
     )?;
@@ -46,7 +39,6 @@ pub(crate) fn begin_seed_run(tx: &Transaction<'_>, corp_key: i64, run: SeedRun) 
         seed: run.seed,
         orders: uncount(orders)?,
         anchor,
-        public_url,
         landed: uncount(landed)?,
     })
 }

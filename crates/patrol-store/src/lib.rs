@@ -141,7 +141,6 @@ pub struct SeedRun {
     pub seed: u64,
     pub orders: u64,
     pub anchor: i64,
-    pub public_url: String,
     pub landed: u64,
 }
 

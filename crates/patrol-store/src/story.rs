@@ -544,7 +544,6 @@ pub async fn seed_runs(store: &dyn Store) {
         seed: u64::MAX,
         orders: 3,
         anchor: NOW,
-        public_url: "http://patrol.test".into(),
         landed: 0,
     };
     assert_eq!(store.begin_seed_run(key, run.clone()).await.unwrap(), run);

@@ -100,6 +100,8 @@ pub struct TestApp {
     pub http: reqwest::Client,
     /// The server's database, opened by the test too, to set up data and read it back.
     pub store: Arc<dyn Store>,
+    /// The server's media blobs, opened by the test too.
+    pub blobs: Arc<dyn patrol_media::BlobStore>,
     /// The server's config; a change takes effect at the next [`TestApp::restart`].
     pub config: Config,
     /// The database; dropped (and deleted) with the app.
@@ -122,10 +124,14 @@ impl TestApp {
         config.admin_key = Some(ADMIN_KEY.into());
         tweak(&mut config);
         let store = patrol_server::open_store(&config.database).expect("the test database opens");
+        let blobs =
+            patrol_server::backend::open_blobs(&config.database, config.media_dir.as_deref())
+                .expect("the test media directory opens");
         let mut app = TestApp {
             base_url: String::new(),
             http: reqwest::Client::new(),
             store,
+            blobs,
             config,
             database,
             shutdown: None,
@@ -139,6 +145,16 @@ impl TestApp {
     /// The server's clock; clones share it, so a manual clock set here moves the server's too.
     pub fn clock(&self) -> &Clock {
         &self.config.clock
+    }
+
+    /// An order's stored JSON as the server answers it now: its served image URLs made absolute
+    /// under the server's public URL (`patrol_server::media_urls`).
+    pub fn answered(&self, stored: &[u8]) -> Vec<u8> {
+        let public_url = match &self.config.public_url {
+            Some(url) => url.trim_end_matches('/'),
+            None => self.base_url.as_str(),
+        };
+        patrol_server::media_urls::resolve(stored.to_vec(), public_url)
     }
 
     /// The time on the server's clock, in Unix seconds.

@@ -106,7 +106,7 @@ impl TestApp {
     /// The demo corp (`patrol_demo::install`), its orders generated relative to the server's
     /// clock.
     pub async fn demo_corp(&self) -> TestCorp {
-        let corp = patrol_demo::install(self.store.as_ref(), "http://patrol.test", self.clock())
+        let corp = patrol_demo::install(self.store.as_ref(), self.blobs.as_ref(), self.clock())
             .await
             .unwrap();
         TestCorp {

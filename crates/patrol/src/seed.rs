@@ -50,25 +50,23 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
         Some(url) => url,
         None => settings::sqlite_url(&settings.data_dir()?, "patrol.db"),
     };
-    let public_url = settings
-        .public_url
-        .clone()
-        .unwrap_or_else(|| format!("http://{}", settings.listen));
     let options = patrol_store::OpenOptions {
         durability: settings.durability,
         fresh: false,
     };
     let store: Arc<dyn Store> = patrol_server::backend::open_store_with(&database, &options)
         .with_context(|| format!("cannot open {database}"))?;
+    let blobs = patrol_server::backend::open_blobs(&database, settings.media_dir.as_deref())
+        .with_context(|| format!("cannot open the media of {database}"))?;
     let clock = Clock::system();
-    let (corp, _) = demo::ensure_corp(store.as_ref(), &clock).await?;
+    // The corp, and the pool of images and videos its orders show.
+    let (corp, _) = demo::ensure_corp(store.as_ref(), blobs.as_ref(), &clock).await?;
     // The run is recorded before its first order, so that running it again (after Ctrl-C, a
     // crash, a power cut) finishes it with the same anchor: see the README.
     let asked = SeedRun {
         seed: args.seed,
         orders: args.orders,
         anchor: args.anchor.unwrap_or_else(|| demo::anchor(clock.now())),
-        public_url,
         landed: 0,
     };
     let run = store.begin_seed_run(corp.key, asked.clone()).await?;
@@ -96,12 +94,7 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
         );
     }
     let anchor = run.anchor;
-    let generator = Arc::new(Generator::new(
-        args.seed,
-        args.orders,
-        anchor,
-        &run.public_url,
-    ));
+    let generator = Arc::new(Generator::new(args.seed, args.orders, anchor));
 
     let bar = if args.quiet {
         ProgressBar::hidden()

@@ -47,7 +47,29 @@ async fn dataset(app: &TestApp, corp: &TestCorp, create: i64, modify: i64) -> Ve
         .expect("the store lists orders");
     listed
         .bodies()
-        .map(|body| serde_json::from_slice(body).expect("the stored body is an order"))
+        .map(|body| {
+            serde_json::from_slice(&app.answered(body)).expect("the stored body is an order")
+        })
+        .collect()
+}
+
+/// Orders with their image URLs cut to the path: the URLs follow the server's address, which a
+/// restart on a new port changes.
+fn without_address(orders: &[Order]) -> Vec<Order> {
+    let cut = |url: &String| match url.split_once("/media/") {
+        Some((_, path)) => format!("/media/{path}"),
+        None => url.clone(),
+    };
+    orders
+        .iter()
+        .map(|order| {
+            let mut order = order.clone();
+            order.image_urls = order.image_urls.iter().map(cut).collect();
+            for step in &mut order.process_list {
+                step.image_urls = step.image_urls.iter().map(cut).collect();
+            }
+            order
+        })
         .collect()
 }
 
@@ -118,7 +140,7 @@ async fn a_full_walk_equals_the_servers_dataset() {
             .await
             .unwrap()
             .expect("the order is stored");
-        let stored: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        let stored: serde_json::Value = serde_json::from_slice(&app.answered(&body)).unwrap();
         assert_eq!(serde_json::to_value(&info).unwrap(), stored);
     }
     assert_eq!(client.token_fetches(), 1, "one token for the whole walk");
@@ -496,7 +518,7 @@ async fn a_walk_resumes_from_its_cursor_after_a_restart() {
         .await;
         seen.extend(rest);
         assert_eq!(ids(&seen), ids(&expected), "modify {modify}");
-        assert_eq!(seen, expected);
+        assert_eq!(without_address(&seen), without_address(&expected));
 
         // The same client, the same cursor, after a restart on the same port; and with another
         // page size, since a cursor is not bound to the limit.
@@ -511,7 +533,11 @@ async fn a_walk_resumes_from_its_cursor_after_a_restart() {
                 },
             )
             .await;
-            assert_eq!(rest, expected[21..], "modify {modify}, limit {limit}");
+            assert_eq!(
+                without_address(&rest),
+                without_address(&expected[21..]),
+                "modify {modify}, limit {limit}"
+            );
         }
     }
 }

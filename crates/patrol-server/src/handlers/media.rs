@@ -3,7 +3,7 @@
 //! through the blob store; no file is held in memory whole.
 
 use axum::body::Body;
-use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
@@ -32,22 +32,89 @@ fn new_media_id() -> String {
     )
 }
 
-pub async fn upload(
-    State(state): State<AppState>,
-    CorpCaller(caller): CorpCaller,
-    request: Request,
-) -> Result<Response, ApiError> {
-    if request.method() != Method::POST {
-        return Err(ApiError::MethodNotAllowed(request.method().to_string()));
+/// `media/upload`. A refused upload is answered only once the client has sent its body (read and
+/// dropped, within [`MAX_UPLOAD_BODY`]): a client still sending when the answer comes would see a
+/// broken pipe instead of WeCom's errcode.
+pub async fn upload(State(state): State<AppState>, request: Request) -> Result<Response, ApiError> {
+    let (mut parts, body) = request.into_parts();
+    let checked = async {
+        let CorpCaller(caller) = CorpCaller::from_request_parts(&mut parts, &state).await?;
+        if parts.method != Method::POST {
+            return Err(ApiError::MethodNotAllowed(parts.method.to_string()));
+        }
+        let media_type = query_param(&parts, "type")
+            .and_then(|name| MediaType::parse(&name))
+            .ok_or(ApiError::MediaTypeInvalid)?;
+        let multipart = parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .to_ascii_lowercase()
+                    .starts_with("multipart/form-data")
+            });
+        if !multipart {
+            return Err(ApiError::MediaDataMissing);
+        }
+        Ok((caller, media_type))
     }
-    let (parts, body) = request.into_parts();
-    let media_type = query_param(&parts, "type")
-        .and_then(|name| MediaType::parse(&name))
-        .ok_or(ApiError::MediaTypeInvalid)?;
+    .await;
+    let (caller, media_type) = match checked {
+        Ok(checked) => checked,
+        Err(error) => {
+            drain(Body::new(body)).await;
+            return Err(error);
+        }
+    };
     let request = Request::from_parts(parts, body);
     let mut multipart = Multipart::from_request(request, &state)
         .await
         .map_err(|_| ApiError::MediaDataMissing)?;
+    let stored = store_first_media(&state, &mut multipart, media_type).await;
+    // Whatever the client still sends (the rest of a refused file, later parts) is read and
+    // dropped, so that it reads the answer.
+    while let Ok(Some(mut field)) = multipart.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
+    let (file_name, content_type, stored) = stored?;
+
+    let now = state.clock().now();
+    let media = MediaFile {
+        media_id: new_media_id(),
+        media_type,
+        blob: *stored.id.as_bytes(),
+        size: stored.size,
+        file_name,
+        content_type: content_type.to_owned(),
+        created_at: now,
+        expires_at: Some(now.saturating_add(rules::MEDIA_LIFETIME)),
+    };
+    let media_id = media.media_id.clone();
+    state.store.create_media(caller.corp_key, media).await?;
+    json_response(&UploadResponse {
+        errcode: 0,
+        errmsg: ok_message(false),
+        media_type: media_type.name().to_owned(),
+        media_id,
+        created_at: now.to_string(),
+    })
+}
+
+/// Reads and drops a body, at most [`MAX_UPLOAD_BODY`] bytes of it.
+async fn drain(body: Body) {
+    use http_body_util::BodyExt;
+    let mut stream = http_body_util::Limited::new(body, MAX_UPLOAD_BODY).into_data_stream();
+    while let Some(Ok(_)) = futures_util::StreamExt::next(&mut stream).await {}
+}
+
+/// Streams the first part named `media` into the blob store: its kept name, its content type
+/// and the blob.
+async fn store_first_media(
+    state: &AppState,
+    multipart: &mut Multipart,
+    media_type: MediaType,
+) -> Result<(String, &'static str, patrol_media::StoredBlob), ApiError> {
     let field = loop {
         match multipart.next_field().await {
             Ok(Some(field)) if field.name() == Some("media") => break field,
@@ -77,7 +144,7 @@ pub async fn upload(
     let content_type = rules::sniff(media_type, &head).map_err(ApiError::Upload)?;
 
     let mut whole = std::io::Cursor::new(head).chain(reader);
-    let stored = state
+    state
         .blobs
         .put(&mut whole, media_type.max_bytes())
         .await
@@ -85,29 +152,11 @@ pub async fn upload(
             BlobError::TooLarge { .. } => ApiError::Upload(UploadRejection::TooLarge(media_type)),
             BlobError::Read(error) => ApiError::BodyUnreadable(error.to_string()),
             other => ApiError::Internal(other.to_string()),
-        })?;
-    rules::check_size(media_type, stored.size).map_err(ApiError::Upload)?;
-
-    let now = state.clock().now();
-    let media = MediaFile {
-        media_id: new_media_id(),
-        media_type,
-        blob: *stored.id.as_bytes(),
-        size: stored.size,
-        file_name,
-        content_type: content_type.to_owned(),
-        created_at: now,
-        expires_at: Some(now.saturating_add(rules::MEDIA_LIFETIME)),
-    };
-    let media_id = media.media_id.clone();
-    state.store.create_media(caller.corp_key, media).await?;
-    json_response(&UploadResponse {
-        errcode: 0,
-        errmsg: ok_message(false),
-        media_type: media_type.name().to_owned(),
-        media_id,
-        created_at: now.to_string(),
-    })
+        })
+        .and_then(|stored| {
+            rules::check_size(media_type, stored.size).map_err(ApiError::Upload)?;
+            Ok((file_name, content_type, stored))
+        })
 }
 
 pub async fn get(

@@ -601,3 +601,53 @@ async fn only_uploaded_images_of_the_corp_can_be_attached() {
         serde_json::json!([])
     );
 }
+
+#[tokio::test]
+async fn the_demos_images_and_videos_are_real_files() {
+    let app = TestApp::spawn().await;
+    let corp = app.demo_corp().await;
+    let token = app.token(&corp).await;
+    let page = app
+        .order_list(&token, serde_json::json!({"limit": 50}))
+        .await;
+    let mut images = std::collections::BTreeSet::new();
+    let mut videos = std::collections::BTreeSet::new();
+    for order in page["order_list"].as_array().unwrap() {
+        let steps = order["process_list"].as_array().unwrap();
+        for media in std::iter::once(order).chain(steps) {
+            for url in media["image_urls"].as_array().unwrap() {
+                images.insert(url.as_str().unwrap().to_owned());
+            }
+            for id in media["video_media_ids"].as_array().unwrap() {
+                videos.insert(id.as_str().unwrap().to_owned());
+            }
+        }
+    }
+    assert!(
+        images.len() > 5 && !videos.is_empty(),
+        "{images:?} {videos:?}"
+    );
+    for url in &images {
+        assert!(
+            url.starts_with(&format!("{}/media/images/", app.base_url)),
+            "{url}"
+        );
+        let (status, content_type, _, bytes) = fetch(&app, url).await;
+        assert_eq!(
+            (status, content_type.as_str()),
+            (200, "image/jpeg"),
+            "{url}"
+        );
+        assert!(
+            bytes.starts_with(&[0xFF, 0xD8, 0xFF]) && bytes.len() > 5000,
+            "{url}"
+        );
+    }
+    for video in &videos {
+        let response = get(&app, &token, video, None).await;
+        assert_eq!(response.status(), 200, "{video}");
+        assert_eq!(header(&response, "content-type"), "video/mp4");
+        let bytes = response.bytes().await.unwrap();
+        assert_eq!(&bytes[4..8], b"ftyp", "{video}");
+    }
+}

@@ -14,7 +14,12 @@ const NOW: i64 = 1_717_200_000;
 
 /// A server on a manual clock at [`NOW`] with the demo corp installed.
 async fn demo_app() -> TestApp {
-    let app = TestApp::spawn_with(|config| config.clock = Clock::manual(NOW)).await;
+    let app = TestApp::spawn_with(|config| {
+        config.clock = Clock::manual(NOW);
+        // A fixed public URL: image URLs are made absolute under it when answered.
+        config.public_url = Some("http://patrol.test".into());
+    })
+    .await;
     app.demo_corp().await;
     app
 }

@@ -21,7 +21,6 @@ CREATE TABLE seed_runs (
     seed       TEXT NOT NULL,
     orders     INTEGER NOT NULL CHECK (orders >= 0),
     anchor     INTEGER NOT NULL,
-    public_url TEXT NOT NULL,
     landed     INTEGER NOT NULL CHECK (landed >= 0 AND landed <= orders),
     PRIMARY KEY (corp_id, seed)
 ) STRICT;
