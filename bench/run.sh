@@ -48,7 +48,7 @@ PATROL=$ROOT/target/release/patrol
 WALK=$ROOT/target/release/examples/bench_walk
 
 say "seed $ORDERS orders"
-rm -f "$WORK"/bench.db*
+rm -rf "$WORK"/bench.db*
 seed_start=$(date +%s.%N)
 "$PATROL" seed --orders "$ORDERS" --seed 7 --database "sqlite://$WORK/bench.db" --quiet >&2
 seed_seconds=$(echo "$(date +%s.%N) - $seed_start" | bc -l 2>/dev/null || python3 -c "print($(date +%s.%N) - $seed_start)")

@@ -27,7 +27,7 @@ LUA
 # load MODE CONNECTIONS: "rps p50 p99" of admin reports.
 load() {
     local mode=$1 connections=$2 db="$WORK/writes-$1.db"
-    rm -f "$db" "$db"-*
+    rm -rf "$db" "$db"-*
     RUST_LOG=warn PATROL_ADMIN_KEY=bench taskset -c 0 "$PATROL" serve --demo --database "sqlite://$db" \
         --durability "$mode" --listen 127.0.0.1:$PORT >/dev/null 2>"$WORK/writes-$mode.log" &
     local pid=$!

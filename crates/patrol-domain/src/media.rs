@@ -164,6 +164,27 @@ pub fn served_image_url(corpid: &str, media_id: &str, content_type: &str) -> Str
     )
 }
 
+/// Appends `stored` (an order's stored JSON) to `out` with every served image URL made absolute
+/// under `public_url` (no trailing slash): what an answer sends.
+///
+/// In stored JSON an image URL is an element of `image_urls`, so its opening quote follows `[`
+/// or `,`. Inside a JSON string a quote is always escaped (`\"`), so `["patrol-media:` and
+/// `,"patrol-media:` can only be such an element, never text a user wrote.
+pub fn resolve_into(out: &mut Vec<u8>, stored: &[u8], public_url: &str) {
+    let prefix = SERVED_IMAGE_PREFIX.as_bytes();
+    let mut copied = 0;
+    for at in memchr::memmem::find_iter(stored, prefix) {
+        // `at` is the prefix; before it the opening quote, before that `[` or `,`.
+        if at < 2 || stored[at - 1] != b'"' || !matches!(stored[at - 2], b'[' | b',') {
+            continue;
+        }
+        out.extend_from_slice(&stored[copied..at]);
+        out.extend_from_slice(public_url.as_bytes());
+        copied = at + prefix.len();
+    }
+    out.extend_from_slice(&stored[copied..]);
+}
+
 /// Whether `url` is a stored URL of a served image: the prefix, `/media/images/`, a corpid, `/`,
 /// a media id and an extension, all of ASCII letters, digits, `-`, `_`, `.` or `@`.
 pub fn is_served_image_url(url: &str) -> bool {

@@ -295,7 +295,7 @@ pub enum Position {
 }
 
 /// One page request of `get_order_list`, already validated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
     /// 0 means no filter.
     pub begin_create_time: i64,
@@ -305,6 +305,9 @@ pub struct ListQuery {
     pub after: Option<Position>,
     /// How many orders to return at most (one more is read to tell whether more follow).
     pub limit: u32,
+    /// Make served image URLs absolute under this public URL as the page is put together
+    /// (`media::resolve_into`); `None` returns the orders as stored.
+    pub public_url: Option<std::sync::Arc<str>>,
 }
 
 impl ListQuery {

@@ -2,33 +2,18 @@
 //! (`patrol_domain::media::SERVED_IMAGE_PREFIX`); an answer makes them absolute under the
 //! server's public URL at the moment it is sent.
 //!
-//! In stored JSON an image URL is an element of `image_urls`, so its opening quote follows `[`
-//! or `,`. Inside a JSON string a quote is always escaped (`\"`), so `["patrol-media:` and
-//! `,"patrol-media:` can only be such an element, never text a user wrote.
-
-use memchr::memmem;
-use patrol_domain::media::SERVED_IMAGE_PREFIX;
+//! The rule is `patrol_domain::media::resolve_into`; a page of `get_order_list` is resolved by
+//! the store as it joins the rows (`ListQuery::public_url`), with no second copy.
 
 /// `json` with every served image URL made absolute under `public_url` (no trailing slash).
 /// Without any, the bytes are returned as they are, uncopied.
 pub fn resolve(json: Vec<u8>, public_url: &str) -> Vec<u8> {
-    let marker = [b"\"", SERVED_IMAGE_PREFIX.as_bytes()].concat();
-    let found: Vec<usize> = memmem::find_iter(&json, &marker)
-        .filter(|&at| at > 0 && matches!(json[at - 1], b'[' | b','))
-        .collect();
-    if found.is_empty() {
+    let prefix = patrol_domain::media::SERVED_IMAGE_PREFIX.as_bytes();
+    if memchr::memmem::find(&json, prefix).is_none() {
         return json;
     }
-    let grown = public_url.len().saturating_sub(SERVED_IMAGE_PREFIX.len());
-    let mut out = Vec::with_capacity(json.len() + found.len() * grown);
-    let mut copied = 0;
-    for at in found {
-        // Keep the quote, replace the prefix.
-        out.extend_from_slice(&json[copied..=at]);
-        out.extend_from_slice(public_url.as_bytes());
-        copied = at + marker.len();
-    }
-    out.extend_from_slice(&json[copied..]);
+    let mut out = Vec::with_capacity(json.len() + 1024);
+    patrol_domain::media::resolve_into(&mut out, &json, public_url);
     out
 }
 

@@ -322,6 +322,7 @@ fn push_row(
     row: &rusqlite::Row<'_>,
     column: usize,
     limit: usize,
+    public_url: Option<&str>,
 ) -> rusqlite::Result<()> {
     if page.orders.len() == limit {
         page.more = true;
@@ -331,8 +332,13 @@ fn push_row(
         page.json.push(b',');
     }
     let start = page.json.len();
-    page.json
-        .extend_from_slice(row.get_ref(column)?.as_bytes()?);
+    let stored = row.get_ref(column)?.as_bytes()?;
+    match public_url {
+        Some(public_url) => {
+            patrol_domain::media::resolve_into(&mut page.json, stored, public_url);
+        }
+        None => page.json.extend_from_slice(stored),
+    }
     page.orders.push((position, start..page.json.len()));
     Ok(())
 }
@@ -343,6 +349,7 @@ pub(crate) fn list_orders_query(
     query: ListQuery,
 ) -> Result<ListedPage> {
     let limit = query.limit as usize;
+    let public_url = query.public_url.as_deref();
     // One more row than the page tells whether more follow.
     let fetch = i64::from(query.limit) + 1;
     let mut page = ListedPage {
@@ -377,7 +384,7 @@ pub(crate) fn list_orders_query(
             let position = Position::Modified {
                 mod_seq: row.get(0)?,
             };
-            push_row(&mut page, position, row, 1, limit)?;
+            push_row(&mut page, position, row, 1, limit, public_url)?;
         }
     } else {
         // One lower bound only, so that SQLite seeks the index to it: a cursor's position comes
@@ -411,7 +418,7 @@ pub(crate) fn list_orders_query(
                 create_time: row.get(0)?,
                 seq: row.get(1)?,
             };
-            push_row(&mut page, position, row, 2, limit)?;
+            push_row(&mut page, position, row, 2, limit, public_url)?;
         }
     }
     Ok(page)

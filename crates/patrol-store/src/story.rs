@@ -76,6 +76,7 @@ fn query(limit: u32, begin_modify_time: i64, after: Option<Position>) -> ListQue
         begin_modify_time,
         after,
         limit,
+        public_url: None,
     }
 }
 
@@ -87,6 +88,7 @@ pub async fn run(store: &dyn Store) {
     seed_runs(store).await;
     concurrent_writes(store).await;
     media(store).await;
+    served_images(store).await;
 }
 
 /// Corps, apps, users, grids and categories.
@@ -795,4 +797,67 @@ pub async fn media(store: &dyn Store) {
     assert_eq!(store.media(keys[0], "3nothing").await.unwrap(), None);
     // Another corp may hold the same id: ids are per corp.
     store.create_media(keys[1], video).await.unwrap();
+}
+
+/// Served image URLs: stored as such, made absolute in a page when asked.
+pub async fn served_images(store: &dyn Store) {
+    let corp = store
+        .create_corp(NewCorp {
+            corpid: id("story-images"),
+            name: "图片".into(),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    let key = corp.key;
+    store
+        .create_user(
+            key,
+            NewUser {
+                userid: id("reporter"),
+                name: "reporter".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let grid = NewGrid {
+        grid_id: id("g1"),
+        name: "一号网格".into(),
+        parent: None,
+        admins: vec!["reporter".into()],
+        members: Vec::new(),
+    };
+    store.create_grid(key, grid).await.unwrap();
+    let category = NewCategory {
+        category_id: id("c1a"),
+        name: "类别".into(),
+        parent: None,
+    };
+    store.create_category(key, category).await.unwrap();
+    let served = patrol_domain::media::served_image_url("story-images", "3pic", "image/jpeg");
+    let mut report = order("pic", NOW);
+    report.description = format!("[\"{served}\"]");
+    report.media.image_urls = vec!["https://a.example/x.jpg".into(), served.clone()];
+    store.report_order(key, report).await.unwrap();
+
+    let stored = store.order_body(key, "pic").await.unwrap().unwrap();
+    let stored = String::from_utf8(stored).unwrap();
+    assert!(
+        stored.contains(&format!(r#""https://a.example/x.jpg","{served}""#)),
+        "{stored}"
+    );
+    let raw = store.list_orders(key, query(10, 0, None)).await.unwrap();
+    assert_eq!(raw.bodies().next().unwrap(), stored.as_bytes());
+    let asked = ListQuery {
+        public_url: Some("https://p.example".into()),
+        ..query(10, 0, None)
+    };
+    let resolved = store.list_orders(key, asked).await.unwrap();
+    let body = String::from_utf8(resolved.bodies().next().unwrap().to_vec()).unwrap();
+    assert!(
+        body.contains(r#""image_urls":["https://a.example/x.jpg","https://p.example/media/images/story-images/3pic.jpg"]"#),
+        "{body}"
+    );
+    // A user's text that looks the same is left alone.
+    assert!(body.contains(&format!(r#"[\"{served}\"]"#)), "{body}");
 }

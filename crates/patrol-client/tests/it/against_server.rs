@@ -41,6 +41,7 @@ async fn dataset(app: &TestApp, corp: &TestCorp, create: i64, modify: i64) -> Ve
                 begin_modify_time: modify,
                 after: None,
                 limit: 1_000_000,
+                public_url: None,
             },
         )
         .await

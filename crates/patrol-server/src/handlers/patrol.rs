@@ -102,6 +102,7 @@ pub async fn get_order_list(
                 begin_modify_time,
                 after,
                 limit,
+                public_url: Some(state.public_url.clone()),
             },
         )
         .await
@@ -113,7 +114,7 @@ pub async fn get_order_list(
     Ok(json_chunks(order_list_page(
         &ok_message(warning),
         &next_cursor,
-        crate::media_urls::resolve(page.json, &state.public_url),
+        page.json,
     )))
 }
 

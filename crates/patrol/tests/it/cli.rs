@@ -217,6 +217,7 @@ async fn all_bodies(path: &std::path::Path) -> Vec<String> {
                     begin_modify_time: 0,
                     after,
                     limit: 500,
+                    public_url: None,
                 },
             )
             .await
