@@ -171,9 +171,12 @@ pub fn served_image_url(corpid: &str, media_id: &str, content_type: &str) -> Str
 /// or `,`. Inside a JSON string a quote is always escaped (`\"`), so `["patrol-media:` and
 /// `,"patrol-media:` can only be such an element, never text a user wrote.
 pub fn resolve_into(out: &mut Vec<u8>, stored: &[u8], public_url: &str) {
+    // Built once: a finder's tables cost more than scanning one order.
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(SERVED_IMAGE_PREFIX.as_bytes()));
     let prefix = SERVED_IMAGE_PREFIX.as_bytes();
     let mut copied = 0;
-    for at in memchr::memmem::find_iter(stored, prefix) {
+    for at in FINDER.find_iter(stored) {
         // `at` is the prefix; before it the opening quote, before that `[` or `,`.
         if at < 2 || stored[at - 1] != b'"' || !matches!(stored[at - 2], b'[' | b',') {
             continue;
