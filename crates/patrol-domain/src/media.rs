@@ -171,21 +171,70 @@ pub fn served_image_url(corpid: &str, media_id: &str, content_type: &str) -> Str
 /// or `,`. Inside a JSON string a quote is always escaped (`\"`), so `["patrol-media:` and
 /// `,"patrol-media:` can only be such an element, never text a user wrote.
 pub fn resolve_into(out: &mut Vec<u8>, stored: &[u8], public_url: &str) {
-    // Built once: a finder's tables cost more than scanning one order.
-    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
-        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(SERVED_IMAGE_PREFIX.as_bytes()));
     let prefix = SERVED_IMAGE_PREFIX.as_bytes();
     let mut copied = 0;
-    for at in FINDER.find_iter(stored) {
-        // `at` is the prefix; before it the opening quote, before that `[` or `,`.
-        if at < 2 || stored[at - 1] != b'"' || !matches!(stored[at - 2], b'[' | b',') {
-            continue;
-        }
+    for at in structural_prefixes(stored) {
         out.extend_from_slice(&stored[copied..at]);
         out.extend_from_slice(public_url.as_bytes());
         copied = at + prefix.len();
     }
     out.extend_from_slice(&stored[copied..]);
+}
+
+/// Where the served image URLs of a stored body start (the offsets of their prefix), packed as
+/// little-endian `u32`s: what a store keeps beside the body, so that an answer splices the
+/// public URL in without scanning ([`resolve_at`]). Empty when the body has none.
+pub fn served_offsets(stored: &[u8]) -> Vec<u8> {
+    let mut offsets = Vec::new();
+    for at in structural_prefixes(stored) {
+        // Bodies are far below 4 GiB; a larger one is simply never spliced.
+        if let Ok(at) = u32::try_from(at) {
+            offsets.extend_from_slice(&at.to_le_bytes());
+        }
+    }
+    offsets
+}
+
+/// [`resolve_into`] at the offsets [`served_offsets`] gave for `stored`. Appends nothing and
+/// answers `false` when they do not fit the body (the caller then scans).
+pub fn resolve_at(out: &mut Vec<u8>, stored: &[u8], offsets: &[u8], public_url: &str) -> bool {
+    let prefix = SERVED_IMAGE_PREFIX.as_bytes();
+    if !offsets.len().is_multiple_of(4) {
+        return false;
+    }
+    let starts = offsets
+        .chunks_exact(4)
+        .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    let mut previous = 0;
+    for at in starts.clone() {
+        if at < previous
+            || !stored
+                .get(at..)
+                .is_some_and(|rest| rest.starts_with(prefix))
+        {
+            return false;
+        }
+        previous = at + prefix.len();
+    }
+    let mut copied = 0;
+    for at in starts {
+        out.extend_from_slice(&stored[copied..at]);
+        out.extend_from_slice(public_url.as_bytes());
+        copied = at + prefix.len();
+    }
+    out.extend_from_slice(&stored[copied..]);
+    true
+}
+
+/// The offsets of the served-image prefixes of `stored` that open an element of an array.
+fn structural_prefixes(stored: &[u8]) -> impl Iterator<Item = usize> + '_ {
+    // Built once: a finder's tables cost more than scanning one order.
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(SERVED_IMAGE_PREFIX.as_bytes()));
+    // Before the prefix the opening quote, before that `[` or `,`.
+    FINDER
+        .find_iter(stored)
+        .filter(|&at| at >= 2 && stored[at - 1] == b'"' && matches!(stored[at - 2], b'[' | b','))
 }
 
 /// Whether `url` is a stored URL of a served image: the prefix, `/media/images/`, a corpid, `/`,
@@ -301,6 +350,28 @@ mod tests {
         ] {
             assert!(!is_served_image_url(not), "{not}");
         }
+    }
+
+    #[test]
+    fn stored_offsets_splice_as_a_scan_does() {
+        let stored = br#"{"desc":"[\"patrol-media:/x","image_urls":["patrol-media:/media/images/w/1.jpg","https://a/b.jpg"],"s":[{"image_urls":["patrol-media:/media/images/w/2.png"]}]}"#;
+        let offsets = served_offsets(stored);
+        assert_eq!(offsets.len(), 8, "two served images, not the text");
+        let (mut scanned, mut spliced) = (Vec::new(), Vec::new());
+        resolve_into(&mut scanned, stored, "http://p");
+        assert!(resolve_at(&mut spliced, stored, &offsets, "http://p"));
+        assert_eq!(scanned, spliced);
+        assert!(
+            String::from_utf8(spliced)
+                .unwrap()
+                .contains(r#"["http://p/media/images/w/1.jpg","#)
+        );
+        // Offsets that do not fit the body are refused, appending nothing.
+        let mut out = Vec::new();
+        assert!(!resolve_at(&mut out, stored, &[1, 0, 0, 0], "http://p"));
+        assert!(!resolve_at(&mut out, stored, &[1, 0, 0], "http://p"));
+        assert!(out.is_empty());
+        assert!(served_offsets(br#"{"image_urls":[]}"#).is_empty());
     }
 
     #[test]

@@ -95,9 +95,9 @@ pub(crate) fn insert_orders_tx(
         "INSERT INTO orders (corp_id, order_id, description, urge_type, category_id, case_name,
             grid_id, grid_name, reporter, location_name, location_address, latitude, longitude,
             image_urls, video_media_ids, processor_userids, closed, create_time, modify_time,
-            mod_seq, body)
+            mod_seq, body, served)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21)",
+            ?19, ?20, ?21, ?22)",
     )?;
     for order in orders {
         // The directory's own key names the grid: the order is handed on whole, uncopied.
@@ -148,6 +148,7 @@ pub(crate) fn insert_orders_tx(
                 state.last_time(),
                 mod_seq,
                 body,
+                patrol_domain::media::served_offsets(body.as_bytes()),
             ])
             .map_err(conflict(|| format!("order {}", state.order_id)))?;
         insert_steps(tx, tx.last_insert_rowid(), &state)?;
@@ -276,13 +277,14 @@ pub(crate) fn act_on_order_tx(
     )?;
     tx.execute(
         "UPDATE orders SET processor_userids = ?1, closed = ?2, modify_time = ?3, mod_seq = ?4,
-            body = ?5 WHERE id = ?6",
+            body = ?5, served = ?6 WHERE id = ?7",
         params![
             json_array(&state.processors),
             state.closed,
             action.time,
             mod_seq,
             body,
+            patrol_domain::media::served_offsets(body.as_bytes()),
             order_key
         ],
     )?;
@@ -315,7 +317,9 @@ fn insert_steps(tx: &Connection, order_key: i64, state: &OrderState) -> Result<(
     Ok(())
 }
 
-/// Appends a row's body to a page: `body` is column 2 of the row; `position` where it stands.
+/// Appends a row's body to a page: `body` is column `column` of the row and its served offsets
+/// the next; `position` where it stands. With a public URL, served image URLs are made absolute:
+/// spliced at the stored offsets, or found by a scan when the order has none stored.
 fn push_row(
     page: &mut ListedPage,
     position: Position,
@@ -334,10 +338,19 @@ fn push_row(
     let start = page.json.len();
     let stored = row.get_ref(column)?.as_bytes()?;
     match public_url {
-        Some(public_url) => {
-            patrol_domain::media::resolve_into(&mut page.json, stored, public_url);
-        }
         None => page.json.extend_from_slice(stored),
+        Some(public_url) => match row.get_ref(column + 1)?.as_blob_or_null()? {
+            // No served image: the body as it is.
+            Some([]) => page.json.extend_from_slice(stored),
+            Some(offsets)
+                if patrol_domain::media::resolve_at(
+                    &mut page.json,
+                    stored,
+                    offsets,
+                    public_url,
+                ) => {}
+            _ => patrol_domain::media::resolve_into(&mut page.json, stored, public_url),
+        },
     }
     page.orders.push((position, start..page.json.len()));
     Ok(())
@@ -369,7 +382,7 @@ pub(crate) fn list_orders_query(
             }
         };
         let mut stmt = conn.prepare_cached(
-            "SELECT mod_seq, body FROM orders
+            "SELECT mod_seq, body, served FROM orders
              WHERE corp_id = ?1 AND mod_seq > ?2 AND modify_time >= ?3 AND create_time >= ?4
              ORDER BY mod_seq LIMIT ?5",
         )?;
@@ -393,13 +406,13 @@ pub(crate) fn list_orders_query(
         // bound too, which every id passes.
         let (sql, bound) = match query.after {
             None => (
-                "SELECT create_time, id, body FROM orders
+                "SELECT create_time, id, body, served FROM orders
                  WHERE corp_id = ?1 AND create_time >= ?2 AND id > ?3
                  ORDER BY create_time, id LIMIT ?4",
                 (query.begin_create_time, i64::MIN),
             ),
             Some(Position::Created { create_time, seq }) => (
-                "SELECT create_time, id, body FROM orders
+                "SELECT create_time, id, body, served FROM orders
                  WHERE corp_id = ?1 AND (create_time, id) > (?2, ?3)
                  ORDER BY create_time, id LIMIT ?4",
                 (create_time.max(query.begin_create_time), seq),
