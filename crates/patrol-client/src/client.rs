@@ -204,6 +204,7 @@ macro_rules! answers {
 
 answers!(
     GetTokenResponse,
+    patrol_wire::patrol::GetGridInfoResponse,
     GetOrderListResponse,
     GetOrderInfoResponse,
     patrol_wire::media::UploadResponse
@@ -479,6 +480,40 @@ impl Client {
     /// refused and retrying transient failures.
     async fn call<T: Answer>(&self, api: &str, body: &impl Serialize) -> Result<T> {
         self.call_with(api, body, |_| {}).await
+    }
+
+    /// GETs a `/cgi-bin/` API with the token, as [`Client::call`] POSTs one.
+    async fn call_get<T: Answer>(&self, api: &str) -> Result<T> {
+        let url = format!("{}/cgi-bin/{api}", self.inner.base_url);
+        let mut refreshed = false;
+        let mut retry = 0;
+        loop {
+            let token = self.token().await?;
+            let request = self
+                .inner
+                .http
+                .get(&url)
+                .query(&[("access_token", token.as_str())]);
+            match self.send(&url, request, &mut |_| {}).await {
+                Ok(answer) => return Ok(answer),
+                Err(error) if error.is_token_error() && !refreshed => {
+                    refreshed = true;
+                    self.forget_token(&token).await;
+                }
+                Err(error) if error.is_transient() && retry < self.inner.retry.max_retries => {
+                    retry += 1;
+                    tokio::time::sleep(self.inner.retry.delay(retry)).await;
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// `GET /cgi-bin/report/patrol/get_grid_info`: the corp's grids and their admins.
+    pub async fn get_grid_info(&self) -> Result<Vec<patrol_wire::patrol::GridInfo>> {
+        let answer: patrol_wire::patrol::GetGridInfoResponse =
+            self.call_get("report/patrol/get_grid_info").await?;
+        Ok(answer.grid_list)
     }
 
     /// [`Client::call`], handing the bytes of every successful HTTP answer to `on_bytes` before

@@ -57,6 +57,6 @@ pub use client::{
 pub use error::{Error, Result, codes};
 pub use patrol_wire::media::UploadResponse;
 pub use patrol_wire::patrol::{
-    GetOrderListRequest, GetOrderListResponse, Location, Order, Process,
+    GetOrderListRequest, GetOrderListResponse, GridInfo, Location, Order, Process,
 };
 pub use retry::RetryPolicy;

@@ -100,6 +100,10 @@ pub fn router(state: AppState) -> Router {
             any(handlers::patrol::get_order_info),
         )
         .route(
+            "/cgi-bin/report/patrol/get_grid_info",
+            any(handlers::patrol::get_grid_info),
+        )
+        .route(
             "/cgi-bin/media/upload",
             any(handlers::media::upload).layer(axum::extract::DefaultBodyLimit::max(
                 handlers::media::MAX_UPLOAD_BODY,

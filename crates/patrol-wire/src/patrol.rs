@@ -59,6 +59,35 @@ pub struct GetOrderInfoResponse {
     pub order_info: Order,
 }
 
+/// The successful answer of `GET report/patrol/get_grid_info`: the corp's grids and their
+/// admins.
+///
+/// ```json
+/// {"errcode":0,"errmsg":"ok","grid_list":[{"grid_id":"g1","grid_name":"一号网格","grid_admin":["zhangsan"]}]}
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GetGridInfoResponse {
+    #[serde(default, deserialize_with = "crate::lenient::int")]
+    pub errcode: i64,
+    #[serde(default, deserialize_with = "crate::lenient::string")]
+    pub errmsg: String,
+    #[serde(default, deserialize_with = "crate::lenient::list")]
+    pub grid_list: Vec<GridInfo>,
+}
+
+/// A grid of `get_grid_info`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GridInfo {
+    #[serde(deserialize_with = "crate::lenient::string")]
+    pub grid_id: String,
+    /// A string (WeCom's documentation prints a number here, a typo; a number is read too).
+    #[serde(deserialize_with = "crate::lenient::string")]
+    pub grid_name: String,
+    /// Userids of the grid's admins (负责人).
+    #[serde(default, deserialize_with = "crate::lenient::list")]
+    pub grid_admin: Vec<String>,
+}
+
 /// One reported incident with its history: an element of `order_list`, or `order_info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Order {
@@ -171,5 +200,14 @@ mod tests {
             json,
             r#"{"order_id":"o1","desc":"test","urge_type":1,"case_name":"c","grid_name":"g","grid_id":"g1","create_time":1,"image_urls":[],"video_media_ids":[],"location":{"name":"n","address":"a","latitude":0.0,"longitude":0.5},"processor_userids":["zhangsan"],"process_list":[{"process_type":1,"solve_userid":"zhangsan","process_desc":"d","status":1,"solved_time":1,"image_urls":[],"video_media_ids":[]}]}"#
         );
+    }
+
+    #[test]
+    fn a_grid_name_printed_as_a_number_reads() {
+        let text = r#"{"errcode":0,"errmsg":"ok","grid_list":[{"grid_id":"g1","grid_name":1,"grid_admin":["a"]}]}"#;
+        let answer: GetGridInfoResponse = serde_json::from_str(text).unwrap();
+        assert_eq!(answer.grid_list[0].grid_name, "1");
+        let written = serde_json::to_string(&answer).unwrap();
+        assert!(written.contains(r#""grid_name":"1""#), "{written}");
     }
 }

@@ -576,3 +576,19 @@ async fn fifty_concurrent_callers_cause_one_token_fetch() {
     }
     assert_eq!(client.token_fetches(), 1);
 }
+
+#[tokio::test]
+async fn the_grid_info_is_the_corps_grids() {
+    let app = TestApp::spawn().await;
+    let corp = app.demo_corp().await;
+    let client = client_for(&app, &corp);
+    let grids = client.get_grid_info().await.unwrap();
+    let stored = app.store.list_grids(corp.key).await.unwrap();
+    assert_eq!(grids.len(), stored.len());
+    for (grid, stored) in grids.iter().zip(&stored) {
+        assert_eq!(
+            (&grid.grid_id, &grid.grid_name, &grid.grid_admin),
+            (&stored.grid_id, &stored.name, &stored.admins)
+        );
+    }
+}

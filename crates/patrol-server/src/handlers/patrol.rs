@@ -4,13 +4,15 @@ use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
 use patrol_domain::ListQuery;
-use patrol_wire::patrol::{GetOrderInfoRequest, GetOrderListRequest};
+use patrol_wire::patrol::{
+    GetGridInfoResponse, GetOrderInfoRequest, GetOrderListRequest, GridInfo,
+};
 
 use crate::AppState;
 use crate::cursor::Binding;
 use crate::error::{ApiError, Failure};
 use crate::extract::{PatrolCaller, WeComJson};
-use crate::handlers::{Chunks, json_bytes, json_chunks, ok_message};
+use crate::handlers::{Chunks, json_bytes, json_chunks, json_response, ok_message};
 
 /// `limit` when absent or 0.
 pub const DEFAULT_LIMIT: i64 = 20;
@@ -116,6 +118,27 @@ pub async fn get_order_list(
         &next_cursor,
         page.json,
     )))
+}
+
+/// `GET report/patrol/get_grid_info`: every grid of the corp (in the tree's order, a parent
+/// before its children) with its admins. Any method; no body is read.
+pub async fn get_grid_info(
+    State(state): State<AppState>,
+    PatrolCaller(caller): PatrolCaller,
+) -> Result<Response, ApiError> {
+    let grids = state.store.list_grids(caller.corp_key).await?;
+    json_response(&GetGridInfoResponse {
+        errcode: 0,
+        errmsg: ok_message(false),
+        grid_list: grids
+            .into_iter()
+            .map(|grid| GridInfo {
+                grid_id: grid.grid_id,
+                grid_name: grid.name,
+                grid_admin: grid.admins,
+            })
+            .collect(),
+    })
 }
 
 pub async fn get_order_info(

@@ -8,6 +8,7 @@ mod connections;
 mod logs;
 mod media;
 mod order_list;
+mod patrol_family;
 mod smoke;
 mod snapshots;
 mod store_story;

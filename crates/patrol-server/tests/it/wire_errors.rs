@@ -506,7 +506,7 @@ async fn unserved_cgi_bin_paths_are_http_404_with_an_empty_body() {
         .corp_with_orders("ww404", numbered_orders(1, PAST, 0))
         .await;
     let paths = [
-        "/cgi-bin/report/patrol/get_grid_info",
+        "/cgi-bin/report/patrol/get_grid_infos",
         "/cgi-bin/report/patrol/list_cata",
         "/cgi-bin/report/patrol/",
         "/cgi-bin/report/patrol/get_order_list/",
