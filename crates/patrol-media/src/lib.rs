@@ -112,14 +112,31 @@ pub struct FsBlobStore {
     root: PathBuf,
 }
 
+/// How old a temporary file must be to be taken for the leftover of a dead upload.
+pub const STALE_TEMPORARY: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
 /// Bytes copied at a time.
 const CHUNK: usize = 64 * 1024;
 
 impl FsBlobStore {
-    /// A store in `root`, created (mode 0700) when missing.
+    /// A store in `root`, created (mode 0700) when missing. Temporary files older than
+    /// [`STALE_TEMPORARY`] (left by a process that died in the middle of an upload) are removed;
+    /// younger ones may be another server's upload in progress.
     pub fn open(root: impl Into<PathBuf>) -> io::Result<FsBlobStore> {
         let root = root.into();
-        create_private_dir(&root.join("tmp"))?;
+        let tmp = root.join("tmp");
+        create_private_dir(&tmp)?;
+        for entry in std::fs::read_dir(&tmp)?.flatten() {
+            let stale = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|modified| modified.elapsed().ok())
+                .is_some_and(|age| age > STALE_TEMPORARY);
+            if stale && let Err(error) = std::fs::remove_file(entry.path()) {
+                tracing::warn!(path = %entry.path().display(), %error, "cannot remove a stale temporary blob");
+            }
+        }
         Ok(FsBlobStore { root })
     }
 
@@ -299,6 +316,26 @@ mod tests {
             store.open(missing, 0, 1).await,
             Err(BlobError::NotFound(_))
         ));
+    }
+
+    #[test]
+    fn only_stale_temporaries_are_swept_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(FsBlobStore::open(dir.path()).unwrap());
+        let tmp = dir.path().join("tmp");
+        let (stale, fresh) = (tmp.join("stale"), tmp.join("fresh"));
+        std::fs::write(&stale, b"left by a crash").unwrap();
+        std::fs::write(&fresh, b"an upload in progress").unwrap();
+        let two_days_ago =
+            std::time::SystemTime::now() - std::time::Duration::from_secs(2 * 86_400);
+        std::fs::File::options()
+            .write(true)
+            .open(&stale)
+            .unwrap()
+            .set_modified(two_days_ago)
+            .unwrap();
+        drop(FsBlobStore::open(dir.path()).unwrap());
+        assert!(!stale.exists() && fresh.exists());
     }
 
     #[test]

@@ -26,24 +26,27 @@ pub fn open_store_with(url: &str, options: &OpenOptions) -> Result<Arc<dyn Store
     }
 }
 
+/// The media directory of a database URL by default: beside a SQLite database,
+/// `<database file>-media/`.
+pub fn default_media_dir(url: &str) -> Option<std::path::PathBuf> {
+    patrol_sqlite::sqlite_path(url).map(|path| {
+        let mut name = path.into_os_string();
+        name.push("-media");
+        name.into()
+    })
+}
+
 /// Opens the blob store of media: the directory `media_dir`, or by default the one beside the
-/// SQLite database a URL names (`<database file>-media/`).
+/// SQLite database a URL names ([`default_media_dir`]).
 pub fn open_blobs(
     url: &str,
     media_dir: Option<&std::path::Path>,
 ) -> Result<Arc<dyn BlobStore>, StoreError> {
-    let dir = match (media_dir, patrol_sqlite::sqlite_path(url)) {
-        (Some(dir), _) => dir.to_owned(),
-        (None, Some(path)) => {
-            let mut name = path.into_os_string();
-            name.push("-media");
-            name.into()
-        }
-        (None, None) => {
-            return Err(StoreError::open(format!(
-                "no media directory for {url:?}: set media_dir"
-            )));
-        }
+    let dir = match media_dir.map(std::path::Path::to_owned) {
+        Some(dir) => dir,
+        None => default_media_dir(url).ok_or_else(|| {
+            StoreError::open(format!("no media directory for {url:?}: set media_dir"))
+        })?,
     };
     let store = FsBlobStore::open(&dir).map_err(|e| StoreError::Open {
         message: format!("media directory {}", dir.display()),

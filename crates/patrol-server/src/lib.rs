@@ -228,6 +228,23 @@ impl Server {
     /// Opens the store named by the config and installs the demo corp when asked.
     pub async fn prepare(config: Config, listener: TcpListener) -> Result<Server, ServeError> {
         let store = backend::open_store_with(&config.database, &config.store_options())?;
+        if config.fresh_database
+            && config.media_dir.is_none()
+            && let Some(dir) = backend::default_media_dir(&config.database)
+        {
+            // The fresh database's own media go with it (the store holds the database's lock).
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => {}
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    return Err(StoreError::Open {
+                        message: format!("cannot remove {}", dir.display()),
+                        source: Some(error.into()),
+                    }
+                    .into());
+                }
+            }
+        }
         let blobs = backend::open_blobs(&config.database, config.media_dir.as_deref())?;
         let public_url = config.public_url(listener.local_addr()?);
         if config.demo {

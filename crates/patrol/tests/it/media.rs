@@ -44,3 +44,48 @@ fn a_file_uploaded_by_the_cli_downloads_by_the_cli() {
     let stderr = fails(&mut media(&["get", "3nothing"]));
     assert!(stderr.contains("40007"), "{stderr}");
 }
+
+#[test]
+fn a_fresh_demo_forgets_the_last_ones_uploads() {
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().to_str().unwrap();
+    let photo = dir.path().join("photo.jpg");
+    let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bytes.extend((0..5_000u32).map(|i| (i % 239) as u8));
+    std::fs::write(&photo, &bytes).unwrap();
+    let media = |url: &str, args: &[&str]| {
+        let mut command = patrol(&["media"]);
+        command
+            .args(["--base-url", url, "--corpid", DEMO_CORPID])
+            .env("PATROL_CORPSECRET", DEMO_PATROL_SECRET)
+            .args(args)
+            .current_dir(dir.path());
+        command
+    };
+    let blobs = || {
+        std::fs::read_dir(dir.path().join("demo.db-media"))
+            .unwrap()
+            .flatten()
+            .filter(|e| e.file_name() != "tmp")
+            .map(|e| std::fs::read_dir(e.path()).unwrap().count())
+            .sum::<usize>()
+    };
+
+    let mut first = Served::on_any_port(&["--demo", "--data-dir", data_dir]);
+    let pool = blobs();
+    let media_id = succeeds(&mut media(
+        &first.url,
+        &["upload", "--type", "image", photo.to_str().unwrap()],
+    ));
+    assert_eq!(blobs(), pool + 1);
+    first.kill();
+
+    let second = Served::on_any_port(&["--demo", "--data-dir", data_dir]);
+    assert_eq!(
+        blobs(),
+        pool,
+        "the last demo's upload is gone with its database"
+    );
+    let stderr = fails(&mut media(&second.url, &["get", media_id.trim()]));
+    assert!(stderr.contains("40007"), "{stderr}");
+}
