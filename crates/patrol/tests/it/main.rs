@@ -2,6 +2,7 @@
 //! parallel): each module runs the built binary as a user runs it.
 
 mod admin;
+mod browser;
 mod cli;
 mod config;
 mod docs;

@@ -1,0 +1,77 @@
+//! A real browser (headless Chromium) shows the demo's pictures and plays its videos: an image
+//! URL of an order opens as an image, and a video id plays through `media/get`.
+//!
+//! Needs Chromium: `.ci/run` installs Debian's `chromium`; elsewhere install it, or name another
+//! binary in `PATROL_CHROMIUM`.
+
+use std::process::Command;
+
+use patrol_demo::{DEMO_CORPID, DEMO_PATROL_SECRET};
+use serde_json::json;
+
+use crate::support::Served;
+
+fn chromium() -> String {
+    std::env::var("PATROL_CHROMIUM").unwrap_or_else(|_| "chromium".to_owned())
+}
+
+#[tokio::test]
+async fn a_browser_shows_the_demos_pictures_and_plays_its_videos() {
+    let served = Served::on_any_port(&["--demo", "--data-dir", "{dir}"]);
+    let wecom = served.wecom();
+    let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+    let page = wecom.order_list(&token, json!({"limit": 50})).await;
+    let orders = page["order_list"].as_array().unwrap();
+    let image = orders
+        .iter()
+        .find_map(|o| o["image_urls"][0].as_str())
+        .expect("an order with an image")
+        .to_owned();
+    let video = orders
+        .iter()
+        .find_map(|o| o["video_media_ids"][0].as_str())
+        .expect("an order with a video")
+        .to_owned();
+    let video_url = format!(
+        "{}/cgi-bin/media/get?access_token={token}&media_id={video}",
+        served.url
+    );
+    // The page reports what the browser made of both in its title, which --dump-dom prints.
+    let html = format!(
+        r#"<html><head><title>waiting</title></head><body>
+<img id="i" src="{image}"><video id="v" muted preload="auto" src="{video_url}"></video>
+<script>
+const img = document.getElementById('i'), v = document.getElementById('v'), seen = {{}};
+const show = () => {{ document.title = JSON.stringify({{image: seen.image, video: seen.video}}); }};
+img.onload = () => {{ seen.image = img.naturalWidth + 'x' + img.naturalHeight; show(); }};
+img.onerror = () => {{ seen.image = 'error'; show(); }};
+v.onloadeddata = () => {{ seen.video = v.videoWidth + 'x' + v.videoHeight + ' ' + v.duration + 's'; show(); }};
+v.onerror = () => {{ seen.video = 'error ' + (v.error && v.error.code); show(); }};
+</script></body></html>"#
+    );
+    let file = served.dir.path().join("page.html");
+    std::fs::write(&file, html).unwrap();
+    let output = Command::new(chromium())
+        .args([
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=15000",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", file.display()))
+        .output()
+        .unwrap_or_else(|e| {
+            panic!(
+                "cannot run {} ({e}): install Chromium (apt-get install chromium) or set \
+                 PATROL_CHROMIUM",
+                chromium()
+            )
+        });
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        dom.contains(r#"<title>{"image":"320x240","video":"320x240 3s"}</title>"#),
+        "{image} and {video_url} in Chromium: {dom}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
