@@ -56,6 +56,7 @@ v.onerror = () => {{ seen.video = 'error ' + (v.error && v.error.code); show(); 
             "--headless=new",
             "--no-sandbox",
             "--disable-gpu",
+            "--disable-dev-shm-usage",
             "--virtual-time-budget=15000",
             "--dump-dom",
         ])
