@@ -183,6 +183,46 @@ impl std::fmt::Debug for Inner {
 }
 
 /// An answer of WeCom's that carries `errcode` and `errmsg` beside its payload.
+/// The one policy of repeated calls: a refused token (40014, 42001) is replaced once, and a
+/// transient failure (-1, 45009, 45033, the network, a 5xx page) is retried with backoff up to
+/// [`RetryPolicy::max_retries`] times.
+struct Attempts<'a> {
+    client: &'a Client,
+    what: &'a str,
+    refreshed: bool,
+    retry: u32,
+}
+
+impl<'a> Attempts<'a> {
+    fn new(client: &'a Client, what: &'a str) -> Attempts<'a> {
+        Attempts {
+            client,
+            what,
+            refreshed: false,
+            retry: 0,
+        }
+    }
+
+    /// Whether to try again after `error` of a call made with `token`: the token forgotten, or
+    /// the backoff slept, first.
+    async fn again(&mut self, token: &str, error: &Error) -> bool {
+        if error.is_token_error() && !self.refreshed {
+            tracing::debug!(%error, what = self.what, "the token was refused; fetching a new one");
+            self.refreshed = true;
+            self.client.forget_token(token).await;
+            return true;
+        }
+        if error.is_transient() && self.retry < self.client.inner.retry.max_retries {
+            self.retry += 1;
+            let delay = self.client.inner.retry.delay(self.retry);
+            tracing::debug!(%error, retry = self.retry, ?delay, what = self.what, "retrying");
+            tokio::time::sleep(delay).await;
+            return true;
+        }
+        false
+    }
+}
+
 trait Answer: DeserializeOwned {
     fn errcode(&self) -> i64;
     fn into_errmsg(self) -> String;
@@ -484,29 +524,8 @@ impl Client {
 
     /// GETs a `/cgi-bin/` API with the token, as [`Client::call`] POSTs one.
     async fn call_get<T: Answer>(&self, api: &str) -> Result<T> {
-        let url = format!("{}/cgi-bin/{api}", self.inner.base_url);
-        let mut refreshed = false;
-        let mut retry = 0;
-        loop {
-            let token = self.token().await?;
-            let request = self
-                .inner
-                .http
-                .get(&url)
-                .query(&[("access_token", token.as_str())]);
-            match self.send(&url, request, &mut |_| {}).await {
-                Ok(answer) => return Ok(answer),
-                Err(error) if error.is_token_error() && !refreshed => {
-                    refreshed = true;
-                    self.forget_token(&token).await;
-                }
-                Err(error) if error.is_transient() && retry < self.inner.retry.max_retries => {
-                    retry += 1;
-                    tokio::time::sleep(self.inner.retry.delay(retry)).await;
-                }
-                Err(error) => return Err(error),
-            }
-        }
+        self.call_request(api, |http, url| http.get(url), |_| {})
+            .await
     }
 
     /// `GET /cgi-bin/report/patrol/get_grid_info`: the corp's grids and their admins.
@@ -524,32 +543,31 @@ impl Client {
         body: &impl Serialize,
         mut on_bytes: impl FnMut(&[u8]),
     ) -> Result<T> {
-        let url = format!("{}/cgi-bin/{api}", self.inner.base_url);
         let body = serde_json::to_vec(body).map_err(|e| Error::Config(e.to_string()))?;
-        let mut refreshed = false;
-        let mut retry = 0;
+        let post = |http: &reqwest::Client, url: &str| {
+            http.post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(body.clone())
+        };
+        self.call_request(api, post, &mut on_bytes).await
+    }
+
+    /// Sends the request `build` makes for a `/cgi-bin/` API, with the token, again as
+    /// [`Attempts`] says, handing the bytes of every successful HTTP answer to `on_bytes`.
+    async fn call_request<T: Answer>(
+        &self,
+        api: &str,
+        build: impl Fn(&reqwest::Client, &str) -> reqwest::RequestBuilder,
+        mut on_bytes: impl FnMut(&[u8]),
+    ) -> Result<T> {
+        let url = format!("{}/cgi-bin/{api}", self.inner.base_url);
+        let mut attempts = Attempts::new(self, api);
         loop {
             let token = self.token().await?;
-            let request = self
-                .inner
-                .http
-                .post(&url)
-                .query(&[("access_token", token.as_str())])
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .body(body.clone());
+            let request = build(&self.inner.http, &url).query(&[("access_token", token.as_str())]);
             match self.send(&url, request, &mut on_bytes).await {
                 Ok(answer) => return Ok(answer),
-                Err(error) if error.is_token_error() && !refreshed => {
-                    tracing::debug!(%error, "the token was refused; fetching a new one");
-                    refreshed = true;
-                    self.forget_token(&token).await;
-                }
-                Err(error) if error.is_transient() && retry < self.inner.retry.max_retries => {
-                    retry += 1;
-                    let delay = self.inner.retry.delay(retry);
-                    tracing::debug!(%error, retry, ?delay, api, "retrying");
-                    tokio::time::sleep(delay).await;
-                }
+                Err(error) if attempts.again(&token, &error).await => {}
                 Err(error) => return Err(error),
             }
         }

@@ -171,12 +171,29 @@ pub fn served_image_url(corpid: &str, media_id: &str, content_type: &str) -> Str
 /// or `,`. Inside a JSON string a quote is always escaped (`\"`), so `["patrol-media:` and
 /// `,"patrol-media:` can only be such an element, never text a user wrote.
 pub fn resolve_into(out: &mut Vec<u8>, stored: &[u8], public_url: &str) {
-    let prefix = SERVED_IMAGE_PREFIX.as_bytes();
+    splice(out, stored, structural_prefixes(stored), public_url);
+}
+
+/// `stored` as [`resolve_into`] appends it; without a served image URL, `stored` itself,
+/// uncopied.
+pub fn resolved(stored: Vec<u8>, public_url: &str) -> Vec<u8> {
+    if structural_prefixes(&stored).next().is_none() {
+        return stored;
+    }
+    let mut out = Vec::with_capacity(stored.len() + 1024);
+    resolve_into(&mut out, &stored, public_url);
+    out
+}
+
+/// Appends `stored` to `out` with `public_url` in place of the prefix at each of `starts`
+/// (ascending offsets where the prefix stands).
+fn splice(out: &mut Vec<u8>, stored: &[u8], starts: impl Iterator<Item = usize>, public_url: &str) {
+    let prefix = SERVED_IMAGE_PREFIX.len();
     let mut copied = 0;
-    for at in structural_prefixes(stored) {
+    for at in starts {
         out.extend_from_slice(&stored[copied..at]);
         out.extend_from_slice(public_url.as_bytes());
-        copied = at + prefix.len();
+        copied = at + prefix;
     }
     out.extend_from_slice(&stored[copied..]);
 }
@@ -205,25 +222,20 @@ pub fn resolve_at(out: &mut Vec<u8>, stored: &[u8], offsets: &[u8], public_url: 
     let starts = offsets
         .chunks_exact(4)
         .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
+    // Checked before anything is appended: ascending, each where the prefix stands.
     let mut previous = 0;
-    for at in starts.clone() {
-        if at < previous
-            || !stored
+    let fits = starts.clone().all(|at| {
+        let fits = at >= previous
+            && stored
                 .get(at..)
-                .is_some_and(|rest| rest.starts_with(prefix))
-        {
-            return false;
-        }
+                .is_some_and(|rest| rest.starts_with(prefix));
         previous = at + prefix.len();
+        fits
+    });
+    if fits {
+        splice(out, stored, starts, public_url);
     }
-    let mut copied = 0;
-    for at in starts {
-        out.extend_from_slice(&stored[copied..at]);
-        out.extend_from_slice(public_url.as_bytes());
-        copied = at + prefix.len();
-    }
-    out.extend_from_slice(&stored[copied..]);
-    true
+    fits
 }
 
 /// The offsets of the served-image prefixes of `stored` that open an element of an array.
@@ -350,6 +362,33 @@ mod tests {
         ] {
             assert!(!is_served_image_url(not), "{not}");
         }
+    }
+
+    #[test]
+    fn served_images_are_made_absolute_and_nothing_else() {
+        let stored = br#"{"desc":"\"patrol-media:/x [\"patrol-media:/y","image_urls":["patrol-media:/media/images/ww/1.jpg","https://a/b.jpg","patrol-media:/media/images/ww/2.png"],"process_list":[{"image_urls":["patrol-media:/media/images/ww/3.jpg"]}]}"#;
+        let answered = resolved(stored.to_vec(), "http://127.0.0.1:8080");
+        assert_eq!(
+            String::from_utf8(answered).unwrap(),
+            r#"{"desc":"\"patrol-media:/x [\"patrol-media:/y","image_urls":["http://127.0.0.1:8080/media/images/ww/1.jpg","https://a/b.jpg","http://127.0.0.1:8080/media/images/ww/2.png"],"process_list":[{"image_urls":["http://127.0.0.1:8080/media/images/ww/3.jpg"]}]}"#
+        );
+        let plain = br#"{"image_urls":[]}"#.to_vec();
+        assert_eq!(resolved(plain.clone(), "http://x"), plain);
+    }
+
+    #[test]
+    fn resolved_json_is_still_json() {
+        let stored = serde_json::json!({
+            "desc": "[\"patrol-media:/media/images/ww/9.jpg\"] ,\"patrol-media:",
+            "image_urls": ["patrol-media:/media/images/ww/1.jpg"],
+        });
+        let answered = resolved(serde_json::to_vec(&stored).unwrap(), "https://p.example");
+        let value: serde_json::Value = serde_json::from_slice(&answered).unwrap();
+        assert_eq!(value["desc"], stored["desc"], "a user's text is left alone");
+        assert_eq!(
+            value["image_urls"][0],
+            "https://p.example/media/images/ww/1.jpg"
+        );
     }
 
     #[test]

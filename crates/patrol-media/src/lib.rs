@@ -201,11 +201,11 @@ impl BlobStore for FsBlobStore {
         let id = BlobId(*hasher.finalize().as_bytes());
         let path = self.path(id);
         let dir = path.parent().expect("a blob's path has a directory");
-        let dir_owned = dir.to_owned();
-        tokio::task::spawn_blocking(move || create_private_dir(&dir_owned))
-            .await
-            .map_err(|e| BlobError::Io(io::Error::other(e)))?
-            .map_err(BlobError::Io)?;
+        let mut builder = tokio::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        builder.mode(0o700);
+        builder.create(dir).await.map_err(BlobError::Io)?;
         if tokio::fs::try_exists(&path).await.map_err(BlobError::Io)? {
             // The same bytes are there already: keep the one copy.
             return Ok(StoredBlob { id, size });

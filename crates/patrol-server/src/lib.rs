@@ -13,7 +13,6 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod log_limit;
-pub mod media_urls;
 
 use std::future::Future;
 use std::net::SocketAddr;

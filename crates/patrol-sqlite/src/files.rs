@@ -14,11 +14,14 @@ pub(crate) const FILE_MODE: u32 = 0o600;
 
 /// The files SQLite keeps beside a database.
 pub(crate) fn companions(database: &Path) -> [PathBuf; 3] {
-    ["-wal", "-shm", "-journal"].map(|suffix| {
-        let mut name = database.as_os_str().to_owned();
-        name.push(suffix);
-        PathBuf::from(name)
-    })
+    ["-wal", "-shm", "-journal"].map(|suffix| beside(database, suffix))
+}
+
+/// The file named as `database` with `suffix` appended (`-wal`, `-lock`…).
+pub(crate) fn beside(database: &Path, suffix: &str) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
 }
 
 /// Opens with `options`, creating the file (if the options create) with mode 0600.

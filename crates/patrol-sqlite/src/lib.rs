@@ -105,7 +105,7 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
     Ok(conn)
 }
 
-fn open_error(path: &Path, error: impl Into<patrol_store::BoxError>) -> StoreError {
+pub(crate) fn open_error(path: &Path, error: impl Into<patrol_store::BoxError>) -> StoreError {
     StoreError::Open {
         message: path.display().to_string(),
         source: Some(error.into()),

@@ -14,6 +14,7 @@ use std::sync::{Arc, LazyLock, Mutex, Weak};
 use patrol_store::StoreError;
 
 use crate::files;
+use crate::open_error;
 
 /// The lock of one database, held by this process.
 #[derive(Debug)]
@@ -24,13 +25,6 @@ pub(crate) struct DatabaseLock {
 
 /// The locks this process holds, by database path.
 static HELD: LazyLock<Mutex<HashMap<PathBuf, Weak<DatabaseLock>>>> = LazyLock::new(Mutex::default);
-
-/// The lock file of a database.
-pub(crate) fn lock_path(database: &Path) -> PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push("-lock");
-    PathBuf::from(name)
-}
 
 /// Takes the lock of `database` (an absolute path) for this process, or shares the one a store
 /// of this process holds. With `fresh`, the caller will remove the database: refused while
@@ -49,7 +43,7 @@ pub(crate) fn acquire(database: &Path, fresh: bool) -> Result<Arc<DatabaseLock>,
         }
         return Ok(lock);
     }
-    let path = lock_path(database);
+    let path = files::beside(database, "-lock");
     let mut file = files::open_private(
         OpenOptions::new()
             .read(true)
@@ -102,11 +96,4 @@ fn one_line(text: &str) -> String {
         .map(|c| if c.is_control() { ' ' } else { c })
         .take(200)
         .collect()
-}
-
-fn open_error(path: &Path, error: std::io::Error) -> StoreError {
-    StoreError::Open {
-        message: path.display().to_string(),
-        source: Some(error.into()),
-    }
 }

@@ -80,6 +80,38 @@ fn query(limit: u32, begin_modify_time: i64, after: Option<Position>) -> ListQue
     }
 }
 
+/// A new corp with a user `reporter`, admin of grid `g1`, and a category `c1a`: its key.
+async fn corp_with_a_grid(store: &dyn Store, corpid: &str) -> i64 {
+    let corp = store
+        .create_corp(NewCorp {
+            corpid: id(corpid),
+            name: corpid.into(),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    let user = NewUser {
+        userid: id("reporter"),
+        name: "reporter".into(),
+    };
+    store.create_user(corp.key, user).await.unwrap();
+    let grid = NewGrid {
+        grid_id: id("g1"),
+        name: "一号网格".into(),
+        parent: None,
+        admins: vec!["reporter".into()],
+        members: Vec::new(),
+    };
+    store.create_grid(corp.key, grid).await.unwrap();
+    let category = NewCategory {
+        category_id: id("c1a"),
+        name: "类别".into(),
+        parent: None,
+    };
+    store.create_category(corp.key, category).await.unwrap();
+    corp.key
+}
+
 /// Runs the whole story on a fresh, empty store; panics at the first answer that differs.
 pub async fn run(store: &dyn Store) {
     directory(store).await;
@@ -508,39 +540,7 @@ pub async fn orders(store: &dyn Store) {
 
 /// Runs of `patrol seed`: the record, and batches that land with their progress or not at all.
 pub async fn seed_runs(store: &dyn Store) {
-    let corp = store
-        .create_corp(NewCorp {
-            corpid: id("story-seeds"),
-            name: "种子".into(),
-            created_at: NOW,
-        })
-        .await
-        .unwrap();
-    let key = corp.key;
-    store
-        .create_user(
-            key,
-            NewUser {
-                userid: id("reporter"),
-                name: "reporter".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let grid = NewGrid {
-        grid_id: id("g1"),
-        name: "一号网格".into(),
-        parent: None,
-        admins: vec!["reporter".into()],
-        members: Vec::new(),
-    };
-    store.create_grid(key, grid).await.unwrap();
-    let category = NewCategory {
-        category_id: id("c1a"),
-        name: "类别".into(),
-        parent: None,
-    };
-    store.create_category(key, category).await.unwrap();
+    let key = corp_with_a_grid(store, "story-seeds").await;
 
     let run = crate::SeedRun {
         seed: u64::MAX,
@@ -624,39 +624,7 @@ async fn join_all<F: Future>(futures: Vec<F>) -> Vec<F::Output> {
 /// Writes in flight together, some refused: each lands or fails alone, whatever the backend
 /// commits together.
 pub async fn concurrent_writes(store: &dyn Store) {
-    let corp = store
-        .create_corp(NewCorp {
-            corpid: id("story-together"),
-            name: "并发".into(),
-            created_at: NOW,
-        })
-        .await
-        .unwrap();
-    let key = corp.key;
-    store
-        .create_user(
-            key,
-            NewUser {
-                userid: id("reporter"),
-                name: "reporter".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let grid = NewGrid {
-        grid_id: id("g1"),
-        name: "一号网格".into(),
-        parent: None,
-        admins: vec!["reporter".into()],
-        members: Vec::new(),
-    };
-    store.create_grid(key, grid).await.unwrap();
-    let category = NewCategory {
-        category_id: id("c1a"),
-        name: "类别".into(),
-        parent: None,
-    };
-    store.create_category(key, category).await.unwrap();
+    let key = corp_with_a_grid(store, "story-together").await;
     for n in 0..8 {
         store
             .report_order(key, order(&format!("old{n}"), NOW))
@@ -801,39 +769,7 @@ pub async fn media(store: &dyn Store) {
 
 /// Served image URLs: stored as such, made absolute in a page when asked.
 pub async fn served_images(store: &dyn Store) {
-    let corp = store
-        .create_corp(NewCorp {
-            corpid: id("story-images"),
-            name: "图片".into(),
-            created_at: NOW,
-        })
-        .await
-        .unwrap();
-    let key = corp.key;
-    store
-        .create_user(
-            key,
-            NewUser {
-                userid: id("reporter"),
-                name: "reporter".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let grid = NewGrid {
-        grid_id: id("g1"),
-        name: "一号网格".into(),
-        parent: None,
-        admins: vec!["reporter".into()],
-        members: Vec::new(),
-    };
-    store.create_grid(key, grid).await.unwrap();
-    let category = NewCategory {
-        category_id: id("c1a"),
-        name: "类别".into(),
-        parent: None,
-    };
-    store.create_category(key, category).await.unwrap();
+    let key = corp_with_a_grid(store, "story-images").await;
     let served = patrol_domain::media::served_image_url("story-images", "3pic", "image/jpeg");
     let mut report = order("pic", NOW);
     report.description = format!("[\"{served}\"]");

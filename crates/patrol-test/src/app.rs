@@ -148,13 +148,13 @@ impl TestApp {
     }
 
     /// An order's stored JSON as the server answers it now: its served image URLs made absolute
-    /// under the server's public URL (`patrol_server::media_urls`).
+    /// under the server's public URL (`patrol_domain::media::resolved`).
     pub fn answered(&self, stored: &[u8]) -> Vec<u8> {
         let public_url = match &self.config.public_url {
             Some(url) => url.trim_end_matches('/'),
             None => self.base_url.as_str(),
         };
-        patrol_server::media_urls::resolve(stored.to_vec(), public_url)
+        patrol_domain::media::resolved(stored.to_vec(), public_url)
     }
 
     /// The time on the server's clock, in Unix seconds.

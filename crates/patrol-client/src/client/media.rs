@@ -11,7 +11,7 @@ use patrol_wire::Envelope;
 use patrol_wire::media::UploadResponse;
 use tokio::io::AsyncWriteExt;
 
-use super::Client;
+use super::{Attempts, Client};
 use crate::error::{Error, Result};
 
 /// The longest range `media/get` serves, and the size of the ranges a download asks for.
@@ -47,8 +47,7 @@ impl Client {
         let file_name = path
             .file_name()
             .map_or_else(|| "media".to_owned(), |n| n.to_string_lossy().into_owned());
-        let mut refreshed = false;
-        let mut retry = 0;
+        let mut attempts = Attempts::new(self, "media/upload");
         loop {
             let token = self.token().await?;
             let file = tokio::fs::File::open(path)
@@ -71,14 +70,7 @@ impl Client {
                 .await
             {
                 Ok(answer) => return Ok(answer),
-                Err(error) if error.is_token_error() && !refreshed => {
-                    refreshed = true;
-                    self.forget_token(&token).await;
-                }
-                Err(error) if error.is_transient() && retry < self.inner.retry.max_retries => {
-                    retry += 1;
-                    tokio::time::sleep(self.inner.retry.delay(retry)).await;
-                }
+                Err(error) if attempts.again(&token, &error).await => {}
                 Err(error) => return Err(error),
             }
         }
@@ -151,8 +143,7 @@ impl Client {
             url: url.clone(),
             source: source.without_url(),
         };
-        let mut refreshed = false;
-        let mut retry = 0;
+        let mut attempts = Attempts::new(self, "media/get");
         loop {
             let token = self.token().await?;
             let sent = self
@@ -171,14 +162,7 @@ impl Client {
             };
             match outcome {
                 Ok(fetched) => return Ok(fetched),
-                Err(error) if error.is_token_error() && !refreshed => {
-                    refreshed = true;
-                    self.forget_token(&token).await;
-                }
-                Err(error) if error.is_transient() && retry < self.inner.retry.max_retries => {
-                    retry += 1;
-                    tokio::time::sleep(self.inner.retry.delay(retry)).await;
-                }
+                Err(error) if attempts.again(&token, &error).await => {}
                 Err(error) => return Err(error),
             }
         }

@@ -133,7 +133,7 @@ pub(crate) fn order_answer(
 ) -> Response {
     json_answer(
         status,
-        crate::media_urls::resolve(body.into(), &state.public_url),
+        patrol_domain::media::resolved(body.into(), &state.public_url),
     )
 }
 

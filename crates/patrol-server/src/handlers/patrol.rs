@@ -159,7 +159,7 @@ pub async fn get_order_info(
         .await
         .map_err(|e| fail(e.into()))?
         .ok_or_else(|| fail(ApiError::UnknownOrder))?;
-    let stored = crate::media_urls::resolve(stored, &state.public_url);
+    let stored = patrol_domain::media::resolved(stored, &state.public_url);
     Ok(json_bytes(order_info_answer(&ok_message(warning), &stored)))
 }
 
