@@ -356,7 +356,10 @@ pub async fn ensure_corp(
                     agentid: Some(AgentId::new(agentid).expect("the demo's agentids are positive")),
                     name: name.into(),
                     kind,
+                    // The demo's one secret opens every family: 巡查上报, 居民上报 and 居民联系.
                     patrol_enabled,
+                    resident_enabled: patrol_enabled,
+                    contact_enabled: patrol_enabled,
                     enabled: true,
                     secret: secret.into(),
                     created_at: clock.now(),

@@ -79,6 +79,8 @@ pub struct NewApp {
     pub name: String,
     pub kind: AppKind,
     pub patrol_enabled: bool,
+    pub resident_enabled: bool,
+    pub contact_enabled: bool,
     pub enabled: bool,
     pub secret: String,
     /// Unix seconds.
@@ -92,6 +94,8 @@ impl fmt::Debug for NewApp {
             .field("name", &self.name)
             .field("kind", &self.kind)
             .field("patrol_enabled", &self.patrol_enabled)
+            .field("resident_enabled", &self.resident_enabled)
+            .field("contact_enabled", &self.contact_enabled)
             .field("enabled", &self.enabled)
             .field("secret", &"<redacted>")
             .field("created_at", &self.created_at)
@@ -107,7 +111,12 @@ pub struct App {
     pub agentid: i64,
     pub name: String,
     pub kind: AppKind,
+    /// On 「巡查上报 - 可调用接口的应用」: may call `report/patrol/*`.
     pub patrol_enabled: bool,
+    /// On 「居民上报 - 可调用接口的应用」: may call `report/resident/*`.
+    pub resident_enabled: bool,
+    /// On 「居民联系 - 可调用接口的应用」: may call `report/grid/*`.
+    pub contact_enabled: bool,
     pub enabled: bool,
 }
 
@@ -120,6 +129,8 @@ pub struct Caller {
     pub agentid: i64,
     pub kind: AppKind,
     pub patrol_enabled: bool,
+    pub resident_enabled: bool,
+    pub contact_enabled: bool,
 }
 
 /// What a token is.
@@ -385,5 +396,7 @@ pub struct AppPatch {
     pub name: Option<String>,
     pub kind: Option<AppKind>,
     pub patrol_enabled: Option<bool>,
+    pub resident_enabled: Option<bool>,
+    pub contact_enabled: Option<bool>,
     pub enabled: Option<bool>,
 }

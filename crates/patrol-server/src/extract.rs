@@ -29,13 +29,64 @@ pub fn query_param(parts: &Parts, name: &str) -> Option<String> {
         .filter(|value| !value.is_empty())
 }
 
-/// Whether an app may call `report/patrol/*` (decisions.md, "Permissions").
-pub fn may_call_patrol(caller: &Caller) -> bool {
+/// The parts of WeCom's report API, each behind a list of apps that may call it (decisions.md,
+/// "Permissions" and "Permissions of the other families").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReportApi {
+    /// `report/patrol/*`: 「巡查上报 - 可调用接口的应用」.
+    Patrol,
+    /// `report/resident/*`: 「居民上报 - 可调用接口的应用」.
+    Resident,
+    /// `report/grid/*` but `grid/list`: 「居民联系 - 可调用接口的应用」.
+    Grid,
+    /// `report/grid/list`: the same list, but no provider-developed app (reference §3).
+    GridList,
+}
+
+/// Whether an app may call a part of the report API.
+pub fn may_call(caller: &Caller, api: ReportApi) -> bool {
+    let listed = match api {
+        ReportApi::Patrol => caller.patrol_enabled,
+        ReportApi::Resident => caller.resident_enabled,
+        ReportApi::Grid | ReportApi::GridList => caller.contact_enabled,
+    };
     match caller.kind {
-        AppKind::Custom => caller.patrol_enabled,
+        AppKind::Custom => listed,
         AppKind::System => caller.corp_created_at < SYSTEM_APP_CUTOFF,
-        AppKind::ThirdParty | AppKind::Provider => false,
+        AppKind::Provider => api == ReportApi::Grid && listed,
+        AppKind::ThirdParty => false,
     }
+}
+
+/// A part of the report API, as a type: what [`Permitted`] checks.
+pub trait Api: Send + Sync + 'static {
+    const API: ReportApi;
+}
+
+/// `report/patrol/*`.
+#[derive(Debug)]
+pub struct PatrolApi;
+/// `report/resident/*`.
+#[derive(Debug)]
+pub struct ResidentApi;
+/// `report/grid/*` but `grid/list`.
+#[derive(Debug)]
+pub struct GridApi;
+/// `report/grid/list`.
+#[derive(Debug)]
+pub struct GridListApi;
+
+impl Api for PatrolApi {
+    const API: ReportApi = ReportApi::Patrol;
+}
+impl Api for ResidentApi {
+    const API: ReportApi = ReportApi::Resident;
+}
+impl Api for GridApi {
+    const API: ReportApi = ReportApi::Grid;
+}
+impl Api for GridListApi {
+    const API: ReportApi = ReportApi::GridList;
 }
 
 /// The app behind a valid `access_token`, whatever it may call (`media/*`).
@@ -64,19 +115,20 @@ impl FromRequestParts<AppState> for CorpCaller {
     }
 }
 
-/// The app behind `access_token`, allowed to call the patrol API.
+/// The app behind `access_token`, allowed to call the part `A` of the report API (48002
+/// otherwise).
 #[derive(Debug)]
-pub struct PatrolCaller(pub Caller);
+pub struct Permitted<A>(pub Caller, pub std::marker::PhantomData<A>);
 
-impl FromRequestParts<AppState> for PatrolCaller {
+impl<A: Api> FromRequestParts<AppState> for Permitted<A> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let CorpCaller(caller) = CorpCaller::from_request_parts(parts, state).await?;
-        if !may_call_patrol(&caller) {
+        if !may_call(&caller, A::API) {
             return Err(ApiError::Forbidden);
         }
-        Ok(PatrolCaller(caller))
+        Ok(Permitted(caller, std::marker::PhantomData))
     }
 }
 

@@ -131,10 +131,13 @@ pub(crate) fn app_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<App> {
         kind: AppKind::parse(&kind).unwrap_or(AppKind::Custom),
         patrol_enabled: r.get(5)?,
         enabled: r.get(6)?,
+        resident_enabled: r.get(7)?,
+        contact_enabled: r.get(8)?,
     })
 }
 
-const APP_COLUMNS: &str = "id, corp_id, agentid, name, kind, patrol_enabled, enabled";
+const APP_COLUMNS: &str =
+    "id, corp_id, agentid, name, kind, patrol_enabled, enabled, resident_enabled, contact_enabled";
 
 pub(crate) fn app(tx: &Connection, corp_key: i64, agentid: i64) -> Result<App> {
     tx.query_row(
@@ -167,8 +170,9 @@ pub(crate) fn create_app(tx: &Transaction<'_>, corp_key: i64, app: NewApp) -> Re
         )?)?,
     };
     tx.execute(
-        "INSERT INTO apps (corp_id, agentid, name, kind, patrol_enabled, enabled, secret_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO apps (corp_id, agentid, name, kind, patrol_enabled, enabled, secret_hash,
+            created_at, resident_enabled, contact_enabled)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
         params![
             corp_key,
             agentid,
@@ -177,7 +181,9 @@ pub(crate) fn create_app(tx: &Transaction<'_>, corp_key: i64, app: NewApp) -> Re
             app.patrol_enabled,
             app.enabled,
             crate::tokens::secret_hash(&app.secret).as_slice(),
-            app.created_at
+            app.created_at,
+            app.resident_enabled,
+            app.contact_enabled,
         ],
     )
     .map_err(conflict(|| format!("app {agentid}")))?;
@@ -195,13 +201,16 @@ pub(crate) fn update_app(
         limits::check_display_name("app", name)?;
     }
     tx.execute(
-        "UPDATE apps SET name = ?1, kind = ?2, patrol_enabled = ?3, enabled = ?4 WHERE id = ?5",
+        "UPDATE apps SET name = ?1, kind = ?2, patrol_enabled = ?3, enabled = ?4,
+            resident_enabled = ?6, contact_enabled = ?7 WHERE id = ?5",
         params![
             patch.name.unwrap_or(current.name),
             patch.kind.unwrap_or(current.kind).as_str(),
             patch.patrol_enabled.unwrap_or(current.patrol_enabled),
             patch.enabled.unwrap_or(current.enabled),
-            current.key
+            current.key,
+            patch.resident_enabled.unwrap_or(current.resident_enabled),
+            patch.contact_enabled.unwrap_or(current.contact_enabled),
         ],
     )?;
     app(tx, corp_key, agentid)

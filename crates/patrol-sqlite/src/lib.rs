@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0002_hashed_tokens_seed_runs.sql"),
     include_str!("../migrations/sqlite/0003_media.sql"),
     include_str!("../migrations/sqlite/0004_served_offsets.sql"),
+    include_str!("../migrations/sqlite/0005_app_lists.sql"),
 ];
 
 /// Page cache of the writer connection, in KiB (SQLite's negative `cache_size`).

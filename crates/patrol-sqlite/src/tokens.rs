@@ -114,7 +114,7 @@ pub(crate) fn authenticate_query(
     let row = conn
         .prepare_cached(
             "SELECT t.expires_at, a.enabled, a.id, a.agentid, a.kind, a.patrol_enabled,
-                        c.id, c.created_at
+                        c.id, c.created_at, a.resident_enabled, a.contact_enabled
                  FROM tokens t JOIN apps a ON a.id = t.app_id JOIN corps c ON c.id = a.corp_id
                  WHERE t.token_hash = ?1",
         )?
@@ -128,6 +128,8 @@ pub(crate) fn authenticate_query(
                 r.get::<_, bool>(5)?,
                 r.get::<_, i64>(6)?,
                 r.get::<_, i64>(7)?,
+                r.get::<_, bool>(8)?,
+                r.get::<_, bool>(9)?,
             ))
         })
         .optional()?;
@@ -140,6 +142,8 @@ pub(crate) fn authenticate_query(
         patrol_enabled,
         corp_key,
         corp_created_at,
+        resident_enabled,
+        contact_enabled,
     )) = row
     else {
         return Ok((TokenStatus::Unknown, 0));
@@ -164,6 +168,8 @@ pub(crate) fn authenticate_query(
             agentid,
             kind,
             patrol_enabled,
+            resident_enabled,
+            contact_enabled,
         }),
         expires_at,
     ))

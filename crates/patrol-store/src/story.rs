@@ -34,6 +34,8 @@ fn app(agentid: i64, secret: &str) -> NewApp {
         name: format!("app {agentid}"),
         kind: AppKind::Custom,
         patrol_enabled: true,
+        resident_enabled: true,
+        contact_enabled: true,
         enabled: true,
         secret: secret.to_owned(),
         created_at: NOW,

@@ -116,7 +116,7 @@ impl TestApp {
         }
     }
 
-    /// Adds an app to a corp.
+    /// Adds an app to a corp, on the patrol list or on none.
     pub async fn app(
         &self,
         corp: &TestCorp,
@@ -126,11 +126,31 @@ impl TestApp {
         enabled: bool,
         secret: &str,
     ) {
+        let lists = Lists {
+            patrol: patrol_enabled,
+            ..Lists::default()
+        };
+        self.app_on(corp, agentid, kind, lists, enabled, secret)
+            .await;
+    }
+
+    /// Adds an app to a corp, on the given lists.
+    pub async fn app_on(
+        &self,
+        corp: &TestCorp,
+        agentid: i64,
+        kind: AppKind,
+        lists: Lists,
+        enabled: bool,
+        secret: &str,
+    ) {
         let app = NewApp {
             agentid: Some(AgentId::new(agentid).expect("a positive agentid")),
             name: format!("app {agentid}"),
             kind,
-            patrol_enabled,
+            patrol_enabled: lists.patrol,
+            resident_enabled: lists.resident,
+            contact_enabled: lists.contact,
             enabled,
             secret: secret.into(),
             created_at: self.now(),
@@ -291,4 +311,23 @@ pub fn order_ids(orders: &[Value]) -> Vec<String> {
         .iter()
         .map(|o| o["order_id"].as_str().expect("order_id").to_owned())
         .collect()
+}
+
+/// The lists an app is on (decisions.md, "Permissions of the other families").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lists {
+    /// 「巡查上报 - 可调用接口的应用」: `report/patrol/*`.
+    pub patrol: bool,
+    /// 「居民上报 - 可调用接口的应用」: `report/resident/*`.
+    pub resident: bool,
+    /// 「居民联系 - 可调用接口的应用」: `report/grid/*`.
+    pub contact: bool,
+}
+
+impl Lists {
+    pub const ALL: Lists = Lists {
+        patrol: true,
+        resident: true,
+        contact: true,
+    };
 }

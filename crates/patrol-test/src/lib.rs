@@ -23,7 +23,7 @@ pub mod wecom;
 pub use admin::{Raw, assert_admin_error, assert_admin_error_text, parse};
 pub use app::{ADMIN_KEY, DATABASE_URL_VAR, TestApp, TestDatabase};
 pub use fixtures::{
-    MODERN_CORP, PAST, SYSTEM_APP_CUTOFF, TestCorp, USERS, id, new_order, numbered_orders,
+    Lists, MODERN_CORP, PAST, SYSTEM_APP_CUTOFF, TestCorp, USERS, id, new_order, numbered_orders,
     order_ids,
 };
 pub use wecom::{

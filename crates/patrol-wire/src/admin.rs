@@ -50,6 +50,12 @@ pub struct CreateApp {
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patrol_enabled: Option<bool>,
+    /// On 「居民上报 - 可调用接口的应用」 (`report/resident/*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident_enabled: Option<bool>,
+    /// On 「居民联系 - 可调用接口的应用」 (`report/grid/*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
@@ -63,6 +69,12 @@ pub struct UpdateApp {
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub patrol_enabled: Option<bool>,
+    /// On 「居民上报 - 可调用接口的应用」 (`report/resident/*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident_enabled: Option<bool>,
+    /// On 「居民联系 - 可调用接口的应用」 (`report/grid/*`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact_enabled: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
 }
@@ -73,6 +85,10 @@ pub struct AppView {
     pub name: String,
     pub kind: String,
     pub patrol_enabled: bool,
+    #[serde(default)]
+    pub resident_enabled: bool,
+    #[serde(default)]
+    pub contact_enabled: bool,
     pub enabled: bool,
     /// Only in the answer that creates or rotates the secret.
     #[serde(default, skip_serializing_if = "Option::is_none")]

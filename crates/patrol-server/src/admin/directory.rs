@@ -28,6 +28,8 @@ fn app_view(app: App, secret: Option<String>) -> AppView {
         name: app.name,
         kind: app.kind.as_str().to_owned(),
         patrol_enabled: app.patrol_enabled,
+        resident_enabled: app.resident_enabled,
+        contact_enabled: app.contact_enabled,
         enabled: app.enabled,
         secret,
     }
@@ -130,6 +132,8 @@ pub(super) async fn create_app(
                 name: body.name,
                 kind,
                 patrol_enabled: body.patrol_enabled.unwrap_or(false),
+                resident_enabled: body.resident_enabled.unwrap_or(false),
+                contact_enabled: body.contact_enabled.unwrap_or(false),
                 enabled: body.enabled.unwrap_or(true),
                 secret: secret.clone(),
                 created_at: state.clock().now(),
@@ -165,6 +169,8 @@ pub(super) async fn update_app(
         name: body.name,
         kind: body.kind.as_deref().map(parse_kind).transpose()?,
         patrol_enabled: body.patrol_enabled,
+        resident_enabled: body.resident_enabled,
+        contact_enabled: body.contact_enabled,
         enabled: body.enabled,
     };
     let app = state.store.update_app(corp.key, agentid, patch).await?;

@@ -11,7 +11,7 @@ use patrol_wire::patrol::{
 use crate::AppState;
 use crate::cursor::Binding;
 use crate::error::{ApiError, Failure};
-use crate::extract::{PatrolCaller, WeComJson};
+use crate::extract::{PatrolApi, Permitted, WeComJson};
 use crate::handlers::{Chunks, json_bytes, json_chunks, json_response, ok_message};
 
 /// `limit` when absent or 0.
@@ -69,7 +69,7 @@ fn page_size(limit: Option<i64>) -> Result<u32, ApiError> {
 
 pub async fn get_order_list(
     State(state): State<AppState>,
-    PatrolCaller(caller): PatrolCaller,
+    Permitted(caller, _): Permitted<PatrolApi>,
     body: WeComJson<GetOrderListRequest>,
 ) -> Result<Response, Failure> {
     let warning = body.warning;
@@ -124,7 +124,7 @@ pub async fn get_order_list(
 /// before its children) with its admins. Any method; no body is read.
 pub async fn get_grid_info(
     State(state): State<AppState>,
-    PatrolCaller(caller): PatrolCaller,
+    Permitted(caller, _): Permitted<PatrolApi>,
 ) -> Result<Response, ApiError> {
     let grids = state.store.list_grids(caller.corp_key).await?;
     json_response(&GetGridInfoResponse {
@@ -143,7 +143,7 @@ pub async fn get_grid_info(
 
 pub async fn get_order_info(
     State(state): State<AppState>,
-    PatrolCaller(caller): PatrolCaller,
+    Permitted(caller, _): Permitted<PatrolApi>,
     body: WeComJson<GetOrderInfoRequest>,
 ) -> Result<Response, Failure> {
     let warning = body.warning;

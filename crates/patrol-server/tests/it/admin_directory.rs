@@ -691,7 +691,8 @@ async fn an_apps_secret_is_shown_once_and_gets_a_token() {
     assert_eq!(
         created,
         json!({"agentid": 1_000_002, "name": "巡查数据对接", "kind": "custom",
-               "patrol_enabled": false, "enabled": true, "secret": secret})
+               "patrol_enabled": false, "resident_enabled": false, "contact_enabled": false,
+               "enabled": true, "secret": secret})
     );
     let second = app
         .new_app(
@@ -714,7 +715,7 @@ async fn an_apps_secret_is_shown_once_and_gets_a_token() {
     assert_eq!(apps.len(), 3);
     for item in apps {
         assert!(item.get("secret").is_none(), "{item}");
-        assert_eq!(item.as_object().unwrap().len(), 5, "{item}");
+        assert_eq!(item.as_object().unwrap().len(), 7, "{item}");
     }
     let mut expected = created.clone();
     expected.as_object_mut().unwrap().remove("secret");
@@ -838,7 +839,8 @@ async fn an_apps_kind_and_name_are_validated() {
     assert_eq!(
         list["apps"][0],
         json!({"agentid": 1_000_002, "name": "custom", "kind": "custom",
-               "patrol_enabled": false, "enabled": true})
+               "patrol_enabled": false, "resident_enabled": false, "contact_enabled": false,
+               "enabled": true})
     );
     // An agentid in the path that is not a positive integer, or no app's.
     for agentid in ["abc", "0", "-5", "1.5"] {

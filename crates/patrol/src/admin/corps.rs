@@ -125,18 +125,24 @@ enum AppCommand {
         /// List it in 「巡查上报 - 可调用接口的应用」, so that it may call the patrol API.
         #[arg(long)]
         patrol: bool,
+        /// List it in 「居民上报 - 可调用接口的应用」, so that it may call the resident API.
+        #[arg(long)]
+        resident: bool,
+        /// List it in 「居民联系 - 可调用接口的应用」, so that it may call `report/grid/*`.
+        #[arg(long)]
+        contact: bool,
         /// Create it disabled: it gets no token.
         #[arg(long)]
         disabled: bool,
     },
     /// List the apps.
     List,
-    /// Change an app's name, kind, patrol flag or enabled flag.
+    /// Change an app's name, kind, lists or enabled flag.
     #[command(group(
         ArgGroup::new("changes")
             .required(true)
             .multiple(true)
-            .args(["name", "kind", "patrol", "enabled"])
+            .args(["name", "kind", "patrol", "resident", "contact", "enabled"])
     ))]
     Update {
         /// The app's agentid.
@@ -150,6 +156,12 @@ enum AppCommand {
         /// Whether it may call the patrol API.
         #[arg(long, value_name = "true|false")]
         patrol: Option<bool>,
+        /// Whether it may call the resident API.
+        #[arg(long, value_name = "true|false")]
+        resident: Option<bool>,
+        /// Whether it may call `report/grid/*`.
+        #[arg(long, value_name = "true|false")]
+        contact: Option<bool>,
         /// Whether it gets tokens.
         #[arg(long, value_name = "true|false")]
         enabled: Option<bool>,
@@ -166,18 +178,31 @@ enum AppCommand {
     },
 }
 
-/// `custom, patrol enabled, enabled`.
+/// `custom, lists: patrol resident, enabled` (`lists: none` when on no list).
 fn flags(app: &AppView) -> String {
     format!(
-        "{}, {}, {}",
+        "{}, lists: {}, {}",
         app.kind,
-        if app.patrol_enabled {
-            "patrol enabled"
-        } else {
-            "patrol not enabled"
-        },
+        lists(app),
         if app.enabled { "enabled" } else { "disabled" }
     )
+}
+
+/// The lists an app is on: `patrol resident contact`, or `none`.
+fn lists(app: &AppView) -> String {
+    let on: Vec<&str> = [
+        (app.patrol_enabled, "patrol"),
+        (app.resident_enabled, "resident"),
+        (app.contact_enabled, "contact"),
+    ]
+    .into_iter()
+    .filter_map(|(on, name)| on.then_some(name))
+    .collect();
+    if on.is_empty() {
+        "none".to_owned()
+    } else {
+        on.join(" ")
+    }
 }
 
 #[allow(clippy::print_stdout)]
@@ -189,6 +214,8 @@ pub(crate) async fn run_app(client: &Client, args: AppArgs) -> anyhow::Result<()
             agentid,
             kind,
             patrol,
+            resident,
+            contact,
             disabled,
         } => {
             let body = CreateApp {
@@ -196,6 +223,8 @@ pub(crate) async fn run_app(client: &Client, args: AppArgs) -> anyhow::Result<()
                 name,
                 kind: kind.map(AppKind::wire),
                 patrol_enabled: Some(patrol),
+                resident_enabled: Some(resident),
+                contact_enabled: Some(contact),
                 enabled: Some(!disabled),
             };
             if let Some(app) = client
@@ -217,17 +246,12 @@ pub(crate) async fn run_app(client: &Client, args: AppArgs) -> anyhow::Result<()
                     .apps
                     .into_iter()
                     .map(|a| {
-                        vec![
-                            a.agentid.to_string(),
-                            a.name,
-                            a.kind,
-                            yes_no(a.patrol_enabled),
-                            yes_no(a.enabled),
-                        ]
+                        let on = lists(&a);
+                        vec![a.agentid.to_string(), a.name, a.kind, on, yes_no(a.enabled)]
                     })
                     .collect();
                 output::print_table(
-                    &["AGENTID", "NAME", "KIND", "PATROL", "ENABLED"],
+                    &["AGENTID", "NAME", "KIND", "LISTS", "ENABLED"],
                     &rows,
                     &format!("no apps in {corpid}"),
                 );
@@ -238,12 +262,16 @@ pub(crate) async fn run_app(client: &Client, args: AppArgs) -> anyhow::Result<()
             name,
             kind,
             patrol,
+            resident,
+            contact,
             enabled,
         } => {
             let body = UpdateApp {
                 name,
                 kind: kind.map(AppKind::wire),
                 patrol_enabled: patrol,
+                resident_enabled: resident,
+                contact_enabled: contact,
                 enabled,
             };
             let agentid = agentid.to_string();
