@@ -615,6 +615,7 @@ impl Generator {
             media,
             create_time,
             actions,
+            resident: None,
         }
     }
 

@@ -16,4 +16,5 @@ mod workflow;
 pub use clock::Clock;
 pub use ids::{AgentId, CategoryId, CorpId, GridId, OrderId, UserId};
 pub use model::*;
-pub use workflow::{Acted, GridView, OrderState, Rejection, Step, check_location};
+pub mod stats;
+pub use workflow::{Acted, GridView, OrderState, Rejection, Stage, Step, check_location};

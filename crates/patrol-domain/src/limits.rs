@@ -199,6 +199,46 @@ pub fn check_place(what: &str, text: &str) -> Result<(), Rejection> {
     Ok(())
 }
 
+/// A resident reporter's name: at most this many characters.
+pub const MAX_RESIDENT_NAME_CHARS: usize = 64;
+/// A resident reporter's mobile number: at most this many characters.
+pub const MAX_MOBILE_CHARS: usize = 32;
+/// A WeChat unionid: at most this many characters.
+pub const MAX_UNIONID_CHARS: usize = 64;
+
+/// The resident who reported a resident order: a name of at most 64 characters, a mobile
+/// number of at most 32 (digits, `+`, `-` and spaces) and a unionid of at most 64 ASCII letters,
+/// digits, `-` or `_`; any of them may be empty.
+pub fn check_resident(resident: &crate::Resident) -> Result<(), Rejection> {
+    let name = resident.name.chars().count();
+    if name > MAX_RESIDENT_NAME_CHARS || resident.name.chars().any(char::is_control) {
+        return Err(invalid(format!(
+            "reporter_name must be at most {MAX_RESIDENT_NAME_CHARS} characters without control characters"
+        )));
+    }
+    if resident.mobile.len() > MAX_MOBILE_CHARS
+        || !resident
+            .mobile
+            .chars()
+            .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' '))
+    {
+        return Err(invalid(format!(
+            "reporter_mobile must be at most {MAX_MOBILE_CHARS} digits, '+', '-' or spaces"
+        )));
+    }
+    if resident.unionid.len() > MAX_UNIONID_CHARS
+        || !resident
+            .unionid
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+    {
+        return Err(invalid(format!(
+            "unionid must be at most {MAX_UNIONID_CHARS} ASCII letters, digits, '-' or '_'"
+        )));
+    }
+    Ok(())
+}
+
 /// The media of a report or an action (`what`): at most 9 image URLs, each an `http://` or
 /// `https://` URL of at most 2048 bytes without white space or control characters, and at most
 /// 9 video media ids, each 1 to 128 ASCII letters, digits, `-`, `_`, `.` or `@`.

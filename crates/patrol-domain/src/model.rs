@@ -242,6 +242,50 @@ pub struct Media {
     pub video_media_ids: Vec<String>,
 }
 
+/// The two families of reports: 巡查上报 (members on patrol) and 居民上报 (residents). Each has
+/// its own orders, walk, cursors and statistics over the same grids, categories and workflow
+/// (decisions.md, "The resident family").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Family {
+    #[default]
+    Patrol,
+    Resident,
+}
+
+impl Family {
+    /// How a store writes the family: 0 patrol, 1 resident.
+    pub fn code(self) -> i64 {
+        match self {
+            Family::Patrol => 0,
+            Family::Resident => 1,
+        }
+    }
+
+    pub fn from_code(code: i64) -> Option<Family> {
+        match code {
+            0 => Some(Family::Patrol),
+            1 => Some(Family::Resident),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Patrol => "patrol",
+            Family::Resident => "resident",
+        }
+    }
+}
+
+/// The resident who reported a resident order (居民上报); each field `""` when unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Resident {
+    pub name: String,
+    pub mobile: String,
+    /// The resident's WeChat unionid.
+    pub unionid: String,
+}
+
 /// An incident to report.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewOrder {
@@ -259,6 +303,9 @@ pub struct NewOrder {
     pub create_time: i64,
     /// Actions taken on the order after it was reported, oldest first.
     pub actions: Vec<Action>,
+    /// `Some` makes a resident order (居民上报), reported by this resident; `reporter` is then
+    /// the member who entered it.
+    pub resident: Option<Resident>,
 }
 
 /// What a handler does to an order.
@@ -308,6 +355,8 @@ pub enum Position {
 /// One page request of `get_order_list`, already validated.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ListQuery {
+    /// Whose orders: `get_order_list` of `report/patrol/` or of `report/resident/`.
+    pub family: Family,
     /// 0 means no filter.
     pub begin_create_time: i64,
     /// 0 means no filter; otherwise the walk is modify-ordered.

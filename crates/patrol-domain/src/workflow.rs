@@ -2,7 +2,9 @@
 //! `processor_userids` (decisions.md, "The workflow"), as pure functions on an order's state.
 
 use crate::limits;
-use crate::model::{Action, ActionKind, Location, Media, NewOrder, ProcessType, Urgency};
+use crate::model::{
+    Action, ActionKind, Family, Location, Media, NewOrder, ProcessType, Resident, Urgency,
+};
 use patrol_wire::patrol as wire;
 
 /// Why a write was refused: the request was well-formed but breaks a rule of the domain.
@@ -29,6 +31,37 @@ pub enum Rejection {
     TooManySteps(String),
     #[error("{0}")]
     Invalid(String),
+}
+
+/// Where an order stands, as the statistics count it (decisions.md, "Statistics").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stage {
+    /// Open, its last step the report: 待分配 / 待受理.
+    New,
+    /// Open and taken: its last step is 2, 3, 4 or 7 (办理中).
+    Processing,
+    /// Closed as done (办结).
+    Solved,
+    /// Closed as rejected: closed, never solved.
+    Rejected,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 4] = [
+        Stage::New,
+        Stage::Processing,
+        Stage::Solved,
+        Stage::Rejected,
+    ];
+
+    /// How a store writes the stage.
+    pub fn code(self) -> i64 {
+        self as i64
+    }
+
+    pub fn from_code(code: i64) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|stage| stage.code() == code)
+    }
 }
 
 /// One stored step.
@@ -62,6 +95,8 @@ pub struct OrderState {
     pub processors: Vec<String>,
     pub steps: Vec<Step>,
     pub closed: bool,
+    /// The reporting resident of a resident order; `None` for a patrol order.
+    pub resident: Option<Resident>,
 }
 
 /// An order after an action: see [`OrderState::act`].
@@ -145,6 +180,7 @@ impl OrderState {
             processors: dedup(grid.admins),
             steps: vec![step],
             closed: false,
+            resident: None,
         })
     }
 
@@ -171,6 +207,10 @@ impl OrderState {
             order.media,
             order.create_time,
         )?;
+        if let Some(resident) = order.resident {
+            limits::check_resident(&resident)?;
+            state.resident = Some(resident);
+        }
         for action in &order.actions {
             state.apply(action, grid.admins, &is_user)?;
         }
@@ -195,6 +235,45 @@ impl OrderState {
             body,
             changed,
         })
+    }
+
+    /// Which family the order belongs to.
+    pub fn family(&self) -> Family {
+        match self.resident {
+            Some(_) => Family::Resident,
+            None => Family::Patrol,
+        }
+    }
+
+    /// Where the order stands, as the statistics count it.
+    pub fn stage(&self) -> Stage {
+        match self.steps.last().map(|step| step.process_type) {
+            None | Some(ProcessType::Create) => Stage::New,
+            Some(ProcessType::Done) => Stage::Solved,
+            Some(ProcessType::Reject) => Stage::Rejected,
+            Some(
+                ProcessType::Accept
+                | ProcessType::Assign
+                | ProcessType::Transfer
+                | ProcessType::InProgress,
+            ) => Stage::Processing,
+        }
+    }
+
+    /// Whether someone ever took the order: its history holds a step of type 2, 3, 4, 5 or 7
+    /// (累计受理).
+    pub fn accepted(&self) -> bool {
+        self.steps
+            .iter()
+            .any(|step| !matches!(step.process_type, ProcessType::Create | ProcessType::Reject))
+    }
+
+    /// When and by whom the order was done; `None` unless it is solved.
+    pub fn solved(&self) -> Option<(i64, &str)> {
+        self.steps
+            .iter()
+            .find(|step| step.process_type == ProcessType::Done)
+            .map(|step| (step.acted_time, step.actor.as_str()))
     }
 
     /// The time of the last step: no action may be earlier.
@@ -307,6 +386,9 @@ impl OrderState {
                     video_media_ids: step.media.video_media_ids.clone(),
                 })
                 .collect(),
+            reporter_name: self.resident.as_ref().map(|r| r.name.clone()),
+            reporter_mobile: self.resident.as_ref().map(|r| r.mobile.clone()),
+            unionid: self.resident.as_ref().map(|r| r.unionid.clone()),
         }
     }
 

@@ -45,9 +45,18 @@ pub struct Config {
     /// The key of the administration API; `None` or empty refuses every administration call.
     /// A secret: its `Debug` shows no key.
     pub admin_key: Option<secrecy::SecretString>,
+    /// The time zone of "today" in the statistics (`added_today`, `solved_today`) of every corp
+    /// of this server: Asia/Shanghai unless configured.
+    pub time_zone: jiff::tz::TimeZone,
     /// The clock the server reads the time from: the system's unless a test or the emulator
     /// sets another.
     pub clock: patrol_domain::Clock,
+}
+
+/// Asia/Shanghai, from the time-zone database built into the binary.
+pub fn default_time_zone() -> jiff::tz::TimeZone {
+    jiff::tz::TimeZone::get(patrol_domain::stats::DEFAULT_TIME_ZONE)
+        .expect("the built-in time-zone database holds Asia/Shanghai")
 }
 
 /// WeCom's token lifetime.
@@ -73,6 +82,7 @@ impl Config {
             public_url: None,
             demo: false,
             durability: patrol_store::Durability::Full,
+            time_zone: default_time_zone(),
             fresh_database: false,
             media_dir: None,
             request_timeout: crate::DEFAULT_REQUEST_TIMEOUT,

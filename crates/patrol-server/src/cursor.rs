@@ -16,6 +16,8 @@ const MAC_LEN: usize = 16;
 /// What a cursor is bound to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Binding {
+    /// Whose walk: a patrol cursor is refused by `resident/get_order_list`, and back.
+    pub family: patrol_domain::Family,
     pub corp_key: i64,
     pub app_key: i64,
     pub begin_create_time: i64,
@@ -50,6 +52,10 @@ impl CursorCodec {
             binding.begin_modify_time,
         ] {
             hasher.update(&value.to_be_bytes());
+        }
+        // Patrol cursors sign what they signed before there were two families.
+        if binding.family == patrol_domain::Family::Resident {
+            hasher.update(b"resident");
         }
         hasher.update(payload);
         let mut mac = [0; MAC_LEN];
@@ -116,6 +122,7 @@ mod tests {
 
     fn binding() -> Binding {
         Binding {
+            family: patrol_domain::Family::Patrol,
             corp_key: 1,
             app_key: 2,
             begin_create_time: 0,
@@ -150,6 +157,10 @@ mod tests {
             },
         );
         for other in [
+            Binding {
+                family: patrol_domain::Family::Resident,
+                ..binding()
+            },
             Binding {
                 corp_key: 9,
                 ..binding()

@@ -48,6 +48,11 @@ pub enum ApiError {
     FieldMissing(&'static str),
     #[error("invalid order_id")]
     UnknownOrder,
+    /// An id that names nothing of the corp: `invalid grid_id`, `invalid category_id`.
+    #[error("invalid {0}")]
+    UnknownId(&'static str),
+    #[error("userid not found")]
+    UnknownUser,
     #[error("invalid media type, type must be image, voice, video or file")]
     MediaTypeInvalid,
     #[error("media data missing: send the file as the multipart part named 'media'")]
@@ -85,7 +90,9 @@ impl ApiError {
             | ApiError::WrongType { .. }
             | ApiError::InvalidValue { .. }
             | ApiError::InvalidCursor
-            | ApiError::UnknownOrder => ErrCode::InvalidParameter,
+            | ApiError::UnknownOrder
+            | ApiError::UnknownId(_) => ErrCode::InvalidParameter,
+            ApiError::UnknownUser => ErrCode::UserNotFound,
             ApiError::FieldMissing(_) => ErrCode::ParameterMissing,
             ApiError::MediaTypeInvalid => ErrCode::InvalidMediaType,
             ApiError::MediaDataMissing => ErrCode::MediaDataMissing,

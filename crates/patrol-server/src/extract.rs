@@ -76,6 +76,18 @@ pub struct GridApi;
 #[derive(Debug)]
 pub struct GridListApi;
 
+/// The family of reports a part of the API reads.
+pub trait FamilyApi: Api {
+    const FAMILY: patrol_domain::Family;
+}
+
+impl FamilyApi for PatrolApi {
+    const FAMILY: patrol_domain::Family = patrol_domain::Family::Patrol;
+}
+impl FamilyApi for ResidentApi {
+    const FAMILY: patrol_domain::Family = patrol_domain::Family::Resident;
+}
+
 impl Api for PatrolApi {
     const API: ReportApi = ReportApi::Patrol;
 }

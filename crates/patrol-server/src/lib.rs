@@ -35,6 +35,7 @@ pub use backend::open_store;
 pub use config::Config;
 use cursor::CursorCodec;
 use error::Failure;
+use extract::{FamilyApi, PatrolApi, ResidentApi};
 use log_limit::LogLimit;
 
 /// What every handler shares.
@@ -85,23 +86,26 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
+/// The six endpoints of a report family under `/cgi-bin/report/<family>/`.
+fn report_routes<F: FamilyApi>(family: &str) -> Router<AppState> {
+    use handlers::patrol::*;
+    let path = |name: &str| format!("/cgi-bin/report/{family}/{name}");
+    Router::new()
+        .route(&path("get_grid_info"), any(get_grid_info::<F>))
+        .route(&path("get_corp_status"), any(get_corp_status::<F>))
+        .route(&path("get_user_status"), any(get_user_status::<F>))
+        .route(&path("category_statistic"), any(category_statistic::<F>))
+        .route(&path("get_order_list"), any(get_order_list::<F>))
+        .route(&path("get_order_info"), any(get_order_info::<F>))
+}
+
 /// All routes. Paths under `/cgi-bin/` that patrol does not serve answer 404 with an empty body.
 pub fn router(state: AppState) -> Router {
     let timeout = state.config.request_timeout;
     Router::new()
         .route("/cgi-bin/gettoken", any(handlers::gettoken::gettoken))
-        .route(
-            "/cgi-bin/report/patrol/get_order_list",
-            any(handlers::patrol::get_order_list),
-        )
-        .route(
-            "/cgi-bin/report/patrol/get_order_info",
-            any(handlers::patrol::get_order_info),
-        )
-        .route(
-            "/cgi-bin/report/patrol/get_grid_info",
-            any(handlers::patrol::get_grid_info),
-        )
+        .merge(report_routes::<PatrolApi>("patrol"))
+        .merge(report_routes::<ResidentApi>("resident"))
         .route(
             "/cgi-bin/media/upload",
             any(handlers::media::upload).layer(axum::extract::DefaultBodyLimit::max(

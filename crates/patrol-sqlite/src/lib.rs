@@ -13,14 +13,16 @@ mod lock;
 mod media;
 mod orders;
 mod seeds;
+mod stats;
 mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use patrol_domain::media::MediaFile;
+use patrol_domain::stats::{CategoryRow, CorpStatus, Day, UserStatus};
 use patrol_domain::{
-    Action, App, AppPatch, Category, Corp, Grid, GridPatch, ListQuery, ListedPage, NewApp,
+    Action, App, AppPatch, Category, Corp, Family, Grid, GridPatch, ListQuery, ListedPage, NewApp,
     NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus, User,
 };
 use patrol_store::{
@@ -41,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0003_media.sql"),
     include_str!("../migrations/sqlite/0004_served_offsets.sql"),
     include_str!("../migrations/sqlite/0005_app_lists.sql"),
+    include_str!("../migrations/sqlite/0006_families_statistics.sql"),
 ];
 
 /// Page cache of the writer connection, in KiB (SQLite's negative `cache_size`).
@@ -489,17 +492,63 @@ impl OrderStore for SqliteStore {
         }
     }
 
-    async fn order_body(&self, corp_key: i64, order_id: &str) -> Result<Option<Vec<u8>>> {
+    async fn order_body(
+        &self,
+        corp_key: i64,
+        family: Option<Family>,
+        order_id: &str,
+    ) -> Result<Option<Vec<u8>>> {
         self.inner
             .access
             .read(|conn| {
                 Ok(conn
-                    .prepare_cached("SELECT body FROM orders WHERE corp_id = ?1 AND order_id = ?2")?
-                    .query_row(params![corp_key, order_id], |r| {
+                    .prepare_cached(
+                        "SELECT body FROM orders
+                         WHERE corp_id = ?1 AND order_id = ?2 AND (?3 IS NULL OR family = ?3)",
+                    )?
+                    .query_row(params![corp_key, order_id, family.map(Family::code)], |r| {
                         Ok(r.get_ref(0)?.as_bytes()?.to_vec())
                     })
                     .optional()?)
             })
+            .await
+    }
+
+    async fn corp_status(
+        &self,
+        corp_key: i64,
+        family: Family,
+        grid_id: Option<&str>,
+        today: Day,
+    ) -> Result<Option<CorpStatus>> {
+        self.inner
+            .access
+            .read(|conn| stats::corp_status(conn, corp_key, family, grid_id, today))
+            .await
+    }
+
+    async fn user_status(
+        &self,
+        corp_key: i64,
+        family: Family,
+        userid: &str,
+        today: Day,
+    ) -> Result<Option<UserStatus>> {
+        self.inner
+            .access
+            .read(|conn| stats::user_status(conn, corp_key, family, userid, today))
+            .await
+    }
+
+    async fn category_statistic(
+        &self,
+        corp_key: i64,
+        family: Family,
+        category_id: Option<&str>,
+    ) -> Result<Option<Vec<CategoryRow>>> {
+        self.inner
+            .access
+            .read(|conn| stats::category_statistic(conn, corp_key, family, category_id))
             .await
     }
 

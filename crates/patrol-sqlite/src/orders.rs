@@ -5,12 +5,13 @@
 use std::collections::{HashMap, HashSet};
 
 use patrol_domain::{
-    Action, ActionKind, GridView, ListQuery, ListedPage, Location, Media, NewOrder, OrderState,
-    Position, ProcessType, Rejection, Step, Urgency,
+    Action, ActionKind, Family, GridView, ListQuery, ListedPage, Location, Media, NewOrder,
+    OrderState, Position, ProcessType, Rejection, Resident, Step, Urgency,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{Result, conflict, not_found};
+use patrol_store::StoreError;
 
 pub(crate) fn json_array(items: &[String]) -> String {
     serde_json::to_string(items).expect("strings always serialize")
@@ -79,6 +80,88 @@ impl CorpDirectory {
     }
 }
 
+/// Changes to `order_tallies` gathered over a transaction's orders and written once.
+#[derive(Default)]
+struct Tallies(HashMap<(i64, i64, i64, i64, bool), i64>);
+
+impl Tallies {
+    /// Counts an order of (family, grid, category) at a stage `delta` times (-1: no more).
+    fn add(&mut self, state: &OrderState, grid_key: i64, category_key: Option<i64>, delta: i64) {
+        let key = (
+            state.family().code(),
+            grid_key,
+            category_key.unwrap_or(0),
+            state.stage().code(),
+            state.accepted(),
+        );
+        *self.0.entry(key).or_default() += delta;
+    }
+
+    fn write(self, tx: &Connection, corp_key: i64) -> Result<()> {
+        // SQLite checks `orders >= 0` on the row an upsert would insert, before the conflict:
+        // a negative change is an update of a row that must be there.
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO order_tallies (corp_id, family, grid_id, category_id, stage, accepted,
+                orders)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT DO UPDATE SET orders = orders + excluded.orders",
+        )?;
+        let mut lower = tx.prepare_cached(
+            "UPDATE order_tallies SET orders = orders + ?7
+             WHERE corp_id = ?1 AND family = ?2 AND grid_id = ?3 AND category_id = ?4
+                AND stage = ?5 AND accepted = ?6",
+        )?;
+        for ((family, grid, category, stage, accepted), delta) in self.0 {
+            let row = params![corp_key, family, grid, category, stage, accepted, delta];
+            if delta > 0 {
+                upsert.execute(row)?;
+            } else if delta < 0 && lower.execute(row)? != 1 {
+                return Err(StoreError::Corrupt(format!(
+                    "no tally of orders of grid {grid} and category {category} at stage {stage}"
+                ))
+                .into());
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes the processors of an open order (none of a closed one) for `get_user_status`,
+/// replacing those it had (`old`).
+fn write_processors(
+    tx: &Connection,
+    corp_key: i64,
+    order_key: i64,
+    old: &[String],
+    state: &OrderState,
+) -> Result<()> {
+    let family = state.family().code();
+    let mut delete = tx.prepare_cached(
+        "DELETE FROM order_processors
+         WHERE corp_id = ?1 AND family = ?2 AND userid = ?3 AND order_id = ?4",
+    )?;
+    for userid in old {
+        delete.execute(params![corp_key, family, userid, order_key])?;
+    }
+    if state.closed {
+        return Ok(());
+    }
+    let mut insert = tx.prepare_cached(
+        "INSERT OR IGNORE INTO order_processors (corp_id, family, userid, order_id, stage)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?;
+    for userid in &state.processors {
+        insert.execute(params![
+            corp_key,
+            family,
+            userid,
+            order_key,
+            state.stage().code()
+        ])?;
+    }
+    Ok(())
+}
+
 pub(crate) fn insert_orders_tx(
     tx: &Transaction<'_>,
     corp_key: i64,
@@ -95,10 +178,12 @@ pub(crate) fn insert_orders_tx(
         "INSERT INTO orders (corp_id, order_id, description, urge_type, category_id, case_name,
             grid_id, grid_name, reporter, location_name, location_address, latitude, longitude,
             image_urls, video_media_ids, processor_userids, closed, create_time, modify_time,
-            mod_seq, body, served)
+            mod_seq, body, served, family, reporter_name, reporter_mobile, unionid, stage,
+            accepted, solved_time, solver)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-            ?19, ?20, ?21, ?22)",
+            ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
     )?;
+    let mut tallies = Tallies::default();
     for order in orders {
         // The directory's own key names the grid: the order is handed on whole, uncopied.
         let (grid_id, (grid_key, grid_name, admins)) =
@@ -125,6 +210,8 @@ pub(crate) fn insert_orders_tx(
             OrderState::report_new(order, case_name, &grid, |u| directory.users.contains(u))?;
         mod_seq += 1;
         let body = state.render();
+        let resident = state.resident.clone().unwrap_or_default();
+        let solved = state.solved();
         insert_order
             .execute(params![
                 corp_key,
@@ -149,10 +236,22 @@ pub(crate) fn insert_orders_tx(
                 mod_seq,
                 body,
                 patrol_domain::media::served_offsets(body.as_bytes()),
+                state.family().code(),
+                resident.name,
+                resident.mobile,
+                resident.unionid,
+                state.stage().code(),
+                state.accepted(),
+                solved.map(|(time, _)| time),
+                solved.map(|(_, solver)| solver),
             ])
             .map_err(conflict(|| format!("order {}", state.order_id)))?;
-        insert_steps(tx, tx.last_insert_rowid(), &state)?;
+        let order_key = tx.last_insert_rowid();
+        insert_steps(tx, order_key, &state)?;
+        write_processors(tx, corp_key, order_key, &[], &state)?;
+        tallies.add(&state, *grid_key, category_key, 1);
     }
+    tallies.write(tx, corp_key)?;
     tx.execute(
         "UPDATE corps SET mod_seq = ?1 WHERE id = ?2",
         params![mod_seq, corp_key],
@@ -160,25 +259,40 @@ pub(crate) fn insert_orders_tx(
     Ok(())
 }
 
-fn load_order(
-    tx: &Connection,
-    corp_key: i64,
-    order_id: &str,
-) -> Result<(i64, i64, OrderState, String)> {
+/// A stored order: its keys, its state and its stored wire JSON.
+struct Loaded {
+    key: i64,
+    grid_key: i64,
+    category_key: Option<i64>,
+    state: OrderState,
+    body: String,
+}
+
+fn load_order(tx: &Connection, corp_key: i64, order_id: &str) -> Result<Loaded> {
     let row = tx
         .query_row(
             "SELECT o.id, o.grid_id, o.description, o.urge_type, o.case_name, o.grid_name,
                     o.reporter, o.location_name, o.location_address, o.latitude, o.longitude,
                     o.image_urls, o.video_media_ids, o.processor_userids, o.closed, o.create_time,
-                    o.body, g.grid_id
+                    o.body, g.grid_id, o.category_id, o.family, o.reporter_name,
+                    o.reporter_mobile, o.unionid
              FROM orders o JOIN grids g ON g.id = o.grid_id
              WHERE o.corp_id = ?1 AND o.order_id = ?2",
             params![corp_key, order_id],
             |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, i64>(1)?,
-                    OrderState {
+                let resident = match Family::from_code(r.get(19)?) {
+                    Some(Family::Resident) => Some(Resident {
+                        name: r.get(20)?,
+                        mobile: r.get(21)?,
+                        unionid: r.get(22)?,
+                    }),
+                    _ => None,
+                };
+                Ok(Loaded {
+                    key: r.get(0)?,
+                    grid_key: r.get(1)?,
+                    category_key: r.get(18)?,
+                    state: OrderState {
                         order_id: order_id.to_owned(),
                         description: r.get(2)?,
                         urgency: Urgency::from_wire(r.get(3)?).unwrap_or(Urgency::Normal),
@@ -200,20 +314,21 @@ fn load_order(
                         create_time: r.get(15)?,
                         grid_id: r.get(17)?,
                         steps: Vec::new(),
+                        resident,
                     },
-                    r.get::<_, String>(16)?,
-                ))
+                    body: r.get(16)?,
+                })
             },
         )
         .optional()?
         .ok_or_else(|| not_found(format!("order {order_id}")))?;
-    let (key, grid_key, mut state, body) = row;
+    let mut loaded = row;
     let mut stmt = tx.prepare_cached(
         "SELECT process_type, actor, acted_time, solve_userid, process_desc, status, solved_time,
                 image_urls, video_media_ids
          FROM steps WHERE order_id = ?1 ORDER BY position",
     )?;
-    let steps = stmt.query_map([key], |r| {
+    let steps = stmt.query_map([loaded.key], |r| {
         Ok(Step {
             process_type: ProcessType::from_wire(r.get(0)?).unwrap_or(ProcessType::Create),
             actor: r.get(1)?,
@@ -229,9 +344,9 @@ fn load_order(
         })
     })?;
     for step in steps {
-        state.steps.push(step?);
+        loaded.state.steps.push(step?);
     }
-    Ok((key, grid_key, state, body))
+    Ok(loaded)
 }
 
 fn parse_array(text: &str) -> Vec<String> {
@@ -244,7 +359,20 @@ pub(crate) fn act_on_order_tx(
     order_id: &str,
     action: Action,
 ) -> Result<String> {
-    let (order_key, grid_key, state, old_body) = load_order(tx, corp_key, order_id)?;
+    let Loaded {
+        key: order_key,
+        grid_key,
+        category_key,
+        state,
+        body: old_body,
+    } = load_order(tx, corp_key, order_id)?;
+    let mut tallies = Tallies::default();
+    tallies.add(&state, grid_key, category_key, -1);
+    let old_processors = if state.closed {
+        Vec::new()
+    } else {
+        state.processors.clone()
+    };
     let admins = tx
         .prepare_cached(
             "SELECT u.userid FROM grid_users gu JOIN users u ON u.id = gu.user_id
@@ -275,9 +403,11 @@ pub(crate) fn act_on_order_tx(
         [corp_key],
         |r| r.get(0),
     )?;
+    let solved = state.solved();
     tx.execute(
         "UPDATE orders SET processor_userids = ?1, closed = ?2, modify_time = ?3, mod_seq = ?4,
-            body = ?5, served = ?6 WHERE id = ?7",
+            body = ?5, served = ?6, stage = ?8, accepted = ?9, solved_time = ?10, solver = ?11
+         WHERE id = ?7",
         params![
             json_array(&state.processors),
             state.closed,
@@ -285,11 +415,18 @@ pub(crate) fn act_on_order_tx(
             mod_seq,
             body,
             patrol_domain::media::served_offsets(body.as_bytes()),
-            order_key
+            order_key,
+            state.stage().code(),
+            state.accepted(),
+            solved.map(|(time, _)| time),
+            solved.map(|(_, solver)| solver),
         ],
     )?;
     tx.execute("DELETE FROM steps WHERE order_id = ?1", [order_key])?;
     insert_steps(tx, order_key, &state)?;
+    write_processors(tx, corp_key, order_key, &old_processors, &state)?;
+    tallies.add(&state, grid_key, category_key, 1);
+    tallies.write(tx, corp_key)?;
     Ok(body)
 }
 
@@ -383,7 +520,8 @@ pub(crate) fn list_orders_query(
         };
         let mut stmt = conn.prepare_cached(
             "SELECT mod_seq, body, served FROM orders
-             WHERE corp_id = ?1 AND mod_seq > ?2 AND modify_time >= ?3 AND create_time >= ?4
+             WHERE corp_id = ?1 AND family = ?6 AND mod_seq > ?2 AND modify_time >= ?3
+                AND create_time >= ?4
              ORDER BY mod_seq LIMIT ?5",
         )?;
         let mut rows = stmt.query(params![
@@ -391,7 +529,8 @@ pub(crate) fn list_orders_query(
             after,
             query.begin_modify_time,
             query.begin_create_time,
-            fetch
+            fetch,
+            query.family.code(),
         ])?;
         while let Some(row) = rows.next()? {
             let position = Position::Modified {
@@ -407,13 +546,13 @@ pub(crate) fn list_orders_query(
         let (sql, bound) = match query.after {
             None => (
                 "SELECT create_time, id, body, served FROM orders
-                 WHERE corp_id = ?1 AND create_time >= ?2 AND id > ?3
+                 WHERE corp_id = ?1 AND family = ?5 AND create_time >= ?2 AND id > ?3
                  ORDER BY create_time, id LIMIT ?4",
                 (query.begin_create_time, i64::MIN),
             ),
             Some(Position::Created { create_time, seq }) => (
                 "SELECT create_time, id, body, served FROM orders
-                 WHERE corp_id = ?1 AND (create_time, id) > (?2, ?3)
+                 WHERE corp_id = ?1 AND family = ?5 AND (create_time, id) > (?2, ?3)
                  ORDER BY create_time, id LIMIT ?4",
                 (create_time.max(query.begin_create_time), seq),
             ),
@@ -425,7 +564,13 @@ pub(crate) fn list_orders_query(
             }
         };
         let mut stmt = conn.prepare_cached(sql)?;
-        let mut rows = stmt.query(params![corp_key, bound.0, bound.1, fetch])?;
+        let mut rows = stmt.query(params![
+            corp_key,
+            bound.0,
+            bound.1,
+            fetch,
+            query.family.code()
+        ])?;
         while let Some(row) = rows.next()? {
             let position = Position::Created {
                 create_time: row.get(0)?,

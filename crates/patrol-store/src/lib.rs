@@ -15,8 +15,9 @@ mod options;
 pub mod story;
 mod token_cache;
 
+use patrol_domain::stats::{CategoryRow, CorpStatus, Day, UserStatus};
 use patrol_domain::{
-    Action, App, AppPatch, Category, Corp, Grid, GridPatch, ListQuery, ListedPage, NewApp,
+    Action, App, AppPatch, Category, Corp, Family, Grid, GridPatch, ListQuery, ListedPage, NewApp,
     NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus, User,
 };
 
@@ -115,8 +116,44 @@ pub trait OrderStore: Send + Sync {
 
     /// One page of a corp's orders, in the walk's order.
     async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<ListedPage>;
-    /// The wire JSON of one order of the corp (UTF-8 bytes, as the store wrote them).
-    async fn order_body(&self, corp_key: i64, order_id: &str) -> Result<Option<Vec<u8>>>;
+    /// The wire JSON of one order of the corp (UTF-8 bytes, as the store wrote them), of the
+    /// given family only (an order of the other family is `None`), or of either.
+    async fn order_body(
+        &self,
+        corp_key: i64,
+        family: Option<Family>,
+        order_id: &str,
+    ) -> Result<Option<Vec<u8>>>;
+
+    /// `get_corp_status`: the counts of the family's orders of the corp, or of grid `grid_id`
+    /// and every grid under it (`patrol_domain::stats`); `today` is the calendar day of the
+    /// corp's time zone. `None` when the corp has no grid `grid_id`. Reflects every committed
+    /// write, without reading every order.
+    async fn corp_status(
+        &self,
+        corp_key: i64,
+        family: Family,
+        grid_id: Option<&str>,
+        today: Day,
+    ) -> Result<Option<CorpStatus>>;
+
+    /// `get_user_status`: one member's counts; `None` when the corp has no such member.
+    async fn user_status(
+        &self,
+        corp_key: i64,
+        family: Family,
+        userid: &str,
+        today: Day,
+    ) -> Result<Option<UserStatus>>;
+
+    /// `category_statistic` (`patrol_domain::stats::category_rows`); `None` when the corp has
+    /// no category `category_id`.
+    async fn category_statistic(
+        &self,
+        corp_key: i64,
+        family: Family,
+        category_id: Option<&str>,
+    ) -> Result<Option<Vec<CategoryRow>>>;
 
     /// The record of `patrol seed` run `run.seed` in the corp: the one already there, whatever
     /// `run` says, or else `run` recorded now with nothing landed.

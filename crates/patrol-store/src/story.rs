@@ -59,6 +59,7 @@ fn order(order_id: &str, create_time: i64) -> NewOrder {
         media: Media::default(),
         create_time,
         actions: Vec::new(),
+        resident: None,
     }
 }
 
@@ -74,6 +75,7 @@ fn action(kind: ActionKind, actor: &str, time: i64) -> Action {
 
 fn query(limit: u32, begin_modify_time: i64, after: Option<Position>) -> ListQuery {
     ListQuery {
+        family: patrol_domain::Family::Patrol,
         begin_create_time: 0,
         begin_modify_time,
         after,
@@ -471,7 +473,7 @@ pub async fn orders(store: &dyn Store) {
         Err(StoreError::Conflict(_))
     ));
     assert_eq!(
-        store.order_body(key, "o4").await.unwrap(),
+        store.order_body(key, None, "o4").await.unwrap(),
         None,
         "a failed batch leaves nothing"
     );
@@ -499,7 +501,7 @@ pub async fn orders(store: &dyn Store) {
         "{acted}"
     );
     assert_eq!(
-        store.order_body(key, "o1").await.unwrap().unwrap(),
+        store.order_body(key, None, "o1").await.unwrap().unwrap(),
         acted.as_bytes()
     );
     let refused = store
@@ -529,7 +531,7 @@ pub async fn orders(store: &dyn Store) {
         })
         .await
         .unwrap();
-    assert_eq!(store.order_body(other.key, "o1").await.unwrap(), None);
+    assert_eq!(store.order_body(other.key, None, "o1").await.unwrap(), None);
     assert!(
         store
             .list_orders(other.key, query(50, 0, None))
@@ -595,8 +597,8 @@ pub async fn seed_runs(store: &dyn Store) {
             .await,
         Err(StoreError::Conflict(_))
     ));
-    assert!(store.order_body(key, "s9").await.unwrap().is_none());
-    assert!(store.order_body(key, "s2").await.unwrap().is_some());
+    assert!(store.order_body(key, None, "s9").await.unwrap().is_none());
+    assert!(store.order_body(key, None, "s2").await.unwrap().is_some());
 }
 
 /// Polls every future until all are done: the writes are in flight together, as a server's are.
@@ -679,7 +681,7 @@ pub async fn concurrent_writes(store: &dyn Store) {
     for n in (0..48).filter(|n| n % 6 >= 2) {
         assert!(
             store
-                .order_body(key, &format!("new{n}"))
+                .order_body(key, None, &format!("new{n}"))
                 .await
                 .unwrap()
                 .is_some()
@@ -688,7 +690,7 @@ pub async fn concurrent_writes(store: &dyn Store) {
     for n in (0..48).filter(|n| n % 6 == 1) {
         assert!(
             store
-                .order_body(key, &format!("new{n}"))
+                .order_body(key, None, &format!("new{n}"))
                 .await
                 .unwrap()
                 .is_none()
@@ -778,7 +780,7 @@ pub async fn served_images(store: &dyn Store) {
     report.media.image_urls = vec!["https://a.example/x.jpg".into(), served.clone()];
     store.report_order(key, report).await.unwrap();
 
-    let stored = store.order_body(key, "pic").await.unwrap().unwrap();
+    let stored = store.order_body(key, None, "pic").await.unwrap().unwrap();
     let stored = String::from_utf8(stored).unwrap();
     assert!(
         stored.contains(&format!(r#""https://a.example/x.jpg","{served}""#)),
@@ -787,6 +789,7 @@ pub async fn served_images(store: &dyn Store) {
     let raw = store.list_orders(key, query(10, 0, None)).await.unwrap();
     assert_eq!(raw.bodies().next().unwrap(), stored.as_bytes());
     let asked = ListQuery {
+        family: patrol_domain::Family::Patrol,
         public_url: Some("https://p.example".into()),
         ..query(10, 0, None)
     };

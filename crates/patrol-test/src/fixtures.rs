@@ -293,6 +293,7 @@ pub fn new_order(order_id: &str, create_time: i64) -> NewOrder {
         media: Media::default(),
         create_time,
         actions: Vec::new(),
+        resident: None,
     }
 }
 

@@ -244,6 +244,22 @@ pub struct ReportOrder {
     pub video_media_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<i64>,
+    /// Present: a resident order (居民上报), reported by this resident and entered by
+    /// `reporter`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident: Option<ResidentBody>,
+}
+
+/// The resident who reported a resident order; each field may be left out (`""`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentBody {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub mobile: String,
+    #[serde(default)]
+    pub unionid: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]

@@ -88,6 +88,8 @@ errcodes! {
     ApiConcurrentOutOfLimit = 45033, "api concurrent out of limit";
     /// The app may not call this API.
     ApiForbidden = 48002, "api forbidden";
+    /// The userid is no member of the corp (get_user_status).
+    UserNotFound = 60111, "userid not found";
     /// A file over 20 MB read without a `Range`, or a range over 20 MB (media/get).
     MediaTooLargeWithoutRange = 830002, "media too large: fetch it in ranges of at most 20 MB";
 }

@@ -10,6 +10,7 @@ mod errcode;
 pub mod lenient;
 pub mod media;
 pub mod patrol;
+pub mod stats;
 pub mod token;
 
 pub use errcode::ErrCode;

@@ -122,6 +122,16 @@ pub struct Order {
     /// The history, oldest step first.
     #[serde(default, deserialize_with = "crate::lenient::list")]
     pub process_list: Vec<Process>,
+    /// Resident orders only (居民上报): the reporter's name, `""` when unknown. Absent from
+    /// patrol orders.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter_name: Option<String>,
+    /// Resident orders only: the reporter's mobile number, `""` when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reporter_mobile: Option<String>,
+    /// Resident orders only: the reporter's WeChat unionid, `""` when unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unionid: Option<String>,
 }
 
 /// Where an incident happened.
@@ -194,11 +204,25 @@ mod tests {
                 image_urls: vec![],
                 video_media_ids: vec![],
             }],
+            reporter_name: None,
+            reporter_mobile: None,
+            unionid: None,
         };
         let json = serde_json::to_string(&order).unwrap();
         assert_eq!(
             json,
             r#"{"order_id":"o1","desc":"test","urge_type":1,"case_name":"c","grid_name":"g","grid_id":"g1","create_time":1,"image_urls":[],"video_media_ids":[],"location":{"name":"n","address":"a","latitude":0.0,"longitude":0.5},"processor_userids":["zhangsan"],"process_list":[{"process_type":1,"solve_userid":"zhangsan","process_desc":"d","status":1,"solved_time":1,"image_urls":[],"video_media_ids":[]}]}"#
+        );
+        let resident = Order {
+            reporter_name: Some("王五".into()),
+            reporter_mobile: Some("13800000000".into()),
+            unionid: Some(String::new()),
+            ..order
+        };
+        let json = serde_json::to_string(&resident).unwrap();
+        assert!(
+            json.ends_with(r#""video_media_ids":[]}],"reporter_name":"王五","reporter_mobile":"13800000000","unionid":""}"#),
+            "{json}"
         );
     }
 

@@ -57,6 +57,9 @@ pub(crate) struct ServeArgs {
     /// Open connections from one client IP at most [default: 256].
     #[arg(long, env = "PATROL_MAX_CONNECTIONS_PER_IP", value_name = "N")]
     max_connections_per_ip: Option<usize>,
+    /// The time zone of "today" in the statistics (an IANA name) [default: Asia/Shanghai].
+    #[arg(long, env = "PATROL_TIME_ZONE", value_name = "ZONE")]
+    time_zone: Option<String>,
     /// Print an example config file and exit.
     #[arg(long)]
     pub(crate) print_config: bool,
@@ -77,6 +80,7 @@ impl ServeArgs {
             idle_timeout: self.idle_timeout,
             max_connections: self.max_connections,
             max_connections_per_ip: self.max_connections_per_ip,
+            time_zone: self.time_zone.clone(),
             ..self.common.layer()
         }
     }
@@ -112,6 +116,8 @@ idle_timeout = 60
 # Open connections at most, and from one client IP at most; past either, HTTP 503 and close.
 max_connections = 1024
 max_connections_per_ip = 256
+# The time zone of "today" in the statistics (added_today, solved_today), an IANA name.
+time_zone = "Asia/Shanghai"
 # The key of the administration API (/admin/v1/); generated at start when unset. Keep it in a
 # file readable by its owner only (admin_key_file) rather than here or on the command line.
 # admin_key = "a long random string"
@@ -156,6 +162,11 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         patrol_server::config::MAX_TOKEN_TTL
     );
     config.public_url = settings.public_url.clone();
+    if let Some(zone) = &settings.time_zone {
+        config.time_zone = jiff::tz::TimeZone::get(zone.trim()).with_context(|| {
+            format!("unknown time zone {zone:?}: expected an IANA name such as Asia/Shanghai")
+        })?;
+    }
     if admin_key_on_command_line() {
         tracing::warn!(
             "the admin key given with --admin-key shows in `ps` to every local user: prefer \
@@ -309,6 +320,7 @@ mod tests {
             idle_timeout,
             max_connections,
             max_connections_per_ip,
+            time_zone,
             admin_key,
             admin_key_file,
             base_url,
@@ -321,6 +333,6 @@ mod tests {
         assert!(corpid.is_some() && corpsecret.is_some());
         assert!(durability.is_some() && header_read_timeout.is_some() && idle_timeout.is_some());
         assert!(max_connections.is_some() && max_connections_per_ip.is_some());
-        assert!(admin_key_file.is_some() && media_dir.is_some());
+        assert!(admin_key_file.is_some() && media_dir.is_some() && time_zone.is_some());
     }
 }

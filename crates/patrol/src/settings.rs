@@ -71,6 +71,7 @@ pub(crate) struct Layer {
     pub(crate) idle_timeout: Option<u64>,
     pub(crate) max_connections: Option<usize>,
     pub(crate) max_connections_per_ip: Option<usize>,
+    pub(crate) time_zone: Option<String>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) admin_key_file: Option<PathBuf>,
     /// `patrol orders`: the API's base URL.
@@ -116,6 +117,7 @@ impl Layer {
             idle_timeout: self.idle_timeout.or(lower.idle_timeout),
             max_connections: self.max_connections.or(lower.max_connections),
             max_connections_per_ip: self.max_connections_per_ip.or(lower.max_connections_per_ip),
+            time_zone: text(self.time_zone, lower.time_zone),
             admin_key: secret(self.admin_key, lower.admin_key),
             admin_key_file: self.admin_key_file.or(lower.admin_key_file),
             base_url: text(self.base_url, lower.base_url),
@@ -143,6 +145,8 @@ pub(crate) struct Settings {
     pub(crate) idle_timeout: Option<u64>,
     pub(crate) max_connections: Option<usize>,
     pub(crate) max_connections_per_ip: Option<usize>,
+    /// The time zone of the statistics' "today"; `None`: Asia/Shanghai.
+    pub(crate) time_zone: Option<String>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) base_url: String,
     pub(crate) corpid: Option<String>,
@@ -185,6 +189,7 @@ impl Settings {
             idle_timeout: layer.idle_timeout,
             max_connections: layer.max_connections,
             max_connections_per_ip: layer.max_connections_per_ip,
+            time_zone: layer.time_zone,
             admin_key,
             base_url: layer
                 .base_url

@@ -37,6 +37,7 @@ async fn dataset(app: &TestApp, corp: &TestCorp, create: i64, modify: i64) -> Ve
         .list_orders(
             corp.key,
             ListQuery {
+                family: patrol_domain::Family::Patrol,
                 begin_create_time: create,
                 begin_modify_time: modify,
                 after: None,
@@ -137,7 +138,7 @@ async fn a_full_walk_equals_the_servers_dataset() {
         assert_eq!(&info, order);
         let body = app
             .store
-            .order_body(corp.key, &order.order_id)
+            .order_body(corp.key, None, &order.order_id)
             .await
             .unwrap()
             .expect("the order is stored");

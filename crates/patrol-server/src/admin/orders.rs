@@ -5,7 +5,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use patrol_domain::limits;
 use patrol_domain::media as media_rules;
-use patrol_domain::{Action, ActionKind, Location, Media, NewOrder, OrderId, Urgency};
+use patrol_domain::{Action, ActionKind, Location, Media, NewOrder, OrderId, Resident, Urgency};
 
 use super::{AdminError, AdminJson, AdminPath as Path, corp, order_answer, random_hex};
 use crate::AppState;
@@ -119,6 +119,11 @@ pub(super) async fn report(
         media,
         create_time: check_time(body.time, state.clock().now())?,
         actions: Vec::new(),
+        resident: body.resident.map(|r| Resident {
+            name: r.name,
+            mobile: r.mobile,
+            unionid: r.unionid,
+        }),
     };
     let rendered = state.store.report_order(corp.key, order).await?;
     Ok(order_answer(&state, StatusCode::CREATED, rendered))
@@ -131,7 +136,7 @@ pub(super) async fn show(
     let corp = corp(&state, &corpid).await?;
     let body = state
         .store
-        .order_body(corp.key, &order_id)
+        .order_body(corp.key, None, &order_id)
         .await?
         .ok_or_else(|| AdminError::not_found(format!("order {order_id} not found")))?;
     Ok(order_answer(&state, StatusCode::OK, body))

@@ -1,17 +1,25 @@
-//! `POST /cgi-bin/report/patrol/get_order_list` and `get_order_info`.
+//! The two report families, `report/patrol/*` (巡查上报) and `report/resident/*` (居民上报):
+//! `get_grid_info`, `get_corp_status`, `get_user_status`, `category_statistic`,
+//! `get_order_list` and `get_order_info`, one handler each, generic over the family.
 
 use axum::extract::State;
 use axum::response::Response;
 use bytes::Bytes;
-use patrol_domain::ListQuery;
+use patrol_domain::stats::{CategoryRow, Day};
+use patrol_domain::{Family, ListQuery};
 use patrol_wire::patrol::{
     GetGridInfoResponse, GetOrderInfoRequest, GetOrderListRequest, GridInfo,
+};
+use patrol_wire::stats::{
+    CategoryDashboard, CategoryStatisticRequest, CategoryStatisticResponse, GetCorpStatusRequest,
+    GetUserStatusRequest, PatrolCorpStatus, PatrolUserStatus, ResidentCorpStatus,
+    ResidentUserStatus,
 };
 
 use crate::AppState;
 use crate::cursor::Binding;
 use crate::error::{ApiError, Failure};
-use crate::extract::{PatrolApi, Permitted, WeComJson};
+use crate::extract::{FamilyApi, Permitted, WeComJson};
 use crate::handlers::{Chunks, json_bytes, json_chunks, json_response, ok_message};
 
 /// `limit` when absent or 0.
@@ -67,9 +75,9 @@ fn page_size(limit: Option<i64>) -> Result<u32, ApiError> {
     }
 }
 
-pub async fn get_order_list(
+pub async fn get_order_list<F: FamilyApi>(
     State(state): State<AppState>,
-    Permitted(caller, _): Permitted<PatrolApi>,
+    Permitted(caller, _): Permitted<F>,
     body: WeComJson<GetOrderListRequest>,
 ) -> Result<Response, Failure> {
     let warning = body.warning;
@@ -81,6 +89,7 @@ pub async fn get_order_list(
     let begin_modify_time =
         filter_time("begin_modify_time", request.begin_modify_time).map_err(fail)?;
     let binding = Binding {
+        family: F::FAMILY,
         corp_key: caller.corp_key,
         app_key: caller.app_key,
         begin_create_time,
@@ -100,6 +109,7 @@ pub async fn get_order_list(
         .list_orders(
             caller.corp_key,
             ListQuery {
+                family: F::FAMILY,
                 begin_create_time,
                 begin_modify_time,
                 after,
@@ -120,11 +130,11 @@ pub async fn get_order_list(
     )))
 }
 
-/// `GET report/patrol/get_grid_info`: every grid of the corp (in the tree's order, a parent
-/// before its children) with its admins. Any method; no body is read.
-pub async fn get_grid_info(
+/// `GET report/{patrol,resident}/get_grid_info`: every grid of the corp (in the tree's order, a
+/// parent before its children) with its admins. Any method; no body is read.
+pub async fn get_grid_info<F: FamilyApi>(
     State(state): State<AppState>,
-    Permitted(caller, _): Permitted<PatrolApi>,
+    Permitted(caller, _): Permitted<F>,
 ) -> Result<Response, ApiError> {
     let grids = state.store.list_grids(caller.corp_key).await?;
     json_response(&GetGridInfoResponse {
@@ -141,9 +151,9 @@ pub async fn get_grid_info(
     })
 }
 
-pub async fn get_order_info(
+pub async fn get_order_info<F: FamilyApi>(
     State(state): State<AppState>,
-    Permitted(caller, _): Permitted<PatrolApi>,
+    Permitted(caller, _): Permitted<F>,
     body: WeComJson<GetOrderInfoRequest>,
 ) -> Result<Response, Failure> {
     let warning = body.warning;
@@ -155,12 +165,139 @@ pub async fn get_order_info(
         .ok_or_else(|| fail(ApiError::FieldMissing("order_id")))?;
     let stored = state
         .store
-        .order_body(caller.corp_key, &order_id)
+        .order_body(caller.corp_key, Some(F::FAMILY), &order_id)
         .await
         .map_err(|e| fail(e.into()))?
         .ok_or_else(|| fail(ApiError::UnknownOrder))?;
     let stored = patrol_domain::media::resolved(stored, &state.public_url);
     Ok(json_bytes(order_info_answer(&ok_message(warning), &stored)))
+}
+
+/// The calendar day of now in the corp's time zone (the server's configured zone).
+fn today(state: &AppState) -> Day {
+    Day::of(state.clock().now(), &state.config.time_zone)
+}
+
+/// An optional id: absent, `null` and `""` are all "not given".
+fn given(id: Option<String>) -> Option<String> {
+    id.filter(|id| !id.is_empty())
+}
+
+/// `POST report/{patrol,resident}/get_corp_status {grid_id?}` (decisions.md, "Statistics").
+pub async fn get_corp_status<F: FamilyApi>(
+    State(state): State<AppState>,
+    Permitted(caller, _): Permitted<F>,
+    body: WeComJson<GetCorpStatusRequest>,
+) -> Result<Response, Failure> {
+    let warning = body.warning;
+    let fail = |error: ApiError| Failure::new(error, warning);
+    let grid_id = given(body.value.grid_id);
+    let status = state
+        .store
+        .corp_status(
+            caller.corp_key,
+            F::FAMILY,
+            grid_id.as_deref(),
+            today(&state),
+        )
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| fail(ApiError::UnknownId("grid_id")))?;
+    let errmsg = ok_message(warning);
+    let answer = match F::FAMILY {
+        Family::Patrol => json_response(&PatrolCorpStatus {
+            errcode: 0,
+            errmsg,
+            to_be_assigned: status.untaken,
+            processing: status.processing,
+            added_today: status.added_today,
+            solved_today: status.solved_today,
+            total_case: status.total_case,
+            total_solved: status.total_solved,
+        }),
+        Family::Resident => json_response(&ResidentCorpStatus {
+            errcode: 0,
+            errmsg,
+            processing: status.processing,
+            added_today: status.added_today,
+            solved_today: status.solved_today,
+            pending: status.untaken,
+            total_case: status.total_case,
+            total_accepted: status.total_accepted,
+            total_solved: status.total_solved,
+        }),
+    };
+    answer.map_err(fail)
+}
+
+/// `POST report/{patrol,resident}/get_user_status {userid}`.
+pub async fn get_user_status<F: FamilyApi>(
+    State(state): State<AppState>,
+    Permitted(caller, _): Permitted<F>,
+    body: WeComJson<GetUserStatusRequest>,
+) -> Result<Response, Failure> {
+    let warning = body.warning;
+    let fail = |error: ApiError| Failure::new(error, warning);
+    let userid = given(body.value.userid).ok_or_else(|| fail(ApiError::FieldMissing("userid")))?;
+    let status = state
+        .store
+        .user_status(caller.corp_key, F::FAMILY, &userid, today(&state))
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| fail(ApiError::UnknownUser))?;
+    let errmsg = ok_message(warning);
+    let answer = match F::FAMILY {
+        Family::Patrol => json_response(&PatrolUserStatus {
+            errcode: 0,
+            errmsg,
+            processing: status.processing,
+            added_today: status.added_today,
+            solved_today: status.solved_today,
+        }),
+        Family::Resident => json_response(&ResidentUserStatus {
+            errcode: 0,
+            errmsg,
+            processing: status.processing,
+            added_today: status.added_today,
+            solved_today: status.solved_today,
+            pending: status.untaken,
+        }),
+    };
+    answer.map_err(fail)
+}
+
+/// `POST report/{patrol,resident}/category_statistic {category_id?}`.
+pub async fn category_statistic<F: FamilyApi>(
+    State(state): State<AppState>,
+    Permitted(caller, _): Permitted<F>,
+    body: WeComJson<CategoryStatisticRequest>,
+) -> Result<Response, Failure> {
+    let warning = body.warning;
+    let fail = |error: ApiError| Failure::new(error, warning);
+    let category_id = given(body.value.category_id);
+    let rows = state
+        .store
+        .category_statistic(caller.corp_key, F::FAMILY, category_id.as_deref())
+        .await
+        .map_err(|e| fail(e.into()))?
+        .ok_or_else(|| fail(ApiError::UnknownId("category_id")))?;
+    json_response(&CategoryStatisticResponse {
+        errcode: 0,
+        errmsg: ok_message(warning),
+        dashboard_list: rows.into_iter().map(dashboard).collect(),
+    })
+    .map_err(fail)
+}
+
+fn dashboard(row: CategoryRow) -> CategoryDashboard {
+    CategoryDashboard {
+        category_id: row.category_id,
+        category_name: row.name,
+        category_level: row.level,
+        total_case: row.total_case,
+        total_solved: row.total_solved,
+        category_type: row.category_type,
+    }
 }
 
 #[cfg(test)]

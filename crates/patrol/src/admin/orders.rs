@@ -2,7 +2,7 @@
 //! would.
 
 use clap::{Args, Subcommand, ValueEnum};
-use patrol_wire::admin::{LocationBody, OrderAction, ReportOrder};
+use patrol_wire::admin::{LocationBody, OrderAction, ReportOrder, ResidentBody};
 use patrol_wire::patrol::Order;
 
 use super::CorpScope;
@@ -20,7 +20,7 @@ pub(crate) struct OrderArgs {
 #[derive(Debug, Subcommand)]
 enum OrderCommand {
     /// Report an incident; the grid's admins become its processors.
-    Report(ReportArgs),
+    Report(Box<ReportArgs>),
     /// Show an order as WeCom's get_order_info would.
     Show {
         /// The order's id.
@@ -85,6 +85,18 @@ struct ReportArgs {
     /// When it was reported, in Unix seconds [default: now].
     #[arg(long, value_name = "UNIX")]
     time: Option<i64>,
+    /// Make it a resident report (居民上报), entered by --reporter for this resident.
+    #[arg(long)]
+    resident: bool,
+    /// The resident's name (with --resident).
+    #[arg(long, value_name = "NAME", requires = "resident")]
+    resident_name: Option<String>,
+    /// The resident's mobile number (with --resident).
+    #[arg(long, value_name = "NUMBER", requires = "resident")]
+    resident_mobile: Option<String>,
+    /// The resident's WeChat unionid (with --resident).
+    #[arg(long, value_name = "ID", requires = "resident")]
+    unionid: Option<String>,
 }
 
 /// What an actor does to an order.
@@ -171,6 +183,7 @@ pub(crate) async fn run(client: &Client, args: OrderArgs) -> anyhow::Result<()> 
     let corpid = args.scope.corpid()?;
     match args.command {
         OrderCommand::Report(report) => {
+            let report = *report;
             let body = ReportOrder {
                 order_id: report.order_id,
                 description: report.desc,
@@ -188,6 +201,11 @@ pub(crate) async fn run(client: &Client, args: OrderArgs) -> anyhow::Result<()> 
                 image_media_ids: report.image_media,
                 video_media_ids: report.videos,
                 time: report.time,
+                resident: report.resident.then(|| ResidentBody {
+                    name: report.resident_name.unwrap_or_default(),
+                    mobile: report.resident_mobile.unwrap_or_default(),
+                    unionid: report.unionid.unwrap_or_default(),
+                }),
             };
             if let Some(order) = client
                 .post::<Order>(&["corps", corpid, "orders"], &body)

@@ -296,6 +296,9 @@ mod tests {
             },
             processor_userids: vec!["lisi".into(), "wangwu".into()],
             process_list: steps,
+            reporter_name: None,
+            reporter_mobile: None,
+            unionid: None,
         }
     }
 

@@ -213,6 +213,7 @@ async fn all_bodies(path: &std::path::Path) -> Vec<String> {
             .list_orders(
                 corp.key,
                 ListQuery {
+                    family: patrol_domain::Family::Patrol,
                     begin_create_time: 0,
                     begin_modify_time: 0,
                     after,

@@ -84,7 +84,7 @@ async fn every_acknowledged_write_survives_kill_9() {
     let mut lost = Vec::new();
     for order_id in &acknowledged {
         if store
-            .order_body(corp.key, order_id)
+            .order_body(corp.key, None, order_id)
             .await
             .unwrap()
             .is_none()
