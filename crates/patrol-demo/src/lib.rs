@@ -9,8 +9,8 @@ pub mod media;
 
 use patrol_domain::media::{MediaFile, MediaType};
 use patrol_domain::{
-    Action, ActionKind, AgentId, AppKind, Clock, Corp, Location, Media, NewApp, NewCategory,
-    NewCorp, NewGrid, NewOrder, NewUser, OrderId, Urgency,
+    Action, ActionKind, AgentId, AppKind, Clock, Corp, Family, Location, Media, NewApp,
+    NewCategory, NewCorp, NewGrid, NewOrder, NewUser, OrderId, Resident, Urgency,
 };
 use patrol_media::BlobStore;
 use patrol_store::{Store, StoreError};
@@ -40,6 +40,10 @@ pub const DEMO_SYSTEM_SECRET: &str = "system-demo-secret-0123456789abcdefghijklm
 pub const DEMO_ORDERS: u64 = 240;
 /// The seed of the demo orders.
 pub const DEMO_SEED: u64 = 20_231_201;
+/// How many resident orders (居民上报) the demo corp has, beside its patrol orders.
+pub const DEMO_RESIDENT_ORDERS: u64 = 60;
+/// The seed of the demo's resident orders.
+pub const DEMO_RESIDENT_SEED: u64 = 20_231_202;
 /// Orders are spread over this many seconds before the anchor.
 pub const SPAN_SECONDS: i64 = 30 * 24 * 3600;
 
@@ -485,10 +489,19 @@ pub async fn install(
 ) -> Result<Corp, StoreError> {
     let (corp, created) = ensure_corp(store, blobs, clock).await?;
     if created {
-        let generator = Generator::new(DEMO_SEED, DEMO_ORDERS, anchor(clock.now()));
-        let orders = (0..DEMO_ORDERS).map(|i| generator.order(i)).collect();
+        let anchor = anchor(clock.now());
+        let patrol = Generator::new(DEMO_SEED, DEMO_ORDERS, anchor);
+        let resident = Generator::resident(DEMO_RESIDENT_SEED, DEMO_RESIDENT_ORDERS, anchor);
+        let orders = (0..DEMO_ORDERS)
+            .map(|i| patrol.order(i))
+            .chain((0..DEMO_RESIDENT_ORDERS).map(|i| resident.order(i)))
+            .collect();
         store.insert_orders(corp.key, orders).await?;
-        tracing::info!(orders = DEMO_ORDERS, "installed the demo corp");
+        tracing::info!(
+            orders = DEMO_ORDERS,
+            resident_orders = DEMO_RESIDENT_ORDERS,
+            "installed the demo corp"
+        );
     }
     Ok(corp)
 }
@@ -539,6 +552,7 @@ pub struct Generator {
     seed: u64,
     total: u64,
     anchor: i64,
+    family: Family,
 }
 
 impl Generator {
@@ -549,6 +563,59 @@ impl Generator {
             seed,
             total: total.max(1),
             anchor,
+            family: Family::Patrol,
+        }
+    }
+
+    /// As [`Generator::new`], of resident orders (居民上报): each also names the resident who
+    /// reported it, drawn after everything a patrol order draws.
+    pub fn resident(seed: u64, total: u64, anchor: i64) -> Generator {
+        Generator {
+            family: Family::Resident,
+            ..Generator::new(seed, total, anchor)
+        }
+    }
+
+    /// A resident of Hangzhou: a name, a mobile number and a unionid, each unknown (`""`) by
+    /// chance.
+    fn resident_reporter(rng: &mut ChaCha8Rng) -> Resident {
+        const SURNAMES: [&str; 12] = [
+            "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙",
+        ];
+        const GIVEN: [&str; 12] = [
+            "秀英", "建国", "桂兰", "志强", "丽华", "海燕", "国平", "淑珍", "晓东", "美玲", "文杰",
+            "玉梅",
+        ];
+        const UNIONID: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let name = format!(
+            "{}{}",
+            SURNAMES[rng.random_range(0..SURNAMES.len())],
+            GIVEN[rng.random_range(0..GIVEN.len())]
+        );
+        let mobile = format!(
+            "1{}{:09}",
+            rng.random_range(3..=9),
+            rng.random_range(0..1_000_000_000u32)
+        );
+        let unionid: String = std::iter::once('o')
+            .chain((0..27).map(|_| UNIONID[rng.random_range(0..UNIONID.len())] as char))
+            .collect();
+        Resident {
+            name: if rng.random_bool(0.95) {
+                name
+            } else {
+                String::new()
+            },
+            mobile: if rng.random_bool(0.8) {
+                mobile
+            } else {
+                String::new()
+            },
+            unionid: if rng.random_bool(0.7) {
+                unionid
+            } else {
+                String::new()
+            },
         }
     }
 
@@ -604,6 +671,10 @@ impl Generator {
         };
         history.play(state, &cast);
         let actions = history.actions;
+        let resident = match self.family {
+            Family::Patrol => None,
+            Family::Resident => Some(Self::resident_reporter(&mut rng)),
+        };
         NewOrder {
             order_id: OrderId::parse(order_id).expect("32 hex digits are an order id"),
             description: scene.template.replace("{}", scene.place),
@@ -615,7 +686,7 @@ impl Generator {
             media,
             create_time,
             actions,
-            resident: None,
+            resident,
         }
     }
 

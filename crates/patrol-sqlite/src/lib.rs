@@ -36,6 +36,11 @@ use access::Access;
 pub use access::{READERS, SCAN_THREADS};
 use error::Error;
 
+/// The statistics of existing orders, computed from their steps (the second half of migration
+/// 6); public for the test that holds it equal to what the write path keeps.
+#[doc(hidden)]
+pub const STATISTICS_BACKFILL: &str = include_str!("../migrations/sqlite/statistics_backfill.sql");
+
 /// Embedded migrations, applied in order; `PRAGMA user_version` counts the applied ones.
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0001_init.sql"),
@@ -43,7 +48,10 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/sqlite/0003_media.sql"),
     include_str!("../migrations/sqlite/0004_served_offsets.sql"),
     include_str!("../migrations/sqlite/0005_app_lists.sql"),
-    include_str!("../migrations/sqlite/0006_families_statistics.sql"),
+    concat!(
+        include_str!("../migrations/sqlite/0006_families_statistics.sql"),
+        include_str!("../migrations/sqlite/statistics_backfill.sql")
+    ),
 ];
 
 /// Page cache of the writer connection, in KiB (SQLite's negative `cache_size`).

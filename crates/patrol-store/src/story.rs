@@ -125,6 +125,7 @@ pub async fn run(store: &dyn Store) {
     concurrent_writes(store).await;
     media(store).await;
     served_images(store).await;
+    statistics(store).await;
 }
 
 /// Corps, apps, users, grids and categories.
@@ -801,4 +802,176 @@ pub async fn served_images(store: &dyn Store) {
     );
     // A user's text that looks the same is left alone.
     assert!(body.contains(&format!(r#"[\"{served}\"]"#)), "{body}");
+}
+
+/// The statistics and the two families: counts that follow every write at once, "today" as the
+/// day given, grids with their subtrees, unknown ids, and each family on its own.
+pub async fn statistics(store: &dyn Store) {
+    use patrol_domain::stats::{CategoryRow, CorpStatus, Day, UserStatus};
+    use patrol_domain::{Family, Resident};
+
+    let key = corp_with_a_grid(store, "story-stats").await;
+    let child = NewGrid {
+        grid_id: id("g1a"),
+        name: "子网格".into(),
+        parent: Some("g1".into()),
+        admins: vec!["reporter".into()],
+        members: Vec::new(),
+    };
+    store.create_grid(key, child).await.unwrap();
+    let today = Day {
+        start: NOW - 100,
+        end: NOW + 86_300,
+    };
+    let empty = store
+        .corp_status(key, Family::Patrol, None, today)
+        .await
+        .unwrap();
+    assert_eq!(empty, Some(CorpStatus::default()));
+    let in_grid = |order_id: &str, grid: &str, time: i64| NewOrder {
+        grid: grid.into(),
+        ..order(order_id, time)
+    };
+    let resident = NewOrder {
+        resident: Some(Resident {
+            name: "居民".into(),
+            ..Resident::default()
+        }),
+        category: None,
+        ..order("r1", NOW)
+    };
+    store
+        .insert_orders(
+            key,
+            vec![
+                in_grid("s1", "g1", NOW - 200),
+                in_grid("s2", "g1a", NOW),
+                in_grid("s3", "g1a", NOW + 1),
+                resident,
+            ],
+        )
+        .await
+        .unwrap();
+    store
+        .act_on_order(key, "s2", action(ActionKind::Accept, "reporter", NOW + 2))
+        .await
+        .unwrap();
+    store
+        .act_on_order(key, "s3", action(ActionKind::Finish, "reporter", NOW + 3))
+        .await
+        .unwrap();
+    let status = |family, grid: Option<&'static str>| async move {
+        store.corp_status(key, family, grid, today).await.unwrap()
+    };
+    assert_eq!(
+        status(Family::Patrol, None).await,
+        Some(CorpStatus {
+            untaken: 1,
+            processing: 1,
+            added_today: 2,
+            solved_today: 1,
+            total_case: 3,
+            total_accepted: 2,
+            total_solved: 1,
+        })
+    );
+    let subtree = status(Family::Patrol, Some("g1a")).await.unwrap();
+    assert_eq!((subtree.total_case, subtree.added_today), (2, 2));
+    assert_eq!(
+        status(Family::Patrol, Some("g1")).await.unwrap().total_case,
+        3
+    );
+    assert_eq!(status(Family::Patrol, Some("nope")).await, None);
+    let resident = status(Family::Resident, None).await.unwrap();
+    assert_eq!((resident.total_case, resident.untaken), (1, 1));
+    // Another day: nothing of it happened today.
+    let tomorrow = Day {
+        start: today.end,
+        end: today.end + 86_400,
+    };
+    let later = store
+        .corp_status(key, Family::Patrol, None, tomorrow)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (later.added_today, later.solved_today, later.total_case),
+        (0, 0, 3)
+    );
+
+    let user = store
+        .user_status(key, Family::Patrol, "reporter", today)
+        .await
+        .unwrap();
+    assert_eq!(
+        user,
+        Some(UserStatus {
+            processing: 2,
+            untaken: 1,
+            added_today: 2,
+            solved_today: 1,
+        })
+    );
+    assert_eq!(
+        store
+            .user_status(key, Family::Patrol, "ghost", today)
+            .await
+            .unwrap(),
+        None
+    );
+    let rows = store
+        .category_statistic(key, Family::Resident, None)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        rows,
+        [
+            CategoryRow {
+                category_id: "c1a".into(),
+                name: "类别".into(),
+                level: 1,
+                total_case: 0,
+                total_solved: 0,
+                category_type: 1,
+            },
+            CategoryRow {
+                category_id: String::new(),
+                name: patrol_domain::stats::OTHER_CATEGORY_NAME.into(),
+                level: 1,
+                total_case: 1,
+                total_solved: 0,
+                category_type: 0,
+            }
+        ]
+    );
+    let patrol = store
+        .category_statistic(key, Family::Patrol, Some("c1a"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(patrol, []);
+    assert_eq!(
+        store
+            .category_statistic(key, Family::Patrol, Some("nope"))
+            .await
+            .unwrap(),
+        None
+    );
+    // Each family reads its own orders.
+    assert!(
+        store
+            .order_body(key, Some(Family::Patrol), "r1")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .order_body(key, Some(Family::Resident), "r1")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(store.order_body(key, None, "r1").await.unwrap().is_some());
 }

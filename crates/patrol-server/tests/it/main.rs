@@ -9,6 +9,7 @@ mod logs;
 mod media;
 mod order_list;
 mod patrol_family;
+mod report_families;
 mod smoke;
 mod snapshots;
 mod store_story;

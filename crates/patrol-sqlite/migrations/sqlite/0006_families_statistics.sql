@@ -17,21 +17,6 @@ ALTER TABLE orders ADD COLUMN accepted INTEGER NOT NULL DEFAULT 0 CHECK (accepte
 ALTER TABLE orders ADD COLUMN solved_time INTEGER;
 ALTER TABLE orders ADD COLUMN solver TEXT;
 
-UPDATE orders SET
-    stage = (
-        SELECT CASE s.process_type WHEN 1 THEN 0 WHEN 5 THEN 2 WHEN 6 THEN 3 ELSE 1 END
-        FROM steps s WHERE s.order_id = orders.id ORDER BY s.position DESC LIMIT 1
-    ),
-    accepted = EXISTS (
-        SELECT 1 FROM steps s WHERE s.order_id = orders.id AND s.process_type IN (2, 3, 4, 5, 7)
-    ),
-    solved_time = (
-        SELECT s.acted_time FROM steps s WHERE s.order_id = orders.id AND s.process_type = 5
-    ),
-    solver = (
-        SELECT s.actor FROM steps s WHERE s.order_id = orders.id AND s.process_type = 5
-    );
-
 -- The walks of each family.
 DROP INDEX orders_by_create;
 CREATE INDEX orders_by_create ON orders (corp_id, family, create_time, id);
@@ -59,10 +44,6 @@ CREATE TABLE order_tallies (
     orders      INTEGER NOT NULL CHECK (orders >= 0),
     PRIMARY KEY (corp_id, family, grid_id, category_id, stage, accepted)
 ) STRICT, WITHOUT ROWID;
-INSERT INTO order_tallies (corp_id, family, grid_id, category_id, stage, accepted, orders)
-    SELECT corp_id, family, grid_id, ifnull(category_id, 0), stage, accepted, count(*)
-    FROM orders GROUP BY corp_id, family, grid_id, ifnull(category_id, 0), stage, accepted;
-
 -- The processors of every open order, one row each.
 CREATE TABLE order_processors (
     corp_id  INTEGER NOT NULL REFERENCES corps (id) ON DELETE CASCADE,
@@ -74,7 +55,5 @@ CREATE TABLE order_processors (
     stage    INTEGER NOT NULL,
     PRIMARY KEY (corp_id, family, userid, order_id)
 ) STRICT, WITHOUT ROWID;
-INSERT OR IGNORE INTO order_processors (corp_id, family, userid, order_id, stage)
-    SELECT o.corp_id, o.family, p.value, o.id, o.stage
-    FROM orders o, json_each(o.processor_userids) p
-    WHERE o.closed = 0;
+
+-- The statistics of the orders already there: statistics_backfill.sql, run right after this.

@@ -3,6 +3,7 @@
 
 mod bounds;
 mod files;
+mod migrations;
 mod story;
 
 /// Held by every test of this binary: the bounds test counts the whole process's threads and
