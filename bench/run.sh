@@ -125,6 +125,29 @@ for name in info list_first_50 list_first_default list_deep_50 list_deep_default
     echo "${result[$name]} (RssAnon ${rss} KiB)" >&2
 done
 
+say "statistics"
+read -r GRID USER < <(curl -s "$BASE/cgi-bin/report/patrol/get_grid_info?access_token=$TOKEN" | python3 -c '
+import json, sys
+grids = json.load(sys.stdin)["grid_list"]
+print(grids[0]["grid_id"], grids[-1]["grid_admin"][0])')
+static() { # static NAME BODY: a wrk script POSTing one body.
+    printf 'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/json"\nwrk.body = %s\n' "$2" >"$WORK/$1.lua"
+}
+static stats_corp "'{}'"
+static stats_grid "'{\"grid_id\":\"$GRID\"}'"
+static stats_user "'{\"userid\":\"$USER\"}'"
+static stats_category "'{}'"
+for name in stats_corp stats_grid stats_user stats_category; do
+    say "patrol $name"
+    case $name in
+        stats_corp|stats_grid) path=get_corp_status ;;
+        stats_user) path=get_user_status ;;
+        stats_category) path=category_statistic ;;
+    esac
+    result[$name]=$(load "$name" "$BASE/cgi-bin/report/patrol/$path?access_token=$TOKEN" "$WORK/$name.lua")
+    echo "${result[$name]}" >&2
+done
+
 say "nginx: the same bytes (core 0)"
 mkdir -p "$WORK/static" "$WORK/nginx"
 first_id=$(head -1 "$WORK/ids.txt")
@@ -190,10 +213,12 @@ say "table"
 python3 - "$ORDERS" "$seed_seconds" "$walk_line" "$max_rss" "$info_bytes" "$list_bytes" "$CONNECTIONS" "$DURATION" \
     "${result[info]}" "${result[list_first_50]}" "${result[list_first_default]}" "${result[list_deep_50]}" \
     "${result[list_deep_default]}" "${result[nginx_info]}" "${result[nginx_list]}" "${result[json_info]}" \
-    "${result[json_list]}" <<'PY' | tee bench/results/latest.md
+    "${result[json_list]}" "${result[stats_corp]}" "${result[stats_grid]}" "${result[stats_user]}" \
+    "${result[stats_category]}" <<'PY' | tee bench/results/latest.md
 import datetime, platform, re, subprocess, sys
 (orders, seed_s, walk, rss, info_bytes, list_bytes, conns, duration,
- info, first50, first20, deep50, deep20, ng_info, ng_list, js_info, js_list) = sys.argv[1:]
+ info, first50, first20, deep50, deep20, ng_info, ng_list, js_info, js_list,
+ st_corp, st_grid, st_user, st_category) = sys.argv[1:]
 def parse(r):
     rps, p50, p99 = r.split()[:3]
     return float(rps), float(p50), float(p99)
@@ -208,6 +233,10 @@ rows = [
     (f"nginx, the same get_order_list bytes ({list_bytes} B)", ng_l, None),
     ("json-server 0.17.4, 10,000 orders, GET /orders/:id", parse(js_info), ng_i),
     ("json-server 0.17.4, 10,000 orders, GET /orders?_page=1&_limit=50", parse(js_list), ng_l),
+    (f"patrol get_corp_status, the whole corp ({int(orders):,} orders)", parse(st_corp), ng_i),
+    ("patrol get_corp_status, the root grid and its subtree", parse(st_grid), ng_i),
+    ("patrol get_user_status, a grid admin", parse(st_user), ng_i),
+    ("patrol category_statistic, level-1 rows", parse(st_category), ng_i),
 ]
 cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), "?")
 print(f"Run {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC on {cpu}, "

@@ -250,7 +250,7 @@ fn print_banner(base_url: &str, database: &str, demo: bool, generated_admin_key:
         println!("  demo corp   {} ({})", demo::DEMO_CORP_NAME, corpid);
         println!("  corpid      {corpid}");
         println!(
-            "  corpsecret  {secret}   (app {}, enabled for patrol)",
+            "  corpsecret  {secret}   (app {}, on every list)",
             demo::DEMO_PATROL_AGENTID
         );
         println!(
