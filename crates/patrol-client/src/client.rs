@@ -1,6 +1,7 @@
 //! [`Client`] and its builder: the token cache, retries, and the patrol calls; `media` holds
-//! the media calls.
+//! the media calls, `grid` the grid and category calls.
 
+mod grid;
 mod media;
 
 pub use media::{Download, MAX_RANGE_BYTES};
@@ -247,7 +248,14 @@ answers!(
     patrol_wire::patrol::GetGridInfoResponse,
     GetOrderListResponse,
     GetOrderInfoResponse,
-    patrol_wire::media::UploadResponse
+    patrol_wire::media::UploadResponse,
+    Envelope,
+    patrol_wire::grid::AddGridResponse,
+    patrol_wire::grid::UpdateGridResponse,
+    patrol_wire::grid::ListGridResponse,
+    patrol_wire::grid::UserGridInfoResponse,
+    patrol_wire::grid::AddCategoryResponse,
+    patrol_wire::grid::ListCategoryResponse
 );
 
 /// The `next_cursor` of a `get_order_list` answer, read without parsing it, for prefetching:

@@ -34,6 +34,24 @@ pub mod codes {
     pub const INVALID_MEDIA_ID: i64 = ErrCode::InvalidMediaId.code();
     /// A file over 20 MB asked for without a range (media/get): the client fetches in ranges.
     pub const MEDIA_TOO_LARGE_WITHOUT_RANGE: i64 = ErrCode::MediaTooLargeWithoutRange.code();
+    /// No admin given is a member of the corp (grid/add, grid/update).
+    pub const INVALID_USERID: i64 = ErrCode::InvalidUserId.code();
+    /// The userid is no member of the corp.
+    pub const USERID_NOT_FOUND: i64 = ErrCode::UserIdNotFound.code();
+    /// Unknown category id, or not a level-1 category where a parent is asked for.
+    pub const INVALID_CATEGORY_ID: i64 = ErrCode::InvalidCategoryId.code();
+    /// Unknown grid id (the parent's too).
+    pub const INVALID_GRID_ID: i64 = ErrCode::InvalidGridId.code();
+    /// A grid has at most 20 admins.
+    pub const GRID_ADMINS_OVER_LIMIT: i64 = ErrCode::GridAdminsOverLimit.code();
+    /// A grid with members cannot be deleted.
+    pub const GRID_NOT_EMPTY: i64 = ErrCode::GridNotEmpty.code();
+    /// A sibling grid has the name.
+    pub const GRID_NAME_TAKEN: i64 = ErrCode::GridNameTaken.code();
+    /// A grid has at most 100 members (WeCom also answers 90610).
+    pub const GRID_MEMBERS_OVER_LIMIT: i64 = ErrCode::GridMembersOverLimit.code();
+    /// A user is an admin of at most 10 grids.
+    pub const MANAGED_GRIDS_OVER_LIMIT: i64 = ErrCode::ManagedGridsOverLimit.code();
 }
 
 /// Why a call failed.

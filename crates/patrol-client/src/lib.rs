@@ -39,6 +39,11 @@
 //! - **Paging**: [`Client::orders`] and [`Client::pages`] follow `next_cursor` to the end.
 //! - **Media**: [`Client::upload_media`] streams a file up; [`Client::download_media`] streams
 //!   one down, resuming a partial file and fetching files over 20 MB in 20 MB ranges.
+//! - **Grids and categories** (`report/grid/*`, an app on 「居民联系 - 可调用接口的应用」):
+//!   [`Client::add_grid`], [`Client::update_grid`], [`Client::delete_grid`],
+//!   [`Client::list_grids`], [`Client::get_user_grid_info`], [`Client::add_category`],
+//!   [`Client::update_category`], [`Client::delete_category`], [`Client::list_categories`]
+//!   (which reads `category_list` and the older `cata_list` alike).
 //! - **Tolerance**: numbers sent as strings and strings sent as numbers, as WeCom's own
 //!   documentation prints them, decode (see `patrol_wire::lenient`).
 //!
@@ -55,6 +60,10 @@ pub use client::{
     Client, ClientBuilder, Download, MAX_RANGE_BYTES, OrderQuery, Page, WECOM_BASE_URL,
 };
 pub use error::{Error, Result, codes};
+pub use patrol_wire::grid::{
+    AddCategoryRequest, AddGridRequest, AddGridResponse, CategoryItem, GridItem, GridRef,
+    UpdateCategoryRequest, UpdateGridRequest, UserGridInfoResponse,
+};
 pub use patrol_wire::media::UploadResponse;
 pub use patrol_wire::patrol::{
     GetOrderListRequest, GetOrderListResponse, GridInfo, Location, Order, Process,

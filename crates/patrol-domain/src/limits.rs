@@ -11,6 +11,8 @@ pub const MAX_GRID_DEPTH: usize = 10;
 pub const MAX_GRID_ADMINS: usize = 20;
 /// Most members of one grid.
 pub const MAX_GRID_MEMBERS: usize = 100;
+/// Most grids one user is an admin of.
+pub const MAX_MANAGED_GRIDS: usize = 10;
 /// Longest id given by a caller (corpid, userid, grid_id, category_id, order_id), in characters.
 pub const MAX_ID_CHARS: usize = 64;
 /// Longest name of a corp, an app or a user, in characters.
@@ -58,6 +60,28 @@ pub const ID_EXTRA: &[char] = &['-', '_'];
 
 fn invalid(message: String) -> Rejection {
     Rejection::Invalid(message)
+}
+
+/// Which of WeCom's limits on grids and categories a write breaks ([`Rejection::Limit`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// A grid or category name: 1 to 30 visible characters.
+    Name,
+    /// Grids are at most [`MAX_GRID_DEPTH`] levels deep.
+    GridDepth,
+    /// A grid has 1 to [`MAX_GRID_ADMINS`] admins.
+    GridAdmins,
+    /// A grid has at most [`MAX_GRID_MEMBERS`] members.
+    GridMembers,
+    /// A user is an admin of at most [`MAX_MANAGED_GRIDS`] grids.
+    ManagedGrids,
+    /// Categories have two levels: a parent is a level-1 category.
+    CategoryLevel,
+}
+
+fn over(limit: Limit, message: String) -> Rejection {
+    Rejection::Limit { limit, message }
 }
 
 /// An id given by a caller: 1 to 64 characters of ASCII letters, digits and `extra`.
@@ -119,25 +143,25 @@ pub fn is_invisible(c: char) -> bool {
 /// A name of at most `max` characters that shows what it is: no control character (NUL, a line
 /// break, …), no bidirectional control, and something visible besides white space and
 /// zero-width characters.
-fn check_visible_name(what: &str, name: &str, max: usize) -> Result<(), Rejection> {
+fn check_visible_name(what: &str, name: &str, max: usize) -> Result<(), String> {
     let chars = name.chars().count();
     if chars > max || name.chars().all(is_invisible) {
-        return Err(invalid(format!(
+        return Err(format!(
             "{what} name must be 1 to {max} characters, not all blank or invisible, got {chars}"
-        )));
+        ));
     }
     if let Some(c) = name.chars().find(|&c| c.is_control() || is_bidi_control(c)) {
-        return Err(invalid(format!(
+        return Err(format!(
             "{what} name must not hold the control character U+{:04X}",
             u32::from(c)
-        )));
+        ));
     }
     Ok(())
 }
 
 /// A grid or category name: 1 to 30 characters, visible (see [`check_display_name`]).
 pub fn check_name(what: &str, name: &str) -> Result<(), Rejection> {
-    check_visible_name(what, name, MAX_NAME_CHARS)
+    check_visible_name(what, name, MAX_NAME_CHARS).map_err(|message| over(Limit::Name, message))
 }
 
 /// The name of a corp, an app or a user: 1 to 64 characters, with no control character (NUL, a
@@ -145,7 +169,7 @@ pub fn check_name(what: &str, name: &str) -> Result<(), Rejection> {
 /// U+061C), and not made only of white space and invisible characters (U+200B–U+200D,
 /// U+2060–U+2064, U+FEFF, …).
 pub fn check_display_name(what: &str, name: &str) -> Result<(), Rejection> {
-    check_visible_name(what, name, MAX_DISPLAY_NAME_CHARS)
+    check_visible_name(what, name, MAX_DISPLAY_NAME_CHARS).map_err(invalid)
 }
 
 /// A time a caller gave for `what` (a report, an action, a corp's creation), in Unix seconds:
@@ -350,18 +374,36 @@ impl GridRole {
 /// WeCom's limits (1 to 20 admins, up to 100 members).
 pub fn grid_users(role: GridRole, users: &[String]) -> Result<Vec<&String>, Rejection> {
     let unique = unique(users);
-    let (low, high) = match role {
-        GridRole::Admin => (1, MAX_GRID_ADMINS),
-        GridRole::Member => (0, MAX_GRID_MEMBERS),
+    let (low, high, limit) = match role {
+        GridRole::Admin => (1, MAX_GRID_ADMINS, Limit::GridAdmins),
+        GridRole::Member => (0, MAX_GRID_MEMBERS, Limit::GridMembers),
     };
     if unique.len() < low || unique.len() > high {
-        return Err(invalid(format!(
-            "a grid has {low} to {high} {}s, got {}",
-            role.as_str(),
-            unique.len()
-        )));
+        return Err(over(
+            limit,
+            format!(
+                "a grid has {low} to {high} {}s, got {}",
+                role.as_str(),
+                unique.len()
+            ),
+        ));
     }
     Ok(unique)
+}
+
+/// Making `userid` an admin of one more grid, when it is an admin of `managed` others already:
+/// at most [`MAX_MANAGED_GRIDS`] in all.
+pub fn check_managed_grids(userid: &str, managed: usize) -> Result<(), Rejection> {
+    if managed + 1 > MAX_MANAGED_GRIDS {
+        return Err(over(
+            Limit::ManagedGrids,
+            format!(
+                "user {userid} is an admin of {managed} grids already, the most a user manages \
+                 is {MAX_MANAGED_GRIDS}"
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// The users an order is handed to (assign, transfer): duplicates dropped (first kept, order
@@ -386,9 +428,12 @@ fn unique(users: &[String]) -> Vec<&String> {
 /// A new grid under `parent`, which is at level `parent_depth` (a root is at 1).
 pub fn check_new_grid_depth(parent: &str, parent_depth: usize) -> Result<(), Rejection> {
     if parent_depth + 1 > MAX_GRID_DEPTH {
-        return Err(invalid(format!(
-            "grids are at most {MAX_GRID_DEPTH} levels deep: {parent} is at the last level"
-        )));
+        return Err(over(
+            Limit::GridDepth,
+            format!(
+                "grids are at most {MAX_GRID_DEPTH} levels deep: {parent} is at the last level"
+            ),
+        ));
     }
     Ok(())
 }
@@ -409,10 +454,13 @@ pub fn check_grid_move(
         )));
     }
     if parent_depth + height > MAX_GRID_DEPTH {
-        return Err(invalid(format!(
-            "grids are at most {MAX_GRID_DEPTH} levels deep: grid {grid_id} and its \
-             {height} levels do not fit under {parent}"
-        )));
+        return Err(over(
+            Limit::GridDepth,
+            format!(
+                "grids are at most {MAX_GRID_DEPTH} levels deep: grid {grid_id} and its \
+                 {height} levels do not fit under {parent}"
+            ),
+        ));
     }
     Ok(())
 }
@@ -423,8 +471,39 @@ pub fn category_level(parent: Option<(&str, i64)>) -> Result<i64, Rejection> {
     match parent {
         None => Ok(1),
         Some((_, 1)) => Ok(2),
-        Some((parent, _)) => Err(invalid(format!(
-            "category {parent} is not a level-1 category: categories have two levels"
+        Some((parent, _)) => Err(over(
+            Limit::CategoryLevel,
+            format!("category {parent} is not a level-1 category: categories have two levels"),
+        )),
+    }
+}
+
+/// Where a category moves (`update_cata`), from where it is (`current`, its parent's id) and what
+/// was asked: `level` 1 (to the top level, so no `parent` may be given) or 2 (under `parent`, or
+/// under its current parent when none is given), or only a `parent` (level 2 under it). Nothing
+/// asked keeps it where it is. The new parent's own level is checked with [`category_level`] by
+/// the store, which knows it.
+pub fn category_parent(
+    category_id: &str,
+    current: Option<&str>,
+    level: Option<i64>,
+    parent: Option<&str>,
+) -> Result<Option<String>, Rejection> {
+    match (level, parent) {
+        (Some(1), None) => Ok(None),
+        (Some(1), Some(parent)) => Err(invalid(format!(
+            "a level-1 category has no parent, got parent {parent}"
+        ))),
+        (Some(2) | None, Some(parent)) => Ok(Some(parent.to_owned())),
+        (Some(2), None) => match current {
+            Some(current) => Ok(Some(current.to_owned())),
+            None => Err(invalid(format!(
+                "category {category_id} is at level 1: a level-2 category needs its parent"
+            ))),
+        },
+        (None, None) => Ok(current.map(str::to_owned)),
+        (Some(level), _) => Err(invalid(format!(
+            "a category's level is 1 or 2, got {level}"
         ))),
     }
 }
@@ -476,7 +555,77 @@ mod tests {
         assert!(check_grid_move("g", "p", true, 1, 1).is_err());
         assert_eq!(category_level(None), Ok(1));
         assert_eq!(category_level(Some(("c", 1))), Ok(2));
-        assert!(category_level(Some(("c", 2))).is_err());
+        assert!(matches!(
+            category_level(Some(("c", 2))),
+            Err(Rejection::Limit {
+                limit: Limit::CategoryLevel,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_name("grid", &"格".repeat(31)),
+            Err(Rejection::Limit {
+                limit: Limit::Name,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_display_name("user", &"名".repeat(65)),
+            Err(Rejection::Invalid(_))
+        ));
+        assert!(matches!(
+            grid_users(GridRole::Admin, &many),
+            Err(Rejection::Limit {
+                limit: Limit::GridAdmins,
+                ..
+            })
+        ));
+        assert!(matches!(
+            grid_users(GridRole::Member, &many),
+            Err(Rejection::Limit {
+                limit: Limit::GridMembers,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check_new_grid_depth("p", 10),
+            Err(Rejection::Limit {
+                limit: Limit::GridDepth,
+                ..
+            })
+        ));
+        assert!(check_managed_grids("u", 9).is_ok());
+        assert!(matches!(
+            check_managed_grids("u", 10),
+            Err(Rejection::Limit {
+                limit: Limit::ManagedGrids,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn a_category_moves_by_its_level_and_parent() {
+        assert_eq!(category_parent("c", Some("p"), Some(1), None), Ok(None));
+        assert!(category_parent("c", Some("p"), Some(1), Some("q")).is_err());
+        assert_eq!(
+            category_parent("c", None, Some(2), Some("q")),
+            Ok(Some("q".into()))
+        );
+        assert_eq!(
+            category_parent("c", Some("p"), Some(2), None),
+            Ok(Some("p".into()))
+        );
+        assert!(category_parent("c", None, Some(2), None).is_err());
+        assert_eq!(
+            category_parent("c", None, None, Some("q")),
+            Ok(Some("q".into()))
+        );
+        assert_eq!(
+            category_parent("c", Some("p"), None, None),
+            Ok(Some("p".into()))
+        );
+        assert!(category_parent("c", None, Some(3), None).is_err());
     }
 
     #[test]

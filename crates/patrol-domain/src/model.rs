@@ -182,6 +182,16 @@ pub struct NewCategory {
     pub parent: Option<String>,
 }
 
+/// Changes to a category (`update_cata`); `None` leaves a field as it is. Where it moves is
+/// [`crate::limits::category_parent`]'s: `level` 1 makes it a level-1 category, `parent` (with
+/// `level` 2 or alone) puts it under that level-1 category.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CategoryPatch {
+    pub name: Option<String>,
+    pub level: Option<i64>,
+    pub parent: Option<String>,
+}
+
 /// Urgency of an incident (`urge_type`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Urgency {

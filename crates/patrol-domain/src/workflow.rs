@@ -31,6 +31,13 @@ pub enum Rejection {
     TooManySteps(String),
     #[error("{0}")]
     Invalid(String),
+    /// One of WeCom's limits on grids and categories, named, so that each API can answer it in
+    /// its own terms (WeCom's API has a code for some of them).
+    #[error("{message}")]
+    Limit {
+        limit: limits::Limit,
+        message: String,
+    },
 }
 
 /// Where an order stands, as the statistics count it (decisions.md, "Statistics").

@@ -51,8 +51,24 @@ pub enum ApiError {
     /// An id that names nothing of the corp: `invalid grid_id`, `invalid category_id`.
     #[error("invalid {0}")]
     UnknownId(&'static str),
+    #[error("invalid userid: {0}")]
+    InvalidUserId(String),
     #[error("userid not found")]
-    UnknownUser,
+    UserIdNotFound,
+    #[error("invalid category_id: {0}")]
+    UnknownCategory(String),
+    #[error("invalid grid_id: {0}")]
+    UnknownGrid(String),
+    #[error("too many grid admins: {0}")]
+    TooManyAdmins(String),
+    #[error("grid cannot be deleted: {0}")]
+    GridNotEmpty(String),
+    #[error("grid name duplicated: {0}")]
+    GridNameTaken(String),
+    #[error("too many grid members: {0}")]
+    TooManyMembers(String),
+    #[error("user manages too many grids: {0}")]
+    TooManyManagedGrids(String),
     #[error("invalid media type, type must be image, voice, video or file")]
     MediaTypeInvalid,
     #[error("media data missing: send the file as the multipart part named 'media'")]
@@ -92,8 +108,16 @@ impl ApiError {
             | ApiError::InvalidCursor
             | ApiError::UnknownOrder
             | ApiError::UnknownId(_) => ErrCode::InvalidParameter,
-            ApiError::UnknownUser => ErrCode::UserNotFound,
             ApiError::FieldMissing(_) => ErrCode::ParameterMissing,
+            ApiError::InvalidUserId(_) => ErrCode::InvalidUserId,
+            ApiError::UserIdNotFound => ErrCode::UserIdNotFound,
+            ApiError::UnknownCategory(_) => ErrCode::InvalidCategoryId,
+            ApiError::UnknownGrid(_) => ErrCode::InvalidGridId,
+            ApiError::TooManyAdmins(_) => ErrCode::GridAdminsOverLimit,
+            ApiError::GridNotEmpty(_) => ErrCode::GridNotEmpty,
+            ApiError::GridNameTaken(_) => ErrCode::GridNameTaken,
+            ApiError::TooManyMembers(_) => ErrCode::GridMembersOverLimit,
+            ApiError::TooManyManagedGrids(_) => ErrCode::ManagedGridsOverLimit,
             ApiError::MediaTypeInvalid => ErrCode::InvalidMediaType,
             ApiError::MediaDataMissing => ErrCode::MediaDataMissing,
             ApiError::Upload(rejection) => {
@@ -120,6 +144,60 @@ impl ApiError {
 impl From<StoreError> for ApiError {
     fn from(error: StoreError) -> ApiError {
         ApiError::Internal(error.chain())
+    }
+}
+
+/// What a `report/grid/*` write was about: it says what an unknown id is (90604 or 90603) and
+/// how a refusal is answered (WeCom has codes for grids' limits, none for categories').
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Directory {
+    Grid,
+    Category,
+}
+
+impl ApiError {
+    /// A store's refusal of a grid or category write, answered in WeCom's codes (decisions.md,
+    /// "Grids and categories over WeCom's API"); failures of the store itself are -1.
+    pub fn directory(error: StoreError, family: Directory) -> ApiError {
+        use patrol_domain::Rejection;
+        use patrol_domain::limits::Limit;
+        use patrol_store::Clash;
+        let grid = family == Directory::Grid;
+        let invalid =
+            |field: &'static str, detail: String| ApiError::InvalidValue { field, detail };
+        match error {
+            StoreError::NotFound(what) if grid => {
+                ApiError::UnknownGrid(format!("{what} not found"))
+            }
+            StoreError::NotFound(what) => ApiError::UnknownCategory(format!("{what} not found")),
+            StoreError::Clash { clash, message } => match clash {
+                Clash::SiblingName if grid => ApiError::GridNameTaken(message),
+                Clash::SiblingName => invalid("category_name", message),
+                _ if grid => ApiError::GridNotEmpty(message),
+                _ => invalid("category_id", message),
+            },
+            StoreError::Rejected(rejection) => {
+                let message = rejection.to_string();
+                match rejection {
+                    Rejection::UnknownUser(_) => ApiError::InvalidUserId(message),
+                    Rejection::UnknownGrid(_) => ApiError::UnknownGrid(message),
+                    Rejection::UnknownCategory(_) => ApiError::UnknownCategory(message),
+                    Rejection::Limit { limit, message } => match limit {
+                        Limit::Name if grid => invalid("grid_name", message),
+                        Limit::Name => invalid("category_name", message),
+                        Limit::GridDepth => invalid("grid_parent_id", message),
+                        Limit::GridAdmins => ApiError::TooManyAdmins(message),
+                        Limit::GridMembers => ApiError::TooManyMembers(message),
+                        Limit::ManagedGrids => ApiError::TooManyManagedGrids(message),
+                        Limit::CategoryLevel => ApiError::UnknownCategory(message),
+                        _ => invalid("Request Parameter", message),
+                    },
+                    _ if grid => invalid("grid_parent_id", message),
+                    _ => invalid("level", message),
+                }
+            }
+            other => ApiError::from(other),
+        }
     }
 }
 

@@ -106,6 +106,30 @@ pub fn router(state: AppState) -> Router {
         .route("/cgi-bin/gettoken", any(handlers::gettoken::gettoken))
         .merge(report_routes::<PatrolApi>("patrol"))
         .merge(report_routes::<ResidentApi>("resident"))
+        .route("/cgi-bin/report/grid/add", any(handlers::grid::add))
+        .route("/cgi-bin/report/grid/update", any(handlers::grid::update))
+        .route("/cgi-bin/report/grid/delete", any(handlers::grid::delete))
+        .route("/cgi-bin/report/grid/list", any(handlers::grid::list))
+        .route(
+            "/cgi-bin/report/grid/get_user_grid_info",
+            any(handlers::grid::get_user_grid_info),
+        )
+        .route(
+            "/cgi-bin/report/grid/add_cata",
+            any(handlers::grid::add_cata),
+        )
+        .route(
+            "/cgi-bin/report/grid/update_cata",
+            any(handlers::grid::update_cata),
+        )
+        .route(
+            "/cgi-bin/report/grid/delete_cata",
+            any(handlers::grid::delete_cata),
+        )
+        .route(
+            "/cgi-bin/report/grid/list_cata",
+            any(handlers::grid::list_cata),
+        )
         .route(
             "/cgi-bin/media/upload",
             any(handlers::media::upload).layer(axum::extract::DefaultBodyLimit::max(

@@ -5,10 +5,10 @@ use std::collections::HashSet;
 
 use patrol_domain::limits::{self, GridRole};
 use patrol_domain::{
-    App, AppKind, AppPatch, Category, Corp, Grid, GridPatch, NewApp, NewCategory, NewCorp, NewGrid,
-    NewUser, Rejection, User,
+    App, AppKind, AppPatch, Category, CategoryPatch, Corp, Grid, GridPatch, NewApp, NewCategory,
+    NewCorp, NewGrid, NewUser, Rejection, User,
 };
-use patrol_store::StoreError;
+use patrol_store::{Clash, ConstraintKind, StoreError};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
 use crate::error::{Error, Result, conflict, not_found};
@@ -16,6 +16,22 @@ use crate::error::{Error, Result, conflict, not_found};
 /// A [`StoreError::Conflict`] as this module's error.
 fn conflict_error(message: String) -> Error {
     Error::Store(StoreError::Conflict(message))
+}
+
+/// A [`StoreError::Clash`] as this module's error.
+fn clash(clash: Clash, message: String) -> Error {
+    Error::Store(StoreError::Clash { clash, message })
+}
+
+/// Turns the failure of the sibling-names unique index into [`Clash::SiblingName`]: "`what`
+/// already exists".
+fn sibling_name(what: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) -> Error {
+    move |error| match crate::error::constraint_kind(&error) {
+        Some(ConstraintKind::Unique) => {
+            clash(Clash::SiblingName, format!("{} already exists", what()))
+        }
+        _ => Error::Sqlite(error),
+    }
 }
 
 pub(crate) fn create_corp(tx: &Transaction<'_>, corp: NewCorp) -> Result<Corp> {
@@ -88,7 +104,7 @@ pub(crate) fn rename_category(
             "UPDATE categories SET name = ?1 WHERE corp_id = ?2 AND category_id = ?3",
             params![name, corp_key, category_id],
         )
-        .map_err(conflict(|| {
+        .map_err(sibling_name(|| {
             format!("category name {name} among its siblings")
         }))?;
     if changed == 0 {
@@ -113,10 +129,10 @@ fn check_sibling_name(
         .exists(params![corp_key, parent.0.unwrap_or(0), name])?;
     if taken {
         let thing = &table[..table.len() - 1].replace("categorie", "category");
-        return Err(conflict_error(format!(
-            "a {thing} named {name} already exists {}",
-            parent.1
-        )));
+        return Err(clash(
+            Clash::SiblingName,
+            format!("a {thing} named {name} already exists {}", parent.1),
+        ));
     }
     Ok(())
 }
@@ -383,6 +399,25 @@ fn grid_user_keys(
         .collect()
 }
 
+/// Refuses admins who would manage more than [`limits::MAX_MANAGED_GRIDS`] grids with this one
+/// (`grid_key`, or a new grid when `None`).
+fn check_managed_grids(
+    tx: &Connection,
+    grid_key: Option<i64>,
+    admins: &[i64],
+    userids: &[String],
+) -> Result<()> {
+    let userids = limits::grid_users(GridRole::Admin, userids)?;
+    let mut stmt = tx.prepare_cached(
+        "SELECT count(*) FROM grid_users WHERE user_id = ?1 AND role = 'admin' AND grid_id != ?2",
+    )?;
+    for (user, userid) in admins.iter().zip(userids) {
+        let managed: i64 = stmt.query_row(params![user, grid_key.unwrap_or(0)], |r| r.get(0))?;
+        limits::check_managed_grids(userid, managed as usize)?;
+    }
+    Ok(())
+}
+
 fn write_grid_users(tx: &Connection, grid_key: i64, role: GridRole, users: &[i64]) -> Result<()> {
     tx.execute(
         "DELETE FROM grid_users WHERE grid_id = ?1 AND role = ?2",
@@ -409,6 +444,7 @@ pub(crate) fn create_grid(tx: &Transaction<'_>, corp_key: i64, grid: NewGrid) ->
     };
     let admins = grid_user_keys(tx, corp_key, GridRole::Admin, &grid.admins)?;
     let members = grid_user_keys(tx, corp_key, GridRole::Member, &grid.members)?;
+    check_managed_grids(tx, None, &admins, &grid.admins)?;
     if grid_key(tx, corp_key, grid.grid_id.as_str()).is_ok() {
         return Err(conflict_error(format!(
             "grid {} already exists",
@@ -465,14 +501,15 @@ pub(crate) fn update_grid(
              WHERE id = ?4",
             params![patch.name, new_parent.is_some(), new_parent.flatten(), key],
         )
-        .map_err(conflict(|| match &patch.name {
+        .map_err(sibling_name(|| match &patch.name {
             Some(name) => format!("a sibling of grid {grid_id} named {name}"),
             None => format!("a grid named like {grid_id} under its new parent"),
         }))?;
     }
     if let Some(admins) = &patch.admins {
-        let admins = grid_user_keys(tx, corp_key, GridRole::Admin, admins)?;
-        write_grid_users(tx, key, GridRole::Admin, &admins)?;
+        let keys = grid_user_keys(tx, corp_key, GridRole::Admin, admins)?;
+        check_managed_grids(tx, Some(key), &keys, admins)?;
+        write_grid_users(tx, key, GridRole::Admin, &keys)?;
     }
     if let Some(members) = &patch.members {
         let members = grid_user_keys(tx, corp_key, GridRole::Member, members)?;
@@ -486,21 +523,24 @@ pub(crate) fn delete_grid(tx: &Transaction<'_>, corp_key: i64, grid_id: &str) ->
     let count = |sql: &str| -> Result<i64> { Ok(tx.query_row(sql, [key], |r| r.get(0))?) };
     let members = count("SELECT count(*) FROM grid_users WHERE grid_id = ?1 AND role = 'member'")?;
     if members > 0 {
-        return Err(conflict_error(format!(
-            "grid {grid_id} still has {members} members"
-        )));
+        return Err(clash(
+            Clash::HasMembers,
+            format!("grid {grid_id} still has {members} members"),
+        ));
     }
     let children = count("SELECT count(*) FROM grids WHERE parent_id = ?1")?;
     if children > 0 {
-        return Err(conflict_error(format!(
-            "grid {grid_id} still has {children} child grids"
-        )));
+        return Err(clash(
+            Clash::HasChildren,
+            format!("grid {grid_id} still has {children} child grids"),
+        ));
     }
     let orders = count("SELECT count(*) FROM orders WHERE grid_id = ?1")?;
     if orders > 0 {
-        return Err(conflict_error(format!(
-            "grid {grid_id} has {orders} orders"
-        )));
+        return Err(clash(
+            Clash::HasOrders,
+            format!("grid {grid_id} has {orders} orders"),
+        ));
     }
     tx.execute("DELETE FROM grids WHERE id = ?1", [key])?;
     Ok(())
@@ -649,9 +689,10 @@ pub(crate) fn delete_category(
         |r| r.get(0),
     )?;
     if children > 0 {
-        return Err(conflict_error(format!(
-            "category {category_id} still has {children} child categories"
-        )));
+        return Err(clash(
+            Clash::HasChildren,
+            format!("category {category_id} still has {children} child categories"),
+        ));
     }
     let orders: i64 = tx.query_row(
         "SELECT count(*) FROM orders WHERE category_id = ?1",
@@ -659,10 +700,108 @@ pub(crate) fn delete_category(
         |r| r.get(0),
     )?;
     if orders > 0 {
-        return Err(conflict_error(format!(
-            "category {category_id} has {orders} orders"
-        )));
+        return Err(clash(
+            Clash::HasOrders,
+            format!("category {category_id} has {orders} orders"),
+        ));
     }
     tx.execute("DELETE FROM categories WHERE id = ?1", [key])?;
     Ok(())
+}
+
+pub(crate) fn missing_users(
+    conn: &Connection,
+    corp_key: i64,
+    userids: Vec<String>,
+) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT 1 FROM users WHERE corp_id = ?1 AND userid = ?2")?;
+    let mut missing = Vec::new();
+    for userid in userids {
+        if !stmt.exists(params![corp_key, userid])? {
+            missing.push(userid);
+        }
+    }
+    Ok(missing)
+}
+
+fn category_row(conn: &Connection, corp_key: i64, category_id: &str) -> Result<Category> {
+    conn.query_row(
+        "SELECT c.category_id, c.name, c.level, p.category_id
+         FROM categories c LEFT JOIN categories p ON p.id = c.parent_id
+         WHERE c.corp_id = ?1 AND c.category_id = ?2",
+        params![corp_key, category_id],
+        |r| {
+            Ok(Category {
+                category_id: r.get(0)?,
+                name: r.get(1)?,
+                level: r.get(2)?,
+                parent: r.get(3)?,
+            })
+        },
+    )
+    .optional()?
+    .ok_or_else(|| not_found(format!("category {category_id}")))
+}
+
+pub(crate) fn update_category(
+    tx: &Transaction<'_>,
+    corp_key: i64,
+    category_id: &str,
+    patch: CategoryPatch,
+) -> Result<Category> {
+    let current = category_row(tx, corp_key, category_id)?;
+    if let Some(name) = &patch.name {
+        limits::check_name("category", name)?;
+    }
+    let parent = limits::category_parent(
+        category_id,
+        current.parent.as_deref(),
+        patch.level,
+        patch.parent.as_deref(),
+    )?;
+    let parent_key = match &parent {
+        Some(parent) => {
+            let (key, level): (i64, i64) = tx
+                .query_row(
+                    "SELECT id, level FROM categories WHERE corp_id = ?1 AND category_id = ?2",
+                    params![corp_key, parent],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )
+                .optional()?
+                .ok_or_else(|| Rejection::UnknownCategory(parent.clone()))?;
+            let level = if parent == category_id { 2 } else { level };
+            limits::category_level(Some((parent, level)))?;
+            let children: i64 = tx.query_row(
+                "SELECT count(*) FROM categories c JOIN categories p ON p.id = c.parent_id
+                 WHERE p.corp_id = ?1 AND p.category_id = ?2",
+                params![corp_key, category_id],
+                |r| r.get(0),
+            )?;
+            if children > 0 {
+                return Err(clash(
+                    Clash::HasChildren,
+                    format!(
+                        "category {category_id} has {children} child categories: it stays at \
+                         level 1"
+                    ),
+                ));
+            }
+            Some(key)
+        }
+        None => None,
+    };
+    let level = if parent_key.is_some() { 2 } else { 1 };
+    let name = patch.name.unwrap_or(current.name);
+    tx.execute(
+        "UPDATE categories SET name = ?1, parent_id = ?2, level = ?3
+         WHERE corp_id = ?4 AND category_id = ?5",
+        params![name, parent_key, level, corp_key, category_id],
+    )
+    .map_err(sibling_name(|| {
+        format!(
+            "a category named {name} {}",
+            limits::place(parent.as_deref())
+        )
+    }))?;
+    category_row(tx, corp_key, category_id)
 }

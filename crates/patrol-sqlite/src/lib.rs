@@ -22,8 +22,9 @@ use std::sync::Arc;
 use patrol_domain::media::MediaFile;
 use patrol_domain::stats::{CategoryRow, CorpStatus, Day, UserStatus};
 use patrol_domain::{
-    Action, App, AppPatch, Category, Corp, Family, Grid, GridPatch, ListQuery, ListedPage, NewApp,
-    NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus, User,
+    Action, App, AppPatch, Category, CategoryPatch, Corp, Family, Grid, GridPatch, ListQuery,
+    ListedPage, NewApp, NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus,
+    User,
 };
 use patrol_store::{
     DirectoryStore, Durability, MediaStore, OpenOptions, OrderStore, Result, SeedRun, StoreError,
@@ -446,6 +447,26 @@ impl DirectoryStore for SqliteStore {
         self.inner
             .access
             .write(move |tx| directory::delete_category(tx, corp_key, &category_id))
+            .await
+    }
+
+    async fn missing_users(&self, corp_key: i64, userids: Vec<String>) -> Result<Vec<String>> {
+        self.inner
+            .access
+            .read(move |conn| directory::missing_users(conn, corp_key, userids))
+            .await
+    }
+
+    async fn update_category(
+        &self,
+        corp_key: i64,
+        category_id: &str,
+        patch: CategoryPatch,
+    ) -> Result<Category> {
+        let category_id = category_id.to_owned();
+        self.inner
+            .access
+            .write(move |tx| directory::update_category(tx, corp_key, &category_id, patch))
             .await
     }
 }

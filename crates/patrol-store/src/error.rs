@@ -19,6 +19,10 @@ pub enum StoreError {
     /// Something to create exists already, or something to delete is still in use.
     #[error("{0}")]
     Conflict(String),
+    /// A grid or category write that what the corp holds refuses, for a reason callers tell
+    /// apart (WeCom's API answers each its own way); a conflict like [`StoreError::Conflict`].
+    #[error("{message}")]
+    Clash { clash: Clash, message: String },
     /// The call breaks a rule of the domain.
     #[error(transparent)]
     Rejected(#[from] Rejection),
@@ -77,6 +81,21 @@ impl StoreError {
         }
         text
     }
+}
+
+/// Why a grid or category write clashes with what is stored ([`StoreError::Clash`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Clash {
+    /// A sibling (a grid or category under the same parent, or at the top level) has the name.
+    SiblingName,
+    /// The grid to delete has members.
+    HasMembers,
+    /// The grid or category to delete has children, or the category to move under a parent
+    /// does (it stays at level 1).
+    HasChildren,
+    /// Orders were reported in the grid or category to delete.
+    HasOrders,
 }
 
 /// The kind of a database constraint that failed, as every SQL database reports it.

@@ -17,11 +17,12 @@ mod token_cache;
 
 use patrol_domain::stats::{CategoryRow, CorpStatus, Day, UserStatus};
 use patrol_domain::{
-    Action, App, AppPatch, Category, Corp, Family, Grid, GridPatch, ListQuery, ListedPage, NewApp,
-    NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus, User,
+    Action, App, AppPatch, Category, CategoryPatch, Corp, Family, Grid, GridPatch, ListQuery,
+    ListedPage, NewApp, NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus,
+    User,
 };
 
-pub use error::{BoxError, ConstraintKind, Result, StoreError};
+pub use error::{BoxError, Clash, ConstraintKind, Result, StoreError};
 pub use options::{Durability, OpenOptions};
 use patrol_domain::media::MediaFile;
 pub use token_cache::TokenCache;
@@ -79,7 +80,8 @@ pub trait DirectoryStore: Send + Sync {
     /// order (checked in the write's transaction).
     async fn delete_user(&self, corp_key: i64, userid: &str) -> Result<()>;
 
-    /// Creates a grid within WeCom's limits (names, depth, admins, members).
+    /// Creates a grid within WeCom's limits (names, depth, admins, members, the grids a user
+    /// manages).
     async fn create_grid(&self, corp_key: i64, grid: NewGrid) -> Result<()>;
     async fn grid(&self, corp_key: i64, grid_id: &str) -> Result<Option<Grid>>;
     /// Every grid, parents before children.
@@ -97,6 +99,18 @@ pub trait DirectoryStore: Send + Sync {
     async fn rename_category(&self, corp_key: i64, category_id: &str, name: &str) -> Result<()>;
     /// Deletes a category without children or orders.
     async fn delete_category(&self, corp_key: i64, category_id: &str) -> Result<()>;
+
+    /// Which of `userids` are no user of the corp, in the order given.
+    async fn missing_users(&self, corp_key: i64, userids: Vec<String>) -> Result<Vec<String>>;
+    /// Renames and moves a category within the two levels
+    /// ([`patrol_domain::limits::category_parent`]): a category with children stays at level 1.
+    /// Orders keep the name they were reported under.
+    async fn update_category(
+        &self,
+        corp_key: i64,
+        category_id: &str,
+        patch: CategoryPatch,
+    ) -> Result<Category>;
 }
 
 /// Orders: reporting, the workflow, and the two reads of WeCom's API.

@@ -10,12 +10,13 @@
 #![allow(clippy::missing_panics_doc)]
 
 use patrol_domain::{
-    Action, ActionKind, AgentId, AppKind, AppPatch, GridPatch, ListQuery, Location, Media, NewApp,
-    NewCategory, NewCorp, NewGrid, NewOrder, NewUser, Position, Rejection, TokenGrant, TokenStatus,
-    Urgency,
+    Action, ActionKind, AgentId, AppKind, AppPatch, CategoryPatch, GridPatch, ListQuery, Location,
+    Media, NewApp, NewCategory, NewCorp, NewGrid, NewOrder, NewUser, Position, Rejection,
+    TokenGrant, TokenStatus, Urgency,
 };
 
-use crate::{Store, StoreError};
+use crate::{Clash, Store, StoreError};
+use patrol_domain::limits::Limit;
 
 const NOW: i64 = 1_800_000_000;
 
@@ -128,6 +129,126 @@ pub async fn run(store: &dyn Store) {
     statistics(store).await;
 }
 
+/// A user is an admin of at most 10 grids, through `create_grid` and `update_grid` alike.
+async fn managed_grids(store: &dyn Store, key: i64) {
+    store
+        .create_user(
+            key,
+            NewUser {
+                userid: id("busy"),
+                name: "忙".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let grid = |i: usize, admin: &str| NewGrid {
+        grid_id: id(&format!("m{i}")),
+        name: format!("管理 {i}"),
+        parent: None,
+        admins: vec![admin.into()],
+        members: Vec::new(),
+    };
+    for i in 0..10 {
+        store.create_grid(key, grid(i, "busy")).await.unwrap();
+    }
+    let over = |result: Result<_, StoreError>| {
+        matches!(
+            result,
+            Err(StoreError::Rejected(Rejection::Limit {
+                limit: Limit::ManagedGrids,
+                ..
+            }))
+        )
+    };
+    assert!(over(
+        store.create_grid(key, grid(10, "busy")).await.map(|_| ())
+    ));
+    store.create_grid(key, grid(10, "admin")).await.unwrap();
+    let to_busy = GridPatch {
+        admins: Some(vec!["busy".into()]),
+        ..GridPatch::default()
+    };
+    assert!(over(
+        store
+            .update_grid(key, "m10", to_busy.clone())
+            .await
+            .map(|_| ())
+    ));
+    // Its own grids do not count twice.
+    store.update_grid(key, "m0", to_busy).await.unwrap();
+    for i in 0..=10 {
+        store.delete_grid(key, &format!("m{i}")).await.unwrap();
+    }
+    store.delete_user(key, "busy").await.unwrap();
+}
+
+/// `update_category`: renames and moves within the two levels. Expects `c1` > `c1a`.
+async fn category_moves(store: &dyn Store, key: i64) {
+    let category = |category_id: &str, parent: Option<&str>| NewCategory {
+        category_id: id(category_id),
+        name: format!("类别 {category_id}"),
+        parent: parent.map(String::from),
+    };
+    store
+        .create_category(key, category("c2", None))
+        .await
+        .unwrap();
+    let patch = |level: Option<i64>, parent: Option<&str>| CategoryPatch {
+        name: None,
+        level,
+        parent: parent.map(String::from),
+    };
+    // A level-1 category with children stays at level 1.
+    assert!(matches!(
+        store
+            .update_category(key, "c1", patch(Some(2), Some("c2")))
+            .await,
+        Err(StoreError::Clash {
+            clash: Clash::HasChildren,
+            ..
+        })
+    ));
+    let moved = store
+        .update_category(key, "c1a", patch(None, Some("c2")))
+        .await
+        .unwrap();
+    assert_eq!((moved.level, moved.parent.as_deref()), (2, Some("c2")));
+    let top = store
+        .update_category(key, "c1a", patch(Some(1), None))
+        .await
+        .unwrap();
+    assert_eq!((top.level, top.parent), (1, None));
+    assert!(matches!(
+        store
+            .update_category(key, "c1a", patch(Some(2), Some("ghost")))
+            .await,
+        Err(StoreError::Rejected(Rejection::UnknownCategory(_)))
+    ));
+    let renamed = CategoryPatch {
+        name: Some("类别 c2".into()),
+        ..CategoryPatch::default()
+    };
+    assert!(matches!(
+        store.update_category(key, "c1a", renamed).await,
+        Err(StoreError::Clash {
+            clash: Clash::SiblingName,
+            ..
+        })
+    ));
+    assert!(matches!(
+        store
+            .update_category(key, "nope", CategoryPatch::default())
+            .await,
+        Err(StoreError::NotFound(_))
+    ));
+    let back = store
+        .update_category(key, "c1a", patch(Some(2), Some("c1")))
+        .await
+        .unwrap();
+    assert_eq!((back.level, back.parent.as_deref()), (2, Some("c1")));
+    store.delete_category(key, "c2").await.unwrap();
+}
+
 /// Corps, apps, users, grids and categories.
 pub async fn directory(store: &dyn Store) {
     let corp = store
@@ -229,7 +350,10 @@ pub async fn directory(store: &dyn Store) {
     };
     assert!(matches!(
         store.create_grid(key, no_admin).await,
-        Err(StoreError::Rejected(Rejection::Invalid(_)))
+        Err(StoreError::Rejected(Rejection::Limit {
+            limit: Limit::GridAdmins,
+            ..
+        }))
     ));
     let stranger = NewGrid {
         admins: vec!["ghost".into()],
@@ -263,8 +387,19 @@ pub async fn directory(store: &dyn Store) {
     ));
     assert!(matches!(
         store.delete_grid(key, "g1").await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Clash {
+            clash: Clash::HasMembers,
+            ..
+        })
     ));
+    assert_eq!(
+        store
+            .missing_users(key, vec!["ghost".into(), "admin".into(), "x y".into()])
+            .await
+            .unwrap(),
+        ["ghost", "x y"]
+    );
+    managed_grids(store, key).await;
     assert!(matches!(
         store.delete_grid(key, "nope").await,
         Err(StoreError::NotFound(_))
@@ -304,8 +439,12 @@ pub async fn directory(store: &dyn Store) {
     assert_eq!(names, ["类别 c1", "新名"]);
     assert!(matches!(
         store.delete_category(key, "c1").await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Clash {
+            clash: Clash::HasChildren,
+            ..
+        })
     ));
+    category_moves(store, key).await;
     store.delete_category(key, "c1a").await.unwrap();
     assert!(matches!(
         store.delete_category(key, "c1a").await,

@@ -55,6 +55,43 @@ impl TestApp {
         serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
     }
 
+    /// `POST /cgi-bin/report/grid/{api}?access_token=TOKEN` with a raw body (no `Content-Type`);
+    /// the answer must be HTTP 200 with a JSON body.
+    pub async fn grid(&self, api: &str, token: &str, body: &str) -> Value {
+        let (status, text) = self
+            .post(
+                &format!("/cgi-bin/report/grid/{api}?access_token={token}"),
+                body.to_owned(),
+            )
+            .await;
+        assert_eq!(status, 200, "{text}");
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+    }
+
+    /// A token of a custom app of the corp on the 居民联系 list only (agentid 1000020, secret
+    /// `{corpid}-contact-secret`), which may call `report/grid/*`; the app is added on the first
+    /// call.
+    pub async fn contact_token(&self, corp: &TestCorp) -> String {
+        let secret = format!("{}-contact-secret", corp.corpid);
+        let apps = self.store.list_apps(corp.key).await.unwrap();
+        if !apps.iter().any(|app| app.agentid == 1_000_020) {
+            let lists = crate::Lists {
+                contact: true,
+                ..crate::Lists::default()
+            };
+            self.app_on(
+                corp,
+                1_000_020,
+                patrol_domain::AppKind::Custom,
+                lists,
+                true,
+                &secret,
+            )
+            .await;
+        }
+        self.token_for(&corp.corpid, &secret).await
+    }
+
     /// One `get_order_list` call with a JSON body.
     pub async fn order_list(&self, token: &str, body: Value) -> Value {
         self.patrol("get_order_list", token, &body.to_string())

@@ -59,6 +59,9 @@ errcodes! {
     InvalidImageSize = 40009, "invalid image size";
     /// A video over 10 MB (media/upload).
     InvalidVideoSize = 40011, "invalid video size";
+    /// A userid that is no member of the corp where one must be (grid/add, grid/update: no
+    /// admin given is a member).
+    InvalidUserId = 40003, "invalid userid";
     /// The corpid is unknown (gettoken).
     InvalidCorpId = 40013, "invalid corpid";
     /// The access token was never issued, or is malformed.
@@ -88,8 +91,25 @@ errcodes! {
     ApiConcurrentOutOfLimit = 45033, "api concurrent out of limit";
     /// The app may not call this API.
     ApiForbidden = 48002, "api forbidden";
-    /// The userid is no member of the corp (get_user_status).
-    UserNotFound = 60111, "userid not found";
+    /// The userid is no member of the corp (get_user_status, grid/get_user_grid_info).
+    UserIdNotFound = 60111, "userid not found";
+    /// The category id is unknown, or not a level-1 category where a parent is asked for
+    /// (report/grid/*_cata).
+    InvalidCategoryId = 90603, "invalid category_id";
+    /// The grid id is unknown (report/grid/*), as the parent too.
+    InvalidGridId = 90604, "invalid grid_id";
+    /// A grid has at most 20 admins.
+    GridAdminsOverLimit = 90606, "too many grid admins";
+    /// A grid with members (or with child grids or orders) cannot be deleted (grid/delete).
+    GridNotEmpty = 90607, "grid with members cannot be deleted";
+    /// A sibling grid has the name (grid/add, grid/update).
+    GridNameTaken = 90608, "grid name duplicated";
+    /// A grid has at most 100 members.
+    GridMembersOverLimit = 90609, "too many grid members";
+    /// A grid has too many members (WeCom's second code for it; patrol answers 90609).
+    GridMembersOverLimitToo = 90610, "too many grid members";
+    /// A user is an admin of at most 10 grids.
+    ManagedGridsOverLimit = 90613, "user manages too many grids";
     /// A file over 20 MB read without a `Range`, or a range over 20 MB (media/get).
     MediaTooLargeWithoutRange = 830002, "media too large: fetch it in ranges of at most 20 MB";
 }

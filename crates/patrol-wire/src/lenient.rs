@@ -133,6 +133,57 @@ pub fn string<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::E
     deserializer.deserialize_any(StringVisitor)
 }
 
+/// An optional integer of a request, sent as a JSON integer or as a string holding one (`"2"`,
+/// as some SDKs send `level`); `null` is absent. Anything else (a float, `""`, `"two"`) is refused,
+/// so a server names the field. Use with `#[serde(default, deserialize_with = ...)]`.
+pub fn opt_int<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
+    struct OptIntVisitor;
+
+    impl Visitor<'_> for OptIntVisitor {
+        type Value = Option<i64>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an integer, or a string holding one")
+        }
+
+        fn visit_i64<E: de::Error>(self, value: i64) -> Result<Option<i64>, E> {
+            Ok(Some(value))
+        }
+
+        fn visit_u64<E: de::Error>(self, value: u64) -> Result<Option<i64>, E> {
+            i64::try_from(value)
+                .map(Some)
+                .map_err(|_| E::custom(format!("{value} does not fit in i64")))
+        }
+
+        fn visit_str<E: de::Error>(self, value: &str) -> Result<Option<i64>, E> {
+            let digits = value.strip_prefix('-').unwrap_or(value);
+            if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(E::custom(format!(
+                    "{} is not an integer",
+                    crate::echo::quoted(value)
+                )));
+            }
+            value.parse().map(Some).map_err(|_| {
+                E::custom(format!(
+                    "{} does not fit in i64",
+                    crate::echo::quoted(value)
+                ))
+            })
+        }
+
+        fn visit_unit<E: de::Error>(self) -> Result<Option<i64>, E> {
+            Ok(None)
+        }
+
+        fn visit_none<E: de::Error>(self) -> Result<Option<i64>, E> {
+            Ok(None)
+        }
+    }
+
+    deserializer.deserialize_any(OptIntVisitor)
+}
+
 /// A list that may be absent or `null` (read as empty).
 pub fn list<'de, D, T>(deserializer: D) -> Result<Vec<T>, D::Error>
 where
@@ -162,6 +213,31 @@ mod tests {
         let step = &order.process_list[0];
         assert_eq!((step.status, step.solved_time), (1, 123_456_789));
         assert_eq!(step.solve_userid, "");
+    }
+
+    #[test]
+    fn request_integers_may_be_strings_of_digits_only() {
+        #[derive(serde::Deserialize)]
+        struct Body {
+            #[serde(default, deserialize_with = "crate::lenient::opt_int")]
+            level: Option<i64>,
+        }
+        let level = |text: &str| serde_json::from_str::<Body>(text).map(|b| b.level);
+        assert_eq!(level(r#"{"level":2}"#).unwrap(), Some(2));
+        assert_eq!(level(r#"{"level":"2"}"#).unwrap(), Some(2));
+        assert_eq!(level(r#"{"level":"-1"}"#).unwrap(), Some(-1));
+        assert_eq!(level(r#"{"level":null}"#).unwrap(), None);
+        assert_eq!(level(r#"{}"#).unwrap(), None);
+        for bad in [
+            r#"{"level":1.0}"#,
+            r#"{"level":""}"#,
+            r#"{"level":" 1"}"#,
+            r#"{"level":"two"}"#,
+            r#"{"level":true}"#,
+            r#"{"level":"99999999999999999999"}"#,
+        ] {
+            assert!(level(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod echo;
 mod errcode;
+pub mod grid;
 pub mod lenient;
 pub mod media;
 pub mod patrol;

@@ -4,4 +4,5 @@
 
 mod against_server;
 mod faults;
+mod grid;
 mod media;

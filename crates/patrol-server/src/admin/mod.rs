@@ -62,12 +62,16 @@ impl From<StoreError> for AdminError {
         let message = error.to_string();
         let (status, code) = match &error {
             StoreError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            StoreError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            StoreError::Conflict(_) | StoreError::Clash { .. } => {
+                (StatusCode::CONFLICT, "conflict")
+            }
             StoreError::Rejected(rejection) => match rejection {
                 Rejection::UnknownUser(_)
                 | Rejection::UnknownGrid(_)
                 | Rejection::UnknownCategory(_) => (StatusCode::NOT_FOUND, "not_found"),
-                Rejection::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+                Rejection::Invalid(_) | Rejection::Limit { .. } => {
+                    (StatusCode::BAD_REQUEST, "invalid_request")
+                }
                 _ => (StatusCode::UNPROCESSABLE_ENTITY, "rejected"),
             },
             // Only a unique constraint means "already exists"; a foreign-key failure is a

@@ -1,7 +1,9 @@
 //! Handlers, one module per WeCom path: `/cgi-bin/gettoken` is [`gettoken`],
-//! `/cgi-bin/report/patrol/*` is [`patrol`], `/cgi-bin/media/*` is [`media`].
+//! `/cgi-bin/report/patrol/*` is [`patrol`], `/cgi-bin/media/*` is [`media`],
+//! `/cgi-bin/report/grid/*` is [`grid`].
 
 pub mod gettoken;
+pub mod grid;
 pub mod media;
 pub mod patrol;
 

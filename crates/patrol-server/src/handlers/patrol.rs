@@ -244,7 +244,7 @@ pub async fn get_user_status<F: FamilyApi>(
         .user_status(caller.corp_key, F::FAMILY, &userid, today(&state))
         .await
         .map_err(|e| fail(e.into()))?
-        .ok_or_else(|| fail(ApiError::UnknownUser))?;
+        .ok_or_else(|| fail(ApiError::UserIdNotFound))?;
     let errmsg = ok_message(warning);
     let answer = match F::FAMILY {
         Family::Patrol => json_response(&PatrolUserStatus {

@@ -1615,14 +1615,16 @@ async fn a_grid_may_be_renamed_and_moved_at_once_when_the_result_is_unique() {
     assert_eq!(c["parent_id"], "p");
 }
 
-/// Creates the chain `d1` > `d2` > … > `d{levels}`.
+/// Creates the chain `d1` > `d2` > … > `d{levels}`, grid `d{level}` managed by user
+/// `a{level}` (a user manages at most 10 grids).
 async fn chain(app: &TestApp, corpid: &str, levels: usize) {
+    app.numbered_users(corpid, "a", levels).await;
     for level in 1..=levels {
         let parent = (level > 1).then(|| format!("d{}", level - 1));
         app.new_grid(
             corpid,
             json!({"grid_id": format!("d{level}"), "name": format!("第{level}级"),
-                   "parent_id": parent, "admins": ["u1"]}),
+                   "parent_id": parent, "admins": [format!("a{level}")]}),
         )
         .await;
     }
