@@ -11,6 +11,7 @@ mod media;
 mod order_list;
 mod patrol_family;
 mod report_families;
+mod sdk_quirks;
 mod smoke;
 mod snapshots;
 mod store_story;
