@@ -19,7 +19,7 @@ use crate::AppState;
 use crate::admin::random_hex;
 use crate::error::{ApiError, Directory, Failure};
 use crate::extract::{GridApi, GridListApi, Permitted, WeComJson};
-use crate::handlers::{json_response, ok_message};
+use crate::handlers::{given, json_response, ok_message};
 
 /// How often a new id is drawn again when the one drawn is taken (64 random bits: never, in
 /// practice).
@@ -30,11 +30,6 @@ fn required(field: &'static str, value: Option<String>) -> Result<String, ApiErr
     value
         .filter(|value| !value.is_empty())
         .ok_or(ApiError::FieldMissing(field))
-}
-
-/// An optional id that may be given as `""`, which means none.
-fn given(value: Option<String>) -> Option<String> {
-    value.filter(|value| !value.is_empty())
 }
 
 fn grid_error(error: StoreError) -> ApiError {

@@ -90,3 +90,8 @@ pub(crate) fn ok_message(json_warning: bool) -> String {
         "ok".to_owned()
     }
 }
+
+/// An optional text field of a request: absent, `null` and `""` all mean "not given".
+pub(crate) fn given(value: Option<String>) -> Option<String> {
+    value.filter(|value| !value.is_empty())
+}

@@ -20,7 +20,7 @@ use crate::AppState;
 use crate::cursor::Binding;
 use crate::error::{ApiError, Failure};
 use crate::extract::{FamilyApi, Permitted, WeComJson};
-use crate::handlers::{Chunks, json_bytes, json_chunks, json_response, ok_message};
+use crate::handlers::{Chunks, given, json_bytes, json_chunks, json_response, ok_message};
 
 /// `limit` when absent or 0.
 pub const DEFAULT_LIMIT: i64 = 20;
@@ -176,11 +176,6 @@ pub async fn get_order_info<F: FamilyApi>(
 /// The calendar day of now in the corp's time zone (the server's configured zone).
 fn today(state: &AppState) -> Day {
     Day::of(state.clock().now(), &state.config.time_zone)
-}
-
-/// An optional id: absent, `null` and `""` are all "not given".
-fn given(id: Option<String>) -> Option<String> {
-    id.filter(|id| !id.is_empty())
 }
 
 /// `POST report/{patrol,resident}/get_corp_status {grid_id?}` (decisions.md, "Statistics").
