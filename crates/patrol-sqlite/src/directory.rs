@@ -323,11 +323,11 @@ pub(crate) fn delete_user(tx: &Transaction<'_>, corp_key: i64, userid: &str) -> 
 /// The first [`limits::MAX_NAMED_ORDERS`] orders (oldest first) of which `userid` is a current
 /// processor, and how many there are in all.
 fn held_orders(tx: &Connection, corp_key: i64, userid: &str) -> Result<(Vec<String>, usize)> {
+    // `order_processors` holds the processors of open orders, by (corp, family, user).
     let mut stmt = tx.prepare(
-        "SELECT order_id FROM orders
-         WHERE corp_id = ?1 AND closed = 0
-           AND EXISTS (SELECT 1 FROM json_each(processor_userids) WHERE value = ?2)
-         ORDER BY id",
+        "SELECT o.order_id FROM order_processors p JOIN orders o ON o.id = p.order_id
+         WHERE p.corp_id = ?1 AND p.family IN (0, 1) AND p.userid = ?2
+         ORDER BY o.id",
     )?;
     let mut rows = stmt.query(params![corp_key, userid])?;
     let (mut named, mut count) = (Vec::new(), 0);
