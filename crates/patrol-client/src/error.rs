@@ -16,7 +16,8 @@ pub mod codes {
     pub const INVALID_CORPID: i64 = ErrCode::InvalidCorpId.code();
     /// The token was never issued, or was revoked: the token is refreshed once.
     pub const INVALID_ACCESS_TOKEN: i64 = ErrCode::InvalidAccessToken.code();
-    /// A bad parameter: broken JSON, a wrong type, an invalid limit, cursor or order id.
+    /// A bad parameter: broken JSON, a wrong type, an invalid limit, cursor, or order, grid or
+    /// category id.
     pub const INVALID_PARAMETER: i64 = ErrCode::InvalidParameter.code();
     /// A required parameter is missing.
     pub const PARAMETER_MISSING: i64 = ErrCode::ParameterMissing.code();
@@ -30,6 +31,8 @@ pub mod codes {
     pub const API_CONCURRENT_OUT_OF_LIMIT: i64 = ErrCode::ApiConcurrentOutOfLimit.code();
     /// The app may not call this API (not enabled for patrol, or a system app of a new corp).
     pub const API_FORBIDDEN: i64 = ErrCode::ApiForbidden.code();
+    /// get_user_status: the userid is no member of the corp.
+    pub const USER_NOT_FOUND: i64 = ErrCode::UserNotFound.code();
     /// An unknown or expired media id (media/get).
     pub const INVALID_MEDIA_ID: i64 = ErrCode::InvalidMediaId.code();
     /// A file over 20 MB asked for without a range (media/get): the client fetches in ranges.
@@ -135,9 +138,10 @@ mod tests {
                 codes::API_FREQ_OUT_OF_LIMIT,
                 codes::API_CONCURRENT_OUT_OF_LIMIT,
                 codes::API_FORBIDDEN,
+                codes::USER_NOT_FOUND,
             ],
             [
-                -1, 40001, 40013, 40014, 40058, 40063, 41001, 42001, 45009, 45033, 48002
+                -1, 40001, 40013, 40014, 40058, 40063, 41001, 42001, 45009, 45033, 48002, 60111
             ]
         );
     }

@@ -5,3 +5,4 @@
 mod against_server;
 mod faults;
 mod media;
+mod report;
