@@ -1,10 +1,12 @@
-//! [`Client`] and its builder: the token cache, retries, and the patrol calls; `media` holds
-//! the media calls, `grid` the grid and category calls.
+//! [`Client`] and its builder: the token cache, retries, and the order walk; `report` holds the
+//! calls of the two report families, `media` the media calls, `grid` the grid and category calls.
 
 mod grid;
 mod media;
+mod report;
 
 pub use media::{Download, MAX_RANGE_BYTES};
+pub use report::{CorpStatus, Family, FamilyClient, UserStatus};
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -14,6 +16,10 @@ use futures_util::Stream;
 use futures_util::stream;
 use patrol_wire::Envelope;
 use patrol_wire::patrol::{GetOrderInfoResponse, GetOrderListRequest, GetOrderListResponse, Order};
+use patrol_wire::stats::{
+    CategoryStatisticResponse, PatrolCorpStatus, PatrolUserStatus, ResidentCorpStatus,
+    ResidentUserStatus,
+};
 use patrol_wire::token::GetTokenResponse;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -248,6 +254,11 @@ answers!(
     patrol_wire::patrol::GetGridInfoResponse,
     GetOrderListResponse,
     GetOrderInfoResponse,
+    PatrolCorpStatus,
+    ResidentCorpStatus,
+    PatrolUserStatus,
+    ResidentUserStatus,
+    CategoryStatisticResponse,
     patrol_wire::media::UploadResponse,
     Envelope,
     patrol_wire::grid::AddGridResponse,
@@ -300,11 +311,12 @@ impl Drop for Prefetch {
     }
 }
 
-/// Starts fetching the page at `cursor` once a read-ahead permit is free; as soon as its bytes
-/// arrive, before they are parsed, the fetch of the page after it starts too, so that the next
-/// request overlaps the parsing.
+/// Starts fetching the page at `cursor` of `family`'s walk once a read-ahead permit is free; as
+/// soon as its bytes arrive, before they are parsed, the fetch of the page after it starts too,
+/// so that the next request overlaps the parsing.
 fn prefetch(
     client: Client,
+    family: Family,
     query: OrderQuery,
     cursor: String,
     permits: Arc<tokio::sync::Semaphore>,
@@ -318,13 +330,15 @@ fn prefetch(
     let handle = tokio::spawn(async move {
         let permit = permits.clone().acquire_owned().await.ok();
         let mut next: Option<Prefetch> = None;
+        let api = family.api("get_order_list");
         let answer = client
-            .call_with::<GetOrderListResponse>("report/patrol/get_order_list", &request, |bytes| {
+            .call_with::<GetOrderListResponse>(&api, &request, |bytes| {
                 if next.is_none()
                     && let Some(cursor) = scan_next_cursor(bytes)
                 {
                     next = Some(prefetch(
                         client.clone(),
+                        family,
                         query.clone(),
                         cursor,
                         permits.clone(),
@@ -337,7 +351,13 @@ fn prefetch(
                 let next = match next {
                     Some(guess) if guess.cursor == answer.next_cursor => Some(guess),
                     _ if answer.next_cursor.is_empty() => None,
-                    _ => Some(prefetch(client, query, answer.next_cursor.clone(), permits)),
+                    _ => Some(prefetch(
+                        client,
+                        family,
+                        query,
+                        answer.next_cursor.clone(),
+                        permits,
+                    )),
                 };
                 let page = Page {
                     orders: answer.order_list,
@@ -536,11 +556,10 @@ impl Client {
             .await
     }
 
-    /// `GET /cgi-bin/report/patrol/get_grid_info`: the corp's grids and their admins.
+    /// `GET /cgi-bin/report/patrol/get_grid_info`: the corp's grids and their admins
+    /// ([`FamilyClient::grid_info`] of [`Client::patrol`]).
     pub async fn get_grid_info(&self) -> Result<Vec<patrol_wire::patrol::GridInfo>> {
-        let answer: patrol_wire::patrol::GetGridInfoResponse =
-            self.call_get("report/patrol/get_grid_info").await?;
-        Ok(answer.grid_list)
+        self.patrol().grid_info().await
     }
 
     /// [`Client::call`], handing the bytes of every successful HTTP answer to `on_bytes` before
@@ -581,78 +600,91 @@ impl Client {
         }
     }
 
-    /// `POST /cgi-bin/report/patrol/get_order_list`: one page.
+    /// `POST /cgi-bin/report/patrol/get_order_list`: one page ([`FamilyClient::order_list`] of
+    /// [`Client::patrol`]).
     pub async fn get_order_list(
         &self,
         request: &GetOrderListRequest,
     ) -> Result<GetOrderListResponse> {
-        self.call("report/patrol/get_order_list", request).await
+        self.patrol().order_list(request).await
     }
 
-    /// `POST /cgi-bin/report/patrol/get_order_info`: one order.
+    /// `POST /cgi-bin/report/patrol/get_order_info`: one order ([`FamilyClient::order_info`] of
+    /// [`Client::patrol`]).
     pub async fn get_order_info(&self, order_id: &str) -> Result<Order> {
-        #[derive(Serialize)]
-        struct Body<'a> {
-            order_id: &'a str,
-        }
-        let answer: GetOrderInfoResponse = self
-            .call("report/patrol/get_order_info", &Body { order_id })
-            .await?;
-        Ok(answer.order_info)
+        self.patrol().order_info(order_id).await
     }
 
-    /// The pages of a walk over `get_order_list`, following `next_cursor` to the end. The next
-    /// page is requested as soon as the current one arrives, so the walk does not wait for the
-    /// parsing. After an error the stream ends; the last page's `next_cursor` resumes the walk.
+    /// The pages of a walk over `report/patrol/get_order_list` ([`FamilyClient::pages`] of
+    /// [`Client::patrol`]), following `next_cursor` to the end. The next page is requested as
+    /// soon as the current one arrives, so the walk does not wait for the parsing. After an error
+    /// the stream ends; the last page's `next_cursor` resumes the walk.
     pub fn pages(&self, query: OrderQuery) -> impl Stream<Item = Result<Page>> + Send + 'static {
-        enum State {
-            Start(Client, OrderQuery),
-            Next(Prefetch),
-            Done,
-        }
-        stream::unfold(State::Start(self.clone(), query), |state| async move {
-            let mut inflight = match state {
-                State::Start(client, query) => {
-                    let cursor = query.cursor.clone().unwrap_or_default();
-                    let permits = Arc::new(tokio::sync::Semaphore::new(PAGES_AHEAD));
-                    prefetch(client, query, cursor, permits)
-                }
-                State::Next(inflight) => inflight,
-                State::Done => return None,
-            };
-            let handle = inflight.handle.take()?;
-            // The permit goes as the page is handed over, letting the walk read one page ahead.
-            match handle.await {
-                Ok((page, Some(next), _permit)) => Some((page, State::Next(next))),
-                Ok((page, None, _permit)) => Some((page, State::Done)),
-                Err(error) => Some((
-                    Err(Error::Config(format!("the page fetch failed: {error}"))),
-                    State::Done,
-                )),
-            }
-        })
+        self.patrol().pages(query)
     }
 
-    /// Every order of a walk over `get_order_list`, one by one, following `next_cursor` to the
-    /// end. After an error the stream ends.
+    /// Every order of a walk over `report/patrol/get_order_list` ([`FamilyClient::orders`] of
+    /// [`Client::patrol`]), one by one, following `next_cursor` to the end. After an error the
+    /// stream ends.
     pub fn orders(&self, query: OrderQuery) -> impl Stream<Item = Result<Order>> + Send + 'static {
-        use futures_util::StreamExt;
-        let pages = Box::pin(self.pages(query));
-        stream::unfold(
-            (pages, VecDeque::new()),
-            |(mut pages, mut buffer)| async move {
-                loop {
-                    if let Some(order) = buffer.pop_front() {
-                        return Some((Ok(order), (pages, buffer)));
-                    }
-                    match pages.next().await? {
-                        Ok(page) => buffer.extend(page.orders),
-                        Err(error) => return Some((Err(error), (pages, buffer))),
-                    }
-                }
-            },
-        )
+        self.patrol().orders(query)
     }
+}
+
+/// The pages of a walk over `family`'s `get_order_list`: see [`FamilyClient::pages`].
+fn walk_pages(
+    client: Client,
+    family: Family,
+    query: OrderQuery,
+) -> impl Stream<Item = Result<Page>> + Send + 'static {
+    enum State {
+        Start(Client, OrderQuery),
+        Next(Prefetch),
+        Done,
+    }
+    stream::unfold(State::Start(client, query), move |state| async move {
+        let mut inflight = match state {
+            State::Start(client, query) => {
+                let cursor = query.cursor.clone().unwrap_or_default();
+                let permits = Arc::new(tokio::sync::Semaphore::new(PAGES_AHEAD));
+                prefetch(client, family, query, cursor, permits)
+            }
+            State::Next(inflight) => inflight,
+            State::Done => return None,
+        };
+        let handle = inflight.handle.take()?;
+        // The permit goes as the page is handed over, letting the walk read one page ahead.
+        match handle.await {
+            Ok((page, Some(next), _permit)) => Some((page, State::Next(next))),
+            Ok((page, None, _permit)) => Some((page, State::Done)),
+            Err(error) => Some((
+                Err(Error::Config(format!("the page fetch failed: {error}"))),
+                State::Done,
+            )),
+        }
+    })
+}
+
+/// The orders of a walk's `pages`, one by one; after an error the stream ends.
+fn orders_of(
+    pages: impl Stream<Item = Result<Page>> + Send + 'static,
+) -> impl Stream<Item = Result<Order>> + Send + 'static {
+    use futures_util::StreamExt;
+    let pages = Box::pin(pages);
+    stream::unfold(
+        (pages, VecDeque::new()),
+        |(mut pages, mut buffer)| async move {
+            loop {
+                if let Some(order) = buffer.pop_front() {
+                    return Some((Ok(order), (pages, buffer)));
+                }
+                match pages.next().await? {
+                    Ok(page) => buffer.extend(page.orders),
+                    Err(error) => return Some((Err(error), (pages, buffer))),
+                }
+            }
+        },
+    )
 }
 
 #[cfg(test)]

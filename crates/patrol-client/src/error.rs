@@ -16,7 +16,8 @@ pub mod codes {
     pub const INVALID_CORPID: i64 = ErrCode::InvalidCorpId.code();
     /// The token was never issued, or was revoked: the token is refreshed once.
     pub const INVALID_ACCESS_TOKEN: i64 = ErrCode::InvalidAccessToken.code();
-    /// A bad parameter: broken JSON, a wrong type, an invalid limit, cursor or order id.
+    /// A bad parameter: broken JSON, a wrong type, an invalid limit, cursor, or order, grid or
+    /// category id.
     pub const INVALID_PARAMETER: i64 = ErrCode::InvalidParameter.code();
     /// A required parameter is missing.
     pub const PARAMETER_MISSING: i64 = ErrCode::ParameterMissing.code();
@@ -36,7 +37,7 @@ pub mod codes {
     pub const MEDIA_TOO_LARGE_WITHOUT_RANGE: i64 = ErrCode::MediaTooLargeWithoutRange.code();
     /// No admin given is a member of the corp (grid/add, grid/update).
     pub const INVALID_USERID: i64 = ErrCode::InvalidUserId.code();
-    /// The userid is no member of the corp.
+    /// The userid is no member of the corp (get_user_status, grid/get_user_grid_info).
     pub const USERID_NOT_FOUND: i64 = ErrCode::UserIdNotFound.code();
     /// Unknown category id, or not a level-1 category where a parent is asked for.
     pub const INVALID_CATEGORY_ID: i64 = ErrCode::InvalidCategoryId.code();
@@ -153,9 +154,10 @@ mod tests {
                 codes::API_FREQ_OUT_OF_LIMIT,
                 codes::API_CONCURRENT_OUT_OF_LIMIT,
                 codes::API_FORBIDDEN,
+                codes::USERID_NOT_FOUND,
             ],
             [
-                -1, 40001, 40013, 40014, 40058, 40063, 41001, 42001, 45009, 45033, 48002
+                -1, 40001, 40013, 40014, 40058, 40063, 41001, 42001, 45009, 45033, 48002, 60111
             ]
         );
     }

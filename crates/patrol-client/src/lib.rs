@@ -19,6 +19,14 @@
 //!     println!("{} {} {}", order.order_id, order.grid_name, order.desc);
 //! }
 //!
+//! // The resident family (居民上报): the same calls under report/resident/.
+//! let resident = client.resident();
+//! let status = resident.corp_status(None).await?;
+//! println!("{} pending, {} solved", status.pending.unwrap_or(0), status.total_solved);
+//! for row in resident.category_statistic(None).await? {
+//!     println!("{} {}/{}", row.category_name, row.total_solved, row.total_case);
+//! }
+//!
 //! // One order, and matching on WeCom's error codes.
 //! match client.get_order_info("no-such-order").await {
 //!     Err(error) if error.errcode() == Some(patrol_client::codes::INVALID_PARAMETER) => {}
@@ -36,6 +44,11 @@
 //!   [`RetryPolicy::max_retries`] times with exponential backoff and full jitter.
 //! - **Errors** you can match: [`Error::Api`] with WeCom's `errcode` (named in [`codes`]),
 //!   [`Error::Transport`], [`Error::Decode`].
+//! - **Both report families**: [`Client::patrol`] (巡查上报) and [`Client::resident`] (居民上报)
+//!   bind a [`FamilyClient`] to one, with every call of the family: `grid_info`, `corp_status`,
+//!   `user_status`, `category_statistic`, `order_list`, `order_info`, `pages`, `orders`. The
+//!   status calls answer one type for both families ([`CorpStatus`], [`UserStatus`]), the
+//!   counts of one family only as `Option`s. `Client`'s own order calls are the patrol family's.
 //! - **Paging**: [`Client::orders`] and [`Client::pages`] follow `next_cursor` to the end.
 //! - **Media**: [`Client::upload_media`] streams a file up; [`Client::download_media`] streams
 //!   one down, resuming a partial file and fetching files over 20 MB in 20 MB ranges.
@@ -57,7 +70,8 @@ mod error;
 mod retry;
 
 pub use client::{
-    Client, ClientBuilder, Download, MAX_RANGE_BYTES, OrderQuery, Page, WECOM_BASE_URL,
+    Client, ClientBuilder, CorpStatus, Download, Family, FamilyClient, MAX_RANGE_BYTES, OrderQuery,
+    Page, UserStatus, WECOM_BASE_URL,
 };
 pub use error::{Error, Result, codes};
 pub use patrol_wire::grid::{
@@ -68,4 +82,5 @@ pub use patrol_wire::media::UploadResponse;
 pub use patrol_wire::patrol::{
     GetOrderListRequest, GetOrderListResponse, GridInfo, Location, Order, Process,
 };
+pub use patrol_wire::stats::CategoryDashboard;
 pub use retry::RetryPolicy;

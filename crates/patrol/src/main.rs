@@ -1,5 +1,6 @@
 //! `patrol`: the command line. `serve` runs the server, `seed` writes a generated dataset,
-//! `admin` manages a running server, `orders` reads orders from WeCom or a patrol server.
+//! `admin` manages a running server, `orders` reads orders and `stats` their counts from WeCom or
+//! a patrol server.
 
 mod admin;
 mod media;
@@ -7,6 +8,7 @@ mod orders;
 mod seed;
 mod serve;
 mod settings;
+mod stats;
 mod table;
 
 use std::path::PathBuf;
@@ -24,8 +26,8 @@ use clap::{Parser, Subcommand};
 #[command(name = "patrol", version, about)]
 struct Cli {
     /// A TOML config file (keys: listen, database, demo, token_ttl, public_url, request_timeout,
-    /// data_dir, admin_key; and base_url, corpid, corpsecret for patrol orders). Flags and
-    /// PATROL_* environment variables override it.
+    /// data_dir, admin_key; and base_url, corpid, corpsecret for patrol orders, stats and media).
+    /// Flags and PATROL_* environment variables override it.
     #[arg(
         long,
         env = "PATROL_CONFIG",
@@ -47,6 +49,7 @@ impl Command {
             Command::Admin(args) => args.flags(),
             Command::Orders(args) => args.flags(),
             Command::Media(args) => args.flags(),
+            Command::Stats(args) => args.flags(),
         }
     }
 }
@@ -61,6 +64,9 @@ enum Command {
     Admin(Box<admin::AdminArgs>),
     /// Read orders through WeCom's patrol API, from WeCom or a patrol server: list, show, export.
     Orders(orders::OrdersArgs),
+    /// Read the counts of orders through WeCom's statistics calls: the corp's or a grid's, a
+    /// member's, per category.
+    Stats(stats::StatsArgs),
     /// Upload and download files through WeCom's media API (media/upload, media/get).
     Media(media::MediaArgs),
 }
@@ -98,6 +104,7 @@ fn main() -> ExitCode {
             Command::Admin(args) => admin::run(*args, settings).await,
             Command::Orders(args) => orders::run(args, settings).await,
             Command::Media(args) => media::run(args, settings).await,
+            Command::Stats(args) => stats::run(args, settings).await,
         }
     });
     match result {

@@ -1,5 +1,6 @@
 //! `patrol orders`: read orders through WeCom's patrol API (`get_order_list`, `get_order_info`),
-//! from WeCom itself or a patrol server: `list`, `show` and `export`.
+//! from WeCom itself or a patrol server: `list`, `show` and `export`; `--resident` reads the
+//! resident family (`report/resident/*`) instead.
 
 mod export;
 mod output;
@@ -10,7 +11,7 @@ use std::io::{IsTerminal, Write};
 use anyhow::Context;
 use clap::{Args, Subcommand};
 use futures_util::StreamExt;
-use patrol_client::{Client, OrderQuery, WECOM_BASE_URL};
+use patrol_client::{Client, Family, FamilyClient, OrderQuery, WECOM_BASE_URL};
 use patrol_wire::ErrCode;
 use secrecy::{ExposeSecret, SecretString};
 
@@ -70,6 +71,10 @@ impl ApiArgs {
 pub(crate) struct OrdersArgs {
     #[command(flatten)]
     api: ApiArgs,
+    /// Read resident orders (居民上报, report/resident/*) instead of patrol orders: they carry
+    /// their reporter's name, mobile number and unionid.
+    #[arg(long, global = true, display_order = 110)]
+    resident: bool,
     #[command(subcommand)]
     command: OrdersCommand,
 }
@@ -158,7 +163,7 @@ impl OrdersArgs {
 }
 
 pub(crate) async fn run(args: OrdersArgs, settings: Settings) -> anyhow::Result<()> {
-    let client = connect(&settings)?;
+    let client = connect(&settings)?.family(family(args.resident));
     let result = match args.command {
         OrdersCommand::List(list_args) => list(&client, list_args).await,
         OrdersCommand::Show(show_args) => show(&client, show_args).await,
@@ -168,6 +173,15 @@ pub(crate) async fn run(args: OrdersArgs, settings: Settings) -> anyhow::Result<
         // `patrol orders list | head`: the reader has all it wanted.
         Err(error) if is_broken_pipe(&error) => Ok(()),
         other => other,
+    }
+}
+
+/// The family `--resident` chooses.
+pub(crate) fn family(resident: bool) -> Family {
+    if resident {
+        Family::Resident
+    } else {
+        Family::Patrol
     }
 }
 
@@ -253,7 +267,10 @@ fn meaning(errcode: i64) -> Option<&'static str> {
         }
         40013 => "the corpid is unknown (check --corpid or PATROL_CORPID)",
         40014 => "the access token was refused, even a freshly fetched one",
-        40058 => "a parameter was refused: an unknown order id, or a bad filter, cursor or limit",
+        40058 => {
+            "a parameter was refused: an unknown order, grid or category id, or a bad filter, \
+             cursor or limit"
+        }
         40063 => "a required parameter is empty",
         41001 => "the request carried no access token",
         41002 => "the corpid is missing",
@@ -262,9 +279,11 @@ fn meaning(errcode: i64) -> Option<&'static str> {
         45009 => "too many calls, even after backing off; try again later",
         45033 => "too many concurrent calls, even after backing off; try again later",
         48002 => {
-            "the app is not allowed to call the patrol API (enable 巡查上报 for a custom app in \
-             WeCom's admin console; system apps of corps created from 2023-12-01 may not call it)"
+            "the app is not allowed to call the patrol API (enable 巡查上报, or 居民上报 for \
+             --resident, for a custom app in WeCom's admin console; system apps of corps created \
+             from 2023-12-01 may not call it)"
         }
+        60111 => "the userid is no member of the corp",
         _ => return None,
     })
 }
@@ -284,7 +303,7 @@ fn prints_json(json: bool, human: bool) -> bool {
     json || (!human && !std::io::stdout().is_terminal())
 }
 
-async fn list(client: &Client, args: ListArgs) -> anyhow::Result<()> {
+async fn list(client: &FamilyClient, args: ListArgs) -> anyhow::Result<()> {
     let json = prints_json(args.json, args.table);
     let wanted = if args.all { None } else { Some(args.limit) };
     // The table notes when there were more orders than it shows: read one more.
@@ -333,9 +352,9 @@ async fn list(client: &Client, args: ListArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn show(client: &Client, args: ShowArgs) -> anyhow::Result<()> {
+async fn show(client: &FamilyClient, args: ShowArgs) -> anyhow::Result<()> {
     let order = client
-        .get_order_info(&args.order_id)
+        .order_info(&args.order_id)
         .await
         .map_err(describe)
         .with_context(|| format!("cannot read order {:?}", args.order_id))?;

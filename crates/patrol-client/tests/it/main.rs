@@ -6,3 +6,4 @@ mod against_server;
 mod faults;
 mod grid;
 mod media;
+mod report;

@@ -11,7 +11,7 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use patrol_client::{Client, Order};
+use patrol_client::{Family, FamilyClient, Order};
 
 use super::{Filters, MAX_PAGE, describe, output};
 
@@ -64,12 +64,19 @@ impl Format {
 /// Where the orders go while the export runs.
 enum Sink {
     Jsonl(BufWriter<File>),
-    Json { out: BufWriter<File>, count: u64 },
-    Csv(Box<csv::Writer<File>>),
+    Json {
+        out: BufWriter<File>,
+        count: u64,
+    },
+    Csv {
+        writer: Box<csv::Writer<File>>,
+        resident: bool,
+    },
 }
 
 impl Sink {
-    fn new(format: Format, file: File) -> anyhow::Result<Sink> {
+    /// A sink of `format` into `file`; a CSV of `resident` orders has their reporter columns.
+    fn new(format: Format, file: File, resident: bool) -> anyhow::Result<Sink> {
         Ok(match format {
             Format::Jsonl => Sink::Jsonl(BufWriter::new(file)),
             Format::Json => {
@@ -79,8 +86,11 @@ impl Sink {
             }
             Format::Csv => {
                 let mut writer = csv::Writer::from_writer(file);
-                writer.write_record(output::CSV_HEADER)?;
-                Sink::Csv(Box::new(writer))
+                writer.write_record(output::csv_header(resident))?;
+                Sink::Csv {
+                    writer: Box::new(writer),
+                    resident,
+                }
             }
         })
     }
@@ -96,7 +106,9 @@ impl Sink {
                 serde_json::to_writer(&mut *out, order)?;
                 *count += 1;
             }
-            Sink::Csv(writer) => writer.write_record(output::csv_row(order))?,
+            Sink::Csv { writer, resident } => {
+                writer.write_record(output::csv_row(order, *resident))?;
+            }
         }
         Ok(())
     }
@@ -109,7 +121,7 @@ impl Sink {
                 out.write_all(if count == 0 { b"]\n" } else { b"\n]\n" })?;
                 out.into_inner()?
             }
-            Sink::Csv(writer) => writer.into_inner()?,
+            Sink::Csv { writer, .. } => writer.into_inner()?,
         };
         file.sync_all()?;
         Ok(())
@@ -124,7 +136,7 @@ fn partial_path(out: &Path) -> PathBuf {
 }
 
 #[allow(clippy::print_stdout)]
-pub(crate) async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(client: &FamilyClient, args: ExportArgs) -> anyhow::Result<()> {
     let out = &args.out;
     let Some(format) = args.format.or_else(|| Format::from_extension(out)) else {
         anyhow::bail!(
@@ -190,13 +202,13 @@ pub(crate) async fn run(client: &Client, args: ExportArgs) -> anyhow::Result<()>
 
 /// Walks the matching orders page by page into `file`; how many there were.
 async fn write_orders(
-    client: &Client,
+    client: &FamilyClient,
     filters: &Filters,
     format: Format,
     file: File,
     bar: &ProgressBar,
 ) -> anyhow::Result<u64> {
-    let mut sink = Sink::new(format, file)?;
+    let mut sink = Sink::new(format, file, client.family() == Family::Resident)?;
     let mut pages = Box::pin(client.pages(filters.query(MAX_PAGE)));
     let mut count = 0;
     while let Some(page) = pages.next().await {

@@ -83,34 +83,52 @@ fn first_chars(text: &str, count: usize) -> String {
     }
 }
 
-/// The table `patrol orders list` prints on a terminal.
+/// Whether an order is a resident order (居民上报): it carries its reporter's fields.
+fn is_resident(order: &Order) -> bool {
+    order.reporter_name.is_some() || order.reporter_mobile.is_some() || order.unionid.is_some()
+}
+
+/// An optional resident field, `-` when absent or empty.
+fn or_dash_opt(text: Option<&String>) -> String {
+    or_dash(text.map_or("", String::as_str))
+}
+
+/// The table `patrol orders list` prints on a terminal; resident orders get the columns REPORTER
+/// and MOBILE before the description.
 pub(crate) fn order_table(orders: &[Order]) -> String {
+    let resident = orders.iter().any(is_resident);
     let rows: Vec<Vec<String>> = orders
         .iter()
         .map(|order| {
-            vec![
+            let mut row = vec![
                 clean(&order.order_id),
                 time::shanghai_minutes(order.create_time),
                 urgency(order.urge_type).to_owned(),
                 state(order).to_owned(),
                 or_dash(&order.grid_name),
                 or_dash(&order.case_name),
-                first_chars(&order.desc, 30),
-            ]
+            ];
+            if resident {
+                row.push(or_dash_opt(order.reporter_name.as_ref()));
+                row.push(or_dash_opt(order.reporter_mobile.as_ref()));
+            }
+            row.push(first_chars(&order.desc, 30));
+            row
         })
         .collect();
-    table(
-        &[
-            "ORDER ID",
-            "CREATED (UTC+8)",
-            "URGENCY",
-            "STATE",
-            "GRID",
-            "CATEGORY",
-            "DESCRIPTION",
-        ],
-        &rows,
-    )
+    let mut headers = vec![
+        "ORDER ID",
+        "CREATED (UTC+8)",
+        "URGENCY",
+        "STATE",
+        "GRID",
+        "CATEGORY",
+    ];
+    if resident {
+        headers.extend(["REPORTER", "MOBILE"]);
+    }
+    headers.push("DESCRIPTION");
+    table(&headers, &rows)
 }
 
 /// An order field by field, then its steps one per line, as `patrol orders show` prints it on a
@@ -153,6 +171,11 @@ pub(crate) fn order_text(order: &Order) -> String {
         "coordinates",
         format!("{}, {}", location.latitude, location.longitude),
     );
+    if is_resident(order) {
+        line("reporter", or_dash_opt(order.reporter_name.as_ref()));
+        line("mobile", or_dash_opt(order.reporter_mobile.as_ref()));
+        line("unionid", or_dash_opt(order.unionid.as_ref()));
+    }
     line("processors", list(&order.processor_userids, ", "));
     line("images", list(&order.image_urls, " "));
     line("videos", list(&order.video_media_ids, " "));
@@ -207,7 +230,7 @@ pub(crate) fn order_text(order: &Order) -> String {
     out
 }
 
-/// The columns of a CSV export.
+/// The columns of a CSV export; a resident export adds [`CSV_RESIDENT_HEADER`].
 pub(crate) const CSV_HEADER: [&str; 17] = [
     "order_id",
     "create_time",
@@ -228,9 +251,33 @@ pub(crate) const CSV_HEADER: [&str; 17] = [
     "video_media_ids",
 ];
 
+/// The columns a CSV export of resident orders has after [`CSV_HEADER`].
+pub(crate) const CSV_RESIDENT_HEADER: [&str; 3] = ["reporter_name", "reporter_mobile", "unionid"];
+
+/// The header of a CSV export: [`CSV_HEADER`], and [`CSV_RESIDENT_HEADER`] for resident orders.
+pub(crate) fn csv_header(resident: bool) -> Vec<&'static str> {
+    let mut header = CSV_HEADER.to_vec();
+    if resident {
+        header.extend(CSV_RESIDENT_HEADER);
+    }
+    header
+}
+
+/// An order as a row of a CSV export, in the columns of [`csv_header`]: the resident columns are
+/// `""` for an order without them.
+pub(crate) fn csv_row(order: &Order, resident: bool) -> Vec<String> {
+    let mut row = csv_patrol_row(order).to_vec();
+    if resident {
+        for field in [&order.reporter_name, &order.reporter_mobile, &order.unionid] {
+            row.push(field.clone().unwrap_or_default());
+        }
+    }
+    row
+}
+
 /// An order as a row of a CSV export, in the columns of [`CSV_HEADER`]. Times are Unix seconds,
 /// as WeCom sends them; text is as WeCom sent it.
-pub(crate) fn csv_row(order: &Order) -> [String; 17] {
+fn csv_patrol_row(order: &Order) -> [String; 17] {
     [
         order.order_id.clone(),
         order.create_time.to_string(),
@@ -327,7 +374,7 @@ mod tests {
 
     #[test]
     fn a_csv_row_has_every_column() {
-        let row = csv_row(&order(vec![step(1, 1, 10), step(7, 0, 0)]));
+        let row = csv_row(&order(vec![step(1, 1, 10), step(7, 0, 0)]), false);
         assert_eq!(row.len(), CSV_HEADER.len());
         assert_eq!(row[1], "1793462400");
         assert_eq!(row[9], "30.280295");
@@ -380,5 +427,49 @@ mod tests {
         );
         assert!(text.contains(" 2. open"), "{text}");
         assert!(text.contains("in progress (open)"), "{text}");
+    }
+
+    fn resident(steps: Vec<Process>) -> Order {
+        Order {
+            reporter_name: Some("王五".into()),
+            reporter_mobile: Some("13800000000".into()),
+            unionid: Some(String::new()),
+            ..order(steps)
+        }
+    }
+
+    #[test]
+    fn resident_orders_show_their_reporter() {
+        let order = resident(vec![step(1, 1, 10)]);
+        let table = order_table(std::slice::from_ref(&order));
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(
+            lines[0].contains("CATEGORY  REPORTER  MOBILE       DESCRIPTION"),
+            "{table}"
+        );
+        assert!(
+            lines[1].contains("王五      13800000000  一二三"),
+            "{table}"
+        );
+        let text = order_text(&order);
+        assert!(text.contains("reporter    王五\n"), "{text}");
+        assert!(text.contains("mobile      13800000000\n"), "{text}");
+        assert!(text.contains("unionid     -\n"), "{text}");
+        // Patrol orders show none of it.
+        let patrol = order_table(&[self::order(vec![])]) + &order_text(&self::order(vec![]));
+        assert!(
+            !patrol.contains("REPORTER") && !patrol.contains("reporter "),
+            "{patrol}"
+        );
+
+        let header = csv_header(true);
+        let row = csv_row(&order, true);
+        assert_eq!(row.len(), header.len());
+        assert_eq!(
+            header[17..],
+            ["reporter_name", "reporter_mobile", "unionid"]
+        );
+        assert_eq!(row[17..], ["王五", "13800000000", ""]);
+        assert_eq!(csv_header(false), CSV_HEADER);
     }
 }

@@ -10,4 +10,5 @@ mod durability;
 mod layout;
 mod media;
 mod orders;
+mod stats;
 mod support;
