@@ -56,7 +56,8 @@ impl Command {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve WeCom's gettoken and report/patrol API.
+    /// Serve WeCom's API (gettoken, report/patrol, report/resident, report/grid, media) and the
+    /// administration API.
     Serve(serve::ServeArgs),
     /// Write a reproducible dataset of generated orders into the demo corp.
     Seed(seed::SeedArgs),

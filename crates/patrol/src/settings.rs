@@ -74,11 +74,11 @@ pub(crate) struct Layer {
     pub(crate) time_zone: Option<String>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) admin_key_file: Option<PathBuf>,
-    /// `patrol orders`: the API's base URL.
+    /// `patrol orders`, `stats`, `media`: the API's base URL.
     pub(crate) base_url: Option<String>,
-    /// `patrol orders`: the corp's id.
+    /// `patrol orders`, `stats`, `media`: the corp's id.
     pub(crate) corpid: Option<String>,
-    /// `patrol orders`: the secret of an app enabled for patrol.
+    /// `patrol orders`, `stats`, `media`: the secret of an app on the list of the family read.
     pub(crate) corpsecret: Option<SecretString>,
 }
 
