@@ -15,6 +15,15 @@ use crate::{Category, Stage};
 /// The time zone of "today" when none is configured.
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
 
+/// The length of a quarter, the unit in which a store may count the orders of a time: every
+/// time zone's offset is a whole number of quarters of an hour, so a day is whole quarters.
+pub const QUARTER_SECONDS: i64 = 900;
+
+/// The quarter of an hour that holds `time` (Unix seconds), counted from the epoch.
+pub fn quarter(time: i64) -> i64 {
+    time.div_euclid(QUARTER_SECONDS)
+}
+
 /// A calendar day in a time zone, as Unix seconds `[start, end)`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Day {
@@ -43,6 +52,13 @@ impl Day {
 
     pub fn contains(&self, time: i64) -> bool {
         (self.start..self.end).contains(&time)
+    }
+
+    /// The day as quarters `[first, end)` ([`quarter`]); `None` when it does not begin and end
+    /// on a quarter (offsets of the past such as Monrovia's -0:44:30 until 1972).
+    pub fn quarters(&self) -> Option<(i64, i64)> {
+        (self.start % QUARTER_SECONDS == 0 && self.end % QUARTER_SECONDS == 0)
+            .then(|| (quarter(self.start), quarter(self.end)))
     }
 }
 
@@ -227,6 +243,16 @@ mod tests {
         let next = Day::of(late + 1, &shanghai());
         assert_eq!(next.start, late + 1);
         assert!(day.contains(day.start) && !day.contains(day.end));
+        assert_eq!(
+            day.quarters(),
+            Some((quarter(day.start), quarter(day.start) + 96))
+        );
+        // Kathmandu is 5:45 ahead: its days are whole quarters too.
+        let nepal = Day::of(late, &TimeZone::get("Asia/Kathmandu").unwrap());
+        assert_eq!(nepal.quarters().map(|(a, b)| b - a), Some(96));
+        // Monrovia's time of 1970 (-0:44:30) is not.
+        let monrovia = TimeZone::get("Africa/Monrovia").unwrap();
+        assert_eq!(Day::of(0, &monrovia).quarters(), None);
         // A day with a change of offset is 23 hours long (New York, 2026-03-08).
         let zone = TimeZone::get("America/New_York").unwrap();
         let spring = Day::of(1_772_978_400, &zone);

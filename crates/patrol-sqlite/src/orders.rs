@@ -80,21 +80,69 @@ impl CorpDirectory {
     }
 }
 
-/// Changes to `order_tallies` gathered over a transaction's orders and written once.
+/// Changes to the counters of the statistics (`order_tallies`, `user_tallies`,
+/// `order_quarters`) gathered over a transaction's orders and written once at its end.
 #[derive(Default)]
-struct Tallies(HashMap<(i64, i64, i64, i64, bool), i64>);
+struct Counters {
+    /// (family, grid, category, stage, accepted) → change in orders.
+    tallies: HashMap<(i64, i64, i64, i64, bool), i64>,
+    /// (family, userid, stage) → change in open orders the user is a processor of.
+    users: HashMap<(i64, String, i64), i64>,
+    /// (family, grid or 0 for the corp, quarter) → orders (reported, done) in it.
+    quarters: HashMap<(i64, i64, i64), (i64, i64)>,
+}
 
-impl Tallies {
-    /// Counts an order of (family, grid, category) at a stage `delta` times (-1: no more).
-    fn add(&mut self, state: &OrderState, grid_key: i64, category_key: Option<i64>, delta: i64) {
+impl Counters {
+    /// Counts an order as it stands `delta` times (-1: as it stood before a change): in its
+    /// group's tally, and for each of its processors while it is open.
+    fn count(&mut self, state: &OrderState, grid_key: i64, category_key: Option<i64>, delta: i64) {
+        let family = state.family().code();
+        let stage = state.stage().code();
         let key = (
-            state.family().code(),
+            family,
             grid_key,
             category_key.unwrap_or(0),
-            state.stage().code(),
+            stage,
             state.accepted(),
         );
-        *self.0.entry(key).or_default() += delta;
+        *self.tallies.entry(key).or_default() += delta;
+        if !state.closed {
+            for userid in &state.processors {
+                *self
+                    .users
+                    .entry((family, userid.clone(), stage))
+                    .or_default() += delta;
+            }
+        }
+    }
+
+    /// Counts a report, and its done step if it has one, in the quarters of its grid and corp.
+    fn reported(&mut self, state: &OrderState, grid_key: i64) {
+        self.in_quarters(state, grid_key, state.create_time, (1, 0));
+        if let Some((time, _)) = state.solved() {
+            self.in_quarters(state, grid_key, time, (0, 1));
+        }
+    }
+
+    /// Counts the done step of an order that an action solved.
+    fn newly_solved(&mut self, before: &OrderState, after: &OrderState, grid_key: i64) {
+        if before.solved().is_none()
+            && let Some((time, _)) = after.solved()
+        {
+            self.in_quarters(after, grid_key, time, (0, 1));
+        }
+    }
+
+    fn in_quarters(&mut self, state: &OrderState, grid_key: i64, time: i64, delta: (i64, i64)) {
+        let quarter = patrol_domain::stats::quarter(time);
+        for grid in [grid_key, 0] {
+            let entry = self
+                .quarters
+                .entry((state.family().code(), grid, quarter))
+                .or_default();
+            entry.0 += delta.0;
+            entry.1 += delta.1;
+        }
     }
 
     fn write(self, tx: &Connection, corp_key: i64) -> Result<()> {
@@ -111,19 +159,49 @@ impl Tallies {
              WHERE corp_id = ?1 AND family = ?2 AND grid_id = ?3 AND category_id = ?4
                 AND stage = ?5 AND accepted = ?6",
         )?;
-        for ((family, grid, category, stage, accepted), delta) in self.0 {
+        for ((family, grid, category, stage, accepted), delta) in self.tallies {
             let row = params![corp_key, family, grid, category, stage, accepted, delta];
             if delta > 0 {
                 upsert.execute(row)?;
             } else if delta < 0 && lower.execute(row)? != 1 {
-                return Err(StoreError::Corrupt(format!(
-                    "no tally of orders of grid {grid} and category {category} at stage {stage}"
-                ))
-                .into());
+                return Err(missing(format!(
+                    "orders of grid {grid} and category {category} at stage {stage}"
+                )));
             }
+        }
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO user_tallies (corp_id, family, userid, stage, orders)
+             VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT DO UPDATE SET orders = orders + excluded.orders",
+        )?;
+        let mut lower = tx.prepare_cached(
+            "UPDATE user_tallies SET orders = orders + ?5
+             WHERE corp_id = ?1 AND family = ?2 AND userid = ?3 AND stage = ?4",
+        )?;
+        for ((family, userid, stage), delta) in self.users {
+            let row = params![corp_key, family, userid, stage, delta];
+            if delta > 0 {
+                upsert.execute(row)?;
+            } else if delta < 0 && lower.execute(row)? != 1 {
+                return Err(missing(format!("open orders of {userid} at stage {stage}")));
+            }
+        }
+        let mut upsert = tx.prepare_cached(
+            "INSERT INTO order_quarters (corp_id, family, grid_id, quarter, added, solved)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT DO UPDATE SET added = added + excluded.added,
+                solved = solved + excluded.solved",
+        )?;
+        for ((family, grid, quarter), (added, solved)) in self.quarters {
+            upsert.execute(params![corp_key, family, grid, quarter, added, solved])?;
         }
         Ok(())
     }
+}
+
+/// A counter that a write would take below zero is missing: the database is corrupt.
+fn missing(what: String) -> crate::error::Error {
+    StoreError::Corrupt(format!("no tally of {what}")).into()
 }
 
 /// Writes the processors of an open order (none of a closed one) for `get_user_status`,
@@ -183,7 +261,7 @@ pub(crate) fn insert_orders_tx(
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
             ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, ?27, ?28, ?29, ?30)",
     )?;
-    let mut tallies = Tallies::default();
+    let mut counters = Counters::default();
     for order in orders {
         // The directory's own key names the grid: the order is handed on whole, uncopied.
         let (grid_id, (grid_key, grid_name, admins)) =
@@ -249,9 +327,10 @@ pub(crate) fn insert_orders_tx(
         let order_key = tx.last_insert_rowid();
         insert_steps(tx, order_key, &state)?;
         write_processors(tx, corp_key, order_key, &[], &state)?;
-        tallies.add(&state, *grid_key, category_key, 1);
+        counters.count(&state, *grid_key, category_key, 1);
+        counters.reported(&state, *grid_key);
     }
-    tallies.write(tx, corp_key)?;
+    counters.write(tx, corp_key)?;
     tx.execute(
         "UPDATE corps SET mod_seq = ?1 WHERE id = ?2",
         params![mod_seq, corp_key],
@@ -366,8 +445,9 @@ pub(crate) fn act_on_order_tx(
         state,
         body: old_body,
     } = load_order(tx, corp_key, order_id)?;
-    let mut tallies = Tallies::default();
-    tallies.add(&state, grid_key, category_key, -1);
+    let mut counters = Counters::default();
+    counters.count(&state, grid_key, category_key, -1);
+    let before = state.clone();
     let old_processors = if state.closed {
         Vec::new()
     } else {
@@ -425,8 +505,9 @@ pub(crate) fn act_on_order_tx(
     tx.execute("DELETE FROM steps WHERE order_id = ?1", [order_key])?;
     insert_steps(tx, order_key, &state)?;
     write_processors(tx, corp_key, order_key, &old_processors, &state)?;
-    tallies.add(&state, grid_key, category_key, 1);
-    tallies.write(tx, corp_key)?;
+    counters.count(&state, grid_key, category_key, 1);
+    counters.newly_solved(&before, &state, grid_key);
+    counters.write(tx, corp_key)?;
     Ok(body)
 }
 

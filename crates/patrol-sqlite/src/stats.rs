@@ -1,7 +1,7 @@
 //! The statistics in SQLite (patrol_domain::stats): a few rows of `order_tallies` and index
 //! counts of one day, never a read of all of a corp's orders.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use patrol_domain::stats::{CategoryCount, CategoryRow, CorpStatus, Day, Tally, UserStatus};
 use patrol_domain::{Family, Stage};
@@ -16,11 +16,19 @@ fn tallies(
     family: Family,
     grid_key: Option<i64>,
 ) -> Result<Vec<Tally>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT stage, accepted, sum(orders) FROM order_tallies
-         WHERE corp_id = ?1 AND family = ?2 AND (?3 IS NULL OR grid_id = ?3)
-         GROUP BY stage, accepted",
-    )?;
+    // Two statements, so that one grid's rows are found by the key.
+    let mut stmt = match grid_key {
+        None => conn.prepare_cached(
+            "SELECT stage, accepted, sum(orders) FROM order_tallies
+             WHERE corp_id = ?1 AND family = ?2 AND ?3 IS NULL
+             GROUP BY stage, accepted",
+        )?,
+        Some(_) => conn.prepare_cached(
+            "SELECT stage, accepted, sum(orders) FROM order_tallies
+             WHERE corp_id = ?1 AND family = ?2 AND grid_id = ?3
+             GROUP BY stage, accepted",
+        )?,
+    };
     let rows = stmt.query_map(params![corp_key, family.code(), grid_key], |r| {
         Ok((
             r.get::<_, i64>(0)?,
@@ -64,6 +72,50 @@ fn subtree(conn: &Connection, corp_key: i64, grid_id: &str) -> Result<Option<Vec
     Ok(Some(keys))
 }
 
+/// Orders reported and done in `today`, of a grid (its key) or, with 0, of the whole corp: from
+/// the day's 96 rows of `order_quarters`, or, for a day not made of whole quarters, by index.
+fn day_counts(
+    conn: &Connection,
+    corp_key: i64,
+    family: Family,
+    grid_key: i64,
+    today: Day,
+) -> Result<(i64, i64)> {
+    let family = family.code();
+    if let Some((first, end)) = today.quarters() {
+        return Ok(conn
+            .prepare_cached(
+                "SELECT ifnull(sum(added), 0), ifnull(sum(solved), 0) FROM order_quarters
+                 WHERE corp_id = ?1 AND family = ?2 AND grid_id = ?3
+                    AND quarter >= ?4 AND quarter < ?5",
+            )?
+            .query_row(params![corp_key, family, grid_key, first, end], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?);
+    }
+    let added = conn
+        .prepare_cached(
+            "SELECT count(*) FROM orders
+             WHERE corp_id = ?1 AND family = ?2 AND create_time >= ?3 AND create_time < ?4
+                AND (?5 = 0 OR grid_id = ?5)",
+        )?
+        .query_row(
+            params![corp_key, family, today.start, today.end, grid_key],
+            |r| r.get(0),
+        )?;
+    let solved = conn
+        .prepare_cached(
+            "SELECT count(*) FROM orders
+             WHERE corp_id = ?1 AND family = ?2 AND solved_time >= ?3 AND solved_time < ?4
+                AND (?5 = 0 OR grid_id = ?5)",
+        )?
+        .query_row(
+            params![corp_key, family, today.start, today.end, grid_key],
+            |r| r.get(0),
+        )?;
+    Ok((added, solved))
+}
+
 pub(crate) fn corp_status(
     conn: &Connection,
     corp_key: i64,
@@ -71,64 +123,22 @@ pub(crate) fn corp_status(
     grid_id: Option<&str>,
     today: Day,
 ) -> Result<Option<CorpStatus>> {
-    let family_code = family.code();
-    let Some(grid_id) = grid_id else {
-        let added_today: i64 = conn
-            .prepare_cached(
-                "SELECT count(*) FROM orders
-                 WHERE corp_id = ?1 AND family = ?2 AND create_time >= ?3 AND create_time < ?4",
-            )?
-            .query_row(
-                params![corp_key, family_code, today.start, today.end],
-                |r| r.get(0),
-            )?;
-        let solved_today: i64 = conn
-            .prepare_cached(
-                "SELECT count(*) FROM orders
-                 WHERE corp_id = ?1 AND family = ?2 AND solved_time >= ?3 AND solved_time < ?4",
-            )?
-            .query_row(
-                params![corp_key, family_code, today.start, today.end],
-                |r| r.get(0),
-            )?;
-        let tallies = tallies(conn, corp_key, family, None)?;
-        return Ok(Some(CorpStatus::from_tallies(
-            tallies,
-            added_today,
-            solved_today,
-        )));
+    let grids = match grid_id {
+        None => None,
+        Some(grid_id) => match subtree(conn, corp_key, grid_id)? {
+            Some(grids) => Some(grids),
+            None => return Ok(None),
+        },
     };
-    let Some(grids) = subtree(conn, corp_key, grid_id)? else {
-        return Ok(None);
-    };
-    let mut all = Vec::new();
-    let mut added_today = 0;
-    let mut added = conn.prepare_cached(
-        "SELECT count(*) FROM orders
-         WHERE grid_id = ?1 AND family = ?2 AND create_time >= ?3 AND create_time < ?4",
-    )?;
-    for &grid in &grids {
-        all.extend(tallies(conn, corp_key, family, Some(grid))?);
-        added_today += added
-            .query_row(params![grid, family_code, today.start, today.end], |r| {
-                r.get::<_, i64>(0)
-            })?;
-    }
-    // The orders done today in the corp are few: read their grids from the index and keep those
-    // of the subtree.
-    let grids: HashSet<i64> = grids.into_iter().collect();
-    let mut solved = conn.prepare_cached(
-        "SELECT grid_id FROM orders
-         WHERE corp_id = ?1 AND family = ?2 AND solved_time >= ?3 AND solved_time < ?4",
-    )?;
-    let mut solved_today = 0;
-    for grid in solved.query_map(
-        params![corp_key, family_code, today.start, today.end],
-        |r| r.get::<_, i64>(0),
-    )? {
-        if grids.contains(&grid?) {
-            solved_today += 1;
-        }
+    let (mut all, mut added_today, mut solved_today) = (Vec::new(), 0, 0);
+    // The whole corp is grid 0 of `order_quarters`, and every grid of `order_tallies`.
+    for (grid, day_key) in grids.map_or(vec![(None, 0)], |grids| {
+        grids.into_iter().map(|g| (Some(g), g)).collect()
+    }) {
+        all.extend(tallies(conn, corp_key, family, grid)?);
+        let (added, solved) = day_counts(conn, corp_key, family, day_key, today)?;
+        added_today += added;
+        solved_today += solved;
     }
     Ok(Some(CorpStatus::from_tallies(
         all,
@@ -153,8 +163,8 @@ pub(crate) fn user_status(
     let family = family.code();
     let (processing, untaken): (i64, i64) = conn
         .prepare_cached(
-            "SELECT count(*), ifnull(sum(stage = 0), 0) FROM order_processors
-             WHERE corp_id = ?1 AND family = ?2 AND userid = ?3",
+            "SELECT ifnull(sum(orders), 0), ifnull(sum(CASE stage WHEN 0 THEN orders END), 0)
+             FROM user_tallies WHERE corp_id = ?1 AND family = ?2 AND userid = ?3",
         )?
         .query_row(params![corp_key, family, userid], |r| {
             Ok((r.get(0)?, r.get(1)?))

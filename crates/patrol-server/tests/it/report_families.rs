@@ -242,11 +242,16 @@ fn rows(answer: &Value) -> Vec<(String, i64, i64)> {
         .collect()
 }
 
-/// Checks every statistic of both families against a recount of the orders, now.
+/// Checks every statistic of both families against a recount of the orders, now, in Shanghai.
 async fn check_statistics(app: &TestApp, token: &str, step: &str) {
+    check_statistics_in(app, token, "Asia/Shanghai", step).await;
+}
+
+/// Checks every statistic of both families against a recount of the orders, now, with "today"
+/// in `zone`.
+async fn check_statistics_in(app: &TestApp, token: &str, zone: &str, step: &str) {
     let now = app.now();
-    let day =
-        patrol_domain::stats::Day::of(now, &jiff::tz::TimeZone::get("Asia/Shanghai").unwrap());
+    let day = patrol_domain::stats::Day::of(now, &jiff::tz::TimeZone::get(zone).unwrap());
     for family in FAMILIES {
         let recount = Recount {
             orders: walk(app, family, token).await,
@@ -938,4 +943,52 @@ async fn the_demo_has_resident_reports_with_their_reporters() {
         by_stage.get(&5).copied().unwrap_or(0)
     );
     assert_eq!(status["pending"], by_stage.get(&1).copied().unwrap_or(0));
+}
+
+#[tokio::test]
+async fn a_day_that_is_not_whole_quarters_of_an_hour_is_counted_too() {
+    // Monrovia kept -0:44:30 until 1972: its days then do not begin on a quarter of an hour, so
+    // the store counts them by index rather than from its quarter-hour counters.
+    let zone = jiff::tz::TimeZone::get("Africa/Monrovia").unwrap();
+    let now = 44_000_000; // 1971-05-22
+    let day = patrol_domain::stats::Day::of(now, &zone);
+    assert_eq!(day.quarters(), None);
+    let app = TestApp::spawn_with(|config| {
+        config.clock = Clock::manual(now);
+        config.time_zone = zone.clone();
+        config.token_ttl = 366 * 86_400;
+    })
+    .await;
+    let (corp, token) = stats_corp(&app, "wwmonrovia").await;
+    app.insert(
+        &corp,
+        vec![
+            order("a", "g1", None, day.start, false),
+            order("b", "g1a", None, day.start - 1, false),
+            order("c", "g2", None, day.end - 1, false),
+        ],
+    )
+    .await;
+    app.act(&corp, "b", ActionKind::Finish, "worker1", day.start)
+        .await;
+    let status = call(&app, "patrol", "get_corp_status", &token, json!({})).await;
+    assert_eq!(
+        (&status["added_today"], &status["solved_today"]),
+        (&json!(2), &json!(1)),
+        "{status}"
+    );
+    let grid = call(
+        &app,
+        "patrol",
+        "get_corp_status",
+        &token,
+        json!({"grid_id": "g1"}),
+    )
+    .await;
+    assert_eq!(
+        (&grid["added_today"], &grid["solved_today"]),
+        (&json!(1), &json!(1)),
+        "{grid}"
+    );
+    check_statistics_in(&app, &token, "Africa/Monrovia", "the old offset").await;
 }

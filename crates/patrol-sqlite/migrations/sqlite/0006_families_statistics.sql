@@ -56,4 +56,26 @@ CREATE TABLE order_processors (
     PRIMARY KEY (corp_id, family, userid, order_id)
 ) STRICT, WITHOUT ROWID;
 
+-- How many open orders each member is a processor of, at each stage (0 or 1).
+CREATE TABLE user_tallies (
+    corp_id INTEGER NOT NULL REFERENCES corps (id) ON DELETE CASCADE,
+    family  INTEGER NOT NULL,
+    userid  TEXT NOT NULL,
+    stage   INTEGER NOT NULL,
+    orders  INTEGER NOT NULL CHECK (orders >= 0),
+    PRIMARY KEY (corp_id, family, userid, stage)
+) STRICT, WITHOUT ROWID;
+
+-- Orders reported and done in each quarter of an hour (Unix seconds / 900), of each grid and
+-- (grid_id 0) of the whole corp: a day in any time zone is 96 whole quarters.
+CREATE TABLE order_quarters (
+    corp_id INTEGER NOT NULL REFERENCES corps (id) ON DELETE CASCADE,
+    family  INTEGER NOT NULL,
+    grid_id INTEGER NOT NULL,
+    quarter INTEGER NOT NULL,
+    added   INTEGER NOT NULL CHECK (added >= 0),
+    solved  INTEGER NOT NULL CHECK (solved >= 0),
+    PRIMARY KEY (corp_id, family, grid_id, quarter)
+) STRICT, WITHOUT ROWID;
+
 -- The statistics of the orders already there: statistics_backfill.sql, run right after this.

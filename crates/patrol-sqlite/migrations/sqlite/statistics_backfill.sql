@@ -26,3 +26,23 @@ INSERT OR IGNORE INTO order_processors (corp_id, family, userid, order_id, stage
     SELECT o.corp_id, o.family, p.value, o.id, o.stage
     FROM orders o, json_each(o.processor_userids) p
     WHERE o.closed = 0;
+
+INSERT INTO user_tallies (corp_id, family, userid, stage, orders)
+    SELECT corp_id, family, userid, stage, count(*) FROM order_processors
+    GROUP BY corp_id, family, userid, stage;
+
+INSERT INTO order_quarters (corp_id, family, grid_id, quarter, added, solved)
+    SELECT corp_id, family, grid_id, quarter, sum(added), sum(solved) FROM (
+        SELECT corp_id, family, grid_id, create_time / 900 - (create_time % 900 < 0) AS quarter,
+               1 AS added, 0 AS solved
+        FROM orders
+        UNION ALL
+        SELECT corp_id, family, 0, create_time / 900 - (create_time % 900 < 0), 1, 0 FROM orders
+        UNION ALL
+        SELECT corp_id, family, grid_id, solved_time / 900 - (solved_time % 900 < 0), 0, 1
+        FROM orders WHERE solved_time IS NOT NULL
+        UNION ALL
+        SELECT corp_id, family, 0, solved_time / 900 - (solved_time % 900 < 0), 0, 1
+        FROM orders WHERE solved_time IS NOT NULL
+    )
+    GROUP BY corp_id, family, grid_id, quarter;

@@ -16,6 +16,10 @@ fn statistics(conn: &Connection) -> Vec<String> {
          FROM order_tallies WHERE orders > 0 ORDER BY 1, 2, 3, 4, 5, 6",
         "SELECT corp_id, family, userid, order_id, stage FROM order_processors
          ORDER BY 1, 2, 3, 4",
+        "SELECT corp_id, family, userid, stage, orders FROM user_tallies
+         WHERE orders > 0 ORDER BY 1, 2, 3, 4",
+        "SELECT corp_id, family, grid_id, quarter, added, solved FROM order_quarters
+         ORDER BY 1, 2, 3, 4",
     ] {
         let mut stmt = conn.prepare(sql).unwrap();
         let columns = stmt.column_count();
@@ -57,6 +61,8 @@ async fn the_backfill_of_migration_6_agrees_with_the_write_path() {
         "BEGIN;
          DELETE FROM order_tallies;
          DELETE FROM order_processors;
+         DELETE FROM user_tallies;
+         DELETE FROM order_quarters;
          UPDATE orders SET stage = 0, accepted = 0, solved_time = NULL, solver = NULL;",
     )
     .unwrap();
