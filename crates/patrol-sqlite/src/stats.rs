@@ -182,8 +182,8 @@ pub(crate) fn user_status(
     let solved_today: i64 = conn
         .prepare_cached(
             "SELECT count(*) FROM orders
-             WHERE corp_id = ?1 AND family = ?2 AND solved_time >= ?4 AND solved_time < ?5
-                AND solver = ?3",
+             WHERE corp_id = ?1 AND family = ?2 AND solver = ?3
+                AND solved_time >= ?4 AND solved_time < ?5",
         )?
         .query_row(
             params![corp_key, family, userid, today.start, today.end],

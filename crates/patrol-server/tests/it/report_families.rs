@@ -795,6 +795,22 @@ async fn resident_orders_are_a_family_of_their_own() {
     )
     .await;
     assert_wecom_error(&answer, 40058, "invalid order_id");
+    // Another corp's resident order is unknown, as a never-issued id.
+    let (other, _) = stats_corp(&app, "wwres-other").await;
+    app.insert(&other, vec![order("theirs", "g1", None, MODERN_CORP, true)])
+        .await;
+    for order_id in ["theirs", "never"] {
+        let answer = call(
+            &app,
+            "resident",
+            "get_order_info",
+            &token,
+            json!({"order_id": order_id}),
+        )
+        .await;
+        assert_wecom_error(&answer, 40058, "invalid order_id");
+    }
+    assert_eq!(walk(&app, "resident", &token).await.len(), 3);
     // A cursor of one family is refused by the other, both ways, with the same filters.
     for (from, to) in [("patrol", "resident"), ("resident", "patrol")] {
         let page = call(&app, from, "get_order_list", &token, json!({"limit": 1})).await;

@@ -26,8 +26,8 @@ CREATE UNIQUE INDEX orders_by_modify ON orders (corp_id, family, mod_seq);
 CREATE INDEX orders_by_grid ON orders (grid_id, family, create_time);
 -- added_today of a member.
 CREATE INDEX orders_by_reporter ON orders (corp_id, family, reporter, create_time);
--- solved_today of a corp, a grid or a member.
-CREATE INDEX orders_by_solved ON orders (corp_id, family, solved_time, solver, grid_id)
+-- solved_today of a member (a corp's and a grid's come from order_quarters).
+CREATE INDEX orders_by_solver ON orders (corp_id, family, solver, solved_time)
     WHERE solved_time IS NOT NULL;
 -- Grid subtrees.
 CREATE INDEX grids_by_parent ON grids (parent_id);

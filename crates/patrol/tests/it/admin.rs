@@ -319,6 +319,80 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
     let order = seen_changed_at(&wecom, &token, &order_id, t0 + 240).await;
     assert_eq!(steps(&order).len(), 5, "the refused action left no step");
 
+    // A resident report (居民上报): on the resident family only, with the resident's fields.
+    let out = ok(
+        &served,
+        &[
+            "app",
+            "update",
+            "1000002",
+            "--corp",
+            "wwacme",
+            "--resident",
+            "true",
+        ],
+    );
+    assert!(out.contains("lists: patrol resident"), "{out}");
+    let resident = ok_json(
+        &served,
+        &[
+            "order",
+            "report",
+            "--corp",
+            "wwacme",
+            "--grid",
+            "g1",
+            "--reporter",
+            "lisi",
+            "--desc",
+            "楼道堆物",
+            "--resident",
+            "--resident-name",
+            "王五",
+            "--resident-mobile",
+            "13800000000",
+            "--unionid",
+            "oUnion1",
+        ],
+    );
+    assert_eq!(
+        (
+            &resident["reporter_name"],
+            &resident["reporter_mobile"],
+            &resident["unionid"]
+        ),
+        (&json!("王五"), &json!("13800000000"), &json!("oUnion1"))
+    );
+    let resident_id = resident["order_id"].as_str().unwrap();
+    let body = json!({ "order_id": resident_id });
+    let answer = wecom
+        .call("report/patrol/get_order_info", &token, body.clone())
+        .await;
+    assert_eq!(answer["errcode"], 40058, "not a patrol order: {answer}");
+    let answer = wecom
+        .call("report/resident/get_order_info", &token, body)
+        .await;
+    assert_eq!(answer["order_info"], resident, "{answer}");
+    // The resident's fields need --resident.
+    let output = fails_with(&mut admin(
+        &served,
+        &[
+            "order",
+            "report",
+            "--corp",
+            "wwacme",
+            "--grid",
+            "g1",
+            "--reporter",
+            "lisi",
+            "--desc",
+            "x",
+            "--unionid",
+            "o1",
+        ],
+    ));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--resident"));
+
     // A rotated secret replaces the old one and revokes its token.
     let out = ok(
         &served,

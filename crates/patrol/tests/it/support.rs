@@ -207,6 +207,19 @@ impl Wecom {
         answer["access_token"].as_str().unwrap().to_owned()
     }
 
+    /// `POST /cgi-bin/{api}?access_token=TOKEN` with `body`: the answer, whatever its errcode.
+    pub(crate) async fn call(&self, api: &str, token: &str, body: Value) -> Value {
+        self.client
+            .post(format!("{}/cgi-bin/{api}?access_token={token}", self.url))
+            .body(body.to_string())
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
     /// `get_order_list`'s answer to `body`, which must succeed.
     pub(crate) async fn order_list(&self, token: &str, body: Value) -> Value {
         let answer: Value = self
