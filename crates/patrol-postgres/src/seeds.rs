@@ -1,0 +1,1 @@
+//! `patrol seed` runs in PostgreSQL (placeholder: ported from patrol-sqlite's seeds.rs).

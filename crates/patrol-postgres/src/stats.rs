@@ -1,0 +1,1 @@
+//! The statistics in PostgreSQL (placeholder: ported from patrol-sqlite's stats.rs).
