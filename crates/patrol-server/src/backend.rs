@@ -9,8 +9,7 @@ use patrol_sqlite::SqliteStore;
 use patrol_store::{OpenOptions, Store, StoreError};
 
 /// The URL schemes patrol accepts, for messages.
-pub const ACCEPTED: &str =
-    "sqlite://PATH, sqlite:PATH or a file path (SQLite), postgres://… or postgresql://… (PostgreSQL)";
+pub const ACCEPTED: &str = "sqlite://PATH, sqlite:PATH or a file path (SQLite), postgres://… or postgresql://… (PostgreSQL)";
 
 /// Opens the store a database URL names, with the default options: see [`open_store_with`].
 pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {

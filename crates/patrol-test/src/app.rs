@@ -163,7 +163,10 @@ impl Drop for TestDatabase {
         if let Some((server, name)) = self.postgres.take()
             && std::env::var_os("PATROL_TEST_KEEP").is_none()
         {
-            postgres_admin(&server, &[format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")]);
+            postgres_admin(
+                &server,
+                &[format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")],
+            );
         }
         if std::env::var_os("PATROL_TEST_KEEP").is_some()
             && let Some(dir) = self.dir.take()
@@ -265,6 +268,54 @@ impl TestApp {
             .path
             .as_ref()
             .expect("this test reads the SQLite file and needs a SQLite database")
+    }
+
+    /// The directory of the server's media blobs.
+    pub fn media_dir(&self) -> PathBuf {
+        self.config
+            .media_dir
+            .clone()
+            .or_else(|| patrol_server::backend::default_media_dir(&self.config.database))
+            .expect("a media directory")
+    }
+
+    /// Everything the database holds, as bytes a test can search for what must not be stored:
+    /// the SQLite file and its WAL, or every row of every table of the PostgreSQL database as
+    /// text.
+    pub async fn stored_bytes(&self) -> Vec<u8> {
+        if let Some(path) = &self.database.path {
+            let mut bytes = std::fs::read(path).expect("the database file");
+            let wal = path.with_extension("db-wal");
+            if wal.exists() {
+                bytes.extend(std::fs::read(&wal).expect("the WAL"));
+            }
+            return bytes;
+        }
+        let (client, connection) =
+            tokio_postgres::connect(&self.database.url, tokio_postgres::NoTls)
+                .await
+                .expect("the test database");
+        tokio::spawn(connection);
+        let tables = client
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+                &[],
+            )
+            .await
+            .unwrap();
+        let mut bytes = Vec::new();
+        for table in tables {
+            let table: String = table.get(0);
+            for row in client
+                .query(&format!("SELECT t::text FROM \"{table}\" t"), &[])
+                .await
+                .unwrap()
+            {
+                bytes.extend(row.get::<_, String>(0).into_bytes());
+            }
+        }
+        bytes
     }
 
     /// Serves on a bound listener: bound before spawning, so no request needs to wait.
