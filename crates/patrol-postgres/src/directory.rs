@@ -487,8 +487,8 @@ async fn check_managed_grids(
         )
         .await?;
     for row in &rows {
-        let userid: &str = row.get(0);
-        limits::check_managed_grids(userid, usize::try_from(row.get::<_, i64>(1)).unwrap_or(0))?;
+        let managed = usize::try_from(row.get::<_, i64>(1)).unwrap_or(usize::MAX);
+        limits::check_managed_grids(row.get(0), managed)?;
     }
     Ok(())
 }
