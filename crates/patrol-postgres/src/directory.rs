@@ -1082,7 +1082,7 @@ impl patrol_store::DirectoryStore for PostgresStore {
             .client()
             .await?
             .query(
-                "SELECT userid, name FROM users WHERE corp_id = $1 ORDER BY userid COLLATE \"C\"",
+                "SELECT userid, name FROM users WHERE corp_id = $1 ORDER BY id",
                 &[&corp_key],
             )
             .await

@@ -175,6 +175,10 @@ impl patrol_store::TokenStore for PostgresStore {
         ttl: i64,
         nonce: [u8; 32],
     ) -> Result<TokenGrant> {
+        // PostgreSQL's text holds no NUL: such a corpid names no corp.
+        if corpid.contains('\0') {
+            return Ok(TokenGrant::UnknownCorp);
+        }
         let corp_key: Option<i64> = self
             .client()
             .await?
