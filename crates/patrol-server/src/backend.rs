@@ -4,20 +4,28 @@
 use std::sync::Arc;
 
 use patrol_media::{BlobStore, FsBlobStore};
+use patrol_postgres::PostgresStore;
 use patrol_sqlite::SqliteStore;
 use patrol_store::{OpenOptions, Store, StoreError};
 
 /// The URL schemes patrol accepts, for messages.
-pub const ACCEPTED: &str = "sqlite://PATH, sqlite:PATH or a file path";
+pub const ACCEPTED: &str = "sqlite://PATH, sqlite:PATH or a file path (SQLite), postgres://… or postgresql://… (PostgreSQL)";
 
 /// Opens the store a database URL names, with the default options: see [`open_store_with`].
-pub fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    open_store_with(url, &OpenOptions::default())
+pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    open_store_with(url, &OpenOptions::default()).await
 }
 
-/// Opens the store a database URL names: `sqlite://PATH`, `sqlite:PATH` or a plain file path
-/// (SQLite). Any other scheme is refused, naming the accepted ones.
-pub fn open_store_with(url: &str, options: &OpenOptions) -> Result<Arc<dyn Store>, StoreError> {
+/// Opens the store a database URL names: `postgres://…` or `postgresql://…` (PostgreSQL), or
+/// `sqlite://PATH`, `sqlite:PATH` or a plain file path (SQLite). Any other scheme is refused,
+/// naming the accepted ones.
+pub async fn open_store_with(
+    url: &str,
+    options: &OpenOptions,
+) -> Result<Arc<dyn Store>, StoreError> {
+    if patrol_postgres::is_postgres_url(url) {
+        return Ok(Arc::new(PostgresStore::open_with(url, options).await?));
+    }
     match patrol_sqlite::sqlite_path(url) {
         Some(path) => Ok(Arc::new(SqliteStore::open_with(path, options)?)),
         None => Err(StoreError::open(format!(
@@ -59,9 +67,9 @@ pub fn open_blobs(
 mod tests {
     use super::*;
 
-    #[test]
-    fn an_unknown_scheme_is_refused_naming_the_accepted_ones() {
-        let error = open_store("postgres://localhost/patrol").unwrap_err();
+    #[tokio::test]
+    async fn an_unknown_scheme_is_refused_naming_the_accepted_ones() {
+        let error = open_store("mysql://localhost/patrol").await.unwrap_err();
         assert!(error.to_string().contains(ACCEPTED), "{error}");
     }
 }

@@ -254,7 +254,7 @@ pub struct Server {
 impl Server {
     /// Opens the store named by the config and installs the demo corp when asked.
     pub async fn prepare(config: Config, listener: TcpListener) -> Result<Server, ServeError> {
-        let store = backend::open_store_with(&config.database, &config.store_options())?;
+        let store = backend::open_store_with(&config.database, &config.store_options()).await?;
         if config.fresh_database
             && config.media_dir.is_none()
             && let Some(dir) = backend::default_media_dir(&config.database)

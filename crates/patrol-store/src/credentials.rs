@@ -5,7 +5,8 @@
 //!   random token key) beside a random nonce. The token itself is derived from the app's secret
 //!   and the nonce ([`token_for`]), so `gettoken` can hand the same live token out again when
 //!   the caller proves the secret, while the database alone (a copy, a backup, another local
-//!   user) yields neither a token nor a way to make one.
+//!   user) yields neither a token nor a way to make one. A backend may put in front of the
+//!   derived part what finds the token's row (the PostgreSQL backend puts its corp's key).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;

@@ -22,8 +22,9 @@ pub const ADMIN_KEY: &str = "test-admin-key";
 /// Unset or empty: every test gets a fresh SQLite file in its own temporary directory.
 /// A SQLite URL (`sqlite://PATH`, `sqlite:PATH` or a plain path): every test gets a fresh file in
 /// its own temporary directory beside `PATH`, so tests still run in parallel.
-/// Any other URL is handed to `patrol_server::open_store` as it is; the PostgreSQL backend, once
-/// there, will create (and drop) a fresh, uniquely named database per test from it.
+/// A PostgreSQL URL (`postgres://…/DB`, whose user may create databases): every test gets a fresh,
+/// uniquely named database on that server (dropped after the test) and a media directory of its
+/// own.
 pub const DATABASE_URL_VAR: &str = "PATROL_TEST_DATABASE_URL";
 
 /// The database of one test: its URL, and the SQLite file behind it when there is one.
@@ -33,7 +34,11 @@ pub struct TestDatabase {
     pub url: String,
     /// The SQLite file, for tests that read the file itself; `None` for other backends.
     pub path: Option<PathBuf>,
+    /// Where the media of a database without a file live (PostgreSQL): the config's `media_dir`.
+    pub media_dir: Option<PathBuf>,
     dir: Option<TempDir>,
+    /// The PostgreSQL database made for the test: (the server's URL, the database's name).
+    postgres: Option<(String, String)>,
 }
 
 impl TestDatabase {
@@ -47,6 +52,9 @@ impl TestDatabase {
 
     /// A fresh database for one test, derived from `url` (see [`DATABASE_URL_VAR`]).
     pub fn from_url(url: &str) -> TestDatabase {
+        if patrol_postgres::is_postgres_url(url) {
+            return TestDatabase::postgres(url);
+        }
         match patrol_sqlite::sqlite_path(url) {
             Some(path) => {
                 let parent = path
@@ -63,7 +71,9 @@ impl TestDatabase {
             None => TestDatabase {
                 url: url.to_owned(),
                 path: None,
+                media_dir: None,
                 dir: None,
+                postgres: None,
             },
         }
     }
@@ -73,13 +83,91 @@ impl TestDatabase {
         TestDatabase {
             url: format!("sqlite://{}", path.display()),
             path: Some(path),
+            media_dir: None,
             dir: Some(dir),
+            postgres: None,
         }
+    }
+
+    /// A fresh database on the PostgreSQL server of `server` (a URL of one of its databases).
+    fn postgres(server: &str) -> TestDatabase {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let name = format!(
+            "patrol_test_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        postgres_admin(
+            server,
+            &[
+                format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                format!("CREATE DATABASE {name}"),
+            ],
+        );
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        TestDatabase {
+            url: url_with_database(server, &name),
+            path: None,
+            media_dir: Some(dir.path().join("media")),
+            dir: Some(dir),
+            postgres: Some((server.to_owned(), name)),
+        }
+    }
+}
+
+/// Runs statements one by one on the server of `server`, on a thread of its own (so that it
+/// works inside and outside a runtime, and while one shuts down).
+fn postgres_admin(server: &str, statements: &[String]) {
+    let (server, statements) = (server.to_owned(), statements.to_vec());
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let (client, connection) = tokio_postgres::connect(&server, tokio_postgres::NoTls)
+                .await
+                .unwrap_or_else(|e| panic!("cannot connect to {DATABASE_URL_VAR} ({server}): {e}"));
+            tokio::spawn(connection);
+            for statement in statements {
+                client
+                    .batch_execute(&statement)
+                    .await
+                    .unwrap_or_else(|e| panic!("{statement}: {e}"));
+            }
+        });
+    })
+    .join()
+    .expect("the statements ran");
+}
+
+/// `server` (a PostgreSQL URL) with its database replaced by `name`.
+fn url_with_database(server: &str, name: &str) -> String {
+    let (base, query) = match server.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (server, None),
+    };
+    let scheme_end = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[scheme_end..].find('/') {
+        Some(slash) => &base[..scheme_end + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{name}?{query}"),
+        None => format!("{base}/{name}"),
     }
 }
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if let Some((server, name)) = self.postgres.take()
+            && std::env::var_os("PATROL_TEST_KEEP").is_none()
+        {
+            postgres_admin(
+                &server,
+                &[format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")],
+            );
+        }
         if std::env::var_os("PATROL_TEST_KEEP").is_some()
             && let Some(dir) = self.dir.take()
         {
@@ -122,8 +210,11 @@ impl TestApp {
         let database = TestDatabase::fresh();
         let mut config = Config::new(database.url.clone());
         config.admin_key = Some(ADMIN_KEY.into());
+        config.media_dir = database.media_dir.clone();
         tweak(&mut config);
-        let store = patrol_server::open_store(&config.database).expect("the test database opens");
+        let store = patrol_server::open_store(&config.database)
+            .await
+            .expect("the test database opens");
         let blobs =
             patrol_server::backend::open_blobs(&config.database, config.media_dir.as_deref())
                 .expect("the test media directory opens");
@@ -177,6 +268,54 @@ impl TestApp {
             .path
             .as_ref()
             .expect("this test reads the SQLite file and needs a SQLite database")
+    }
+
+    /// The directory of the server's media blobs.
+    pub fn media_dir(&self) -> PathBuf {
+        self.config
+            .media_dir
+            .clone()
+            .or_else(|| patrol_server::backend::default_media_dir(&self.config.database))
+            .expect("a media directory")
+    }
+
+    /// Everything the database holds, as bytes a test can search for what must not be stored:
+    /// the SQLite file and its WAL, or every row of every table of the PostgreSQL database as
+    /// text.
+    pub async fn stored_bytes(&self) -> Vec<u8> {
+        if let Some(path) = &self.database.path {
+            let mut bytes = std::fs::read(path).expect("the database file");
+            let wal = path.with_extension("db-wal");
+            if wal.exists() {
+                bytes.extend(std::fs::read(&wal).expect("the WAL"));
+            }
+            return bytes;
+        }
+        let (client, connection) =
+            tokio_postgres::connect(&self.database.url, tokio_postgres::NoTls)
+                .await
+                .expect("the test database");
+        tokio::spawn(connection);
+        let tables = client
+            .query(
+                "SELECT table_name::text FROM information_schema.tables
+                 WHERE table_schema = 'public' AND table_type = 'BASE TABLE'",
+                &[],
+            )
+            .await
+            .unwrap();
+        let mut bytes = Vec::new();
+        for table in tables {
+            let table: String = table.get(0);
+            for row in client
+                .query(&format!("SELECT t::text FROM \"{table}\" t"), &[])
+                .await
+                .unwrap()
+            {
+                bytes.extend(row.get::<_, String>(0).into_bytes());
+            }
+        }
+        bytes
     }
 
     /// Serves on a bound listener: bound before spawning, so no request needs to wait.

@@ -55,6 +55,7 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
         fresh: false,
     };
     let store: Arc<dyn Store> = patrol_server::backend::open_store_with(&database, &options)
+        .await
         .with_context(|| format!("cannot open {database}"))?;
     let blobs = patrol_server::backend::open_blobs(&database, settings.media_dir.as_deref())
         .with_context(|| format!("cannot open the media of {database}"))?;

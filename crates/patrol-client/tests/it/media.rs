@@ -95,9 +95,7 @@ async fn a_file_over_20_mb_comes_down_in_ranges() {
     let corp = app.corp("wwclientbig").await;
     let client = client_for(&app, &corp);
     // Beside the server, as an upload cannot be that large.
-    let mut media_dir = app.db_path().clone().into_os_string();
-    media_dir.push("-media");
-    let blobs = FsBlobStore::open(std::path::PathBuf::from(media_dir)).unwrap();
+    let blobs = FsBlobStore::open(app.media_dir()).unwrap();
     let big: Vec<u8> = (0..45 * 1024 * 1024u32).map(|i| (i % 249) as u8).collect();
     let stored = blobs.put(&mut big.as_slice(), u64::MAX).await.unwrap();
     app.store

@@ -428,9 +428,7 @@ async fn the_same_bytes_uploaded_at_once_are_stored_once() {
 }
 
 fn media_dir(app: &TestApp) -> std::path::PathBuf {
-    let mut name = app.db_path().clone().into_os_string();
-    name.push("-media");
-    name.into()
+    app.media_dir()
 }
 
 #[tokio::test]

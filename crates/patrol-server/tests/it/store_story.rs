@@ -8,6 +8,8 @@ use patrol_test::TestDatabase;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_store_story_holds_on_the_named_backend() {
     let database = TestDatabase::fresh();
-    let store = patrol_server::open_store(&database.url).expect("the test database opens");
+    let store = patrol_server::open_store(&database.url)
+        .await
+        .expect("the test database opens");
     patrol_store::story::run(store.as_ref()).await;
 }

@@ -124,7 +124,9 @@ async fn a_second_demo_never_touches_the_running_demos_database() {
 
     // Once the first demo is gone (however it ended), its data is all on disk.
     first.kill();
-    let store = patrol_server::open_store(database.to_str().unwrap()).unwrap();
+    let store = patrol_server::open_store(database.to_str().unwrap())
+        .await
+        .unwrap();
     assert!(store.corp("wwmine").await.unwrap().is_some());
 }
 
@@ -204,7 +206,9 @@ fn seed(database: &str, orders: &str, seed: &str) -> Command {
 }
 
 async fn all_bodies(path: &std::path::Path) -> Vec<String> {
-    let store = patrol_server::open_store(path.to_str().unwrap()).unwrap();
+    let store = patrol_server::open_store(path.to_str().unwrap())
+        .await
+        .unwrap();
     let corp = store.corp("wwpatroldemo000001").await.unwrap().unwrap();
     let mut bodies = Vec::new();
     let mut after = None;

@@ -79,7 +79,7 @@ async fn every_acknowledged_write_survives_kill_9() {
         acknowledged.len() > CYCLES,
         "the writers wrote almost nothing"
     );
-    let store = patrol_server::open_store(&database).unwrap();
+    let store = patrol_server::open_store(&database).await.unwrap();
     let corp = store.corp(DEMO_CORPID).await.unwrap().unwrap();
     let mut lost = Vec::new();
     for order_id in &acknowledged {

@@ -53,7 +53,13 @@ const IO: &[&str] = &[
     "tokio-postgres",
     "sqlx",
 ];
-const SERVER: &[&str] = &["patrol-server", "patrol-sqlite", "patrol-demo", "patrol"];
+const SERVER: &[&str] = &[
+    "patrol-server",
+    "patrol-sqlite",
+    "patrol-postgres",
+    "patrol-demo",
+    "patrol",
+];
 
 #[test]
 fn the_wire_types_depend_on_serde_only() {
@@ -98,6 +104,7 @@ fn the_client_pulls_no_server_no_store_and_no_driver() {
             "axum",
             "rusqlite",
             "libsqlite3-sys",
+            "tokio-postgres",
         ],
     );
     assert!(normal_tree("patrol-client").contains("patrol-wire"));
@@ -107,7 +114,13 @@ fn the_client_pulls_no_server_no_store_and_no_driver() {
 fn only_the_server_names_a_backend() {
     pulls_none_of(
         "patrol-demo",
-        &["patrol-sqlite", "rusqlite", "patrol-server"],
+        &[
+            "patrol-sqlite",
+            "rusqlite",
+            "patrol-postgres",
+            "tokio-postgres",
+            "patrol-server",
+        ],
     );
     // The server reaches the backend through `backend.rs` only.
     let server = root().join("crates/patrol-server/src");
@@ -115,10 +128,10 @@ fn only_the_server_names_a_backend() {
     collect(&server, &mut files);
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        if text.contains("patrol_sqlite") {
+        if text.contains("patrol_sqlite") || text.contains("patrol_postgres") {
             assert!(
                 file.ends_with("backend.rs"),
-                "{} names the SQLite backend; only backend.rs may",
+                "{} names a backend; only backend.rs may",
                 file.display()
             );
         }

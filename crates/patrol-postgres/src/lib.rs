@@ -1,0 +1,255 @@
+//! patrol's PostgreSQL backend: [`PostgresStore`] implements the store traits of `patrol_store`
+//! over a pool of connections (deadpool-postgres over tokio-postgres), with migrations embedded
+//! in the binary (`migrations/`).
+//!
+//! The schema is corp-first (every table keyed by the corp, every foreign key including it), and
+//! every write takes the lock of its corp's row first: writes of one corp are serialized, as
+//! SQLite's single writer serializes them, whichever server sends them, and the modification
+//! sequence is taken under that lock, so its values commit in the order they are taken.
+//!
+//! This crate only stores and loads: the rules are `patrol_domain`'s, called inside the write's
+//! transaction. Each store trait is implemented in its own module (`directory`, `orders`,
+//! `tokens`, `media`).
+
+mod directory;
+mod error;
+mod media;
+mod orders;
+mod seeds;
+mod stats;
+mod tokens;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use patrol_store::{Durability, OpenOptions, StoreError, TokenCache};
+use tokio_postgres::Transaction;
+
+use error::{Error, Result};
+
+/// Embedded migrations, applied in order; the table `schema_version` counts the applied ones.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// Connections in the pool at most.
+pub const POOL_SIZE: usize = 16;
+
+/// The key under which every migration holds PostgreSQL's advisory lock: servers starting
+/// together on one database migrate it once.
+const MIGRATION_LOCK: i64 = 0x7061_7472_6f6c; // "patrol"
+
+/// patrol's store in a PostgreSQL database. Clones share the pool.
+#[derive(Clone)]
+pub struct PostgresStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// The URL without its password, for messages.
+    display: String,
+    pool: Pool,
+    tokens: TokenCache,
+    /// The key of the stored token hashes.
+    token_key: [u8; 32],
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore")
+            .field("database", &self.inner.display)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Whether a database URL names PostgreSQL: `postgres://…` or `postgresql://…`.
+pub fn is_postgres_url(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// A URL without the password it may carry, for messages and logs.
+fn displayed(url: &str) -> String {
+    match url.parse::<tokio_postgres::Config>() {
+        Ok(config) => {
+            let hosts: Vec<String> = config
+                .get_hosts()
+                .iter()
+                .map(|host| match host {
+                    tokio_postgres::config::Host::Tcp(name) => name.clone(),
+                    tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
+                })
+                .collect();
+            format!(
+                "postgres://{}@{}/{}",
+                config.get_user().unwrap_or(""),
+                hosts.join(","),
+                config.get_dbname().unwrap_or("")
+            )
+        }
+        Err(_) => "postgres://…".to_owned(),
+    }
+}
+
+fn open_error(display: &str, error: impl Into<patrol_store::BoxError>) -> StoreError {
+    StoreError::Open {
+        message: display.to_owned(),
+        source: Some(error.into()),
+    }
+}
+
+/// A write: an async function of the transaction, boxed so that it may borrow it.
+pub(crate) type Write<'t, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 't>>;
+
+impl PostgresStore {
+    /// Connects to the database a `postgres://` URL names, brings its schema up to date (under
+    /// an advisory lock, so that servers starting together migrate it once) and makes sure it
+    /// has its secrets.
+    ///
+    /// `Durability::Normal` sets `synchronous_commit = off` on every connection: a commit is
+    /// acknowledged before its WAL is flushed (a crash of PostgreSQL may lose the last ones, a
+    /// crash of patrol none). `fresh` is refused: it means removing a SQLite file.
+    pub async fn open_with(
+        url: &str,
+        options: &OpenOptions,
+    ) -> patrol_store::Result<PostgresStore> {
+        let display = displayed(url);
+        if options.fresh {
+            return Err(StoreError::open(format!(
+                "{display}: a fresh start removes a SQLite file; drop and create a PostgreSQL \
+                 database yourself"
+            )));
+        }
+        let mut config: tokio_postgres::Config =
+            url.parse().map_err(|e| open_error(&display, e))?;
+        if config.get_application_name().is_none() {
+            config.application_name("patrol");
+        }
+        if options.durability == Durability::Normal {
+            config.options("-c synchronous_commit=off");
+        }
+        let manager = Manager::from_config(
+            config,
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| open_error(&display, e))?;
+        let mut client = pool.get().await.map_err(|e| open_error(&display, e))?;
+        migrate(&mut client).await.map_err(|e| match e {
+            Error::Store(error) => error,
+            Error::Postgres(error) => open_error(&display, error),
+            Error::Pool(error) => open_error(&display, error),
+        })?;
+        let token_key = secret(&client, "token_key")
+            .await
+            .map_err(StoreError::from)?;
+        drop(client);
+        Ok(PostgresStore {
+            inner: Arc::new(Inner {
+                display,
+                pool,
+                tokens: TokenCache::default(),
+                token_key,
+            }),
+        })
+    }
+
+    /// Opens with the default options: see [`PostgresStore::open_with`].
+    pub async fn open(url: &str) -> patrol_store::Result<PostgresStore> {
+        PostgresStore::open_with(url, &OpenOptions::default()).await
+    }
+
+    /// A connection for a read.
+    pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
+        Ok(self.inner.pool.get().await?)
+    }
+
+    /// Runs `write` in one transaction, after locking the row of corp `corp_key` (none for
+    /// `None`): writes of one corp run one at a time, in every server. Commits when `write`
+    /// succeeds, rolls back otherwise.
+    pub(crate) async fn write<T: Send>(
+        &self,
+        corp_key: Option<i64>,
+        write: impl for<'t> FnOnce(&'t Transaction<'t>) -> Write<'t, T> + Send,
+    ) -> patrol_store::Result<T> {
+        let mut client = self.client().await?;
+        let tx = client.transaction().await.map_err(Error::from)?;
+        if let Some(corp_key) = corp_key {
+            let found = tx
+                .query_opt("SELECT 1 FROM corps WHERE id = $1 FOR UPDATE", &[&corp_key])
+                .await
+                .map_err(Error::from)?;
+            if found.is_none() {
+                return Err(StoreError::NotFound(format!("corp {corp_key}")));
+            }
+        }
+        let value = write(&tx).await?;
+        tx.commit().await.map_err(Error::from)?;
+        Ok(value)
+    }
+}
+
+/// A secret of the database (32 random bytes in `meta`), made once.
+async fn secret(client: &tokio_postgres::Client, key: &str) -> Result<[u8; 32]> {
+    let row = client
+        .query_one("SELECT value FROM meta WHERE key = $1", &[&key])
+        .await?;
+    let value: Vec<u8> = row.get(0);
+    value
+        .try_into()
+        .map_err(|_| StoreError::Corrupt(format!("meta.{key} is not 32 bytes")).into())
+}
+
+/// Applies the migrations this database lacks, each in its transaction, under the advisory
+/// lock; then makes the secrets a new database lacks.
+async fn migrate(client: &mut tokio_postgres::Client) -> Result<()> {
+    let tx = client.transaction().await?;
+    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+        .await?;
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+             one     boolean PRIMARY KEY DEFAULT true CHECK (one),
+             version integer NOT NULL
+         );
+         INSERT INTO schema_version (version) VALUES (0) ON CONFLICT DO NOTHING;",
+    )
+    .await?;
+    let version: i32 = tx
+        .query_one("SELECT version FROM schema_version", &[])
+        .await?
+        .get(0);
+    let version = usize::try_from(version).unwrap_or(usize::MAX);
+    if version > MIGRATIONS.len() {
+        return Err(StoreError::open(format!(
+            "the database has schema version {version}, newer than this patrol knows ({})",
+            MIGRATIONS.len()
+        ))
+        .into());
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version) {
+        tx.batch_execute(sql).await?;
+        let applied = i32::try_from(index + 1).unwrap_or(i32::MAX);
+        tx.execute("UPDATE schema_version SET version = $1", &[&applied])
+            .await?;
+    }
+    for key in ["cursor_secret", "token_key"] {
+        tx.execute(
+            "INSERT INTO meta (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING",
+            &[&key, &random_bytes().to_vec()],
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// 32 random bytes (PostgreSQL's `gen_random_bytes` needs the pgcrypto extension, so patrol
+/// makes them).
+fn random_bytes() -> [u8; 32] {
+    rand::random()
+}

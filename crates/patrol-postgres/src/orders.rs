@@ -1,0 +1,888 @@
+//! Orders in PostgreSQL: reporting (with the actions since), one action at a time, the two reads
+//! of WeCom's API and the statistics' counters. The rules are the domain's ([`OrderState`]); this
+//! module loads what they need, calls them and stores what they return, in the write's
+//! transaction, under the corp's row lock (`PostgresStore::write`): the modification and
+//! creation sequences are taken under it, so their values commit in the order they are taken.
+//! The same statements as the SQLite backend's, over the corp-first schema.
+
+use std::collections::{HashMap, HashSet};
+
+use patrol_domain::stats::{CategoryRow, CorpStatus, Day, UserStatus};
+use patrol_domain::{
+    Action, ActionKind, Family, GridView, ListQuery, ListedPage, Location, Media, NewOrder,
+    OrderState, Position, ProcessType, Rejection, Resident, Step, Urgency,
+};
+use patrol_store::{SeedRun, StoreError};
+use tokio_postgres::{Row, Transaction};
+
+use crate::PostgresStore;
+use crate::error::{Error, Result, conflict, not_found};
+
+fn json_array(items: &[String]) -> String {
+    serde_json::to_string(items).expect("strings always serialize")
+}
+
+fn parse_array(text: &str) -> Vec<String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn small(value: i64) -> i16 {
+    i16::try_from(value).expect("codes of the domain fit in a smallint")
+}
+
+/// A corp's grids, categories and users, loaded once for a batch of orders.
+struct CorpDirectory {
+    grids: HashMap<String, (i64, String, Vec<String>)>,
+    categories: HashMap<String, (i64, String)>,
+    users: HashSet<String>,
+}
+
+impl CorpDirectory {
+    async fn load(tx: &Transaction<'_>, corp_key: i64) -> Result<CorpDirectory> {
+        let mut grids = HashMap::new();
+        for row in tx
+            .query(
+                "SELECT id, grid_id, name FROM grids WHERE corp_id = $1",
+                &[&corp_key],
+            )
+            .await?
+        {
+            grids.insert(
+                row.get::<_, String>(1),
+                (row.get(0), row.get(2), Vec::new()),
+            );
+        }
+        for row in tx
+            .query(
+                "SELECT g.grid_id, gu.userid FROM grid_users gu
+                 JOIN grids g ON g.corp_id = gu.corp_id AND g.id = gu.grid_id
+                 WHERE gu.corp_id = $1 AND gu.role = 'admin'
+                 ORDER BY gu.grid_id, gu.position",
+                &[&corp_key],
+            )
+            .await?
+        {
+            let grid_id: String = row.get(0);
+            if let Some(grid) = grids.get_mut(&grid_id) {
+                grid.2.push(row.get(1));
+            }
+        }
+        let mut categories = HashMap::new();
+        for row in tx
+            .query(
+                "SELECT id, category_id, name FROM categories WHERE corp_id = $1",
+                &[&corp_key],
+            )
+            .await?
+        {
+            categories.insert(row.get::<_, String>(1), (row.get(0), row.get(2)));
+        }
+        let mut users = HashSet::new();
+        for row in tx
+            .query("SELECT userid FROM users WHERE corp_id = $1", &[&corp_key])
+            .await?
+        {
+            users.insert(row.get::<_, String>(0));
+        }
+        Ok(CorpDirectory {
+            grids,
+            categories,
+            users,
+        })
+    }
+}
+
+/// Changes to the counters of the statistics (`order_tallies`, `user_tallies`,
+/// `order_quarters`) gathered over a transaction's orders and written once at its end.
+#[derive(Default)]
+struct Counters {
+    /// (family, grid, category, stage, accepted) → change in orders.
+    tallies: HashMap<(i64, i64, i64, i64, bool), i64>,
+    /// (family, userid, stage) → change in open orders the user is a processor of.
+    users: HashMap<(i64, String, i64), i64>,
+    /// (family, grid or 0 for the corp, quarter) → orders (reported, done) in it.
+    quarters: HashMap<(i64, i64, i64), (i64, i64)>,
+}
+
+impl Counters {
+    /// Counts an order as it stands `delta` times (-1: as it stood before a change): in its
+    /// group's tally, and for each of its processors while it is open.
+    fn count(&mut self, state: &OrderState, grid_key: i64, category_key: Option<i64>, delta: i64) {
+        let family = state.family().code();
+        let stage = state.stage().code();
+        let key = (
+            family,
+            grid_key,
+            category_key.unwrap_or(0),
+            stage,
+            state.accepted(),
+        );
+        *self.tallies.entry(key).or_default() += delta;
+        if !state.closed {
+            for userid in &state.processors {
+                *self
+                    .users
+                    .entry((family, userid.clone(), stage))
+                    .or_default() += delta;
+            }
+        }
+    }
+
+    /// Counts a report, and its done step if it has one, in the quarters of its grid and corp.
+    fn reported(&mut self, state: &OrderState, grid_key: i64) {
+        self.in_quarters(state, grid_key, state.create_time, (1, 0));
+        if let Some((time, _)) = state.solved() {
+            self.in_quarters(state, grid_key, time, (0, 1));
+        }
+    }
+
+    /// Counts the done step of an order that an action solved.
+    fn newly_solved(&mut self, before: &OrderState, after: &OrderState, grid_key: i64) {
+        if before.solved().is_none()
+            && let Some((time, _)) = after.solved()
+        {
+            self.in_quarters(after, grid_key, time, (0, 1));
+        }
+    }
+
+    fn in_quarters(&mut self, state: &OrderState, grid_key: i64, time: i64, delta: (i64, i64)) {
+        let quarter = patrol_domain::stats::quarter(time);
+        for grid in [grid_key, 0] {
+            let entry = self
+                .quarters
+                .entry((state.family().code(), grid, quarter))
+                .or_default();
+            entry.0 += delta.0;
+            entry.1 += delta.1;
+        }
+    }
+
+    async fn write(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
+        // A negative change is an update of a row that must be there.
+        let upsert = tx
+            .prepare(
+                "INSERT INTO order_tallies AS t (corp_id, family, grid_id, category_id, stage,
+                    accepted, orders)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)
+                 ON CONFLICT (corp_id, family, grid_id, category_id, stage, accepted)
+                 DO UPDATE SET orders = t.orders + excluded.orders",
+            )
+            .await?;
+        let lower = tx
+            .prepare(
+                "UPDATE order_tallies SET orders = orders + $7
+                 WHERE corp_id = $1 AND family = $2 AND grid_id = $3 AND category_id = $4
+                    AND stage = $5 AND accepted = $6",
+            )
+            .await?;
+        for ((family, grid, category, stage, accepted), delta) in self.tallies {
+            let (family, stage) = (small(family), small(stage));
+            let row: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+                &corp_key, &family, &grid, &category, &stage, &accepted, &delta,
+            ];
+            if delta > 0 {
+                tx.execute(&upsert, &row).await?;
+            } else if delta < 0 && tx.execute(&lower, &row).await? != 1 {
+                return Err(missing(format!(
+                    "orders of grid {grid} and category {category} at stage {stage}"
+                )));
+            }
+        }
+        let upsert = tx
+            .prepare(
+                "INSERT INTO user_tallies AS t (corp_id, family, userid, stage, orders)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (corp_id, family, userid, stage)
+                 DO UPDATE SET orders = t.orders + excluded.orders",
+            )
+            .await?;
+        let lower = tx
+            .prepare(
+                "UPDATE user_tallies SET orders = orders + $5
+                 WHERE corp_id = $1 AND family = $2 AND userid = $3 AND stage = $4",
+            )
+            .await?;
+        for ((family, userid, stage), delta) in self.users {
+            let (family, stage) = (small(family), small(stage));
+            let row: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+                [&corp_key, &family, &userid, &stage, &delta];
+            if delta > 0 {
+                tx.execute(&upsert, &row).await?;
+            } else if delta < 0 && tx.execute(&lower, &row).await? != 1 {
+                return Err(missing(format!("open orders of {userid} at stage {stage}")));
+            }
+        }
+        let upsert = tx
+            .prepare(
+                "INSERT INTO order_quarters AS q (corp_id, family, grid_id, quarter, added, solved)
+                 VALUES ($1, $2, $3, $4, $5, $6)
+                 ON CONFLICT (corp_id, family, grid_id, quarter)
+                 DO UPDATE SET added = q.added + excluded.added,
+                    solved = q.solved + excluded.solved",
+            )
+            .await?;
+        for ((family, grid, quarter), (added, solved)) in self.quarters {
+            tx.execute(
+                &upsert,
+                &[&corp_key, &small(family), &grid, &quarter, &added, &solved],
+            )
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+/// A counter that a write would take below zero is missing: the database is corrupt.
+fn missing(what: String) -> Error {
+    StoreError::Corrupt(format!("no tally of {what}")).into()
+}
+
+/// Writes the processors of an open order (none of a closed one) for `get_user_status` and the
+/// deletion of users, replacing those it had (`old`).
+async fn write_processors(
+    tx: &Transaction<'_>,
+    corp_key: i64,
+    order_seq: i64,
+    old: &[String],
+    state: &OrderState,
+) -> Result<()> {
+    let family = small(state.family().code());
+    if !old.is_empty() {
+        tx.execute(
+            "DELETE FROM order_processors
+             WHERE corp_id = $1 AND family = $2 AND userid = ANY($3) AND order_seq = $4",
+            &[&corp_key, &family, &old, &order_seq],
+        )
+        .await?;
+    }
+    if state.closed || state.processors.is_empty() {
+        return Ok(());
+    }
+    tx.execute(
+        "INSERT INTO order_processors (corp_id, family, userid, order_seq, stage)
+         SELECT $1, $2, userid, $3, $4 FROM unnest($5::text[]) AS userid
+         ON CONFLICT DO NOTHING",
+        &[
+            &corp_key,
+            &family,
+            &order_seq,
+            &small(state.stage().code()),
+            &state.processors,
+        ],
+    )
+    .await?;
+    Ok(())
+}
+
+async fn insert_steps(
+    tx: &Transaction<'_>,
+    corp_key: i64,
+    order_seq: i64,
+    state: &OrderState,
+) -> Result<()> {
+    let insert = tx
+        .prepare(
+            "INSERT INTO steps (corp_id, order_seq, position, process_type, actor, acted_time,
+                solve_userid, process_desc, status, solved_time, image_urls, video_media_ids)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .await?;
+    for (position, step) in state.steps.iter().enumerate() {
+        let position = i32::try_from(position).expect("at most MAX_STEPS steps");
+        tx.execute(
+            &insert,
+            &[
+                &corp_key,
+                &order_seq,
+                &position,
+                &small(step.process_type as i64),
+                &step.actor,
+                &step.acted_time,
+                &step.solve_userid,
+                &step.process_desc,
+                &small(step.status),
+                &step.solved_time,
+                &json_array(&step.media.image_urls),
+                &json_array(&step.media.video_media_ids),
+            ],
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Reports orders in the transaction of the write: see [`patrol_store::OrderStore::insert_orders`].
+pub(crate) async fn insert_orders_tx(
+    tx: &Transaction<'_>,
+    corp_key: i64,
+    orders: Vec<NewOrder>,
+) -> Result<()> {
+    let directory = CorpDirectory::load(tx, corp_key).await?;
+    let row = tx
+        .query_opt(
+            "SELECT mod_seq, order_seq FROM corps WHERE id = $1",
+            &[&corp_key],
+        )
+        .await?
+        .ok_or_else(|| not_found(format!("corp {corp_key}")))?;
+    let (mut mod_seq, mut order_seq): (i64, i64) = (row.get(0), row.get(1));
+    let insert = tx
+        .prepare(
+            "INSERT INTO orders (corp_id, seq, order_id, family, description, urge_type,
+                category_id, case_name, grid_id, grid_name, reporter, reporter_name,
+                reporter_mobile, unionid, location_name, location_address, latitude, longitude,
+                image_urls, video_media_ids, processor_userids, closed, stage, accepted,
+                solved_time, solver, create_time, modify_time, mod_seq, body, served)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)",
+        )
+        .await?;
+    let mut counters = Counters::default();
+    for order in orders {
+        let (grid_id, (grid_key, grid_name, admins)) =
+            directory
+                .grids
+                .get_key_value(&order.grid)
+                .ok_or_else(|| Rejection::UnknownGrid(order.grid.clone()))?;
+        let (category_key, case_name) = match &order.category {
+            Some(id) => {
+                let (key, name) = directory
+                    .categories
+                    .get(id)
+                    .ok_or_else(|| Rejection::UnknownCategory(id.clone()))?;
+                (Some(*key), name.clone())
+            }
+            None => (None, String::new()),
+        };
+        let grid = GridView {
+            grid_id,
+            name: grid_name,
+            admins,
+        };
+        let state =
+            OrderState::report_new(order, case_name, &grid, |u| directory.users.contains(u))?;
+        mod_seq += 1;
+        order_seq += 1;
+        let body = state.render();
+        let resident = state.resident.clone().unwrap_or_default();
+        let solved = state.solved();
+        let served = patrol_domain::media::served_offsets(body.as_bytes());
+        tx.execute(
+            &insert,
+            &[
+                &corp_key,
+                &order_seq,
+                &state.order_id,
+                &small(state.family().code()),
+                &state.description,
+                &small(state.urgency as i64),
+                &category_key,
+                &state.case_name,
+                grid_key,
+                &state.grid_name,
+                &state.reporter,
+                &resident.name,
+                &resident.mobile,
+                &resident.unionid,
+                &state.location.name,
+                &state.location.address,
+                &state.location.latitude,
+                &state.location.longitude,
+                &json_array(&state.media.image_urls),
+                &json_array(&state.media.video_media_ids),
+                &json_array(&state.processors),
+                &state.closed,
+                &small(state.stage().code()),
+                &state.accepted(),
+                &solved.map(|(time, _)| time),
+                &solved.map(|(_, solver)| solver),
+                &state.create_time,
+                &state.last_time(),
+                &mod_seq,
+                &body,
+                &served,
+            ],
+        )
+        .await
+        .map_err(conflict(|| format!("order {}", state.order_id)))?;
+        insert_steps(tx, corp_key, order_seq, &state).await?;
+        write_processors(tx, corp_key, order_seq, &[], &state).await?;
+        counters.count(&state, *grid_key, category_key, 1);
+        counters.reported(&state, *grid_key);
+    }
+    counters.write(tx, corp_key).await?;
+    tx.execute(
+        "UPDATE corps SET mod_seq = $1, order_seq = $2 WHERE id = $3",
+        &[&mod_seq, &order_seq, &corp_key],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A stored order: its keys, its state and its stored wire JSON.
+struct Loaded {
+    seq: i64,
+    grid_key: i64,
+    category_key: Option<i64>,
+    state: OrderState,
+    body: String,
+}
+
+fn state_from_row(order_id: &str, r: &Row) -> OrderState {
+    let resident = match Family::from_code(i64::from(r.get::<_, i16>("family"))) {
+        Some(Family::Resident) => Some(Resident {
+            name: r.get("reporter_name"),
+            mobile: r.get("reporter_mobile"),
+            unionid: r.get("unionid"),
+        }),
+        _ => None,
+    };
+    OrderState {
+        order_id: order_id.to_owned(),
+        description: r.get("description"),
+        urgency: Urgency::from_wire(i64::from(r.get::<_, i16>("urge_type")))
+            .unwrap_or(Urgency::Normal),
+        case_name: r.get("case_name"),
+        grid_name: r.get("grid_name"),
+        reporter: r.get("reporter"),
+        location: Location {
+            name: r.get("location_name"),
+            address: r.get("location_address"),
+            latitude: r.get("latitude"),
+            longitude: r.get("longitude"),
+        },
+        media: Media {
+            image_urls: parse_array(r.get("image_urls")),
+            video_media_ids: parse_array(r.get("video_media_ids")),
+        },
+        processors: parse_array(r.get("processor_userids")),
+        closed: r.get("closed"),
+        create_time: r.get("create_time"),
+        grid_id: r.get("grid_code"),
+        steps: Vec::new(),
+        resident,
+    }
+}
+
+async fn load_order(tx: &Transaction<'_>, corp_key: i64, order_id: &str) -> Result<Loaded> {
+    let row = tx
+        .query_opt(
+            "SELECT o.seq, o.grid_id, o.category_id, o.family, o.description, o.urge_type,
+                    o.case_name, o.grid_name, o.reporter, o.reporter_name, o.reporter_mobile,
+                    o.unionid, o.location_name, o.location_address, o.latitude, o.longitude,
+                    o.image_urls, o.video_media_ids, o.processor_userids, o.closed,
+                    o.create_time, o.body, g.grid_id AS grid_code
+             FROM orders o JOIN grids g ON g.corp_id = o.corp_id AND g.id = o.grid_id
+             WHERE o.corp_id = $1 AND o.order_id = $2",
+            &[&corp_key, &order_id],
+        )
+        .await?
+        .ok_or_else(|| not_found(format!("order {order_id}")))?;
+    let mut loaded = Loaded {
+        seq: row.get("seq"),
+        grid_key: row.get("grid_id"),
+        category_key: row.get("category_id"),
+        state: state_from_row(order_id, &row),
+        body: row.get("body"),
+    };
+    for r in tx
+        .query(
+            "SELECT process_type, actor, acted_time, solve_userid, process_desc, status,
+                    solved_time, image_urls, video_media_ids
+             FROM steps WHERE corp_id = $1 AND order_seq = $2 ORDER BY position",
+            &[&corp_key, &loaded.seq],
+        )
+        .await?
+    {
+        loaded.state.steps.push(Step {
+            process_type: ProcessType::from_wire(i64::from(r.get::<_, i16>(0)))
+                .unwrap_or(ProcessType::Create),
+            actor: r.get(1),
+            acted_time: r.get(2),
+            solve_userid: r.get(3),
+            process_desc: r.get(4),
+            status: i64::from(r.get::<_, i16>(5)),
+            solved_time: r.get(6),
+            media: Media {
+                image_urls: parse_array(r.get(7)),
+                video_media_ids: parse_array(r.get(8)),
+            },
+        });
+    }
+    Ok(loaded)
+}
+
+async fn act_on_order_tx(
+    tx: &Transaction<'_>,
+    corp_key: i64,
+    order_id: &str,
+    action: Action,
+) -> Result<String> {
+    let Loaded {
+        seq,
+        grid_key,
+        category_key,
+        state,
+        body: old_body,
+    } = load_order(tx, corp_key, order_id).await?;
+    let mut counters = Counters::default();
+    counters.count(&state, grid_key, category_key, -1);
+    let before = state.clone();
+    let old_processors = if state.closed {
+        Vec::new()
+    } else {
+        state.processors.clone()
+    };
+    let admins: Vec<String> = tx
+        .query(
+            "SELECT userid FROM grid_users
+             WHERE corp_id = $1 AND grid_id = $2 AND role = 'admin' ORDER BY position",
+            &[&corp_key, &grid_key],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let mut named = vec![action.actor.clone()];
+    if let ActionKind::Assign(users) | ActionKind::Transfer(users) = &action.kind {
+        named.extend(users.iter().cloned());
+    }
+    named.retain(|userid| !userid.contains('\0'));
+    let known: HashSet<String> = tx
+        .query(
+            "SELECT userid FROM users WHERE corp_id = $1 AND userid = ANY($2)",
+            &[&corp_key, &named],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let acted = state.act(&old_body, &action, &admins, |u| known.contains(u))?;
+    let (state, body) = (acted.state, acted.body);
+    if !acted.changed {
+        return Ok(body);
+    }
+    let mod_seq: i64 = tx
+        .query_one(
+            "UPDATE corps SET mod_seq = mod_seq + 1 WHERE id = $1 RETURNING mod_seq",
+            &[&corp_key],
+        )
+        .await?
+        .get(0);
+    let solved = state.solved();
+    tx.execute(
+        "UPDATE orders SET processor_userids = $1, closed = $2, modify_time = $3, mod_seq = $4,
+            body = $5, served = $6, stage = $7, accepted = $8, solved_time = $9, solver = $10
+         WHERE corp_id = $11 AND seq = $12",
+        &[
+            &json_array(&state.processors),
+            &state.closed,
+            &action.time,
+            &mod_seq,
+            &body,
+            &patrol_domain::media::served_offsets(body.as_bytes()),
+            &small(state.stage().code()),
+            &state.accepted(),
+            &solved.map(|(time, _)| time),
+            &solved.map(|(_, solver)| solver),
+            &corp_key,
+            &seq,
+        ],
+    )
+    .await?;
+    tx.execute(
+        "DELETE FROM steps WHERE corp_id = $1 AND order_seq = $2",
+        &[&corp_key, &seq],
+    )
+    .await?;
+    insert_steps(tx, corp_key, seq, &state).await?;
+    write_processors(tx, corp_key, seq, &old_processors, &state).await?;
+    counters.count(&state, grid_key, category_key, 1);
+    counters.newly_solved(&before, &state, grid_key);
+    counters.write(tx, corp_key).await?;
+    Ok(body)
+}
+
+/// Appends an order's body to a page, its served image URLs made absolute under `public_url`:
+/// spliced at the stored offsets, or found by a scan when the order has none stored.
+fn push_body(
+    page: &mut ListedPage,
+    position: Position,
+    stored: &str,
+    served: Option<&[u8]>,
+    limit: usize,
+    public_url: Option<&str>,
+) {
+    if page.orders.len() == limit {
+        page.more = true;
+        return;
+    }
+    if !page.orders.is_empty() {
+        page.json.push(b',');
+    }
+    let start = page.json.len();
+    let stored = stored.as_bytes();
+    match public_url {
+        None => page.json.extend_from_slice(stored),
+        Some(public_url) => match served {
+            Some([]) => page.json.extend_from_slice(stored),
+            Some(offsets)
+                if patrol_domain::media::resolve_at(
+                    &mut page.json,
+                    stored,
+                    offsets,
+                    public_url,
+                ) => {}
+            _ => patrol_domain::media::resolve_into(&mut page.json, stored, public_url),
+        },
+    }
+    page.orders.push((position, start..page.json.len()));
+}
+
+impl PostgresStore {
+    async fn list_orders_query(&self, corp_key: i64, query: ListQuery) -> Result<ListedPage> {
+        let limit = query.limit as usize;
+        let public_url = query.public_url.as_deref();
+        // One more row than the page tells whether more follow.
+        let fetch = i64::from(query.limit) + 1;
+        let family = small(query.family.code());
+        let mut page = ListedPage {
+            json: Vec::with_capacity(limit * 1600),
+            orders: Vec::with_capacity(limit),
+            more: false,
+        };
+        let client = self.client().await?;
+        if query.modify_ordered() {
+            let after = match query.after {
+                Some(Position::Modified { mod_seq }) => mod_seq,
+                None => 0,
+                Some(other) => {
+                    return Err(Rejection::Invalid(format!(
+                        "position {other:?} does not belong to a modify-ordered walk"
+                    ))
+                    .into());
+                }
+            };
+            let rows = client
+                .query(
+                    "SELECT mod_seq, body, served FROM orders
+                     WHERE corp_id = $1 AND family = $2 AND mod_seq > $3 AND modify_time >= $4
+                        AND create_time >= $5
+                     ORDER BY mod_seq LIMIT $6",
+                    &[
+                        &corp_key,
+                        &family,
+                        &after,
+                        &query.begin_modify_time,
+                        &query.begin_create_time,
+                        &fetch,
+                    ],
+                )
+                .await?;
+            for row in &rows {
+                let position = Position::Modified {
+                    mod_seq: row.get(0),
+                };
+                push_body(
+                    &mut page,
+                    position,
+                    row.get(1),
+                    row.get(2),
+                    limit,
+                    public_url,
+                );
+            }
+        } else {
+            let rows = match query.after {
+                None => {
+                    client
+                        .query(
+                            "SELECT create_time, seq, body, served FROM orders
+                             WHERE corp_id = $1 AND family = $2 AND create_time >= $3
+                             ORDER BY create_time, seq LIMIT $4",
+                            &[&corp_key, &family, &query.begin_create_time, &fetch],
+                        )
+                        .await?
+                }
+                Some(Position::Created { create_time, seq }) => {
+                    client
+                        .query(
+                            "SELECT create_time, seq, body, served FROM orders
+                             WHERE corp_id = $1 AND family = $2 AND (create_time, seq) > ($3, $4)
+                             ORDER BY create_time, seq LIMIT $5",
+                            &[
+                                &corp_key,
+                                &family,
+                                &create_time.max(query.begin_create_time),
+                                &seq,
+                                &fetch,
+                            ],
+                        )
+                        .await?
+                }
+                Some(other) => {
+                    return Err(Rejection::Invalid(format!(
+                        "position {other:?} does not belong to a create-ordered walk"
+                    ))
+                    .into());
+                }
+            };
+            for row in &rows {
+                let position = Position::Created {
+                    create_time: row.get(0),
+                    seq: row.get(1),
+                };
+                push_body(
+                    &mut page,
+                    position,
+                    row.get(2),
+                    row.get(3),
+                    limit,
+                    public_url,
+                );
+            }
+        }
+        Ok(page)
+    }
+}
+
+#[async_trait::async_trait]
+impl patrol_store::OrderStore for PostgresStore {
+    #[tracing::instrument(skip_all, fields(corp_key, order_id = %order.order_id))]
+    async fn report_order(&self, corp_key: i64, order: NewOrder) -> patrol_store::Result<String> {
+        self.write(Some(corp_key), move |tx| {
+            Box::pin(async move {
+                let order_id = order.order_id.clone().into_string();
+                insert_orders_tx(tx, corp_key, vec![order]).await?;
+                Ok(tx
+                    .query_one(
+                        "SELECT body FROM orders WHERE corp_id = $1 AND order_id = $2",
+                        &[&corp_key, &order_id],
+                    )
+                    .await?
+                    .get(0))
+            })
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(corp_key, count = orders.len()))]
+    async fn insert_orders(
+        &self,
+        corp_key: i64,
+        orders: Vec<NewOrder>,
+    ) -> patrol_store::Result<()> {
+        self.write(Some(corp_key), move |tx| {
+            Box::pin(insert_orders_tx(tx, corp_key, orders))
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(corp_key, order_id))]
+    async fn act_on_order(
+        &self,
+        corp_key: i64,
+        order_id: &str,
+        action: Action,
+    ) -> patrol_store::Result<String> {
+        if order_id.contains('\0') {
+            return Err(StoreError::NotFound(format!("order {order_id}")));
+        }
+        let order_id = order_id.to_owned();
+        self.write(Some(corp_key), move |tx| {
+            Box::pin(async move { act_on_order_tx(tx, corp_key, &order_id, action).await })
+        })
+        .await
+    }
+
+    async fn list_orders(
+        &self,
+        corp_key: i64,
+        query: ListQuery,
+    ) -> patrol_store::Result<ListedPage> {
+        Ok(self.list_orders_query(corp_key, query).await?)
+    }
+
+    async fn order_body(
+        &self,
+        corp_key: i64,
+        family: Option<Family>,
+        order_id: &str,
+    ) -> patrol_store::Result<Option<Vec<u8>>> {
+        if order_id.contains('\0') {
+            return Ok(None);
+        }
+        let family = family.map(|family| small(family.code()));
+        let row = self
+            .client()
+            .await?
+            .query_opt(
+                "SELECT body FROM orders
+                 WHERE corp_id = $1 AND order_id = $2 AND ($3::smallint IS NULL OR family = $3)",
+                &[&corp_key, &order_id, &family],
+            )
+            .await
+            .map_err(Error::from)?;
+        Ok(row.map(|row| row.get::<_, String>(0).into_bytes()))
+    }
+
+    async fn corp_status(
+        &self,
+        corp_key: i64,
+        family: Family,
+        grid_id: Option<&str>,
+        today: Day,
+    ) -> patrol_store::Result<Option<CorpStatus>> {
+        Ok(self
+            .corp_status_query(corp_key, family, grid_id, today)
+            .await?)
+    }
+
+    async fn user_status(
+        &self,
+        corp_key: i64,
+        family: Family,
+        userid: &str,
+        today: Day,
+    ) -> patrol_store::Result<Option<UserStatus>> {
+        Ok(self
+            .user_status_query(corp_key, family, userid, today)
+            .await?)
+    }
+
+    async fn category_statistic(
+        &self,
+        corp_key: i64,
+        family: Family,
+        category_id: Option<&str>,
+    ) -> patrol_store::Result<Option<Vec<CategoryRow>>> {
+        if category_id.is_some_and(|id| id.contains('\0')) {
+            return Ok(None);
+        }
+        self.category_statistic_query(corp_key, family, category_id)
+            .await
+    }
+
+    async fn begin_seed_run(&self, corp_key: i64, run: SeedRun) -> patrol_store::Result<SeedRun> {
+        self.write(Some(corp_key), move |tx| {
+            Box::pin(crate::seeds::begin_seed_run(tx, corp_key, run))
+        })
+        .await
+    }
+
+    #[tracing::instrument(skip_all, fields(corp_key, seed, from, count = orders.len()))]
+    async fn insert_seed_batch(
+        &self,
+        corp_key: i64,
+        seed: u64,
+        from: u64,
+        orders: Vec<NewOrder>,
+    ) -> patrol_store::Result<()> {
+        self.write(Some(corp_key), move |tx| {
+            Box::pin(crate::seeds::insert_seed_batch(
+                tx, corp_key, seed, from, orders,
+            ))
+        })
+        .await
+    }
+}
