@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use jiff::tz::TimeZone;
 
-use crate::{Category, Stage};
+use crate::{Category, OrderState, Stage};
 
 /// The time zone of "today" when none is configured.
 pub const DEFAULT_TIME_ZONE: &str = "Asia/Shanghai";
@@ -59,6 +59,80 @@ impl Day {
     pub fn quarters(&self) -> Option<(i64, i64)> {
         (self.start % QUARTER_SECONDS == 0 && self.end % QUARTER_SECONDS == 0)
             .then(|| (quarter(self.start), quarter(self.end)))
+    }
+}
+
+/// The changes a write makes to the counters a store keeps for the statistics, gathered over the
+/// orders of one transaction; every backend writes them in that transaction (its own SQL), and
+/// only there. The keys are the store's internal keys of grids (0 in `quarters`: the whole
+/// corp) and categories (0: none).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Counters {
+    /// (family, grid, category, stage, accepted) → change in orders.
+    pub tallies: HashMap<(i64, i64, i64, i64, bool), i64>,
+    /// (family, userid, stage) → change in open orders the user is a processor of.
+    pub users: HashMap<(i64, String, i64), i64>,
+    /// (family, grid or 0 for the corp, quarter) → orders (reported, done) in it.
+    pub quarters: HashMap<(i64, i64, i64), (i64, i64)>,
+}
+
+impl Counters {
+    /// Counts an order as it stands `delta` times (-1: as it stood before a change): in its
+    /// group's tally, and for each of its processors while it is open.
+    pub fn count(
+        &mut self,
+        state: &OrderState,
+        grid_key: i64,
+        category_key: Option<i64>,
+        delta: i64,
+    ) {
+        let family = state.family().code();
+        let stage = state.stage().code();
+        let key = (
+            family,
+            grid_key,
+            category_key.unwrap_or(0),
+            stage,
+            state.accepted(),
+        );
+        *self.tallies.entry(key).or_default() += delta;
+        if !state.closed {
+            for userid in &state.processors {
+                *self
+                    .users
+                    .entry((family, userid.clone(), stage))
+                    .or_default() += delta;
+            }
+        }
+    }
+
+    /// Counts a report, and its done step if it has one, in the quarters of its grid and corp.
+    pub fn reported(&mut self, state: &OrderState, grid_key: i64) {
+        self.in_quarters(state, grid_key, state.create_time, (1, 0));
+        if let Some((time, _)) = state.solved() {
+            self.in_quarters(state, grid_key, time, (0, 1));
+        }
+    }
+
+    /// Counts the done step of an order that an action solved.
+    pub fn newly_solved(&mut self, before: &OrderState, after: &OrderState, grid_key: i64) {
+        if before.solved().is_none()
+            && let Some((time, _)) = after.solved()
+        {
+            self.in_quarters(after, grid_key, time, (0, 1));
+        }
+    }
+
+    fn in_quarters(&mut self, state: &OrderState, grid_key: i64, time: i64, delta: (i64, i64)) {
+        let quarter = quarter(time);
+        for grid in [grid_key, 0] {
+            let entry = self
+                .quarters
+                .entry((state.family().code(), grid, quarter))
+                .or_default();
+            entry.0 += delta.0;
+            entry.1 += delta.1;
+        }
     }
 }
 

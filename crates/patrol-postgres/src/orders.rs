@@ -7,7 +7,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use patrol_domain::stats::{CategoryRow, CorpStatus, Day, UserStatus};
+use patrol_domain::stats::{CategoryRow, CorpStatus, Counters, Day, UserStatus};
 use patrol_domain::{
     Action, ActionKind, Family, GridView, ListQuery, ListedPage, Location, Media, NewOrder,
     OrderState, Position, ProcessType, Rejection, Resident, Step, Urgency,
@@ -92,144 +92,79 @@ impl CorpDirectory {
     }
 }
 
-/// Changes to the counters of the statistics (`order_tallies`, `user_tallies`,
-/// `order_quarters`) gathered over a transaction's orders and written once at its end.
-#[derive(Default)]
-struct Counters {
-    /// (family, grid, category, stage, accepted) → change in orders.
-    tallies: HashMap<(i64, i64, i64, i64, bool), i64>,
-    /// (family, userid, stage) → change in open orders the user is a processor of.
-    users: HashMap<(i64, String, i64), i64>,
-    /// (family, grid or 0 for the corp, quarter) → orders (reported, done) in it.
-    quarters: HashMap<(i64, i64, i64), (i64, i64)>,
-}
-
-impl Counters {
-    /// Counts an order as it stands `delta` times (-1: as it stood before a change): in its
-    /// group's tally, and for each of its processors while it is open.
-    fn count(&mut self, state: &OrderState, grid_key: i64, category_key: Option<i64>, delta: i64) {
-        let family = state.family().code();
-        let stage = state.stage().code();
-        let key = (
-            family,
-            grid_key,
-            category_key.unwrap_or(0),
-            stage,
-            state.accepted(),
-        );
-        *self.tallies.entry(key).or_default() += delta;
-        if !state.closed {
-            for userid in &state.processors {
-                *self
-                    .users
-                    .entry((family, userid.clone(), stage))
-                    .or_default() += delta;
-            }
+/// Writes a transaction's [`Counters`] (`patrol_domain::stats`) in it.
+async fn write_counters(counters: Counters, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
+    // A negative change is an update of a row that must be there.
+    let upsert = tx
+        .prepare(
+            "INSERT INTO order_tallies AS t (corp_id, family, grid_id, category_id, stage,
+                accepted, orders)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (corp_id, family, grid_id, category_id, stage, accepted)
+             DO UPDATE SET orders = t.orders + excluded.orders",
+        )
+        .await?;
+    let lower = tx
+        .prepare(
+            "UPDATE order_tallies SET orders = orders + $7
+             WHERE corp_id = $1 AND family = $2 AND grid_id = $3 AND category_id = $4
+                AND stage = $5 AND accepted = $6",
+        )
+        .await?;
+    for ((family, grid, category, stage, accepted), delta) in counters.tallies {
+        let (family, stage) = (small(family), small(stage));
+        let row: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
+            &corp_key, &family, &grid, &category, &stage, &accepted, &delta,
+        ];
+        if delta > 0 {
+            tx.execute(&upsert, &row).await?;
+        } else if delta < 0 && tx.execute(&lower, &row).await? != 1 {
+            return Err(missing(format!(
+                "orders of grid {grid} and category {category} at stage {stage}"
+            )));
         }
     }
-
-    /// Counts a report, and its done step if it has one, in the quarters of its grid and corp.
-    fn reported(&mut self, state: &OrderState, grid_key: i64) {
-        self.in_quarters(state, grid_key, state.create_time, (1, 0));
-        if let Some((time, _)) = state.solved() {
-            self.in_quarters(state, grid_key, time, (0, 1));
+    let upsert = tx
+        .prepare(
+            "INSERT INTO user_tallies AS t (corp_id, family, userid, stage, orders)
+             VALUES ($1, $2, $3, $4, $5)
+             ON CONFLICT (corp_id, family, userid, stage)
+             DO UPDATE SET orders = t.orders + excluded.orders",
+        )
+        .await?;
+    let lower = tx
+        .prepare(
+            "UPDATE user_tallies SET orders = orders + $5
+             WHERE corp_id = $1 AND family = $2 AND userid = $3 AND stage = $4",
+        )
+        .await?;
+    for ((family, userid, stage), delta) in counters.users {
+        let (family, stage) = (small(family), small(stage));
+        let row: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+            [&corp_key, &family, &userid, &stage, &delta];
+        if delta > 0 {
+            tx.execute(&upsert, &row).await?;
+        } else if delta < 0 && tx.execute(&lower, &row).await? != 1 {
+            return Err(missing(format!("open orders of {userid} at stage {stage}")));
         }
     }
-
-    /// Counts the done step of an order that an action solved.
-    fn newly_solved(&mut self, before: &OrderState, after: &OrderState, grid_key: i64) {
-        if before.solved().is_none()
-            && let Some((time, _)) = after.solved()
-        {
-            self.in_quarters(after, grid_key, time, (0, 1));
-        }
+    let upsert = tx
+        .prepare(
+            "INSERT INTO order_quarters AS q (corp_id, family, grid_id, quarter, added, solved)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             ON CONFLICT (corp_id, family, grid_id, quarter)
+             DO UPDATE SET added = q.added + excluded.added,
+                solved = q.solved + excluded.solved",
+        )
+        .await?;
+    for ((family, grid, quarter), (added, solved)) in counters.quarters {
+        tx.execute(
+            &upsert,
+            &[&corp_key, &small(family), &grid, &quarter, &added, &solved],
+        )
+        .await?;
     }
-
-    fn in_quarters(&mut self, state: &OrderState, grid_key: i64, time: i64, delta: (i64, i64)) {
-        let quarter = patrol_domain::stats::quarter(time);
-        for grid in [grid_key, 0] {
-            let entry = self
-                .quarters
-                .entry((state.family().code(), grid, quarter))
-                .or_default();
-            entry.0 += delta.0;
-            entry.1 += delta.1;
-        }
-    }
-
-    async fn write(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
-        // A negative change is an update of a row that must be there.
-        let upsert = tx
-            .prepare(
-                "INSERT INTO order_tallies AS t (corp_id, family, grid_id, category_id, stage,
-                    accepted, orders)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)
-                 ON CONFLICT (corp_id, family, grid_id, category_id, stage, accepted)
-                 DO UPDATE SET orders = t.orders + excluded.orders",
-            )
-            .await?;
-        let lower = tx
-            .prepare(
-                "UPDATE order_tallies SET orders = orders + $7
-                 WHERE corp_id = $1 AND family = $2 AND grid_id = $3 AND category_id = $4
-                    AND stage = $5 AND accepted = $6",
-            )
-            .await?;
-        for ((family, grid, category, stage, accepted), delta) in self.tallies {
-            let (family, stage) = (small(family), small(stage));
-            let row: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
-                &corp_key, &family, &grid, &category, &stage, &accepted, &delta,
-            ];
-            if delta > 0 {
-                tx.execute(&upsert, &row).await?;
-            } else if delta < 0 && tx.execute(&lower, &row).await? != 1 {
-                return Err(missing(format!(
-                    "orders of grid {grid} and category {category} at stage {stage}"
-                )));
-            }
-        }
-        let upsert = tx
-            .prepare(
-                "INSERT INTO user_tallies AS t (corp_id, family, userid, stage, orders)
-                 VALUES ($1, $2, $3, $4, $5)
-                 ON CONFLICT (corp_id, family, userid, stage)
-                 DO UPDATE SET orders = t.orders + excluded.orders",
-            )
-            .await?;
-        let lower = tx
-            .prepare(
-                "UPDATE user_tallies SET orders = orders + $5
-                 WHERE corp_id = $1 AND family = $2 AND userid = $3 AND stage = $4",
-            )
-            .await?;
-        for ((family, userid, stage), delta) in self.users {
-            let (family, stage) = (small(family), small(stage));
-            let row: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
-                [&corp_key, &family, &userid, &stage, &delta];
-            if delta > 0 {
-                tx.execute(&upsert, &row).await?;
-            } else if delta < 0 && tx.execute(&lower, &row).await? != 1 {
-                return Err(missing(format!("open orders of {userid} at stage {stage}")));
-            }
-        }
-        let upsert = tx
-            .prepare(
-                "INSERT INTO order_quarters AS q (corp_id, family, grid_id, quarter, added, solved)
-                 VALUES ($1, $2, $3, $4, $5, $6)
-                 ON CONFLICT (corp_id, family, grid_id, quarter)
-                 DO UPDATE SET added = q.added + excluded.added,
-                    solved = q.solved + excluded.solved",
-            )
-            .await?;
-        for ((family, grid, quarter), (added, solved)) in self.quarters {
-            tx.execute(
-                &upsert,
-                &[&corp_key, &small(family), &grid, &quarter, &added, &solved],
-            )
-            .await?;
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// A counter that a write would take below zero is missing: the database is corrupt.
@@ -410,7 +345,7 @@ pub(crate) async fn insert_orders_tx(
         counters.count(&state, *grid_key, category_key, 1);
         counters.reported(&state, *grid_key);
     }
-    counters.write(tx, corp_key).await?;
+    write_counters(counters, tx, corp_key).await?;
     tx.execute(
         "UPDATE corps SET mod_seq = $1, order_seq = $2 WHERE id = $3",
         &[&mod_seq, &order_seq, &corp_key],
@@ -599,7 +534,7 @@ async fn act_on_order_tx(
     write_processors(tx, corp_key, seq, &old_processors, &state).await?;
     counters.count(&state, grid_key, category_key, 1);
     counters.newly_solved(&before, &state, grid_key);
-    counters.write(tx, corp_key).await?;
+    write_counters(counters, tx, corp_key).await?;
     Ok(body)
 }
 

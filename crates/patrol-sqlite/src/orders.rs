@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use patrol_domain::stats::Counters;
 use patrol_domain::{
     Action, ActionKind, Family, GridView, ListQuery, ListedPage, Location, Media, NewOrder,
     OrderState, Position, ProcessType, Rejection, Resident, Step, Urgency,
@@ -80,123 +81,58 @@ impl CorpDirectory {
     }
 }
 
-/// Changes to the counters of the statistics (`order_tallies`, `user_tallies`,
-/// `order_quarters`) gathered over a transaction's orders and written once at its end.
-#[derive(Default)]
-struct Counters {
-    /// (family, grid, category, stage, accepted) → change in orders.
-    tallies: HashMap<(i64, i64, i64, i64, bool), i64>,
-    /// (family, userid, stage) → change in open orders the user is a processor of.
-    users: HashMap<(i64, String, i64), i64>,
-    /// (family, grid or 0 for the corp, quarter) → orders (reported, done) in it.
-    quarters: HashMap<(i64, i64, i64), (i64, i64)>,
-}
-
-impl Counters {
-    /// Counts an order as it stands `delta` times (-1: as it stood before a change): in its
-    /// group's tally, and for each of its processors while it is open.
-    fn count(&mut self, state: &OrderState, grid_key: i64, category_key: Option<i64>, delta: i64) {
-        let family = state.family().code();
-        let stage = state.stage().code();
-        let key = (
-            family,
-            grid_key,
-            category_key.unwrap_or(0),
-            stage,
-            state.accepted(),
-        );
-        *self.tallies.entry(key).or_default() += delta;
-        if !state.closed {
-            for userid in &state.processors {
-                *self
-                    .users
-                    .entry((family, userid.clone(), stage))
-                    .or_default() += delta;
-            }
+/// Writes a transaction's [`Counters`] (`patrol_domain::stats`) in it.
+fn write_counters(counters: Counters, tx: &Connection, corp_key: i64) -> Result<()> {
+    // SQLite checks `orders >= 0` on the row an upsert would insert, before the conflict:
+    // a negative change is an update of a row that must be there.
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO order_tallies (corp_id, family, grid_id, category_id, stage, accepted,
+            orders)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT DO UPDATE SET orders = orders + excluded.orders",
+    )?;
+    let mut lower = tx.prepare_cached(
+        "UPDATE order_tallies SET orders = orders + ?7
+         WHERE corp_id = ?1 AND family = ?2 AND grid_id = ?3 AND category_id = ?4
+            AND stage = ?5 AND accepted = ?6",
+    )?;
+    for ((family, grid, category, stage, accepted), delta) in counters.tallies {
+        let row = params![corp_key, family, grid, category, stage, accepted, delta];
+        if delta > 0 {
+            upsert.execute(row)?;
+        } else if delta < 0 && lower.execute(row)? != 1 {
+            return Err(missing(format!(
+                "orders of grid {grid} and category {category} at stage {stage}"
+            )));
         }
     }
-
-    /// Counts a report, and its done step if it has one, in the quarters of its grid and corp.
-    fn reported(&mut self, state: &OrderState, grid_key: i64) {
-        self.in_quarters(state, grid_key, state.create_time, (1, 0));
-        if let Some((time, _)) = state.solved() {
-            self.in_quarters(state, grid_key, time, (0, 1));
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO user_tallies (corp_id, family, userid, stage, orders)
+         VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT DO UPDATE SET orders = orders + excluded.orders",
+    )?;
+    let mut lower = tx.prepare_cached(
+        "UPDATE user_tallies SET orders = orders + ?5
+         WHERE corp_id = ?1 AND family = ?2 AND userid = ?3 AND stage = ?4",
+    )?;
+    for ((family, userid, stage), delta) in counters.users {
+        let row = params![corp_key, family, userid, stage, delta];
+        if delta > 0 {
+            upsert.execute(row)?;
+        } else if delta < 0 && lower.execute(row)? != 1 {
+            return Err(missing(format!("open orders of {userid} at stage {stage}")));
         }
     }
-
-    /// Counts the done step of an order that an action solved.
-    fn newly_solved(&mut self, before: &OrderState, after: &OrderState, grid_key: i64) {
-        if before.solved().is_none()
-            && let Some((time, _)) = after.solved()
-        {
-            self.in_quarters(after, grid_key, time, (0, 1));
-        }
+    let mut upsert = tx.prepare_cached(
+        "INSERT INTO order_quarters (corp_id, family, grid_id, quarter, added, solved)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT DO UPDATE SET added = added + excluded.added,
+            solved = solved + excluded.solved",
+    )?;
+    for ((family, grid, quarter), (added, solved)) in counters.quarters {
+        upsert.execute(params![corp_key, family, grid, quarter, added, solved])?;
     }
-
-    fn in_quarters(&mut self, state: &OrderState, grid_key: i64, time: i64, delta: (i64, i64)) {
-        let quarter = patrol_domain::stats::quarter(time);
-        for grid in [grid_key, 0] {
-            let entry = self
-                .quarters
-                .entry((state.family().code(), grid, quarter))
-                .or_default();
-            entry.0 += delta.0;
-            entry.1 += delta.1;
-        }
-    }
-
-    fn write(self, tx: &Connection, corp_key: i64) -> Result<()> {
-        // SQLite checks `orders >= 0` on the row an upsert would insert, before the conflict:
-        // a negative change is an update of a row that must be there.
-        let mut upsert = tx.prepare_cached(
-            "INSERT INTO order_tallies (corp_id, family, grid_id, category_id, stage, accepted,
-                orders)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT DO UPDATE SET orders = orders + excluded.orders",
-        )?;
-        let mut lower = tx.prepare_cached(
-            "UPDATE order_tallies SET orders = orders + ?7
-             WHERE corp_id = ?1 AND family = ?2 AND grid_id = ?3 AND category_id = ?4
-                AND stage = ?5 AND accepted = ?6",
-        )?;
-        for ((family, grid, category, stage, accepted), delta) in self.tallies {
-            let row = params![corp_key, family, grid, category, stage, accepted, delta];
-            if delta > 0 {
-                upsert.execute(row)?;
-            } else if delta < 0 && lower.execute(row)? != 1 {
-                return Err(missing(format!(
-                    "orders of grid {grid} and category {category} at stage {stage}"
-                )));
-            }
-        }
-        let mut upsert = tx.prepare_cached(
-            "INSERT INTO user_tallies (corp_id, family, userid, stage, orders)
-             VALUES (?1, ?2, ?3, ?4, ?5)
-             ON CONFLICT DO UPDATE SET orders = orders + excluded.orders",
-        )?;
-        let mut lower = tx.prepare_cached(
-            "UPDATE user_tallies SET orders = orders + ?5
-             WHERE corp_id = ?1 AND family = ?2 AND userid = ?3 AND stage = ?4",
-        )?;
-        for ((family, userid, stage), delta) in self.users {
-            let row = params![corp_key, family, userid, stage, delta];
-            if delta > 0 {
-                upsert.execute(row)?;
-            } else if delta < 0 && lower.execute(row)? != 1 {
-                return Err(missing(format!("open orders of {userid} at stage {stage}")));
-            }
-        }
-        let mut upsert = tx.prepare_cached(
-            "INSERT INTO order_quarters (corp_id, family, grid_id, quarter, added, solved)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT DO UPDATE SET added = added + excluded.added,
-                solved = solved + excluded.solved",
-        )?;
-        for ((family, grid, quarter), (added, solved)) in self.quarters {
-            upsert.execute(params![corp_key, family, grid, quarter, added, solved])?;
-        }
-        Ok(())
-    }
+    Ok(())
 }
 
 /// A counter that a write would take below zero is missing: the database is corrupt.
@@ -330,7 +266,7 @@ pub(crate) fn insert_orders_tx(
         counters.count(&state, *grid_key, category_key, 1);
         counters.reported(&state, *grid_key);
     }
-    counters.write(tx, corp_key)?;
+    write_counters(counters, tx, corp_key)?;
     tx.execute(
         "UPDATE corps SET mod_seq = ?1 WHERE id = ?2",
         params![mod_seq, corp_key],
@@ -507,7 +443,7 @@ pub(crate) fn act_on_order_tx(
     write_processors(tx, corp_key, order_key, &old_processors, &state)?;
     counters.count(&state, grid_key, category_key, 1);
     counters.newly_solved(&before, &state, grid_key);
-    counters.write(tx, corp_key)?;
+    write_counters(counters, tx, corp_key)?;
     Ok(body)
 }
 
