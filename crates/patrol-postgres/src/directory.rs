@@ -15,8 +15,8 @@ use patrol_store::credentials::secret_hash;
 use patrol_store::{Clash, ConstraintKind, Result, StoreError};
 use tokio_postgres::{GenericClient, Row, Transaction};
 
-use crate::PostgresStore;
 use crate::error::{Error, conflict, constraint_kind, not_found};
+use crate::{Counter, PostgresStore, take};
 
 type Fallible<T> = crate::error::Result<T>;
 
@@ -74,6 +74,11 @@ async fn create_corp(tx: &Transaction<'_>, corp: NewCorp) -> Fallible<Corp> {
         )
         .await
         .map_err(conflict(|| format!("corp {}", corp.corpid)))?;
+    tx.execute(
+        "INSERT INTO corp_counters (corp_id) VALUES ($1)",
+        &[&row.get::<_, i64>(0)],
+    )
+    .await?;
     Ok(Corp {
         key: row.get(0),
         corpid: corp.corpid.into_string(),
@@ -95,9 +100,10 @@ fn corp_from_row(r: &Row) -> Corp {
 
 async fn create_user(tx: &Transaction<'_>, corp_key: i64, user: NewUser) -> Fallible<()> {
     limits::check_display_name("user", &user.name)?;
+    let id = take(tx, corp_key, Counter::User, 1).await?;
     tx.execute(
-        "INSERT INTO users (corp_id, userid, name) VALUES ($1, $2, $3)",
-        &[&corp_key, &user.userid.as_str(), &user.name],
+        "INSERT INTO users (corp_id, userid, name, id) VALUES ($1, $2, $3, $4)",
+        &[&corp_key, &user.userid.as_str(), &user.name, &id],
     )
     .await
     .map_err(conflict(|| format!("user {}", user.userid)))?;
@@ -545,15 +551,19 @@ async fn create_grid(tx: &Transaction<'_>, corp_key: i64, grid: NewGrid) -> Fall
     }
     let place = limits::place(grid.parent.as_deref());
     check_sibling_name(tx, "grids", corp_key, (parent_key, &place), &grid.name).await?;
-    let key: i64 = tx
-        .query_one(
-            "INSERT INTO grids (corp_id, grid_id, parent_id, name) VALUES ($1, $2, $3, $4)
-             RETURNING id",
-            &[&corp_key, &grid.grid_id.as_str(), &parent_key, &grid.name],
-        )
-        .await
-        .map_err(conflict(|| format!("grid {}", grid.grid_id)))?
-        .get(0);
+    let key = take(tx, corp_key, Counter::Grid, 1).await?;
+    tx.execute(
+        "INSERT INTO grids (corp_id, id, grid_id, parent_id, name) VALUES ($1, $2, $3, $4, $5)",
+        &[
+            &corp_key,
+            &key,
+            &grid.grid_id.as_str(),
+            &parent_key,
+            &grid.name,
+        ],
+    )
+    .await
+    .map_err(conflict(|| format!("grid {}", grid.grid_id)))?;
     write_grid_users(tx, corp_key, key, GridRole::Admin, &admins).await?;
     write_grid_users(tx, corp_key, key, GridRole::Member, &members).await?;
     Ok(())
@@ -820,11 +830,13 @@ async fn create_category(
         &category.name,
     )
     .await?;
+    let key = take(tx, corp_key, Counter::Category, 1).await?;
     tx.execute(
-        "INSERT INTO categories (corp_id, category_id, parent_id, level, name)
-         VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO categories (corp_id, id, category_id, parent_id, level, name)
+         VALUES ($1, $2, $3, $4, $5, $6)",
         &[
             &corp_key,
+            &key,
             &category.category_id.as_str(),
             &parent_key,
             &level_column(level),

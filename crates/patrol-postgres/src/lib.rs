@@ -30,7 +30,10 @@ use tokio_postgres::Transaction;
 use error::{Error, Result};
 
 /// Embedded migrations, applied in order; the table `schema_version` counts the applied ones.
-const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../migrations/0001_init.sql"),
+    include_str!("../migrations/0002_corp_counters.sql"),
+];
 
 /// Connections in the pool at most.
 pub const POOL_SIZE: usize = 16;
@@ -181,7 +184,10 @@ impl PostgresStore {
         let tx = client.transaction().await.map_err(Error::from)?;
         if let Some(corp_key) = corp_key {
             let found = tx
-                .query_opt("SELECT 1 FROM corps WHERE id = $1 FOR UPDATE", &[&corp_key])
+                .query_opt(
+                    "SELECT 1 FROM corp_counters WHERE corp_id = $1 FOR UPDATE",
+                    &[&corp_key],
+                )
                 .await
                 .map_err(Error::from)?;
             if found.is_none() {
@@ -192,6 +198,63 @@ impl PostgresStore {
         tx.commit().await.map_err(Error::from)?;
         Ok(value)
     }
+}
+
+/// A counter of a corp (a column of `corp_counters`): each write takes the next value under the
+/// lock of the corp's row, so no sequence is shared by corps.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Counter {
+    /// The modification sequence of orders.
+    Modification,
+    /// The creation sequence of orders (`orders.seq`).
+    Order,
+    /// The internal ids of users, grids and categories.
+    User,
+    Grid,
+    Category,
+}
+
+impl Counter {
+    /// The statement that takes the next `n` values, returning the last one.
+    fn statement(self) -> &'static str {
+        match self {
+            Counter::Modification => {
+                "UPDATE corp_counters SET mod_seq = mod_seq + $2 WHERE corp_id = $1 RETURNING mod_seq"
+            }
+            Counter::Order => {
+                "UPDATE corp_counters SET order_seq = order_seq + $2 WHERE corp_id = $1
+                 RETURNING order_seq"
+            }
+            Counter::User => {
+                "UPDATE corp_counters SET user_seq = user_seq + $2 WHERE corp_id = $1
+                 RETURNING user_seq"
+            }
+            Counter::Grid => {
+                "UPDATE corp_counters SET grid_seq = grid_seq + $2 WHERE corp_id = $1
+                 RETURNING grid_seq"
+            }
+            Counter::Category => {
+                "UPDATE corp_counters SET category_seq = category_seq + $2 WHERE corp_id = $1
+                 RETURNING category_seq"
+            }
+        }
+    }
+}
+
+/// Takes the next `n` values of a counter of corp `corp_key` (inside a write, which holds the
+/// corp's lock) and returns the first of them.
+pub(crate) async fn take(
+    tx: &Transaction<'_>,
+    corp_key: i64,
+    counter: Counter,
+    n: i64,
+) -> Result<i64> {
+    let last: i64 = tx
+        .query_opt(counter.statement(), &[&corp_key, &n])
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("corp {corp_key}")))?
+        .get(0);
+    Ok(last - n + 1)
 }
 
 /// A secret of the database (32 random bytes in `meta`), made once.

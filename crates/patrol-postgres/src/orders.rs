@@ -15,8 +15,8 @@ use patrol_domain::{
 use patrol_store::{SeedRun, StoreError};
 use tokio_postgres::{Row, Transaction};
 
-use crate::PostgresStore;
 use crate::error::{Error, Result, conflict, not_found};
+use crate::{Counter, PostgresStore, take};
 
 fn json_array(items: &[String]) -> String {
     serde_json::to_string(items).expect("strings always serialize")
@@ -253,14 +253,10 @@ pub(crate) async fn insert_orders_tx(
     orders: Vec<NewOrder>,
 ) -> Result<()> {
     let directory = CorpDirectory::load(tx, corp_key).await?;
-    let row = tx
-        .query_opt(
-            "SELECT mod_seq, order_seq FROM corps WHERE id = $1",
-            &[&corp_key],
-        )
-        .await?
-        .ok_or_else(|| not_found(format!("corp {corp_key}")))?;
-    let (mut mod_seq, mut order_seq): (i64, i64) = (row.get(0), row.get(1));
+    // The values of both sequences for the whole batch, taken at once under the corp's lock.
+    let n = i64::try_from(orders.len()).unwrap_or(i64::MAX);
+    let mut mod_seq = take(tx, corp_key, Counter::Modification, n).await? - 1;
+    let mut order_seq = take(tx, corp_key, Counter::Order, n).await? - 1;
     let insert = tx
         .prepare(
             "INSERT INTO orders (corp_id, seq, order_id, family, description, urge_type,
@@ -346,11 +342,6 @@ pub(crate) async fn insert_orders_tx(
         counters.reported(&state, *grid_key);
     }
     write_counters(counters, tx, corp_key).await?;
-    tx.execute(
-        "UPDATE corps SET mod_seq = $1, order_seq = $2 WHERE id = $3",
-        &[&mod_seq, &order_seq, &corp_key],
-    )
-    .await?;
     Ok(())
 }
 
@@ -497,13 +488,7 @@ async fn act_on_order_tx(
     if !acted.changed {
         return Ok(body);
     }
-    let mod_seq: i64 = tx
-        .query_one(
-            "UPDATE corps SET mod_seq = mod_seq + 1 WHERE id = $1 RETURNING mod_seq",
-            &[&corp_key],
-        )
-        .await?
-        .get(0);
+    let mod_seq = take(tx, corp_key, Counter::Modification, 1).await?;
     let solved = state.solved();
     tx.execute(
         "UPDATE orders SET processor_userids = $1, closed = $2, modify_time = $3, mod_seq = $4,
