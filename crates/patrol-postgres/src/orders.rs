@@ -92,79 +92,171 @@ impl CorpDirectory {
     }
 }
 
-/// Writes a transaction's [`Counters`] (`patrol_domain::stats`) in it.
+/// Writes a transaction's [`Counters`] (`patrol_domain::stats`) in it: one statement per table
+/// and direction, whatever the number of counters (a batch of reported orders changes hundreds).
 async fn write_counters(counters: Counters, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
-    // A negative change is an update of a row that must be there.
-    let upsert = tx
-        .prepare(
+    // Rising counters are upserted; a falling one is an update of a row that must be there.
+    let (mut up, mut down) = (TallyRows::default(), TallyRows::default());
+    for ((family, grid, category, stage, accepted), delta) in counters.tallies {
+        let rows = if delta > 0 { &mut up } else { &mut down };
+        if delta != 0 {
+            rows.family.push(small(family));
+            rows.grid.push(grid);
+            rows.category.push(category);
+            rows.stage.push(small(stage));
+            rows.accepted.push(accepted);
+            rows.delta.push(delta);
+        }
+    }
+    if !up.delta.is_empty() {
+        tx.execute(
             "INSERT INTO order_tallies AS t (corp_id, family, grid_id, category_id, stage,
                 accepted, orders)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bigint[],
+                $5::smallint[], $6::boolean[], $7::bigint[])
              ON CONFLICT (corp_id, family, grid_id, category_id, stage, accepted)
              DO UPDATE SET orders = t.orders + excluded.orders",
+            &[
+                &corp_key,
+                &up.family,
+                &up.grid,
+                &up.category,
+                &up.stage,
+                &up.accepted,
+                &up.delta,
+            ],
         )
         .await?;
-    let lower = tx
-        .prepare(
-            "UPDATE order_tallies SET orders = orders + $7
-             WHERE corp_id = $1 AND family = $2 AND grid_id = $3 AND category_id = $4
-                AND stage = $5 AND accepted = $6",
-        )
-        .await?;
-    for ((family, grid, category, stage, accepted), delta) in counters.tallies {
-        let (family, stage) = (small(family), small(stage));
-        let row: [&(dyn tokio_postgres::types::ToSql + Sync); 7] = [
-            &corp_key, &family, &grid, &category, &stage, &accepted, &delta,
-        ];
-        if delta > 0 {
-            tx.execute(&upsert, &row).await?;
-        } else if delta < 0 && tx.execute(&lower, &row).await? != 1 {
+    }
+    if !down.delta.is_empty() {
+        let lowered = tx
+            .execute(
+                "UPDATE order_tallies AS t SET orders = t.orders + d.delta
+                 FROM unnest($2::smallint[], $3::bigint[], $4::bigint[], $5::smallint[],
+                    $6::boolean[], $7::bigint[])
+                    AS d (family, grid_id, category_id, stage, accepted, delta)
+                 WHERE t.corp_id = $1 AND t.family = d.family AND t.grid_id = d.grid_id
+                    AND t.category_id = d.category_id AND t.stage = d.stage
+                    AND t.accepted = d.accepted",
+                &[
+                    &corp_key,
+                    &down.family,
+                    &down.grid,
+                    &down.category,
+                    &down.stage,
+                    &down.accepted,
+                    &down.delta,
+                ],
+            )
+            .await?;
+        if lowered != down.delta.len() as u64 {
             return Err(missing(format!(
-                "orders of grid {grid} and category {category} at stage {stage}"
+                "orders of some of grids {:?}, categories {:?}",
+                down.grid, down.category
             )));
         }
     }
-    let upsert = tx
-        .prepare(
-            "INSERT INTO user_tallies AS t (corp_id, family, userid, stage, orders)
-             VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (corp_id, family, userid, stage)
-             DO UPDATE SET orders = t.orders + excluded.orders",
-        )
-        .await?;
-    let lower = tx
-        .prepare(
-            "UPDATE user_tallies SET orders = orders + $5
-             WHERE corp_id = $1 AND family = $2 AND userid = $3 AND stage = $4",
-        )
-        .await?;
+
+    let (mut up, mut down) = (UserRows::default(), UserRows::default());
     for ((family, userid, stage), delta) in counters.users {
-        let (family, stage) = (small(family), small(stage));
-        let row: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
-            [&corp_key, &family, &userid, &stage, &delta];
-        if delta > 0 {
-            tx.execute(&upsert, &row).await?;
-        } else if delta < 0 && tx.execute(&lower, &row).await? != 1 {
-            return Err(missing(format!("open orders of {userid} at stage {stage}")));
+        let rows = if delta > 0 { &mut up } else { &mut down };
+        if delta != 0 {
+            rows.family.push(small(family));
+            rows.userid.push(userid);
+            rows.stage.push(small(stage));
+            rows.delta.push(delta);
         }
     }
-    let upsert = tx
-        .prepare(
+    if !up.delta.is_empty() {
+        tx.execute(
+            "INSERT INTO user_tallies AS t (corp_id, family, userid, stage, orders)
+             SELECT $1, * FROM unnest($2::smallint[], $3::text[], $4::smallint[], $5::bigint[])
+             ON CONFLICT (corp_id, family, userid, stage)
+             DO UPDATE SET orders = t.orders + excluded.orders",
+            &[&corp_key, &up.family, &up.userid, &up.stage, &up.delta],
+        )
+        .await?;
+    }
+    if !down.delta.is_empty() {
+        let lowered = tx
+            .execute(
+                "UPDATE user_tallies AS t SET orders = t.orders + d.delta
+                 FROM unnest($2::smallint[], $3::text[], $4::smallint[], $5::bigint[])
+                    AS d (family, userid, stage, delta)
+                 WHERE t.corp_id = $1 AND t.family = d.family AND t.userid = d.userid
+                    AND t.stage = d.stage",
+                &[
+                    &corp_key,
+                    &down.family,
+                    &down.userid,
+                    &down.stage,
+                    &down.delta,
+                ],
+            )
+            .await?;
+        if lowered != down.delta.len() as u64 {
+            return Err(missing(format!("open orders of some of {:?}", down.userid)));
+        }
+    }
+
+    let mut quarters = QuarterRows::default();
+    for ((family, grid, quarter), (added, solved)) in counters.quarters {
+        quarters.family.push(small(family));
+        quarters.grid.push(grid);
+        quarters.quarter.push(quarter);
+        quarters.added.push(added);
+        quarters.solved.push(solved);
+    }
+    if !quarters.quarter.is_empty() {
+        tx.execute(
             "INSERT INTO order_quarters AS q (corp_id, family, grid_id, quarter, added, solved)
-             VALUES ($1, $2, $3, $4, $5, $6)
+             SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bigint[], $5::bigint[],
+                $6::bigint[])
              ON CONFLICT (corp_id, family, grid_id, quarter)
              DO UPDATE SET added = q.added + excluded.added,
                 solved = q.solved + excluded.solved",
-        )
-        .await?;
-    for ((family, grid, quarter), (added, solved)) in counters.quarters {
-        tx.execute(
-            &upsert,
-            &[&corp_key, &small(family), &grid, &quarter, &added, &solved],
+            &[
+                &corp_key,
+                &quarters.family,
+                &quarters.grid,
+                &quarters.quarter,
+                &quarters.added,
+                &quarters.solved,
+            ],
         )
         .await?;
     }
     Ok(())
+}
+
+/// Changes of `order_tallies`, a column each (for `unnest`).
+#[derive(Default)]
+struct TallyRows {
+    family: Vec<i16>,
+    grid: Vec<i64>,
+    category: Vec<i64>,
+    stage: Vec<i16>,
+    accepted: Vec<bool>,
+    delta: Vec<i64>,
+}
+
+/// Changes of `user_tallies`, a column each.
+#[derive(Default)]
+struct UserRows {
+    family: Vec<i16>,
+    userid: Vec<String>,
+    stage: Vec<i16>,
+    delta: Vec<i64>,
+}
+
+/// Changes of `order_quarters`, a column each.
+#[derive(Default)]
+struct QuarterRows {
+    family: Vec<i16>,
+    grid: Vec<i64>,
+    quarter: Vec<i64>,
+    added: Vec<i64>,
+    solved: Vec<i64>,
 }
 
 /// A counter that a write would take below zero is missing: the database is corrupt.
@@ -181,69 +273,270 @@ async fn write_processors(
     old: &[String],
     state: &OrderState,
 ) -> Result<()> {
-    let family = small(state.family().code());
     if !old.is_empty() {
         tx.execute(
             "DELETE FROM order_processors
              WHERE corp_id = $1 AND family = $2 AND userid = ANY($3) AND order_seq = $4",
-            &[&corp_key, &family, &old, &order_seq],
+            &[&corp_key, &small(state.family().code()), &old, &order_seq],
         )
         .await?;
     }
-    if state.closed || state.processors.is_empty() {
-        return Ok(());
-    }
-    tx.execute(
-        "INSERT INTO order_processors (corp_id, family, userid, order_seq, stage)
-         SELECT $1, $2, userid, $3, $4 FROM unnest($5::text[]) AS userid
-         ON CONFLICT DO NOTHING",
-        &[
-            &corp_key,
-            &family,
-            &order_seq,
-            &small(state.stage().code()),
-            &state.processors,
-        ],
-    )
-    .await?;
-    Ok(())
+    let mut rows = ProcessorRows::default();
+    rows.add(order_seq, state);
+    rows.insert(tx, corp_key).await
 }
 
-async fn insert_steps(
-    tx: &Transaction<'_>,
-    corp_key: i64,
-    order_seq: i64,
-    state: &OrderState,
-) -> Result<()> {
-    let insert = tx
-        .prepare(
-            "INSERT INTO steps (corp_id, order_seq, position, process_type, actor, acted_time,
-                solve_userid, process_desc, status, solved_time, image_urls, video_media_ids)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .await?;
-    for (position, step) in state.steps.iter().enumerate() {
-        let position = i32::try_from(position).expect("at most MAX_STEPS steps");
+/// The processors of open orders, a column each (for `unnest`).
+#[derive(Default)]
+struct ProcessorRows {
+    family: Vec<i16>,
+    userid: Vec<String>,
+    order_seq: Vec<i64>,
+    stage: Vec<i16>,
+}
+
+impl ProcessorRows {
+    fn add(&mut self, order_seq: i64, state: &OrderState) {
+        if state.closed {
+            return;
+        }
+        for userid in &state.processors {
+            self.family.push(small(state.family().code()));
+            self.userid.push(userid.clone());
+            self.order_seq.push(order_seq);
+            self.stage.push(small(state.stage().code()));
+        }
+    }
+
+    async fn insert(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
+        if self.userid.is_empty() {
+            return Ok(());
+        }
         tx.execute(
-            &insert,
+            "INSERT INTO order_processors (corp_id, family, userid, order_seq, stage)
+             SELECT $1, * FROM unnest($2::smallint[], $3::text[], $4::bigint[], $5::smallint[])
+             ON CONFLICT DO NOTHING",
             &[
                 &corp_key,
-                &order_seq,
-                &position,
-                &small(step.process_type as i64),
-                &step.actor,
-                &step.acted_time,
-                &step.solve_userid,
-                &step.process_desc,
-                &small(step.status),
-                &step.solved_time,
-                &json_array(&step.media.image_urls),
-                &json_array(&step.media.video_media_ids),
+                &self.family,
+                &self.userid,
+                &self.order_seq,
+                &self.stage,
             ],
         )
         .await?;
+        Ok(())
     }
-    Ok(())
+}
+
+/// The steps of orders, a column each (for `unnest`): one statement for any number of them.
+#[derive(Default)]
+struct StepRows {
+    order_seq: Vec<i64>,
+    position: Vec<i32>,
+    process_type: Vec<i16>,
+    actor: Vec<String>,
+    acted_time: Vec<i64>,
+    solve_userid: Vec<String>,
+    process_desc: Vec<String>,
+    status: Vec<i16>,
+    solved_time: Vec<i64>,
+    image_urls: Vec<String>,
+    video_media_ids: Vec<String>,
+}
+
+impl StepRows {
+    fn add(&mut self, order_seq: i64, state: &OrderState) {
+        for (position, step) in state.steps.iter().enumerate() {
+            self.order_seq.push(order_seq);
+            self.position
+                .push(i32::try_from(position).expect("at most MAX_STEPS steps"));
+            self.process_type.push(small(step.process_type as i64));
+            self.actor.push(step.actor.clone());
+            self.acted_time.push(step.acted_time);
+            self.solve_userid.push(step.solve_userid.clone());
+            self.process_desc.push(step.process_desc.clone());
+            self.status.push(small(step.status));
+            self.solved_time.push(step.solved_time);
+            self.image_urls.push(json_array(&step.media.image_urls));
+            self.video_media_ids
+                .push(json_array(&step.media.video_media_ids));
+        }
+    }
+
+    async fn insert(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
+        if self.order_seq.is_empty() {
+            return Ok(());
+        }
+        tx.execute(
+            "INSERT INTO steps (corp_id, order_seq, position, process_type, actor, acted_time,
+                solve_userid, process_desc, status, solved_time, image_urls, video_media_ids)
+             SELECT $1, * FROM unnest($2::bigint[], $3::integer[], $4::smallint[], $5::text[],
+                $6::bigint[], $7::text[], $8::text[], $9::smallint[], $10::bigint[],
+                $11::text[], $12::text[])",
+            &[
+                &corp_key,
+                &self.order_seq,
+                &self.position,
+                &self.process_type,
+                &self.actor,
+                &self.acted_time,
+                &self.solve_userid,
+                &self.process_desc,
+                &self.status,
+                &self.solved_time,
+                &self.image_urls,
+                &self.video_media_ids,
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn already_exists(order_id: &str) -> Error {
+    Error::Store(StoreError::Conflict(format!(
+        "order {order_id} already exists"
+    )))
+}
+
+/// Orders to insert, a column each (for `unnest`): one statement for a whole batch.
+#[derive(Default)]
+struct OrderRows {
+    seq: Vec<i64>,
+    order_id: Vec<String>,
+    family: Vec<i16>,
+    description: Vec<String>,
+    urge_type: Vec<i16>,
+    category_id: Vec<Option<i64>>,
+    case_name: Vec<String>,
+    grid_id: Vec<i64>,
+    grid_name: Vec<String>,
+    reporter: Vec<String>,
+    reporter_name: Vec<String>,
+    reporter_mobile: Vec<String>,
+    unionid: Vec<String>,
+    location_name: Vec<String>,
+    location_address: Vec<String>,
+    latitude: Vec<f64>,
+    longitude: Vec<f64>,
+    image_urls: Vec<String>,
+    video_media_ids: Vec<String>,
+    processor_userids: Vec<String>,
+    closed: Vec<bool>,
+    stage: Vec<i16>,
+    accepted: Vec<bool>,
+    solved_time: Vec<Option<i64>>,
+    solver: Vec<Option<String>>,
+    create_time: Vec<i64>,
+    modify_time: Vec<i64>,
+    mod_seq: Vec<i64>,
+    body: Vec<String>,
+    served: Vec<Vec<u8>>,
+}
+
+impl OrderRows {
+    fn add(
+        &mut self,
+        seq: i64,
+        mod_seq: i64,
+        state: &OrderState,
+        grid_key: i64,
+        category_key: Option<i64>,
+    ) {
+        let body = state.render();
+        let resident = state.resident.clone().unwrap_or_default();
+        let solved = state.solved();
+        self.seq.push(seq);
+        self.order_id.push(state.order_id.clone());
+        self.family.push(small(state.family().code()));
+        self.description.push(state.description.clone());
+        self.urge_type.push(small(state.urgency as i64));
+        self.category_id.push(category_key);
+        self.case_name.push(state.case_name.clone());
+        self.grid_id.push(grid_key);
+        self.grid_name.push(state.grid_name.clone());
+        self.reporter.push(state.reporter.clone());
+        self.reporter_name.push(resident.name);
+        self.reporter_mobile.push(resident.mobile);
+        self.unionid.push(resident.unionid);
+        self.location_name.push(state.location.name.clone());
+        self.location_address.push(state.location.address.clone());
+        self.latitude.push(state.location.latitude);
+        self.longitude.push(state.location.longitude);
+        self.image_urls.push(json_array(&state.media.image_urls));
+        self.video_media_ids
+            .push(json_array(&state.media.video_media_ids));
+        self.processor_userids.push(json_array(&state.processors));
+        self.closed.push(state.closed);
+        self.stage.push(small(state.stage().code()));
+        self.accepted.push(state.accepted());
+        self.solved_time.push(solved.map(|(time, _)| time));
+        self.solver
+            .push(solved.map(|(_, solver)| solver.to_owned()));
+        self.create_time.push(state.create_time);
+        self.modify_time.push(state.last_time());
+        self.mod_seq.push(mod_seq);
+        self.served
+            .push(patrol_domain::media::served_offsets(body.as_bytes()));
+        self.body.push(body);
+    }
+
+    async fn insert(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
+        if self.seq.is_empty() {
+            return Ok(());
+        }
+        tx.execute(
+            "INSERT INTO orders (corp_id, seq, order_id, family, description, urge_type,
+                category_id, case_name, grid_id, grid_name, reporter, reporter_name,
+                reporter_mobile, unionid, location_name, location_address, latitude, longitude,
+                image_urls, video_media_ids, processor_userids, closed, stage, accepted,
+                solved_time, solver, create_time, modify_time, mod_seq, body, served)
+             SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::smallint[], $5::text[],
+                $6::smallint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[],
+                $11::text[], $12::text[], $13::text[], $14::text[], $15::text[], $16::text[],
+                $17::double precision[], $18::double precision[], $19::text[], $20::text[],
+                $21::text[], $22::boolean[], $23::smallint[], $24::boolean[], $25::bigint[],
+                $26::text[], $27::bigint[], $28::bigint[], $29::bigint[], $30::text[],
+                $31::bytea[])",
+            &[
+                &corp_key,
+                &self.seq,
+                &self.order_id,
+                &self.family,
+                &self.description,
+                &self.urge_type,
+                &self.category_id,
+                &self.case_name,
+                &self.grid_id,
+                &self.grid_name,
+                &self.reporter,
+                &self.reporter_name,
+                &self.reporter_mobile,
+                &self.unionid,
+                &self.location_name,
+                &self.location_address,
+                &self.latitude,
+                &self.longitude,
+                &self.image_urls,
+                &self.video_media_ids,
+                &self.processor_userids,
+                &self.closed,
+                &self.stage,
+                &self.accepted,
+                &self.solved_time,
+                &self.solver,
+                &self.create_time,
+                &self.modify_time,
+                &self.mod_seq,
+                &self.body,
+                &self.served,
+            ],
+        )
+        .await
+        .map_err(conflict(|| "an order of the batch".to_owned()))?;
+        Ok(())
+    }
 }
 
 /// Reports orders in the transaction of the write: see [`patrol_store::OrderStore::insert_orders`].
@@ -257,18 +550,13 @@ pub(crate) async fn insert_orders_tx(
     let n = i64::try_from(orders.len()).unwrap_or(i64::MAX);
     let mut mod_seq = take(tx, corp_key, Counter::Modification, n).await? - 1;
     let mut order_seq = take(tx, corp_key, Counter::Order, n).await? - 1;
-    let insert = tx
-        .prepare(
-            "INSERT INTO orders (corp_id, seq, order_id, family, description, urge_type,
-                category_id, case_name, grid_id, grid_name, reporter, reporter_name,
-                reporter_mobile, unionid, location_name, location_address, latitude, longitude,
-                image_urls, video_media_ids, processor_userids, closed, stage, accepted,
-                solved_time, solver, create_time, modify_time, mod_seq, body, served)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
-                $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31)",
-        )
-        .await?;
     let mut counters = Counters::default();
+    let (mut rows, mut steps, mut processors) = (
+        OrderRows::default(),
+        StepRows::default(),
+        ProcessorRows::default(),
+    );
+    let mut batch = HashSet::new();
     for order in orders {
         let (grid_id, (grid_key, grid_name, admins)) =
             directory
@@ -292,55 +580,30 @@ pub(crate) async fn insert_orders_tx(
         };
         let state =
             OrderState::report_new(order, case_name, &grid, |u| directory.users.contains(u))?;
+        if !batch.insert(state.order_id.clone()) {
+            return Err(already_exists(&state.order_id));
+        }
         mod_seq += 1;
         order_seq += 1;
-        let body = state.render();
-        let resident = state.resident.clone().unwrap_or_default();
-        let solved = state.solved();
-        let served = patrol_domain::media::served_offsets(body.as_bytes());
-        tx.execute(
-            &insert,
-            &[
-                &corp_key,
-                &order_seq,
-                &state.order_id,
-                &small(state.family().code()),
-                &state.description,
-                &small(state.urgency as i64),
-                &category_key,
-                &state.case_name,
-                grid_key,
-                &state.grid_name,
-                &state.reporter,
-                &resident.name,
-                &resident.mobile,
-                &resident.unionid,
-                &state.location.name,
-                &state.location.address,
-                &state.location.latitude,
-                &state.location.longitude,
-                &json_array(&state.media.image_urls),
-                &json_array(&state.media.video_media_ids),
-                &json_array(&state.processors),
-                &state.closed,
-                &small(state.stage().code()),
-                &state.accepted(),
-                &solved.map(|(time, _)| time),
-                &solved.map(|(_, solver)| solver),
-                &state.create_time,
-                &state.last_time(),
-                &mod_seq,
-                &body,
-                &served,
-            ],
-        )
-        .await
-        .map_err(conflict(|| format!("order {}", state.order_id)))?;
-        insert_steps(tx, corp_key, order_seq, &state).await?;
-        write_processors(tx, corp_key, order_seq, &[], &state).await?;
+        rows.add(order_seq, mod_seq, &state, *grid_key, category_key);
+        steps.add(order_seq, &state);
+        processors.add(order_seq, &state);
         counters.count(&state, *grid_key, category_key, 1);
         counters.reported(&state, *grid_key);
     }
+    // An order id the corp has already: named, as one statement for the batch cannot.
+    let taken = tx
+        .query_opt(
+            "SELECT order_id FROM orders WHERE corp_id = $1 AND order_id = ANY($2) LIMIT 1",
+            &[&corp_key, &rows.order_id],
+        )
+        .await?;
+    if let Some(taken) = taken {
+        return Err(already_exists(&taken.get::<_, String>(0)));
+    }
+    rows.insert(tx, corp_key).await?;
+    steps.insert(tx, corp_key).await?;
+    processors.insert(tx, corp_key).await?;
     write_counters(counters, tx, corp_key).await?;
     Ok(())
 }
@@ -515,7 +778,9 @@ async fn act_on_order_tx(
         &[&corp_key, &seq],
     )
     .await?;
-    insert_steps(tx, corp_key, seq, &state).await?;
+    let mut steps = StepRows::default();
+    steps.add(seq, &state);
+    steps.insert(tx, corp_key).await?;
     write_processors(tx, corp_key, seq, &old_processors, &state).await?;
     counters.count(&state, grid_key, category_key, 1);
     counters.newly_solved(&before, &state, grid_key);
