@@ -615,7 +615,12 @@ pub async fn orders(store: &dyn Store) {
     let broken = vec![order("o4", NOW + 3), order("o1", NOW + 3)];
     assert!(matches!(
         store.insert_orders(key, broken).await,
-        Err(StoreError::Conflict(_))
+        Err(StoreError::Conflict(message)) if message.contains("o1")
+    ));
+    let twice = vec![order("o5", NOW + 3), order("o5", NOW + 4)];
+    assert!(matches!(
+        store.insert_orders(key, twice).await,
+        Err(StoreError::Conflict(message)) if message.contains("o5")
     ));
     assert_eq!(
         store.order_body(key, None, "o4").await.unwrap(),
