@@ -40,12 +40,24 @@ impl Captured {
     }
 }
 
+/// Makes every callsite ask the live subscribers again whether they want its events.
+///
+/// tracing caches that answer per callsite. A callsite first hit by another test's thread (with
+/// no subscriber) while this test's subscriber was being set up can be cached as "never" after
+/// the subscriber's own refresh ran (tracing-core computes the answer, then lists the callsite),
+/// and the lines of this test are then lost: it happened twice in CI. By the time the server has
+/// started, any such registration is over, so asking again here closes the window.
+fn settle_interest() {
+    tracing::callsite::rebuild_interest_cache();
+}
+
 #[tokio::test]
 async fn an_errors_request_id_is_in_its_log_line() {
     let captured = Captured::default();
     let _subscriber = captured.subscribe();
 
     let app = TestApp::spawn().await;
+    settle_interest();
     let (_, body) = app
         .post("/cgi-bin/report/patrol/get_order_list", "{}")
         .await;
@@ -74,6 +86,7 @@ async fn input_is_echoed_only_so_far_in_errmsg_and_in_the_log() {
     let captured = Captured::default();
     let _subscriber = captured.subscribe();
     let app = TestApp::spawn().await;
+    settle_interest();
     let corp = app.corp("wwlogs").await;
     let token = app.token(&corp).await;
 
@@ -118,6 +131,7 @@ async fn a_flood_of_refused_requests_logs_a_bounded_number_of_lines() {
     let captured = Captured::default();
     let _subscriber = captured.subscribe();
     let app = TestApp::spawn().await;
+    settle_interest();
 
     let started = std::time::Instant::now();
     for _ in 0..300 {
