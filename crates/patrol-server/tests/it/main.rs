@@ -10,6 +10,7 @@ mod logs;
 mod media;
 mod order_list;
 mod patrol_family;
+mod replicas;
 mod report_families;
 mod sdk_quirks;
 mod smoke;
