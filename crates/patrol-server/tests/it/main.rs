@@ -5,6 +5,7 @@ mod admin_bounds;
 mod admin_directory;
 mod admin_orders;
 mod connections;
+mod failover;
 mod grid_api;
 mod logs;
 mod media;
