@@ -126,8 +126,8 @@ pub(crate) type Write<'t, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + '
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names, brings its schema up to date (under
     /// an advisory lock, so that servers starting together migrate it once) and makes sure it
-    /// has its secrets; then opens a pool per read replica (`options.replicas`, see
-    /// [`replicas`]).
+    /// has its secrets; then opens a pool per read replica (`options.replicas`: the order list,
+    /// order bodies and statistics read from them, see the `replicas` module).
     ///
     /// `Durability::Normal` sets `synchronous_commit = off` on every connection: a commit is
     /// acknowledged before its WAL is flushed (a crash of PostgreSQL may lose the last ones, a

@@ -5,7 +5,9 @@
 //! - A replica is chosen round robin. When it cannot answer (it cannot be reached, its connection
 //!   broke, or it cancelled the read to replay WAL), the read runs on the primary instead and a
 //!   warning is logged, at most once per [`WARN_EVERY`] and replica with the count of reads that
-//!   fell back: a dead replica never fails a client's call.
+//!   fell back: a dead replica never fails a client's call. A replica that could not be reached is
+//!   passed over for [`RETRY_AFTER`], so that a replica that does not answer at all costs one
+//!   read a connect timeout, not every read.
 //! - A read on the primary whose connection turns out broken runs once more on a fresh one: after
 //!   a failover the pool's connections to the old primary break, and the new connection finds
 //!   the new primary (a multi-host URL with `target_session_attrs=read-write`).
@@ -26,6 +28,9 @@ use crate::error::{Error, Result};
 /// A failing replica is logged at most this often.
 pub(crate) const WARN_EVERY: Duration = Duration::from_secs(10);
 
+/// A replica that could not be reached gets no read for this long.
+pub(crate) const RETRY_AFTER: Duration = Duration::from_secs(5);
+
 /// How long connecting to a replica may take when its URL sets no `connect_timeout`: a replica
 /// that does not answer costs a read this much once, then it runs on the primary.
 pub(crate) const REPLICA_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -36,12 +41,18 @@ pub(crate) struct Replicas {
     next: AtomicUsize,
 }
 
+#[derive(Default)]
+struct ReplicaState {
+    warned: Option<Instant>,
+    down_until: Option<Instant>,
+}
+
 struct Replica {
     /// The URL without its password, for logs.
     display: String,
     pool: Pool,
-    /// When the last warning about this replica was logged.
-    warned: Mutex<Option<Instant>>,
+    /// When the last warning was logged, and until when the replica is passed over.
+    state: Mutex<ReplicaState>,
     /// Reads that fell back to the primary since the last warning.
     fallbacks: AtomicU64,
 }
@@ -90,7 +101,7 @@ impl Replicas {
             list.push(Replica {
                 display: shown,
                 pool,
-                warned: Mutex::new(None),
+                state: Mutex::default(),
                 fallbacks: AtomicU64::new(0),
             });
         }
@@ -100,27 +111,43 @@ impl Replicas {
         })
     }
 
-    /// The replica of the next lagging read, round robin; `None` without replicas.
+    /// The replica of the next lagging read, round robin over those not passed over; `None`
+    /// without replicas or when every one could not be reached lately.
     fn pick(&self) -> Option<&Replica> {
-        if self.list.is_empty() {
+        let count = self.list.len();
+        if count == 0 {
             return None;
         }
-        let index = self.next.fetch_add(1, Ordering::Relaxed) % self.list.len();
-        self.list.get(index)
+        let first = self.next.fetch_add(1, Ordering::Relaxed);
+        let now = Instant::now();
+        (0..count)
+            .filter_map(|offset| self.list.get(first.wrapping_add(offset) % count))
+            .find(|replica| replica.state().down_until.is_none_or(|until| now >= until))
     }
 }
 
 impl Replica {
-    /// Counts a read that fell back to the primary, and logs it unless it was logged within
+    fn state(&self) -> std::sync::MutexGuard<'_, ReplicaState> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Counts a read that fell back to the primary, passes the replica over for
+    /// [`RETRY_AFTER`] when it could not be reached, and logs unless it logged within
     /// [`WARN_EVERY`].
     fn fell_back(&self, error: &Error) {
         self.fallbacks.fetch_add(1, Ordering::Relaxed);
         let now = Instant::now();
-        let mut warned = self.warned.lock().unwrap_or_else(PoisonError::into_inner);
-        if warned.is_some_and(|at| now.duration_since(at) < WARN_EVERY) {
+        let mut state = self.state();
+        if matches!(error, Error::Pool(_)) {
+            state.down_until = Some(now + RETRY_AFTER);
+        }
+        if state
+            .warned
+            .is_some_and(|at| now.duration_since(at) < WARN_EVERY)
+        {
             return;
         }
-        *warned = Some(now);
+        state.warned = Some(now);
         let fallbacks = self.fallbacks.swap(0, Ordering::Relaxed);
         tracing::warn!(
             replica = %self.display,
