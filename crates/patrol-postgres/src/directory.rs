@@ -861,7 +861,7 @@ fn category_from_row(r: &Row) -> Category {
     }
 }
 
-async fn list_categories(
+pub(crate) async fn list_categories(
     client: &tokio_postgres::Client,
     corp_key: i64,
 ) -> Fallible<Vec<Category>> {

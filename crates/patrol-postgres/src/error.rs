@@ -16,6 +16,50 @@ pub(crate) enum Error {
 
 pub(crate) type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+    /// Whether the connection failed rather than the statement: it could not be made, it broke,
+    /// or the server is shutting down or starting. Whatever ran on it did not commit unless its
+    /// `COMMIT` was sent; a read may run again on a new connection.
+    pub(crate) fn is_disconnect(&self) -> bool {
+        match self {
+            Error::Pool(
+                deadpool_postgres::PoolError::Backend(_) | deadpool_postgres::PoolError::Timeout(_),
+            ) => true,
+            Error::Postgres(error) => is_disconnect(error),
+            Error::Pool(_) | Error::Store(_) => false,
+        }
+    }
+
+    /// Whether a read replica failed to answer a read the primary may answer: it is
+    /// unreachable or its connection broke ([`Error::is_disconnect`]), it cancelled the read to
+    /// replay WAL (a conflict with recovery), or it has not replayed the schema yet.
+    pub(crate) fn is_replica_failure(&self) -> bool {
+        self.is_disconnect()
+            || matches!(self, Error::Postgres(error) if error.code().is_some_and(|code| {
+                *code == SqlState::T_R_SERIALIZATION_FAILURE || *code == SqlState::UNDEFINED_TABLE
+            }))
+    }
+}
+
+/// Whether a driver error is the connection's rather than the statement's: see
+/// [`Error::is_disconnect`].
+pub(crate) fn is_disconnect(error: &tokio_postgres::Error) -> bool {
+    if error.is_closed() {
+        return true;
+    }
+    match error.code() {
+        Some(code) => {
+            *code == SqlState::ADMIN_SHUTDOWN
+                || *code == SqlState::CRASH_SHUTDOWN
+                || *code == SqlState::CANNOT_CONNECT_NOW
+                || code.code().starts_with("08")
+        }
+        // No SQLSTATE: an I/O error of the socket, or a connection that could not be made.
+        None => std::error::Error::source(error)
+            .is_some_and(<dyn std::error::Error + 'static>::is::<std::io::Error>),
+    }
+}
+
 impl From<tokio_postgres::Error> for Error {
     fn from(error: tokio_postgres::Error) -> Error {
         Error::Postgres(error)

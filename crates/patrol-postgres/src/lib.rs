@@ -15,6 +15,7 @@ mod directory;
 mod error;
 mod media;
 mod orders;
+mod replicas;
 mod seeds;
 mod stats;
 mod tokens;
@@ -52,6 +53,8 @@ struct Inner {
     /// The URL without its password, for messages.
     display: String,
     pool: Pool,
+    /// The read replicas (`OpenOptions::replicas`): see [`replicas`].
+    replicas: replicas::Replicas,
     tokens: TokenCache,
     /// The key of the stored token hashes.
     token_key: [u8; 32],
@@ -100,17 +103,40 @@ fn open_error(display: &str, error: impl Into<patrol_store::BoxError>) -> StoreE
     }
 }
 
+/// A pool of at most [`POOL_SIZE`] connections made from `config` (named `patrol` unless it
+/// names itself); none is made yet.
+fn pool(mut config: tokio_postgres::Config, display: &str) -> patrol_store::Result<Pool> {
+    if config.get_application_name().is_none() {
+        config.application_name("patrol");
+    }
+    let manager = Manager::from_config(
+        config,
+        tokio_postgres::NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(POOL_SIZE)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|e| open_error(display, e))
+}
+
 /// A write: an async function of the transaction, boxed so that it may borrow it.
 pub(crate) type Write<'t, T> = Pin<Box<dyn Future<Output = Result<T>> + Send + 't>>;
 
 impl PostgresStore {
     /// Connects to the database a `postgres://` URL names, brings its schema up to date (under
     /// an advisory lock, so that servers starting together migrate it once) and makes sure it
-    /// has its secrets.
+    /// has its secrets; then opens a pool per read replica (`options.replicas`: the order list,
+    /// order bodies and statistics read from them, see the `replicas` module).
     ///
     /// `Durability::Normal` sets `synchronous_commit = off` on every connection: a commit is
     /// acknowledged before its WAL is flushed (a crash of PostgreSQL may lose the last ones, a
-    /// crash of patrol none). `fresh` is refused: it means removing a SQLite file.
+    /// crash of patrol none), and before a synchronous standby has it, so a failover could lose
+    /// them too: with a URL of several hosts (a failover set-up) it is refused. `fresh` is
+    /// refused: it means removing a SQLite file.
     pub async fn open_with(
         url: &str,
         options: &OpenOptions,
@@ -124,24 +150,17 @@ impl PostgresStore {
         }
         let mut config: tokio_postgres::Config =
             url.parse().map_err(|e| open_error(&display, e))?;
-        if config.get_application_name().is_none() {
-            config.application_name("patrol");
-        }
         if options.durability == Durability::Normal {
+            if config.get_hosts().len() > 1 {
+                return Err(StoreError::open(format!(
+                    "{display}: durability normal (synchronous_commit = off) acknowledges a \
+                     write before a standby has it, so a failover may lose it; a URL of several \
+                     hosts needs durability full"
+                )));
+            }
             config.options("-c synchronous_commit=off");
         }
-        let manager = Manager::from_config(
-            config,
-            tokio_postgres::NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(POOL_SIZE)
-            .runtime(deadpool_postgres::Runtime::Tokio1)
-            .build()
-            .map_err(|e| open_error(&display, e))?;
+        let pool = pool(config, &display)?;
         let mut client = pool.get().await.map_err(|e| open_error(&display, e))?;
         migrate(&mut client).await.map_err(|e| match e {
             Error::Store(error) => error,
@@ -152,10 +171,12 @@ impl PostgresStore {
             .await
             .map_err(StoreError::from)?;
         drop(client);
+        let replicas = replicas::Replicas::open(&options.replicas, &display, &token_key).await?;
         Ok(PostgresStore {
             inner: Arc::new(Inner {
                 display,
                 pool,
+                replicas,
                 tokens: TokenCache::default(),
                 token_key,
             }),
@@ -167,7 +188,8 @@ impl PostgresStore {
         PostgresStore::open_with(url, &OpenOptions::default()).await
     }
 
-    /// A connection for a read.
+    /// A connection to the primary, for a read that must not lag (tokens, the directory); the
+    /// reads that may lag go through [`PostgresStore::lagging_read`].
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Object> {
         Ok(self.inner.pool.get().await?)
     }
@@ -175,28 +197,55 @@ impl PostgresStore {
     /// Runs `write` in one transaction, after locking the row of corp `corp_key` (none for
     /// `None`): writes of one corp run one at a time, in every server. Commits when `write`
     /// succeeds, rolls back otherwise.
+    ///
+    /// When the connection turns out broken before `write` runs (a pooled connection to a
+    /// primary that failed over), the transaction starts once more on a new connection: nothing
+    /// was written yet. Once `write` runs, an error is returned as it is, never retried: a
+    /// `COMMIT` whose answer was lost may have committed.
     pub(crate) async fn write<T: Send>(
         &self,
         corp_key: Option<i64>,
         write: impl for<'t> FnOnce(&'t Transaction<'t>) -> Write<'t, T> + Send,
     ) -> patrol_store::Result<T> {
-        let mut client = self.client().await?;
-        let tx = client.transaction().await.map_err(Error::from)?;
-        if let Some(corp_key) = corp_key {
-            let found = tx
-                .query_opt(
-                    "SELECT 1 FROM corp_counters WHERE corp_id = $1 FOR UPDATE",
-                    &[&corp_key],
-                )
-                .await
-                .map_err(Error::from)?;
-            if found.is_none() {
-                return Err(StoreError::NotFound(format!("corp {corp_key}")));
+        let mut retried = false;
+        loop {
+            let mut client = match self.client().await {
+                Ok(client) => client,
+                Err(error) if !retried && error.is_disconnect() => {
+                    retried = true;
+                    continue;
+                }
+                Err(error) => return Err(error.into()),
+            };
+            let tx = match client.transaction().await {
+                Ok(tx) => tx,
+                Err(error) if !retried && error::is_disconnect(&error) => {
+                    retried = true;
+                    continue;
+                }
+                Err(error) => return Err(Error::from(error).into()),
+            };
+            if let Some(corp_key) = corp_key {
+                match tx
+                    .query_opt(
+                        "SELECT 1 FROM corp_counters WHERE corp_id = $1 FOR UPDATE",
+                        &[&corp_key],
+                    )
+                    .await
+                {
+                    Ok(Some(_)) => {}
+                    Ok(None) => return Err(StoreError::NotFound(format!("corp {corp_key}"))),
+                    Err(error) if !retried && error::is_disconnect(&error) => {
+                        retried = true;
+                        continue;
+                    }
+                    Err(error) => return Err(Error::from(error).into()),
+                }
             }
+            let value = write(&tx).await?;
+            tx.commit().await.map_err(Error::from)?;
+            return Ok(value);
         }
-        let value = write(&tx).await?;
-        tx.commit().await.map_err(Error::from)?;
-        Ok(value)
     }
 }
 

@@ -13,7 +13,7 @@ use patrol_domain::{
     OrderState, Position, ProcessType, Rejection, Resident, Step, Urgency,
 };
 use patrol_store::{SeedRun, StoreError};
-use tokio_postgres::{Row, Transaction};
+use tokio_postgres::{Client, Row, Transaction};
 
 use crate::error::{Error, Result, conflict, not_found};
 use crate::{Counter, PostgresStore, take};
@@ -824,111 +824,109 @@ fn push_body(
     page.orders.push((position, start..page.json.len()));
 }
 
-impl PostgresStore {
-    async fn list_orders_query(&self, corp_key: i64, query: ListQuery) -> Result<ListedPage> {
-        let limit = query.limit as usize;
-        let public_url = query.public_url.as_deref();
-        // One more row than the page tells whether more follow.
-        let fetch = i64::from(query.limit) + 1;
-        let family = small(query.family.code());
-        let mut page = ListedPage {
-            json: Vec::with_capacity(limit * 1600),
-            orders: Vec::with_capacity(limit),
-            more: false,
+/// A page of `get_order_list`, read on `client` (a replica's or the primary's).
+async fn list_orders_on(client: &Client, corp_key: i64, query: &ListQuery) -> Result<ListedPage> {
+    let limit = query.limit as usize;
+    let public_url = query.public_url.as_deref();
+    // One more row than the page tells whether more follow.
+    let fetch = i64::from(query.limit) + 1;
+    let family = small(query.family.code());
+    let mut page = ListedPage {
+        json: Vec::with_capacity(limit * 1600),
+        orders: Vec::with_capacity(limit),
+        more: false,
+    };
+    if query.modify_ordered() {
+        let after = match query.after {
+            Some(Position::Modified { mod_seq }) => mod_seq,
+            None => 0,
+            Some(other) => {
+                return Err(Rejection::Invalid(format!(
+                    "position {other:?} does not belong to a modify-ordered walk"
+                ))
+                .into());
+            }
         };
-        let client = self.client().await?;
-        if query.modify_ordered() {
-            let after = match query.after {
-                Some(Position::Modified { mod_seq }) => mod_seq,
-                None => 0,
-                Some(other) => {
-                    return Err(Rejection::Invalid(format!(
-                        "position {other:?} does not belong to a modify-ordered walk"
-                    ))
-                    .into());
-                }
-            };
-            let rows = client
-                .query(
-                    "SELECT mod_seq, body, served FROM orders
+        let rows = client
+            .query(
+                "SELECT mod_seq, body, served FROM orders
                      WHERE corp_id = $1 AND family = $2 AND mod_seq > $3 AND modify_time >= $4
                         AND create_time >= $5
                      ORDER BY mod_seq LIMIT $6",
-                    &[
-                        &corp_key,
-                        &family,
-                        &after,
-                        &query.begin_modify_time,
-                        &query.begin_create_time,
-                        &fetch,
-                    ],
-                )
-                .await?;
-            for row in &rows {
-                let position = Position::Modified {
-                    mod_seq: row.get(0),
-                };
-                push_body(
-                    &mut page,
-                    position,
-                    row.get(1),
-                    row.get(2),
-                    limit,
-                    public_url,
-                );
-            }
-        } else {
-            let rows = match query.after {
-                None => {
-                    client
-                        .query(
-                            "SELECT create_time, seq, body, served FROM orders
+                &[
+                    &corp_key,
+                    &family,
+                    &after,
+                    &query.begin_modify_time,
+                    &query.begin_create_time,
+                    &fetch,
+                ],
+            )
+            .await?;
+        for row in &rows {
+            let position = Position::Modified {
+                mod_seq: row.get(0),
+            };
+            push_body(
+                &mut page,
+                position,
+                row.get(1),
+                row.get(2),
+                limit,
+                public_url,
+            );
+        }
+    } else {
+        let rows = match query.after {
+            None => {
+                client
+                    .query(
+                        "SELECT create_time, seq, body, served FROM orders
                              WHERE corp_id = $1 AND family = $2 AND create_time >= $3
                              ORDER BY create_time, seq LIMIT $4",
-                            &[&corp_key, &family, &query.begin_create_time, &fetch],
-                        )
-                        .await?
-                }
-                Some(Position::Created { create_time, seq }) => {
-                    client
-                        .query(
-                            "SELECT create_time, seq, body, served FROM orders
+                        &[&corp_key, &family, &query.begin_create_time, &fetch],
+                    )
+                    .await?
+            }
+            Some(Position::Created { create_time, seq }) => {
+                client
+                    .query(
+                        "SELECT create_time, seq, body, served FROM orders
                              WHERE corp_id = $1 AND family = $2 AND (create_time, seq) > ($3, $4)
                              ORDER BY create_time, seq LIMIT $5",
-                            &[
-                                &corp_key,
-                                &family,
-                                &create_time.max(query.begin_create_time),
-                                &seq,
-                                &fetch,
-                            ],
-                        )
-                        .await?
-                }
-                Some(other) => {
-                    return Err(Rejection::Invalid(format!(
-                        "position {other:?} does not belong to a create-ordered walk"
-                    ))
-                    .into());
-                }
-            };
-            for row in &rows {
-                let position = Position::Created {
-                    create_time: row.get(0),
-                    seq: row.get(1),
-                };
-                push_body(
-                    &mut page,
-                    position,
-                    row.get(2),
-                    row.get(3),
-                    limit,
-                    public_url,
-                );
+                        &[
+                            &corp_key,
+                            &family,
+                            &create_time.max(query.begin_create_time),
+                            &seq,
+                            &fetch,
+                        ],
+                    )
+                    .await?
             }
+            Some(other) => {
+                return Err(Rejection::Invalid(format!(
+                    "position {other:?} does not belong to a create-ordered walk"
+                ))
+                .into());
+            }
+        };
+        for row in &rows {
+            let position = Position::Created {
+                create_time: row.get(0),
+                seq: row.get(1),
+            };
+            push_body(
+                &mut page,
+                position,
+                row.get(2),
+                row.get(3),
+                limit,
+                public_url,
+            );
         }
-        Ok(page)
     }
+    Ok(page)
 }
 
 #[async_trait::async_trait]
@@ -985,7 +983,10 @@ impl patrol_store::OrderStore for PostgresStore {
         corp_key: i64,
         query: ListQuery,
     ) -> patrol_store::Result<ListedPage> {
-        Ok(self.list_orders_query(corp_key, query).await?)
+        let query = &query;
+        Ok(self
+            .lagging_read(|client| async move { list_orders_on(&client, corp_key, query).await })
+            .await?)
     }
 
     async fn order_body(
@@ -997,17 +998,19 @@ impl patrol_store::OrderStore for PostgresStore {
         if order_id.contains('\0') {
             return Ok(None);
         }
-        let family = family.map(|family| small(family.code()));
+        let family = &family.map(|family| small(family.code()));
         let row = self
-            .client()
-            .await?
-            .query_opt(
-                "SELECT body FROM orders
-                 WHERE corp_id = $1 AND order_id = $2 AND ($3::smallint IS NULL OR family = $3)",
-                &[&corp_key, &order_id, &family],
-            )
-            .await
-            .map_err(Error::from)?;
+            .lagging_read(|client| async move {
+                Ok(client
+                    .query_opt(
+                        "SELECT body FROM orders
+                         WHERE corp_id = $1 AND order_id = $2
+                            AND ($3::smallint IS NULL OR family = $3)",
+                        &[&corp_key, &order_id, family],
+                    )
+                    .await?)
+            })
+            .await?;
         Ok(row.map(|row| row.get::<_, String>(0).into_bytes()))
     }
 
@@ -1019,7 +1022,9 @@ impl patrol_store::OrderStore for PostgresStore {
         today: Day,
     ) -> patrol_store::Result<Option<CorpStatus>> {
         Ok(self
-            .corp_status_query(corp_key, family, grid_id, today)
+            .lagging_read(|client| async move {
+                crate::stats::corp_status_on(&client, corp_key, family, grid_id, today).await
+            })
             .await?)
     }
 
@@ -1031,7 +1036,9 @@ impl patrol_store::OrderStore for PostgresStore {
         today: Day,
     ) -> patrol_store::Result<Option<UserStatus>> {
         Ok(self
-            .user_status_query(corp_key, family, userid, today)
+            .lagging_read(|client| async move {
+                crate::stats::user_status_on(&client, corp_key, family, userid, today).await
+            })
             .await?)
     }
 
@@ -1044,8 +1051,11 @@ impl patrol_store::OrderStore for PostgresStore {
         if category_id.is_some_and(|id| id.contains('\0')) {
             return Ok(None);
         }
-        self.category_statistic_query(corp_key, family, category_id)
-            .await
+        Ok(self
+            .lagging_read(|client| async move {
+                crate::stats::category_statistic_on(&client, corp_key, family, category_id).await
+            })
+            .await?)
     }
 
     async fn begin_seed_run(&self, corp_key: i64, run: SeedRun) -> patrol_store::Result<SeedRun> {

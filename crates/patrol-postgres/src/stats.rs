@@ -6,10 +6,8 @@ use std::collections::HashMap;
 
 use patrol_domain::stats::{CategoryCount, CategoryRow, CorpStatus, Day, Tally, UserStatus};
 use patrol_domain::{Family, Stage};
-use patrol_store::DirectoryStore;
 use tokio_postgres::Client;
 
-use crate::PostgresStore;
 use crate::error::Result;
 
 /// The tallies of a family's orders in a corp, or in one grid.
@@ -119,134 +117,132 @@ async fn day_counts(
     Ok((added, solved))
 }
 
-impl PostgresStore {
-    pub(crate) async fn corp_status_query(
-        &self,
-        corp_key: i64,
-        family: Family,
-        grid_id: Option<&str>,
-        today: Day,
-    ) -> Result<Option<CorpStatus>> {
-        let client = self.client().await?;
-        let grids = match grid_id {
-            None => None,
-            Some(grid_id) => match subtree(&client, corp_key, grid_id).await? {
-                Some(grids) => Some(grids),
-                None => return Ok(None),
-            },
-        };
-        let (mut all, mut added_today, mut solved_today) = (Vec::new(), 0, 0);
-        // The whole corp is grid 0 of `order_quarters`, and every grid of `order_tallies`.
-        let parts: Vec<(Option<i64>, i64)> = match grids {
-            None => vec![(None, 0)],
-            Some(grids) => grids.into_iter().map(|g| (Some(g), g)).collect(),
-        };
-        for (grid, day_key) in parts {
-            all.extend(tallies(&client, corp_key, family, grid).await?);
-            let (added, solved) = day_counts(&client, corp_key, family, day_key, today).await?;
-            added_today += added;
-            solved_today += solved;
-        }
-        Ok(Some(CorpStatus::from_tallies(
-            all,
-            added_today,
-            solved_today,
-        )))
+/// `get_corp_status`, read on `client` (a replica's or the primary's).
+pub(crate) async fn corp_status_on(
+    client: &Client,
+    corp_key: i64,
+    family: Family,
+    grid_id: Option<&str>,
+    today: Day,
+) -> Result<Option<CorpStatus>> {
+    let grids = match grid_id {
+        None => None,
+        Some(grid_id) => match subtree(client, corp_key, grid_id).await? {
+            Some(grids) => Some(grids),
+            None => return Ok(None),
+        },
+    };
+    let (mut all, mut added_today, mut solved_today) = (Vec::new(), 0, 0);
+    // The whole corp is grid 0 of `order_quarters`, and every grid of `order_tallies`.
+    let parts: Vec<(Option<i64>, i64)> = match grids {
+        None => vec![(None, 0)],
+        Some(grids) => grids.into_iter().map(|g| (Some(g), g)).collect(),
+    };
+    for (grid, day_key) in parts {
+        all.extend(tallies(client, corp_key, family, grid).await?);
+        let (added, solved) = day_counts(client, corp_key, family, day_key, today).await?;
+        added_today += added;
+        solved_today += solved;
     }
+    Ok(Some(CorpStatus::from_tallies(
+        all,
+        added_today,
+        solved_today,
+    )))
+}
 
-    pub(crate) async fn user_status_query(
-        &self,
-        corp_key: i64,
-        family: Family,
-        userid: &str,
-        today: Day,
-    ) -> Result<Option<UserStatus>> {
-        if userid.contains('\0') {
-            return Ok(None);
-        }
-        let client = self.client().await?;
-        let exists = client
-            .query_opt(
-                "SELECT 1 FROM users WHERE corp_id = $1 AND userid = $2",
-                &[&corp_key, &userid],
-            )
-            .await?
-            .is_some();
-        if !exists {
-            return Ok(None);
-        }
-        let family = family.code() as i16;
-        let row = client
-            .query_one(
-                "SELECT coalesce(sum(orders), 0)::bigint,
+/// `get_user_status`, read on `client` (a replica's or the primary's).
+pub(crate) async fn user_status_on(
+    client: &Client,
+    corp_key: i64,
+    family: Family,
+    userid: &str,
+    today: Day,
+) -> Result<Option<UserStatus>> {
+    if userid.contains('\0') {
+        return Ok(None);
+    }
+    let exists = client
+        .query_opt(
+            "SELECT 1 FROM users WHERE corp_id = $1 AND userid = $2",
+            &[&corp_key, &userid],
+        )
+        .await?
+        .is_some();
+    if !exists {
+        return Ok(None);
+    }
+    let family = family.code() as i16;
+    let row = client
+        .query_one(
+            "SELECT coalesce(sum(orders), 0)::bigint,
                         coalesce(sum(CASE stage WHEN 0 THEN orders END), 0)::bigint
                  FROM user_tallies WHERE corp_id = $1 AND family = $2 AND userid = $3",
-                &[&corp_key, &family, &userid],
-            )
-            .await?;
-        let (processing, untaken): (i64, i64) = (row.get(0), row.get(1));
-        let added_today: i64 = client
-            .query_one(
-                "SELECT count(*) FROM orders
+            &[&corp_key, &family, &userid],
+        )
+        .await?;
+    let (processing, untaken): (i64, i64) = (row.get(0), row.get(1));
+    let added_today: i64 = client
+        .query_one(
+            "SELECT count(*) FROM orders
                  WHERE corp_id = $1 AND family = $2 AND reporter = $3
                     AND create_time >= $4 AND create_time < $5",
-                &[&corp_key, &family, &userid, &today.start, &today.end],
-            )
-            .await?
-            .get(0);
-        let solved_today: i64 = client
-            .query_one(
-                "SELECT count(*) FROM orders
+            &[&corp_key, &family, &userid, &today.start, &today.end],
+        )
+        .await?
+        .get(0);
+    let solved_today: i64 = client
+        .query_one(
+            "SELECT count(*) FROM orders
                  WHERE corp_id = $1 AND family = $2 AND solver = $3
                     AND solved_time >= $4 AND solved_time < $5",
-                &[&corp_key, &family, &userid, &today.start, &today.end],
-            )
-            .await?
-            .get(0);
-        Ok(Some(UserStatus {
-            processing,
-            untaken,
-            added_today,
-            solved_today,
-        }))
-    }
+            &[&corp_key, &family, &userid, &today.start, &today.end],
+        )
+        .await?
+        .get(0);
+    Ok(Some(UserStatus {
+        processing,
+        untaken,
+        added_today,
+        solved_today,
+    }))
+}
 
-    pub(crate) async fn category_statistic_query(
-        &self,
-        corp_key: i64,
-        family: Family,
-        category_id: Option<&str>,
-    ) -> patrol_store::Result<Option<Vec<CategoryRow>>> {
-        let categories = self.list_categories(corp_key).await?;
-        let client = self.client().await?;
-        let solved = Stage::Solved.code() as i16;
-        let rows = client
-            .query(
-                "SELECT c.category_id, sum(t.orders)::bigint,
+/// `category_statistic`, read on `client` (a replica's or the primary's): the categories and
+/// their counters from one server.
+pub(crate) async fn category_statistic_on(
+    client: &Client,
+    corp_key: i64,
+    family: Family,
+    category_id: Option<&str>,
+) -> Result<Option<Vec<CategoryRow>>> {
+    let categories = crate::directory::list_categories(client, corp_key).await?;
+    let solved = Stage::Solved.code() as i16;
+    let rows = client
+        .query(
+            "SELECT c.category_id, sum(t.orders)::bigint,
                         sum(CASE t.stage WHEN $3 THEN t.orders ELSE 0 END)::bigint
                  FROM order_tallies t
                  LEFT JOIN categories c ON c.corp_id = t.corp_id AND c.id = t.category_id
                  WHERE t.corp_id = $1 AND t.family = $2
                  GROUP BY t.category_id, c.category_id",
-                &[&corp_key, &(family.code() as i16), &solved],
-            )
-            .await
-            .map_err(crate::error::Error::from)?;
-        let mut counts = HashMap::new();
-        for row in rows {
-            let category: Option<String> = row.get(0);
-            counts.insert(
-                category,
-                CategoryCount {
-                    total_case: row.get(1),
-                    total_solved: row.get(2),
-                },
-            );
-        }
-        Ok(patrol_domain::stats::category_rows(
-            &categories,
-            &counts,
-            category_id,
-        ))
+            &[&corp_key, &(family.code() as i16), &solved],
+        )
+        .await?;
+    let mut counts = HashMap::new();
+    for row in rows {
+        let category: Option<String> = row.get(0);
+        counts.insert(
+            category,
+            CategoryCount {
+                total_case: row.get(1),
+                total_solved: row.get(2),
+            },
+        );
     }
+    Ok(patrol_domain::stats::category_rows(
+        &categories,
+        &counts,
+        category_id,
+    ))
 }

@@ -108,22 +108,24 @@ impl PostgresStore {
         let Some(corp_key) = corp_of(token) else {
             return Ok((TokenStatus::Unknown, 0));
         };
-        let client = self.client().await?;
-        let row = client
-            .query_opt(
-                "SELECT t.expires_at, a.enabled, a.agentid, a.kind, a.patrol_enabled,
-                        c.created_at, a.resident_enabled, a.contact_enabled
-                 FROM tokens t
-                 JOIN apps a ON a.corp_id = t.corp_id AND a.agentid = t.agentid
-                 JOIN corps c ON c.id = t.corp_id
-                 WHERE t.corp_id = $1 AND t.token_hash = $2",
-                &[
-                    &corp_key,
-                    &token_hash(&self.inner.token_key, token).to_vec(),
-                ],
-            )
-            .await
-            .map_err(Error::from)?;
+        let hash = &token_hash(&self.inner.token_key, token).to_vec();
+        // On the primary (a token just granted must work at once), again on a fresh connection
+        // when the pooled one broke: every request of a token not cached starts here.
+        let row = self
+            .primary_read(|client| async move {
+                Ok(client
+                    .query_opt(
+                        "SELECT t.expires_at, a.enabled, a.agentid, a.kind, a.patrol_enabled,
+                                c.created_at, a.resident_enabled, a.contact_enabled
+                         FROM tokens t
+                         JOIN apps a ON a.corp_id = t.corp_id AND a.agentid = t.agentid
+                         JOIN corps c ON c.id = t.corp_id
+                         WHERE t.corp_id = $1 AND t.token_hash = $2",
+                        &[&corp_key, hash],
+                    )
+                    .await?)
+            })
+            .await?;
         let Some(row) = row else {
             return Ok((TokenStatus::Unknown, 0));
         };
@@ -180,11 +182,12 @@ impl patrol_store::TokenStore for PostgresStore {
             return Ok(TokenGrant::UnknownCorp);
         }
         let corp_key: Option<i64> = self
-            .client()
+            .primary_read(|client| async move {
+                Ok(client
+                    .query_opt("SELECT id FROM corps WHERE corpid = $1", &[&corpid])
+                    .await?)
+            })
             .await?
-            .query_opt("SELECT id FROM corps WHERE corpid = $1", &[&corpid])
-            .await
-            .map_err(Error::from)?
             .map(|row| row.get(0));
         let Some(corp_key) = corp_key else {
             return Ok(TokenGrant::UnknownCorp);

@@ -18,13 +18,19 @@ pub async fn open_store(url: &str) -> Result<Arc<dyn Store>, StoreError> {
 
 /// Opens the store a database URL names: `postgres://…` or `postgresql://…` (PostgreSQL), or
 /// `sqlite://PATH`, `sqlite:PATH` or a plain file path (SQLite). Any other scheme is refused,
-/// naming the accepted ones.
+/// naming the accepted ones, and so are read replicas (`options.replicas`) of a SQLite database.
 pub async fn open_store_with(
     url: &str,
     options: &OpenOptions,
 ) -> Result<Arc<dyn Store>, StoreError> {
     if patrol_postgres::is_postgres_url(url) {
         return Ok(Arc::new(PostgresStore::open_with(url, options).await?));
+    }
+    if !options.replicas.is_empty() {
+        return Err(StoreError::open(format!(
+            "read replicas (--database-replica, PATROL_DATABASE_REPLICAS, database_replicas) \
+             need a PostgreSQL database (postgres://…), not {url:?}"
+        )));
     }
     match patrol_sqlite::sqlite_path(url) {
         Some(path) => Ok(Arc::new(SqliteStore::open_with(path, options)?)),
@@ -71,5 +77,17 @@ mod tests {
     async fn an_unknown_scheme_is_refused_naming_the_accepted_ones() {
         let error = open_store("mysql://localhost/patrol").await.unwrap_err();
         assert!(error.to_string().contains(ACCEPTED), "{error}");
+    }
+
+    #[tokio::test]
+    async fn read_replicas_of_a_sqlite_database_are_refused_naming_the_flag() {
+        // Refused before anything is opened: the directory need not exist.
+        let url = "sqlite:///nonexistent-patrol-dir/x.db";
+        let options = OpenOptions {
+            replicas: vec!["postgres://postgres@127.0.0.1:5432/patrol".into()],
+            ..OpenOptions::default()
+        };
+        let error = open_store_with(url, &options).await.unwrap_err();
+        assert!(error.to_string().contains("--database-replica"), "{error}");
     }
 }

@@ -7,8 +7,11 @@ use std::time::Duration;
 /// Everything [`crate::serve`] needs to know.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Where the data lives: `sqlite://PATH` (or a plain path).
+    /// Where the data lives: `sqlite://PATH` (or a plain path), or `postgres://…`.
     pub database: String,
+    /// Read replicas of a PostgreSQL database (streaming standbys): the order list, order
+    /// bodies and the statistics may be read from them. Empty: every read goes to `database`.
+    pub database_replicas: Vec<String>,
     /// Lifetime of a new access token, in seconds.
     pub token_ttl: i64,
     /// The base URL clients reach this server at, for the image URLs of orders; `None` means
@@ -71,6 +74,7 @@ impl Config {
         patrol_store::OpenOptions {
             durability: self.durability,
             fresh: self.fresh_database,
+            replicas: self.database_replicas.clone(),
         }
     }
 
@@ -78,6 +82,7 @@ impl Config {
     pub fn new(database: impl Into<String>) -> Config {
         Config {
             database: database.into(),
+            database_replicas: Vec::new(),
             token_ttl: DEFAULT_TOKEN_TTL,
             public_url: None,
             demo: false,

@@ -43,4 +43,8 @@ pub struct OpenOptions {
     /// Start on an empty database: what the URL names is removed first, once this process holds
     /// the database's lock (so never while another patrol process has it open).
     pub fresh: bool,
+    /// Read replicas (PostgreSQL only): URLs of streaming standbys of the database, in the forms
+    /// of the database URL. Reads that may lag (the order list, order bodies, the statistics)
+    /// go to them; everything else to the database itself. A SQLite database refuses them.
+    pub replicas: Vec<String>,
 }

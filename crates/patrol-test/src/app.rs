@@ -78,6 +78,19 @@ impl TestDatabase {
         }
     }
 
+    /// A database the test made itself (on a cluster of its own, say), served as it is and left
+    /// to the test, with a media directory of its own.
+    pub fn given(url: &str) -> TestDatabase {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        TestDatabase {
+            url: url.to_owned(),
+            path: None,
+            media_dir: Some(dir.path().join("media")),
+            dir: Some(dir),
+            postgres: None,
+        }
+    }
+
     fn in_dir(dir: TempDir) -> TestDatabase {
         let path = dir.path().join("patrol.db");
         TestDatabase {
@@ -207,7 +220,11 @@ impl TestApp {
     /// Starts a server on a fresh database, with settings changed by `tweak`, e.g.
     /// `TestApp::spawn_with(|config| config.clock = Clock::manual(T))`.
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-        let database = TestDatabase::fresh();
+        TestApp::spawn_on(TestDatabase::fresh(), tweak).await
+    }
+
+    /// Starts a server on `database`, with settings changed by `tweak`.
+    pub async fn spawn_on(database: TestDatabase, tweak: impl FnOnce(&mut Config)) -> TestApp {
         let mut config = Config::new(database.url.clone());
         config.admin_key = Some(ADMIN_KEY.into());
         config.media_dir = database.media_dir.clone();

@@ -148,6 +148,57 @@ impl PgCluster {
         cluster
     }
 
+    /// A streaming standby of `primary`, started: a base backup (`pg_basebackup -R`, so it
+    /// follows the primary) in a directory of its own, on a free port, answering reads (hot
+    /// standby). Its settings are the primary's.
+    ///
+    /// # Panics
+    /// When the backup or the start fails, with the output and log.
+    pub fn standby_of(primary: &PgCluster) -> PgCluster {
+        let dir = owned_tempdir();
+        let data = dir.path().join("data");
+        run(
+            as_owner(&primary.program("pg_basebackup"))
+                .args(["-h", "127.0.0.1", "-U", "postgres", "-p"])
+                .arg(primary.port.to_string())
+                .arg("-D")
+                .arg(&data)
+                .args(["-R", "-X", "stream", "--no-sync", "-c", "fast"]),
+            None,
+        );
+        let standby = PgCluster::at(dir, free_port(), primary.bin.clone());
+        standby.start_again();
+        standby
+    }
+
+    /// Waits until this standby has replayed everything `primary` wrote so far.
+    ///
+    /// # Panics
+    /// After a minute, with both logs.
+    pub async fn wait_for_replay(&self, primary: &PgCluster) {
+        let written: String =
+            query(&primary.url(), "SELECT pg_current_wal_lsn()::text").await[0].get(0);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let caught_up: bool = query(
+                &self.url(),
+                &format!("SELECT coalesce(pg_last_wal_replay_lsn() >= '{written}'::pg_lsn, false)"),
+            )
+            .await[0]
+                .get(0);
+            if caught_up {
+                return;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the standby did not replay up to {written} in a minute\nprimary log:\n{}\nstandby log:\n{}",
+                primary.log(),
+                self.log()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// A cluster over `dir/data` (already made) on `port`, not started.
     pub fn at(dir: TempDir, port: u16, bin: PathBuf) -> PgCluster {
         PgCluster { dir, port, bin }
@@ -212,6 +263,22 @@ impl PgCluster {
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.path().join("log")).unwrap_or_default()
     }
+}
+
+/// Runs one statement on the database `url` names, over a connection of its own, and returns
+/// its rows.
+///
+/// # Panics
+/// When it cannot connect or the statement fails.
+pub async fn query(url: &str, statement: &str) -> Vec<tokio_postgres::Row> {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("cannot connect to {url}: {e}"));
+    tokio::spawn(connection);
+    client
+        .query(statement, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{statement} on {url}: {e:?}"))
 }
 
 impl Drop for PgCluster {

@@ -10,6 +10,7 @@
 //! - [`wecom`]: `gettoken` and the patrol API, walks, and assertions on WeCom's error answers.
 //! - [`admin`]: the administration API and assertions on its error answers.
 //! - [`cluster`]: throwaway PostgreSQL clusters of a test's own (several servers, replicas).
+//! - [`autofailover`]: a pg_auto_failover formation of a test's own (a monitor, two nodes).
 //! - [`fixtures`]: corps, users, grids, categories, apps and orders written through the store.
 //!
 //! Set `PATROL_TEST_KEEP=1` to keep a test's SQLite file for debugging.
@@ -18,12 +19,14 @@
 
 pub mod admin;
 pub mod app;
+pub mod autofailover;
 pub mod cluster;
 pub mod fixtures;
 pub mod wecom;
 
 pub use admin::{Raw, assert_admin_error, assert_admin_error_text, parse};
 pub use app::{ADMIN_KEY, DATABASE_URL_VAR, TestApp, TestDatabase};
+pub use autofailover::AutoFailover;
 pub use cluster::PgCluster;
 pub use fixtures::{
     Lists, MODERN_CORP, PAST, SYSTEM_APP_CUTOFF, TestCorp, USERS, id, new_order, numbered_orders,

@@ -53,6 +53,8 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
     let options = patrol_store::OpenOptions {
         durability: settings.durability,
         fresh: false,
+        // Seeding only writes.
+        replicas: Vec::new(),
     };
     let store: Arc<dyn Store> = patrol_server::backend::open_store_with(&database, &options)
         .await

@@ -57,6 +57,16 @@ pub(crate) struct ServeArgs {
     /// Open connections from one client IP at most [default: 256].
     #[arg(long, env = "PATROL_MAX_CONNECTIONS_PER_IP", value_name = "N")]
     max_connections_per_ip: Option<usize>,
+    /// A read replica of a PostgreSQL --database (a streaming standby), for the order list,
+    /// order bodies and statistics; repeat it for more (PATROL_DATABASE_REPLICAS: URLs separated
+    /// by spaces) [default: none].
+    #[arg(
+        long = "database-replica",
+        env = "PATROL_DATABASE_REPLICAS",
+        value_name = "URL",
+        value_delimiter = ' '
+    )]
+    database_replicas: Vec<String>,
     /// The time zone of "today" in the statistics (an IANA name) [default: Asia/Shanghai].
     #[arg(long, env = "PATROL_TIME_ZONE", value_name = "ZONE")]
     time_zone: Option<String>,
@@ -81,6 +91,7 @@ impl ServeArgs {
             max_connections: self.max_connections,
             max_connections_per_ip: self.max_connections_per_ip,
             time_zone: self.time_zone.clone(),
+            database_replicas: Some(self.database_replicas.clone()),
             ..self.common.layer()
         }
     }
@@ -93,6 +104,9 @@ const EXAMPLE_CONFIG: &str = r#"# patrol's config file: pass it with --config FI
 listen = "127.0.0.1:8080"
 # Database URL; the default is a SQLite file in the data directory.
 # database = "sqlite:///var/lib/patrol/patrol.db"
+# Read replicas of a PostgreSQL database (streaming standbys): the order list, order bodies
+# and statistics may be read from them, a little behind the database (see the README).
+# database_replicas = ["postgres://patrol@replica1.example.com:5432/patrol"]
 # Where patrol keeps its files.
 # data_dir = "/var/lib/patrol"
 # Where the bytes of uploaded media live; the default is beside a SQLite database
@@ -152,6 +166,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     };
     let mut config = patrol_server::Config::new(database.clone());
     config.demo = demo;
+    config.database_replicas = settings.database_replicas.clone();
     config.fresh_database = fresh;
     config.durability = settings.durability;
     config.media_dir = settings.media_dir.clone();
@@ -309,6 +324,7 @@ mod tests {
         let Layer {
             listen,
             database,
+            database_replicas,
             data_dir,
             demo,
             token_ttl,
@@ -328,6 +344,7 @@ mod tests {
             corpsecret,
         } = layer;
         assert!(listen.is_some() && database.is_some() && data_dir.is_some());
+        assert!(database_replicas.is_some());
         assert!(demo.is_some() && token_ttl.is_some() && public_url.is_some());
         assert!(request_timeout.is_some() && admin_key.is_some() && base_url.is_some());
         assert!(corpid.is_some() && corpsecret.is_some());

@@ -60,6 +60,8 @@ impl CommonArgs {
 pub(crate) struct Layer {
     pub(crate) listen: Option<String>,
     pub(crate) database: Option<String>,
+    /// `serve`: read replicas of a PostgreSQL database.
+    pub(crate) database_replicas: Option<Vec<String>>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) demo: Option<bool>,
     pub(crate) token_ttl: Option<i64>,
@@ -99,6 +101,10 @@ impl Layer {
             let set = |value: &String| !value.trim().is_empty();
             high.filter(set).or(low.filter(set))
         }
+        fn list(high: Option<Vec<String>>, low: Option<Vec<String>>) -> Option<Vec<String>> {
+            let set = |values: &Vec<String>| values.iter().any(|value| !value.trim().is_empty());
+            high.filter(set).or(low.filter(set))
+        }
         fn secret(high: Option<SecretString>, low: Option<SecretString>) -> Option<SecretString> {
             let set = |value: &SecretString| !value.expose_secret().trim().is_empty();
             high.filter(set).or(low.filter(set))
@@ -106,6 +112,7 @@ impl Layer {
         Layer {
             listen: text(self.listen, lower.listen),
             database: text(self.database, lower.database),
+            database_replicas: list(self.database_replicas, lower.database_replicas),
             data_dir: self.data_dir.or(lower.data_dir),
             demo: self.demo.or(lower.demo),
             token_ttl: self.token_ttl.or(lower.token_ttl),
@@ -134,6 +141,8 @@ impl Layer {
 pub(crate) struct Settings {
     pub(crate) listen: String,
     pub(crate) database: Option<String>,
+    /// Read replicas of a PostgreSQL database (`serve`); none by default.
+    pub(crate) database_replicas: Vec<String>,
     pub(crate) data_dir: Option<PathBuf>,
     pub(crate) demo: bool,
     pub(crate) token_ttl: Option<i64>,
@@ -178,6 +187,14 @@ impl Settings {
         Ok(Settings {
             listen: layer.listen.unwrap_or_else(|| DEFAULT_LISTEN.to_owned()),
             database: layer.database,
+            database_replicas: layer
+                .database_replicas
+                .unwrap_or_default()
+                .iter()
+                .map(|url| url.trim())
+                .filter(|url| !url.is_empty())
+                .map(str::to_owned)
+                .collect(),
             data_dir: layer.data_dir,
             demo: layer.demo.unwrap_or(false),
             token_ttl: layer.token_ttl,

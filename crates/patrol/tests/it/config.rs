@@ -201,3 +201,44 @@ fn connection_and_durability_settings_are_checked_at_start() {
     // Nothing was created by a refused start.
     assert!(!dir.path().join("patrol.db").exists());
 }
+
+#[test]
+fn read_replicas_of_a_sqlite_database_are_refused_at_start_from_flag_environment_or_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let replica = "postgres://postgres@127.0.0.1:1/patrol";
+    let file = config(
+        dir.path(),
+        "replicas.toml",
+        &format!("database_replicas = [\"{replica}\"]\n"),
+    );
+    let serve = || {
+        let mut command = patrol(&["serve", "--listen", "127.0.0.1:0", "--data-dir"]);
+        command.arg(dir.path());
+        command
+    };
+    for (name, mut command) in [
+        ("flag", {
+            let mut command = serve();
+            command.args(["--database-replica", replica]);
+            command
+        }),
+        ("environment", {
+            let mut command = serve();
+            command.env("PATROL_DATABASE_REPLICAS", replica);
+            command
+        }),
+        ("file", {
+            let mut command = serve();
+            command.arg("--config").arg(&file);
+            command
+        }),
+    ] {
+        let stderr = fails(&mut command);
+        assert!(
+            stderr.contains("--database-replica") && stderr.contains("PostgreSQL"),
+            "{name}: {stderr}"
+        );
+    }
+    // Nothing was created by a refused start.
+    assert!(!dir.path().join("patrol.db").exists());
+}
