@@ -18,6 +18,7 @@ mod orders;
 mod seeds;
 mod stats;
 mod tokens;
+mod transfer;
 
 use std::future::Future;
 use std::pin::Pin;
