@@ -51,7 +51,7 @@ pub(crate) struct MigrateArgs {
     #[arg(long, value_name = "DIR")]
     to_media: Option<PathBuf>,
     /// Orders per transaction of the target: a stopped migrate keeps every whole chunk.
-    #[arg(long, default_value_t = 1000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    #[arg(long, default_value_t = 5000, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=100_000))]
     chunk: u64,
     /// Only compare --from and --to (as a migrate ends), copying nothing.
     #[arg(long)]
