@@ -19,6 +19,7 @@ mod replicas;
 mod seeds;
 mod stats;
 mod tokens;
+mod transfer;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -34,6 +35,7 @@ use error::{Error, Result};
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_corp_counters.sql"),
+    include_str!("../migrations/0003_moved_tokens.sql"),
 ];
 
 /// Connections in the pool at most.

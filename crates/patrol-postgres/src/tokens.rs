@@ -16,6 +16,9 @@ use crate::error::Error;
 /// Hex digits of the corp key in front of a token.
 const CORP_PREFIX: usize = 16;
 
+/// The length of a token without the prefix (`patrol_store::credentials::token_for`).
+const BARE_TOKEN_LEN: usize = 64;
+
 /// The token an app of corp `corp_key` gets for a row with this nonce.
 fn token_of(corp_key: i64, secret: &str, nonce: &[u8; 32]) -> String {
     format!("{corp_key:016x}{}", token_for(secret, nonce))
@@ -105,18 +108,35 @@ async fn grant_token_tx(
 impl PostgresStore {
     /// A token's status, with its expiry when it is valid.
     async fn authenticate_query(&self, token: &str, now: i64) -> Result<(TokenStatus, i64)> {
-        let Some(corp_key) = corp_of(token) else {
-            return Ok((TokenStatus::Unknown, 0));
-        };
         let hash = &token_hash(&self.inner.token_key, token).to_vec();
         // On the primary (a token just granted must work at once), again on a fresh connection
         // when the pooled one broke: every request of a token not cached starts here.
         let row = self
             .primary_read(|client| async move {
+                // A token without the prefix was issued by a backend that puts none (SQLite) and
+                // came with its database (`patrol migrate`): `moved_tokens`, a reference table,
+                // names its corp. Either way the token's row is read in one corp.
+                let corp_key: i64 = if token.len() == BARE_TOKEN_LEN {
+                    match client
+                        .query_opt(
+                            "SELECT corp_id FROM moved_tokens WHERE token_hash = $1",
+                            &[hash],
+                        )
+                        .await?
+                    {
+                        Some(row) => row.get(0),
+                        None => return Ok(None),
+                    }
+                } else {
+                    match corp_of(token) {
+                        Some(corp_key) => corp_key,
+                        None => return Ok(None),
+                    }
+                };
                 Ok(client
                     .query_opt(
                         "SELECT t.expires_at, a.enabled, a.agentid, a.kind, a.patrol_enabled,
-                                c.created_at, a.resident_enabled, a.contact_enabled
+                                c.created_at, a.resident_enabled, a.contact_enabled, t.corp_id
                          FROM tokens t
                          JOIN apps a ON a.corp_id = t.corp_id AND a.agentid = t.agentid
                          JOIN corps c ON c.id = t.corp_id
@@ -129,6 +149,7 @@ impl PostgresStore {
         let Some(row) = row else {
             return Ok((TokenStatus::Unknown, 0));
         };
+        let corp_key: i64 = row.get(8);
         let expires_at: i64 = row.get(0);
         let enabled: bool = row.get(1);
         let kind: String = row.get(3);

@@ -15,7 +15,7 @@ use patrol_store::DirectoryStore;
 use patrol_test::PgCluster;
 
 /// The tables every worker of a Citus cluster would hold whole: small, written rarely.
-const REFERENCE_TABLES: &[&str] = &["meta", "corps", "schema_version"];
+const REFERENCE_TABLES: &[&str] = &["meta", "corps", "moved_tokens", "schema_version"];
 
 async fn connect(url: &str) -> tokio_postgres::Client {
     let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
@@ -60,7 +60,7 @@ async fn violations(url: &str) -> Vec<String> {
              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = i.indkey[0]
              WHERE c.relnamespace = 'public'::regnamespace AND i.indisprimary
                AND a.attname <> 'corp_id'
-               AND c.relname::text <> ALL (ARRAY['meta', 'corps', 'schema_version'])",
+               AND c.relname::text <> ALL (ARRAY['meta', 'corps', 'moved_tokens', 'schema_version'])",
         )
         .await,
     );
@@ -85,7 +85,7 @@ async fn violations(url: &str) -> Vec<String> {
             "SELECT c.relname || ': unique without corp_id: ' || pg_get_indexdef(i.indexrelid)
              FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
              WHERE c.relnamespace = 'public'::regnamespace AND i.indisunique
-               AND c.relname::text <> ALL (ARRAY['meta', 'corps', 'schema_version'])
+               AND c.relname::text <> ALL (ARRAY['meta', 'corps', 'moved_tokens', 'schema_version'])
                AND NOT EXISTS (SELECT 1 FROM pg_attribute a
                                WHERE a.attrelid = c.oid AND a.attname = 'corp_id'
                                  AND a.attnum = ANY (i.indkey))",
@@ -102,7 +102,7 @@ async fn violations(url: &str) -> Vec<String> {
              FROM pg_constraint k JOIN pg_class c ON c.oid = k.conrelid
              JOIN pg_class r ON r.oid = k.confrelid
              WHERE k.contype = 'f' AND c.relnamespace = 'public'::regnamespace
-               AND r.relname::text <> ALL (ARRAY['meta', 'corps', 'schema_version'])
+               AND r.relname::text <> ALL (ARRAY['meta', 'corps', 'moved_tokens', 'schema_version'])
                AND NOT EXISTS (
                    SELECT 1 FROM generate_subscripts(k.conkey, 1) AS n
                    JOIN pg_attribute a ON a.attrelid = k.conrelid AND a.attnum = k.conkey[n]
@@ -120,7 +120,7 @@ async fn violations(url: &str) -> Vec<String> {
              LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
              WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r'
                AND a.attnum > 0 AND NOT a.attisdropped
-               AND c.relname::text <> ALL (ARRAY['meta', 'corps', 'schema_version'])
+               AND c.relname::text <> ALL (ARRAY['meta', 'corps', 'moved_tokens', 'schema_version'])
                AND (a.attidentity <> '' OR pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval%')",
         )
         .await,
@@ -135,7 +135,7 @@ async fn violations(url: &str) -> Vec<String> {
                                    AND d.refclassid = 'pg_class'::regclass
              LEFT JOIN pg_class t ON t.oid = d.refobjid
              WHERE s.relkind = 'S' AND s.relnamespace = 'public'::regnamespace
-               AND coalesce(t.relname::text, '') <> ALL (ARRAY['meta', 'corps', 'schema_version'])",
+               AND coalesce(t.relname::text, '') <> ALL (ARRAY['meta', 'corps', 'moved_tokens', 'schema_version'])",
         )
         .await,
     );

@@ -40,6 +40,19 @@ pub async fn open_store_with(
     }
 }
 
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres_url(url: &str) -> bool {
+    patrol_postgres::is_postgres_url(url)
+}
+
+/// The file a SQLite database URL names; `None` for any other URL.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    if is_postgres_url(url) {
+        return None;
+    }
+    patrol_sqlite::sqlite_path(url)
+}
+
 /// The media directory of a database URL by default: beside a SQLite database,
 /// `<database file>-media/`.
 pub fn default_media_dir(url: &str) -> Option<std::path::PathBuf> {

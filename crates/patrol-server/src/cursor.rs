@@ -19,6 +19,7 @@ pub struct Binding {
     /// Whose walk: a patrol cursor is refused by `resident/get_order_list`, and back.
     pub family: patrol_domain::Family,
     pub corp_key: i64,
+    /// The app: its agentid (its backend's internal key for cursors issued before).
     pub app_key: i64,
     pub begin_create_time: i64,
     pub begin_modify_time: i64,

@@ -15,6 +15,7 @@ mod orders;
 mod seeds;
 mod stats;
 mod tokens;
+mod transfer;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -616,6 +617,70 @@ impl MediaStore for SqliteStore {
         self.inner
             .access
             .read(|conn| media::media(conn, corp_key, media_id))
+            .await
+    }
+}
+
+#[async_trait::async_trait]
+impl patrol_store::TransferStore for SqliteStore {
+    async fn secrets(&self) -> Result<patrol_store::transfer::Secrets> {
+        self.inner.access.read(transfer::secrets).await
+    }
+
+    async fn export_corp(
+        &self,
+        corpid: &str,
+    ) -> Result<Option<patrol_store::transfer::CorpRecord>> {
+        let corpid = corpid.to_owned();
+        self.inner
+            .access
+            .scan(move |conn| transfer::export_corp(conn, &corpid))
+            .await
+    }
+
+    async fn export_orders(
+        &self,
+        corp_key: i64,
+        after: i64,
+        limit: usize,
+    ) -> Result<Vec<patrol_store::transfer::OrderRecord>> {
+        self.inner
+            .access
+            .scan(move |conn| transfer::export_orders(conn, corp_key, after, limit))
+            .await
+    }
+
+    async fn import_marks(&self) -> Result<patrol_store::transfer::ImportMarks> {
+        self.inner.access.scan(transfer::import_marks).await
+    }
+
+    async fn import_secrets(&self, secrets: patrol_store::transfer::Secrets) -> Result<()> {
+        self.inner
+            .access
+            .write(move |tx| transfer::import_secrets(tx, secrets))
+            .await
+    }
+
+    async fn import_corp(
+        &self,
+        corp: patrol_store::transfer::CorpRecord,
+    ) -> Result<patrol_store::transfer::CorpImport> {
+        self.inner
+            .access
+            .write(move |tx| transfer::import_corp(tx, corp))
+            .await
+    }
+
+    async fn import_orders(
+        &self,
+        corpid: &str,
+        orders: Vec<patrol_store::transfer::OrderRecord>,
+        done: bool,
+    ) -> Result<patrol_store::transfer::CorpImport> {
+        let corpid = corpid.to_owned();
+        self.inner
+            .access
+            .write(move |tx| transfer::import_orders(tx, &corpid, orders, done))
             .await
     }
 }

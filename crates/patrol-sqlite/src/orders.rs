@@ -82,7 +82,7 @@ impl CorpDirectory {
 }
 
 /// Writes a transaction's [`Counters`] (`patrol_domain::stats`) in it.
-fn write_counters(counters: Counters, tx: &Connection, corp_key: i64) -> Result<()> {
+pub(crate) fn write_counters(counters: Counters, tx: &Connection, corp_key: i64) -> Result<()> {
     // SQLite checks `orders >= 0` on the row an upsert would insert, before the conflict:
     // a negative change is an update of a row that must be there.
     let mut upsert = tx.prepare_cached(
@@ -142,7 +142,7 @@ fn missing(what: String) -> crate::error::Error {
 
 /// Writes the processors of an open order (none of a closed one) for `get_user_status`,
 /// replacing those it had (`old`).
-fn write_processors(
+pub(crate) fn write_processors(
     tx: &Connection,
     corp_key: i64,
     order_key: i64,
@@ -447,7 +447,7 @@ pub(crate) fn act_on_order_tx(
     Ok(body)
 }
 
-fn insert_steps(tx: &Connection, order_key: i64, state: &OrderState) -> Result<()> {
+pub(crate) fn insert_steps(tx: &Connection, order_key: i64, state: &OrderState) -> Result<()> {
     let mut insert_step = tx.prepare_cached(
         "INSERT INTO steps (order_id, position, process_type, actor, acted_time, solve_userid,
             process_desc, status, solved_time, image_urls, video_media_ids)

@@ -14,6 +14,7 @@ mod options;
 #[cfg(feature = "story")]
 pub mod story;
 mod token_cache;
+pub mod transfer;
 
 use patrol_domain::stats::{CategoryRow, CorpStatus, Day, UserStatus};
 use patrol_domain::{
@@ -26,6 +27,7 @@ pub use error::{BoxError, Clash, ConstraintKind, Result, StoreError};
 pub use options::{Durability, OpenOptions};
 use patrol_domain::media::MediaFile;
 pub use token_cache::TokenCache;
+pub use transfer::TransferStore;
 
 /// Credentials: access tokens and the server's secrets.
 #[async_trait::async_trait]
@@ -205,13 +207,20 @@ pub trait MediaStore: Send + Sync {
 }
 
 /// Everything the server and the tools read and write: a backend implements the four areas and
-/// is a `Store`. The server holds one as `Arc<dyn Store>`.
+/// the moving of whole corps ([`TransferStore`], `patrol migrate`), and is a `Store`. The server
+/// holds one as `Arc<dyn Store>`.
 pub trait Store:
-    TokenStore + DirectoryStore + OrderStore + MediaStore + std::fmt::Debug + 'static
+    TokenStore + DirectoryStore + OrderStore + MediaStore + TransferStore + std::fmt::Debug + 'static
 {
 }
 
 impl<T> Store for T where
-    T: TokenStore + DirectoryStore + OrderStore + MediaStore + std::fmt::Debug + 'static
+    T: TokenStore
+        + DirectoryStore
+        + OrderStore
+        + MediaStore
+        + TransferStore
+        + std::fmt::Debug
+        + 'static
 {
 }

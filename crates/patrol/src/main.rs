@@ -1,9 +1,10 @@
 //! `patrol`: the command line. `serve` runs the server, `seed` writes a generated dataset,
 //! `admin` manages a running server, `orders` reads orders and `stats` their counts from WeCom or
-//! a patrol server.
+//! a patrol server, `migrate` copies a whole database into another.
 
 mod admin;
 mod media;
+mod migrate;
 mod orders;
 mod seed;
 mod serve;
@@ -50,6 +51,7 @@ impl Command {
             Command::Orders(args) => args.flags(),
             Command::Media(args) => args.flags(),
             Command::Stats(args) => args.flags(),
+            Command::Migrate(args) => args.flags(),
         }
     }
 }
@@ -70,6 +72,9 @@ enum Command {
     Stats(stats::StatsArgs),
     /// Upload and download files through WeCom's media API (media/upload, media/get).
     Media(media::MediaArgs),
+    /// Copy a whole database, media included, into another (SQLite ⇄ PostgreSQL), resumably,
+    /// and verify the copy.
+    Migrate(migrate::MigrateArgs),
 }
 
 fn main() -> ExitCode {
@@ -106,6 +111,7 @@ fn main() -> ExitCode {
             Command::Orders(args) => orders::run(args, settings).await,
             Command::Media(args) => media::run(args, settings).await,
             Command::Stats(args) => stats::run(args, settings).await,
+            Command::Migrate(args) => migrate::run(args).await,
         }
     });
     match result {

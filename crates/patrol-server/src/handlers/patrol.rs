@@ -91,7 +91,9 @@ pub async fn get_order_list<F: FamilyApi>(
     let binding = Binding {
         family: F::FAMILY,
         corp_key: caller.corp_key,
-        app_key: caller.app_key,
+        // The agentid, not the backend's key of the app: a cursor stays valid when its
+        // database is moved to another backend (`patrol migrate`).
+        app_key: caller.agentid,
         begin_create_time,
         begin_modify_time,
     };
@@ -101,6 +103,14 @@ pub async fn get_order_list<F: FamilyApi>(
             state
                 .cursors
                 .decode(&binding, cursor)
+                // A cursor issued before cursors were bound to the agentid.
+                .or_else(|| {
+                    let legacy = Binding {
+                        app_key: caller.app_key,
+                        ..binding
+                    };
+                    state.cursors.decode(&legacy, cursor)
+                })
                 .ok_or_else(|| fail(ApiError::InvalidCursor))?,
         ),
     };

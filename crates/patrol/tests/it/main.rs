@@ -9,6 +9,7 @@ mod docs;
 mod durability;
 mod layout;
 mod media;
+mod migrate;
 mod orders;
 mod stats;
 mod support;
