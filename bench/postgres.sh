@@ -9,7 +9,8 @@
 # alone too.
 #
 # PG_ORDERS is smaller than bench/run.sh's million: `patrol seed` writes PostgreSQL row by row
-# (one round trip per order and per step; about 1,400 orders a second here), a million in 12 min.
+# (round trips per order and per step: 600 orders a second with PostgreSQL on the same core), so a
+# million would take half an hour.
 #
 # The PostgreSQL cluster is a throwaway one of .ci/postgres (fsync off; installed from Debian's
 # packages when missing), stopped at the end.
