@@ -204,8 +204,9 @@ pub(super) async fn act(
         time: check_time(body.time, state.clock().now())?,
     };
     // A time left to the server is read before the order's lock: a step of another request
-    // (or another server) that committed meanwhile may be later. Such an action is taken again,
-    // no earlier than that step, rather than refused; a given time is kept, and refused.
+    // (or another server) that committed meanwhile may be later. When that step is not ahead of
+    // the clock read again, the action is taken again at that reading rather than refused; an
+    // order whose last step is ahead of the clock still refuses it, and a given time is kept.
     let mut retries = 0;
     let rendered = loop {
         match state
@@ -214,7 +215,7 @@ pub(super) async fn act(
             .await
         {
             Err(StoreError::Rejected(Rejection::TimeGoesBack { last, .. }))
-                if body.time.is_none() && retries < MAX_RETRIES =>
+                if body.time.is_none() && retries < MAX_RETRIES && state.clock().now() >= last =>
             {
                 retries += 1;
                 action.time = state.clock().now().max(last);

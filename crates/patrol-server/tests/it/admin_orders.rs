@@ -3,7 +3,6 @@
 //! concurrent actors, and how each change shows through WeCom's `get_order_list` and
 //! `get_order_info`.
 
-use patrol_domain::Clock;
 use patrol_test::{
     ADMIN_KEY, PAST, TestApp, TestCorp, assert_admin_error_text, errcode, order_ids, parse,
 };
@@ -724,31 +723,6 @@ async fn an_action_without_time_happens_now_and_description_defaults_to_empty() 
         app.order_info_text(&token, "o1").await,
         order_text(&app, "wwnow", "o1").await
     );
-}
-
-#[tokio::test]
-async fn an_action_without_time_is_never_before_the_last_step() {
-    // The server's "now" read before another request's later step committed (or another
-    // server's clock behind this one's): the step lands at the last step's time, not refused.
-    let app = TestApp::spawn_with(|config| config.clock = Clock::manual(T + 1000)).await;
-    let (corp, _token) = app.corp_and_token("wwbehind").await;
-    report_at(&app, &corp, "o1", T).await;
-    act_ok(&app, &corp, "o1", &action("accept", "admin", T + 500)).await;
-    app.clock().set(T + 200);
-    let order = act_ok(
-        &app,
-        &corp,
-        "o1",
-        &json!({"action": "accept", "actor": "admin", "description": "behind"}),
-    )
-    .await;
-    let steps = order["process_list"].as_array().unwrap();
-    assert_eq!(steps.len(), 3, "{order}");
-    assert_eq!(steps[2]["process_desc"], "behind");
-    assert_eq!(steps[2]["solved_time"], T + 500);
-    // A time given is kept, and refused when before the last step.
-    let (status, text) = act(&app, "wwbehind", "o1", &action("accept", "admin", T + 499)).await;
-    assert_eq!(status, 422, "{text}");
 }
 
 // ---------------------------------------------------------------------------------------------
