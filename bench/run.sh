@@ -5,10 +5,12 @@
 # pinned to core 0 and loads it from core 1 with wrk over loopback; serves the exact bytes of the
 # same answers from nginx (static files, same pinning) as the ceiling; serves a 10,000-order
 # dataset from json-server (npm) the same way; walks every order with patrol-client; prints a
-# table and writes it to bench/results/latest.md.
+# table and writes it to bench/results/latest.md; then the cost of durability (bench/writes.sh)
+# and SQLite against PostgreSQL, one and two servers on one database (bench/postgres.sh).
 #
 # Settings (environment): ORDERS (default 1000000), DURATION seconds per load (10),
-# CONNECTIONS (32), WORK directory for data and tools (bench/work).
+# CONNECTIONS (32), WORK directory for data and tools (bench/work); PG_ORDERS (100000) for
+# bench/postgres.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -21,8 +23,8 @@ PATROL_PORT=18080 NGINX_PORT=18081 JSON_SERVER_PORT=18082
 CORPID=wwpatroldemo000001
 SECRET=patrol-demo-secret-0123456789abcdefghijklmno
 mkdir -p "$WORK" bench/results
-
-say() { printf '\n== %s\n' "$*" >&2; }
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
@@ -62,14 +64,7 @@ BASE=http://127.0.0.1:$PATROL_PORT
 TOKEN=$(curl -s "$BASE/cgi-bin/gettoken?corpid=$CORPID&corpsecret=$SECRET" | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
 
 say "ids"
-python3 - "$WORK/bench.db" "$WORK/ids.txt" <<'PY'
-import random, sqlite3, sys
-db = sqlite3.connect(sys.argv[1])
-ids = [r[0] for r in db.execute("SELECT order_id FROM orders")]
-random.seed(7)
-with open(sys.argv[2], "w") as out:
-    out.write("\n".join(random.sample(ids, min(10000, len(ids)))) + "\n")
-PY
+sample_ids "$WORK/bench.db" "$WORK/ids.txt"
 
 say "client walk (core 1)"
 walk_line=$(taskset -c 1 "$WALK" "$BASE" "$CORPID" "$SECRET" "$DEEP" "$WORK/deep_cursor")
@@ -85,31 +80,10 @@ load() {
     local args=(-t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency)
     [ -n "$script" ] && args+=(-s "$script")
     taskset -c 1 wrk "${args[@]}" "$url" >"$WORK/wrk-$name.txt" 2>&1
-    python3 - "$WORK/wrk-$name.txt" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-def ms(value, unit):
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-p = {m[0]: ms(m[1], m[2]) for m in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)}
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", text)
-print(f"{rps:.0f} {p['50']:.3f} {p['99']:.3f}" + (" ERRORS" if errors else ""))
-PY
+    wrk_summary "$WORK/wrk-$name.txt"
 }
 
-lua() { # lua NAME BODY_EXPRESSION: a wrk script POSTing a body built per request.
-    cat >"$WORK/$1.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-ids = {}
-for line in io.lines("$WORK/ids.txt") do ids[#ids + 1] = line end
-math.randomseed(7)
-request = function()
-    local id = ids[math.random(#ids)]
-    return wrk.format(nil, nil, nil, $2)
-end
-LUA
-}
+lua() { wrk_ids_script "$WORK/$1.lua" "$WORK/ids.txt" "$2"; } # lua NAME BODY_EXPRESSION
 lua info '"{\"order_id\":\"" .. id .. "\"}"'
 lua list_first_50 '"{\"limit\":50}"'
 lua list_first_default '"{}"'
@@ -257,3 +231,8 @@ PY
 
 say "writes: the cost of durability (core 0)"
 { echo; echo "### Writes"; echo; WORK=$WORK DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/writes.sh; } | tee -a bench/results/latest.md
+
+say "SQLite and PostgreSQL: one server, two servers on one database (core 0)"
+# Nothing else serving on core 0 meanwhile.
+kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
+{ echo; echo "### SQLite and PostgreSQL"; echo; WORK=$WORK DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/postgres.sh; } | tee -a bench/results/latest.md

@@ -15,6 +15,8 @@ PORT=18083
 CORPID=wwpatroldemo000001
 PATROL=$ROOT/target/release/patrol
 mkdir -p "$WORK"
+# shellcheck source=bench/lib.sh
+source bench/lib.sh
 [ -x "$PATROL" ] || cargo build --release --locked -p patrol --bin patrol >&2
 
 cat >"$WORK/report.lua" <<'LUA'
@@ -38,16 +40,7 @@ load() {
     taskset -c 1 wrk -t1 -c"$connections" -d"${DURATION}s" --latency -s "$WORK/report.lua" \
         "http://127.0.0.1:$PORT/admin/v1/corps/$CORPID/orders" >"$WORK/wrk-writes-$mode-$connections.txt" 2>&1
     kill "$pid"; wait "$pid" 2>/dev/null || true
-    python3 - "$WORK/wrk-writes-$mode-$connections.txt" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-def ms(value, unit):
-    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-p = {m[0]: ms(m[1], m[2]) for m in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$", text, re.M)}
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: (.*)", text)
-print(f"{rps:.0f} {p['50']:.3f} {p['99']:.3f}" + (" ERRORS" if errors else ""))
-PY
+    wrk_summary "$WORK/wrk-writes-$mode-$connections.txt"
 }
 
 declare -A result

@@ -5,7 +5,10 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use patrol_domain::limits;
 use patrol_domain::media as media_rules;
-use patrol_domain::{Action, ActionKind, Location, Media, NewOrder, OrderId, Resident, Urgency};
+use patrol_domain::{
+    Action, ActionKind, Location, Media, NewOrder, OrderId, Rejection, Resident, Urgency,
+};
+use patrol_store::StoreError;
 
 use super::{AdminError, AdminJson, AdminPath as Path, corp, order_answer, random_hex};
 use crate::AppState;
@@ -68,6 +71,10 @@ async fn media(
         video_media_ids,
     })
 }
+
+/// Times an action whose time the server chose is taken again when a later step committed
+/// first: each retry follows another write to the order.
+const MAX_RETRIES: usize = 8;
 
 /// The time of a report or an action: the given one within [`limits::check_time`]'s range, or
 /// now.
@@ -189,16 +196,32 @@ pub(super) async fn act(
         body.video_media_ids,
     )
     .await?;
-    let action = Action {
+    let mut action = Action {
         kind,
         actor: body.actor,
         description: body.description,
         media,
         time: check_time(body.time, state.clock().now())?,
     };
-    let rendered = state
-        .store
-        .act_on_order(corp.key, &order_id, action)
-        .await?;
+    // A time left to the server is read before the order's lock: a step of another request
+    // (or another server) that committed meanwhile may be later. When that step is not ahead of
+    // the clock read again, the action is taken again at that reading rather than refused; an
+    // order whose last step is ahead of the clock still refuses it, and a given time is kept.
+    let mut retries = 0;
+    let rendered = loop {
+        match state
+            .store
+            .act_on_order(corp.key, &order_id, action.clone())
+            .await
+        {
+            Err(StoreError::Rejected(Rejection::TimeGoesBack { last, .. }))
+                if body.time.is_none() && retries < MAX_RETRIES && state.clock().now() >= last =>
+            {
+                retries += 1;
+                action.time = state.clock().now().max(last);
+            }
+            result => break result?,
+        }
+    };
     Ok(order_answer(&state, StatusCode::OK, rendered))
 }

@@ -5,6 +5,7 @@ mod admin;
 mod browser;
 mod cli;
 mod config;
+mod cross_server;
 mod docs;
 mod durability;
 mod layout;

@@ -248,3 +248,104 @@ impl Wecom {
         })
     }
 }
+
+impl Served {
+    /// The administration API of this server, called with `key`.
+    pub(crate) fn admin(&self, key: &str) -> Admin {
+        Admin {
+            client: reqwest::Client::new(),
+            url: format!("{}/admin/v1", self.url),
+            key: key.to_owned(),
+        }
+    }
+}
+
+/// The administration API of a server (docs/admin-api.md), as an operator's script calls it.
+pub(crate) struct Admin {
+    client: reqwest::Client,
+    url: String,
+    key: String,
+}
+
+impl Admin {
+    /// `METHOD /admin/v1{path}` with the key and a JSON body: the status and the answer
+    /// (`null` when empty).
+    pub(crate) async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.url))
+            .bearer_auth(&self.key);
+        if let Some(body) = body {
+            request = request
+                .header("Content-Type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.expect("the server answers");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let answer = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text:?}"))
+        };
+        (status, answer)
+    }
+
+    /// A call that must succeed (2xx): its answer.
+    pub(crate) async fn ok(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let (status, answer) = self.call(method, path, body).await;
+        assert!(
+            (200..300).contains(&status),
+            "{method} {path} answered {status} {answer}"
+        );
+        answer
+    }
+}
+
+/// The multipart boundary of [`Wecom::upload`].
+const BOUNDARY: &str = "patrol-test-boundary-7d1f";
+
+impl Wecom {
+    /// `media/upload` of `bytes` as `type`: the media id, which must be given.
+    pub(crate) async fn upload(&self, token: &str, media_type: &str, bytes: &[u8]) -> String {
+        let mut body = format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"media\"; \
+             filename=\"photo.jpg\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+        )
+        .into_bytes();
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        let answer: Value = self
+            .client
+            .post(format!(
+                "{}/cgi-bin/media/upload?access_token={token}&type={media_type}",
+                self.url
+            ))
+            .header(
+                "Content-Type",
+                format!("multipart/form-data; boundary={BOUNDARY}"),
+            )
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["errcode"], 0, "{answer}");
+        answer["media_id"].as_str().unwrap().to_owned()
+    }
+
+    /// `GET url` (absolute, or a path on this server): the status and the body's bytes.
+    pub(crate) async fn get_bytes(&self, url: &str) -> (u16, Vec<u8>) {
+        let url = if url.starts_with("http") {
+            url.to_owned()
+        } else {
+            format!("{}{url}", self.url)
+        };
+        let response = self.client.get(url).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.bytes().await.unwrap().to_vec())
+    }
+}

@@ -194,7 +194,7 @@ async fn a_version_1_database_keeps_its_ids_and_counters() {
     let cluster = PgCluster::start(&[]);
     let client = connect(&cluster.url()).await;
     client
-        .batch_execute(include_str!("../migrations/0001_init.sql"))
+        .batch_execute(include_str!("../../migrations/0001_init.sql"))
         .await
         .expect("version 1");
     client
