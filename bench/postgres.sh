@@ -16,7 +16,8 @@
 # packages when missing), stopped at the end.
 #
 # Settings (environment): PG_ORDERS (100000), DURATION seconds per load (10), CONNECTIONS (32;
-# split in two halves for two servers), WORK (bench/work).
+# split in two halves for two servers), WORK (bench/work), PATROL (the binary; default: this
+# checkout's release build, built first).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -28,13 +29,16 @@ DEEP=$(( ORDERS * 9 / 10 ))
 PORTS=(18084 18085)
 CORPID=wwpatroldemo000001
 SECRET=patrol-demo-secret-0123456789abcdefghijklmno
-PATROL=$ROOT/target/release/patrol
+PATROL_GIVEN=${PATROL:-}
+PATROL=${PATROL:-$ROOT/target/release/patrol}
 WALK=$ROOT/target/release/examples/bench_walk
 mkdir -p "$WORK"
 # shellcheck source=bench/lib.sh
 source bench/lib.sh
-[ -x "$PATROL" ] || cargo build --release --locked -p patrol --bin patrol >&2
-[ -x "$WALK" ] || cargo build --release --locked -p patrol-client --example bench_walk >&2
+# Built each time (nothing to do when up to date), so the figures are of the code checked out;
+# PATROL=/path/to/patrol measures another build.
+[ -n "${PATROL_GIVEN:-}" ] || cargo build --release --locked -p patrol --bin patrol >&2
+cargo build --release --locked -p patrol-client --example bench_walk >&2
 
 pids=()
 export PATROL_PG_DIR=$WORK/pg

@@ -7,13 +7,14 @@
 
 use std::collections::{HashMap, HashSet};
 
+use deadpool_postgres::Client;
 use patrol_domain::stats::{CategoryRow, CorpStatus, Counters, Day, UserStatus};
 use patrol_domain::{
     Action, ActionKind, Family, GridView, ListQuery, ListedPage, Location, Media, NewOrder,
     OrderState, Position, ProcessType, Rejection, Resident, Step, Urgency,
 };
 use patrol_store::{SeedRun, StoreError};
-use tokio_postgres::{Client, Row, Transaction};
+use tokio_postgres::{Row, Transaction};
 
 use crate::error::{Error, Result, conflict, not_found};
 use crate::{Counter, PostgresStore, take};
@@ -849,10 +850,14 @@ async fn list_orders_on(client: &Client, corp_key: i64, query: &ListQuery) -> Re
         };
         let rows = client
             .query(
-                "SELECT mod_seq, body, served FROM orders
+                &client
+                    .prepare_cached(
+                        "SELECT mod_seq, body, served FROM orders
                      WHERE corp_id = $1 AND family = $2 AND mod_seq > $3 AND modify_time >= $4
                         AND create_time >= $5
                      ORDER BY mod_seq LIMIT $6",
+                    )
+                    .await?,
                 &[
                     &corp_key,
                     &family,
@@ -881,9 +886,13 @@ async fn list_orders_on(client: &Client, corp_key: i64, query: &ListQuery) -> Re
             None => {
                 client
                     .query(
-                        "SELECT create_time, seq, body, served FROM orders
+                        &client
+                            .prepare_cached(
+                                "SELECT create_time, seq, body, served FROM orders
                              WHERE corp_id = $1 AND family = $2 AND create_time >= $3
                              ORDER BY create_time, seq LIMIT $4",
+                            )
+                            .await?,
                         &[&corp_key, &family, &query.begin_create_time, &fetch],
                     )
                     .await?
@@ -891,9 +900,13 @@ async fn list_orders_on(client: &Client, corp_key: i64, query: &ListQuery) -> Re
             Some(Position::Created { create_time, seq }) => {
                 client
                     .query(
-                        "SELECT create_time, seq, body, served FROM orders
+                        &client
+                            .prepare_cached(
+                                "SELECT create_time, seq, body, served FROM orders
                              WHERE corp_id = $1 AND family = $2 AND (create_time, seq) > ($3, $4)
                              ORDER BY create_time, seq LIMIT $5",
+                            )
+                            .await?,
                         &[
                             &corp_key,
                             &family,
@@ -1003,9 +1016,13 @@ impl patrol_store::OrderStore for PostgresStore {
             .lagging_read(|client| async move {
                 Ok(client
                     .query_opt(
-                        "SELECT body FROM orders
+                        &client
+                            .prepare_cached(
+                                "SELECT body FROM orders
                          WHERE corp_id = $1 AND order_id = $2
                             AND ($3::smallint IS NULL OR family = $3)",
+                            )
+                            .await?,
                         &[&corp_key, &order_id, family],
                     )
                     .await?)

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
+use deadpool_postgres::Client;
 use patrol_domain::stats::{CategoryCount, CategoryRow, CorpStatus, Day, Tally, UserStatus};
 use patrol_domain::{Family, Stage};
-use tokio_postgres::Client;
 
 use crate::error::Result;
 
@@ -22,9 +22,13 @@ async fn tallies(
         None => {
             client
                 .query(
-                    "SELECT stage, accepted, sum(orders)::bigint FROM order_tallies
+                    &client
+                        .prepare_cached(
+                            "SELECT stage, accepted, sum(orders)::bigint FROM order_tallies
                      WHERE corp_id = $1 AND family = $2
                      GROUP BY stage, accepted",
+                        )
+                        .await?,
                     &[&corp_key, &family],
                 )
                 .await?
@@ -32,9 +36,13 @@ async fn tallies(
         Some(grid) => {
             client
                 .query(
-                    "SELECT stage, accepted, sum(orders)::bigint FROM order_tallies
+                    &client
+                        .prepare_cached(
+                            "SELECT stage, accepted, sum(orders)::bigint FROM order_tallies
                      WHERE corp_id = $1 AND family = $2 AND grid_id = $3
                      GROUP BY stage, accepted",
+                        )
+                        .await?,
                     &[&corp_key, &family, &grid],
                 )
                 .await?
@@ -59,12 +67,16 @@ async fn subtree(client: &Client, corp_key: i64, grid_id: &str) -> Result<Option
     }
     let rows = client
         .query(
-            "WITH RECURSIVE sub (id) AS (
+            &client
+                .prepare_cached(
+                    "WITH RECURSIVE sub (id) AS (
                  SELECT id FROM grids WHERE corp_id = $1 AND grid_id = $2
                  UNION
                  SELECT g.id FROM grids g JOIN sub ON g.corp_id = $1 AND g.parent_id = sub.id
              )
              SELECT id FROM sub",
+                )
+                .await?,
             &[&corp_key, &grid_id],
         )
         .await?;
@@ -87,10 +99,14 @@ async fn day_counts(
     if let Some((first, end)) = today.quarters() {
         let row = client
             .query_one(
-                "SELECT coalesce(sum(added), 0)::bigint, coalesce(sum(solved), 0)::bigint
+                &client
+                    .prepare_cached(
+                        "SELECT coalesce(sum(added), 0)::bigint, coalesce(sum(solved), 0)::bigint
                  FROM order_quarters
                  WHERE corp_id = $1 AND family = $2 AND grid_id = $3
                     AND quarter >= $4 AND quarter < $5",
+                    )
+                    .await?,
                 &[&corp_key, &family, &grid_key, &first, &end],
             )
             .await?;
@@ -98,18 +114,26 @@ async fn day_counts(
     }
     let added = client
         .query_one(
-            "SELECT count(*) FROM orders
+            &client
+                .prepare_cached(
+                    "SELECT count(*) FROM orders
              WHERE corp_id = $1 AND family = $2 AND create_time >= $3 AND create_time < $4
                 AND ($5::bigint = 0 OR grid_id = $5::bigint)",
+                )
+                .await?,
             &[&corp_key, &family, &today.start, &today.end, &grid_key],
         )
         .await?
         .get(0);
     let solved = client
         .query_one(
-            "SELECT count(*) FROM orders
+            &client
+                .prepare_cached(
+                    "SELECT count(*) FROM orders
              WHERE corp_id = $1 AND family = $2 AND solved_time >= $3 AND solved_time < $4
                 AND ($5::bigint = 0 OR grid_id = $5::bigint)",
+                )
+                .await?,
             &[&corp_key, &family, &today.start, &today.end, &grid_key],
         )
         .await?
@@ -164,7 +188,9 @@ pub(crate) async fn user_status_on(
     }
     let exists = client
         .query_opt(
-            "SELECT 1 FROM users WHERE corp_id = $1 AND userid = $2",
+            &client
+                .prepare_cached("SELECT 1 FROM users WHERE corp_id = $1 AND userid = $2")
+                .await?,
             &[&corp_key, &userid],
         )
         .await?
@@ -175,27 +201,39 @@ pub(crate) async fn user_status_on(
     let family = family.code() as i16;
     let row = client
         .query_one(
-            "SELECT coalesce(sum(orders), 0)::bigint,
+            &client
+                .prepare_cached(
+                    "SELECT coalesce(sum(orders), 0)::bigint,
                         coalesce(sum(CASE stage WHEN 0 THEN orders END), 0)::bigint
                  FROM user_tallies WHERE corp_id = $1 AND family = $2 AND userid = $3",
+                )
+                .await?,
             &[&corp_key, &family, &userid],
         )
         .await?;
     let (processing, untaken): (i64, i64) = (row.get(0), row.get(1));
     let added_today: i64 = client
         .query_one(
-            "SELECT count(*) FROM orders
+            &client
+                .prepare_cached(
+                    "SELECT count(*) FROM orders
                  WHERE corp_id = $1 AND family = $2 AND reporter = $3
                     AND create_time >= $4 AND create_time < $5",
+                )
+                .await?,
             &[&corp_key, &family, &userid, &today.start, &today.end],
         )
         .await?
         .get(0);
     let solved_today: i64 = client
         .query_one(
-            "SELECT count(*) FROM orders
+            &client
+                .prepare_cached(
+                    "SELECT count(*) FROM orders
                  WHERE corp_id = $1 AND family = $2 AND solver = $3
                     AND solved_time >= $4 AND solved_time < $5",
+                )
+                .await?,
             &[&corp_key, &family, &userid, &today.start, &today.end],
         )
         .await?
@@ -220,12 +258,16 @@ pub(crate) async fn category_statistic_on(
     let solved = Stage::Solved.code() as i16;
     let rows = client
         .query(
-            "SELECT c.category_id, sum(t.orders)::bigint,
+            &client
+                .prepare_cached(
+                    "SELECT c.category_id, sum(t.orders)::bigint,
                         sum(CASE t.stage WHEN $3 THEN t.orders ELSE 0 END)::bigint
                  FROM order_tallies t
                  LEFT JOIN categories c ON c.corp_id = t.corp_id AND c.id = t.category_id
                  WHERE t.corp_id = $1 AND t.family = $2
                  GROUP BY t.category_id, c.category_id",
+                )
+                .await?,
             &[&corp_key, &(family.code() as i16), &solved],
         )
         .await?;

@@ -119,7 +119,7 @@ impl PostgresStore {
                 let corp_key: i64 = if token.len() == BARE_TOKEN_LEN {
                     match client
                         .query_opt(
-                            "SELECT corp_id FROM moved_tokens WHERE token_hash = $1",
+                            &client.prepare_cached("SELECT corp_id FROM moved_tokens WHERE token_hash = $1").await?,
                             &[hash],
                         )
                         .await?
@@ -135,12 +135,12 @@ impl PostgresStore {
                 };
                 Ok(client
                     .query_opt(
-                        "SELECT t.expires_at, a.enabled, a.agentid, a.kind, a.patrol_enabled,
+                        &client.prepare_cached("SELECT t.expires_at, a.enabled, a.agentid, a.kind, a.patrol_enabled,
                                 c.created_at, a.resident_enabled, a.contact_enabled, t.corp_id
                          FROM tokens t
                          JOIN apps a ON a.corp_id = t.corp_id AND a.agentid = t.agentid
                          JOIN corps c ON c.id = t.corp_id
-                         WHERE t.corp_id = $1 AND t.token_hash = $2",
+                         WHERE t.corp_id = $1 AND t.token_hash = $2").await?,
                         &[&corp_key, hash],
                     )
                     .await?)
