@@ -9,7 +9,7 @@
 # and SQLite against PostgreSQL, one and two servers on one database (bench/postgres.sh).
 #
 # Settings (environment): ORDERS (default 1000000), DURATION seconds per load (10),
-# CONNECTIONS (32), WORK directory for data and tools (bench/work); PG_ORDERS (100000) for
+# CONNECTIONS (32), WORK directory for data and tools (bench/work); PG_ORDERS (1000000) for
 # bench/postgres.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
