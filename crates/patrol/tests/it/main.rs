@@ -5,6 +5,7 @@ mod admin;
 mod browser;
 mod cli;
 mod config;
+mod demo_install;
 mod docs;
 mod durability;
 mod layout;

@@ -9,7 +9,7 @@ use patrol_demo::{DEMO_CORPID, DEMO_PATROL_SECRET};
 use patrol_test::PgCluster;
 use serde_json::{Value, json};
 
-use crate::support::{Served, fails, patrol, succeeds_with};
+use crate::support::{Served, createdb, fails, patrol, succeeds_with};
 
 /// A database made by `patrol serve --demo`, the server killed once it listens.
 fn demo_database(dir: &std::path::Path, name: &str) -> String {
@@ -17,23 +17,6 @@ fn demo_database(dir: &std::path::Path, name: &str) -> String {
     let mut served = Served::on_any_port(&["--demo", "--database", &database]);
     served.kill();
     database
-}
-
-fn createdb(cluster: &PgCluster, name: &str) -> String {
-    let output = std::process::Command::new(cluster.program("createdb"))
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &cluster.port().to_string(),
-            "-U",
-            "postgres",
-            name,
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    cluster.url_of(name)
 }
 
 /// A server on `database` (its media in `media`, when given) listening on `port`: the servers

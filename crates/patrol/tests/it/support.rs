@@ -74,6 +74,24 @@ fn run(command: &mut Command) -> Output {
         .unwrap_or_else(|e| panic!("{command:?} does not run: {e}"))
 }
 
+/// A new database `name` on the cluster: its URL.
+pub(crate) fn createdb(cluster: &patrol_test::PgCluster, name: &str) -> String {
+    let output = Command::new(cluster.program("createdb"))
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &cluster.port().to_string(),
+            "-U",
+            "postgres",
+            name,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    cluster.url_of(name)
+}
+
 /// The current time in Unix seconds.
 pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
