@@ -13,7 +13,7 @@ use patrol_domain::{
     NewCategory, NewCorp, NewGrid, NewOrder, NewUser, OrderId, Resident, Urgency,
 };
 use patrol_media::BlobStore;
-use patrol_store::{Store, StoreError};
+use patrol_store::{CorpSetup, Store, StoreError};
 use rand::{Rng, RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -334,79 +334,147 @@ where
     text.parse().expect("the demo's ids are well-formed")
 }
 
-/// Creates the demo corp with its apps, users, grids and categories, unless it exists.
-/// Returns the corp and whether it was created.
+/// How many writes an installation of the demo corp ([`ensure_corp_within`],
+/// [`install_within`]) may make: all it needs, or, for the tests, only its first `n`, after
+/// which it stops with an error, leaving the database as a kill at that moment would.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Writes {
+    left: Option<u64>,
+}
+
+impl Writes {
+    /// Every write the installation needs.
+    pub fn all() -> Writes {
+        Writes { left: None }
+    }
+
+    /// Only the first `n` writes.
+    pub fn first(n: u64) -> Writes {
+        Writes { left: Some(n) }
+    }
+
+    /// Counts one write about to be made, or stops the installation.
+    fn take(&mut self) -> Result<(), StoreError> {
+        match &mut self.left {
+            None => Ok(()),
+            Some(0) => Err(StoreError::backend(STOPPED)),
+            Some(left) => {
+                *left -= 1;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// The error of an installation stopped by [`Writes::first`].
+pub const STOPPED: &str = "the demo's installation stopped after its allowed writes";
+
+/// The demo corp with its apps, users, grids and categories, and `orders`.
+fn setup(clock: &Clock, orders: Vec<NewOrder>) -> CorpSetup {
+    let strings = |list: &[&str]| list.iter().map(ToString::to_string).collect();
+    let groups = GROUPS.iter().map(|&(category_id, name)| NewCategory {
+        category_id: valid(category_id),
+        name: name.into(),
+        parent: None,
+    });
+    let leaves = CATEGORIES.iter().map(|category| NewCategory {
+        category_id: valid(category.category_id),
+        name: category.name.into(),
+        parent: Some(category.parent.into()),
+    });
+    CorpSetup {
+        corp: NewCorp {
+            corpid: valid(DEMO_CORPID),
+            name: DEMO_CORP_NAME.into(),
+            created_at: DEMO_CORP_CREATED_AT,
+        },
+        apps: APPS
+            .iter()
+            .map(|&(agentid, name, kind, patrol_enabled, secret)| NewApp {
+                agentid: Some(AgentId::new(agentid).expect("the demo's agentids are positive")),
+                name: name.into(),
+                kind,
+                // The demo's one secret opens every family: 巡查上报, 居民上报 and 居民联系.
+                patrol_enabled,
+                resident_enabled: patrol_enabled,
+                contact_enabled: patrol_enabled,
+                enabled: true,
+                secret: secret.into(),
+                created_at: clock.now(),
+            })
+            .collect(),
+        users: USERS
+            .iter()
+            .map(|&(userid, name)| NewUser {
+                userid: valid(userid),
+                name: name.into(),
+            })
+            .collect(),
+        grids: GRIDS
+            .iter()
+            .map(|grid| NewGrid {
+                grid_id: valid(grid.grid_id),
+                name: grid.name.into(),
+                parent: grid.parent.map(String::from),
+                admins: strings(grid.admins),
+                members: strings(grid.members),
+            })
+            .collect(),
+        categories: groups.chain(leaves).collect(),
+        orders,
+    }
+}
+
+/// Creates the demo corp with its apps, users, grids and categories, unless it exists, and its
+/// media where missing. Returns the corp and whether it was created.
 pub async fn ensure_corp(
     store: &dyn Store,
     blobs: &dyn BlobStore,
     clock: &Clock,
 ) -> Result<(Corp, bool), StoreError> {
-    if let Some(corp) = store.corp(DEMO_CORPID).await? {
-        ensure_media(store, blobs, corp.key, clock).await?;
-        return Ok((corp, false));
-    }
-    let corp = store
-        .create_corp(NewCorp {
-            corpid: valid(DEMO_CORPID),
-            name: DEMO_CORP_NAME.into(),
-            created_at: DEMO_CORP_CREATED_AT,
-        })
-        .await?;
-    for &(agentid, name, kind, patrol_enabled, secret) in APPS {
-        store
-            .create_app(
-                corp.key,
-                NewApp {
-                    agentid: Some(AgentId::new(agentid).expect("the demo's agentids are positive")),
-                    name: name.into(),
-                    kind,
-                    // The demo's one secret opens every family: 巡查上报, 居民上报 and 居民联系.
-                    patrol_enabled,
-                    resident_enabled: patrol_enabled,
-                    contact_enabled: patrol_enabled,
-                    enabled: true,
-                    secret: secret.into(),
-                    created_at: clock.now(),
+    ensure_corp_within(store, blobs, clock, &mut Writes::all()).await
+}
+
+/// [`ensure_corp`] within `writes`.
+pub async fn ensure_corp_within(
+    store: &dyn Store,
+    blobs: &dyn BlobStore,
+    clock: &Clock,
+    writes: &mut Writes,
+) -> Result<(Corp, bool), StoreError> {
+    ensure(store, blobs, clock, writes, Vec::new).await
+}
+
+/// The demo corp, created with `orders()` when missing, and its media.
+///
+/// The corp and everything of it but its media are created in one transaction
+/// ([`patrol_store::DirectoryStore::create_corp_with`]): a corp that exists is whole. The media
+/// follow, each ensured where missing ([`ensure_media`]), on every call: an installation killed
+/// at any moment is finished by the next call, which also leaves a whole corp alone.
+async fn ensure(
+    store: &dyn Store,
+    blobs: &dyn BlobStore,
+    clock: &Clock,
+    writes: &mut Writes,
+    orders: impl FnOnce() -> Vec<NewOrder>,
+) -> Result<(Corp, bool), StoreError> {
+    let (corp, created) = match store.corp(DEMO_CORPID).await? {
+        Some(corp) => (corp, false),
+        None => {
+            writes.take()?;
+            match store.create_corp_with(setup(clock, orders())).await {
+                Ok(corp) => (corp, true),
+                // Created meanwhile by another process (on PostgreSQL): it is whole too.
+                Err(StoreError::Conflict(message)) => match store.corp(DEMO_CORPID).await? {
+                    Some(corp) => (corp, false),
+                    None => return Err(StoreError::Conflict(message)),
                 },
-            )
-            .await?;
-    }
-    for &(userid, name) in USERS {
-        let user = NewUser {
-            userid: valid(userid),
-            name: name.into(),
-        };
-        store.create_user(corp.key, user).await?;
-    }
-    for grid in GRIDS {
-        let strings = |list: &[&str]| list.iter().map(ToString::to_string).collect();
-        let new = NewGrid {
-            grid_id: valid(grid.grid_id),
-            name: grid.name.into(),
-            parent: grid.parent.map(String::from),
-            admins: strings(grid.admins),
-            members: strings(grid.members),
-        };
-        store.create_grid(corp.key, new).await?;
-    }
-    for &(category_id, name) in GROUPS {
-        let group = NewCategory {
-            category_id: valid(category_id),
-            name: name.into(),
-            parent: None,
-        };
-        store.create_category(corp.key, group).await?;
-    }
-    for category in CATEGORIES {
-        let leaf = NewCategory {
-            category_id: valid(category.category_id),
-            name: category.name.into(),
-            parent: Some(category.parent.into()),
-        };
-        store.create_category(corp.key, leaf).await?;
-    }
-    ensure_media(store, blobs, corp.key, clock).await?;
-    Ok((corp, true))
+                Err(error) => return Err(error),
+            }
+        }
+    };
+    ensure_media_within(store, blobs, corp.key, clock, writes).await?;
+    Ok((corp, created))
 }
 
 /// Images the demo's and seeded orders show: [`IMAGE_POOL`] of them, by media id.
@@ -431,6 +499,17 @@ pub async fn ensure_media(
     blobs: &dyn BlobStore,
     corp_key: i64,
     clock: &Clock,
+) -> Result<(), StoreError> {
+    ensure_media_within(store, blobs, corp_key, clock, &mut Writes::all()).await
+}
+
+/// [`ensure_media`] within `writes`: each medium is two writes, its blob then its row.
+async fn ensure_media_within(
+    store: &dyn Store,
+    blobs: &dyn BlobStore,
+    corp_key: i64,
+    clock: &Clock,
+    writes: &mut Writes,
 ) -> Result<(), StoreError> {
     let pool = (0..IMAGE_POOL)
         .map(|i| (pool_image_id(i), MediaType::Image))
@@ -457,6 +536,7 @@ pub async fn ensure_media(
                 format!("{media_id}.mp4"),
             ),
         };
+        writes.take()?;
         let stored = blobs
             .put(&mut bytes.as_slice(), u64::MAX)
             .await
@@ -471,6 +551,7 @@ pub async fn ensure_media(
             created_at: clock.now(),
             expires_at: None,
         };
+        writes.take()?;
         match store.create_media(corp_key, media).await {
             // Kept already (its blob was missing and is back now).
             Ok(()) | Err(StoreError::Conflict(_)) => {}
@@ -481,22 +562,34 @@ pub async fn ensure_media(
 }
 
 /// Installs the demo corp with [`DEMO_ORDERS`] orders over the 30 days before the clock's
-/// current hour, unless the corp exists already.
+/// current hour, in the corp's one transaction, unless the corp exists already; finishes its
+/// media in any case (see [`ensure_corp`]).
 pub async fn install(
     store: &dyn Store,
     blobs: &dyn BlobStore,
     clock: &Clock,
 ) -> Result<Corp, StoreError> {
-    let (corp, created) = ensure_corp(store, blobs, clock).await?;
-    if created {
+    install_within(store, blobs, clock, &mut Writes::all()).await
+}
+
+/// [`install`] within `writes`.
+pub async fn install_within(
+    store: &dyn Store,
+    blobs: &dyn BlobStore,
+    clock: &Clock,
+    writes: &mut Writes,
+) -> Result<Corp, StoreError> {
+    let orders = || {
         let anchor = anchor(clock.now());
         let patrol = Generator::new(DEMO_SEED, DEMO_ORDERS, anchor);
         let resident = Generator::resident(DEMO_RESIDENT_SEED, DEMO_RESIDENT_ORDERS, anchor);
-        let orders = (0..DEMO_ORDERS)
+        (0..DEMO_ORDERS)
             .map(|i| patrol.order(i))
             .chain((0..DEMO_RESIDENT_ORDERS).map(|i| resident.order(i)))
-            .collect();
-        store.insert_orders(corp.key, orders).await?;
+            .collect()
+    };
+    let (corp, created) = ensure(store, blobs, clock, writes, orders).await?;
+    if created {
         tracing::info!(
             orders = DEMO_ORDERS,
             resident_orders = DEMO_RESIDENT_ORDERS,

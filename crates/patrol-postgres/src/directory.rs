@@ -12,7 +12,7 @@ use patrol_domain::{
     NewCorp, NewGrid, NewUser, Rejection, User,
 };
 use patrol_store::credentials::secret_hash;
-use patrol_store::{Clash, ConstraintKind, Result, StoreError};
+use patrol_store::{Clash, ConstraintKind, CorpSetup, Result, StoreError};
 use tokio_postgres::{GenericClient, Row, Transaction};
 
 use crate::error::{Error, conflict, constraint_kind, not_found};
@@ -998,6 +998,31 @@ impl patrol_store::DirectoryStore for PostgresStore {
     async fn create_corp(&self, corp: NewCorp) -> Result<Corp> {
         self.write(None, move |tx| Box::pin(create_corp(tx, corp)))
             .await
+    }
+
+    async fn create_corp_with(&self, setup: CorpSetup) -> Result<Corp> {
+        self.write(None, move |tx| {
+            Box::pin(async move {
+                let corp = create_corp(tx, setup.corp).await?;
+                for app in setup.apps {
+                    create_app(tx, corp.key, app).await?;
+                }
+                for user in setup.users {
+                    create_user(tx, corp.key, user).await?;
+                }
+                for grid in setup.grids {
+                    create_grid(tx, corp.key, grid).await?;
+                }
+                for category in setup.categories {
+                    create_category(tx, corp.key, category).await?;
+                }
+                if !setup.orders.is_empty() {
+                    crate::orders::insert_orders_tx(tx, corp.key, setup.orders).await?;
+                }
+                Ok(corp)
+            })
+        })
+        .await
     }
 
     async fn corp(&self, corpid: &str) -> Result<Option<Corp>> {

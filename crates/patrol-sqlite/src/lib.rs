@@ -28,8 +28,8 @@ use patrol_domain::{
     User,
 };
 use patrol_store::{
-    DirectoryStore, Durability, MediaStore, OpenOptions, OrderStore, Result, SeedRun, StoreError,
-    TokenCache, TokenStore,
+    CorpSetup, DirectoryStore, Durability, MediaStore, OpenOptions, OrderStore, Result, SeedRun,
+    StoreError, TokenCache, TokenStore,
 };
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use tracing::instrument;
@@ -293,6 +293,32 @@ impl DirectoryStore for SqliteStore {
         self.inner
             .access
             .write(move |tx| directory::create_corp(tx, corp))
+            .await
+    }
+
+    #[instrument(skip_all, fields(corpid = %setup.corp.corpid))]
+    async fn create_corp_with(&self, setup: CorpSetup) -> Result<Corp> {
+        self.inner
+            .access
+            .write(move |tx| {
+                let corp = directory::create_corp(tx, setup.corp)?;
+                for app in setup.apps {
+                    directory::create_app(tx, corp.key, app)?;
+                }
+                for user in setup.users {
+                    directory::create_user(tx, corp.key, user)?;
+                }
+                for grid in setup.grids {
+                    directory::create_grid(tx, corp.key, grid)?;
+                }
+                for category in setup.categories {
+                    directory::create_category(tx, corp.key, category)?;
+                }
+                if !setup.orders.is_empty() {
+                    orders::insert_orders_tx(tx, corp.key, setup.orders)?;
+                }
+                Ok(corp)
+            })
             .await
     }
 

@@ -62,6 +62,11 @@ pub const EXPIRED_TOKEN_RETENTION: i64 = 7 * 24 * 3600;
 #[async_trait::async_trait]
 pub trait DirectoryStore: Send + Sync {
     async fn create_corp(&self, corp: NewCorp) -> Result<Corp>;
+    /// Creates a corp with everything it starts with ([`CorpSetup`]) in one transaction:
+    /// afterwards the corp is there whole, or (an error, a kill, a power cut) not at all. Each
+    /// part passes the checks of its own `create_*`; [`StoreError::Conflict`] when the corp
+    /// exists.
+    async fn create_corp_with(&self, setup: CorpSetup) -> Result<Corp>;
     async fn corp(&self, corpid: &str) -> Result<Option<Corp>>;
     async fn list_corps(&self) -> Result<Vec<Corp>>;
 
@@ -113,6 +118,22 @@ pub trait DirectoryStore: Send + Sync {
         category_id: &str,
         patch: CategoryPatch,
     ) -> Result<Category>;
+}
+
+/// A corp to create with its first apps, users, grids, categories and orders, all or nothing
+/// ([`DirectoryStore::create_corp_with`]): the demo corp is installed so, and a kill during
+/// its installation leaves no half of it.
+#[derive(Debug, Clone)]
+pub struct CorpSetup {
+    pub corp: NewCorp,
+    pub apps: Vec<NewApp>,
+    pub users: Vec<NewUser>,
+    /// Parents before children.
+    pub grids: Vec<NewGrid>,
+    /// Each level-1 category before its children.
+    pub categories: Vec<NewCategory>,
+    /// Reported after the directory, as [`OrderStore::insert_orders`] reports them.
+    pub orders: Vec<NewOrder>,
 }
 
 /// Orders: reporting, the workflow, and the two reads of WeCom's API.

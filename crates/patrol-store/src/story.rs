@@ -123,6 +123,7 @@ pub async fn run(store: &dyn Store) {
     tokens(store).await;
     orders(store).await;
     seed_runs(store).await;
+    corp_setups(store).await;
     concurrent_writes(store).await;
     media(store).await;
     served_images(store).await;
@@ -749,6 +750,111 @@ pub async fn seed_runs(store: &dyn Store) {
     ));
     assert!(store.order_body(key, None, "s9").await.unwrap().is_none());
     assert!(store.order_body(key, None, "s2").await.unwrap().is_some());
+}
+
+/// A corp created with everything it starts with: all of it, or, when any part is refused,
+/// nothing (not even the corp), so that the same corp can be created afterwards.
+pub async fn corp_setups(store: &dyn Store) {
+    let setup = |corpid: &str| crate::CorpSetup {
+        corp: NewCorp {
+            corpid: id(corpid),
+            name: corpid.into(),
+            created_at: NOW,
+        },
+        apps: vec![app(1_000_002, "setup-secret-0123456789")],
+        users: vec![
+            NewUser {
+                userid: id("reporter"),
+                name: "上报人".into(),
+            },
+            NewUser {
+                userid: id("worker"),
+                name: "网格员".into(),
+            },
+        ],
+        grids: vec![NewGrid {
+            grid_id: id("g1"),
+            name: "一号网格".into(),
+            parent: None,
+            admins: vec!["reporter".into()],
+            members: vec!["worker".into()],
+        }],
+        categories: vec![
+            NewCategory {
+                category_id: id("c1"),
+                name: "大类".into(),
+                parent: None,
+            },
+            NewCategory {
+                category_id: id("c1a"),
+                name: "类别".into(),
+                parent: Some("c1".into()),
+            },
+        ],
+        orders: vec![order("setup-o1", NOW), order("setup-o2", NOW + 1)],
+    };
+
+    // Each part refused in turn, the last one first: nothing of the corp stays.
+    let mut refused = Vec::new();
+    let mut bad = setup("story-setup");
+    bad.orders.push(order("setup-o1", NOW + 2));
+    refused.push(bad);
+    let mut bad = setup("story-setup");
+    bad.categories.push(NewCategory {
+        category_id: id("c2a"),
+        name: "无上级".into(),
+        parent: Some("nowhere".into()),
+    });
+    refused.push(bad);
+    let mut bad = setup("story-setup");
+    bad.grids[0].admins.push("nobody".into());
+    refused.push(bad);
+    let mut bad = setup("story-setup");
+    bad.users.push(bad.users[0].clone());
+    refused.push(bad);
+    let mut bad = setup("story-setup");
+    bad.apps.push(bad.apps[0].clone());
+    refused.push(bad);
+    for bad in refused {
+        let answer = store.create_corp_with(bad.clone()).await;
+        assert!(answer.is_err(), "{bad:?} was created: {answer:?}");
+        assert_eq!(store.corp("story-setup").await.unwrap(), None, "{bad:?}");
+    }
+
+    let corp = store.create_corp_with(setup("story-setup")).await.unwrap();
+    assert_eq!(store.corp("story-setup").await.unwrap(), Some(corp.clone()));
+    let apps = store.list_apps(corp.key).await.unwrap();
+    assert_eq!(
+        apps.iter().map(|a| a.agentid).collect::<Vec<_>>(),
+        [1_000_002]
+    );
+    let users = store.list_users(corp.key).await.unwrap();
+    assert_eq!(users.len(), 2);
+    let grids = store.list_grids(corp.key).await.unwrap();
+    assert_eq!(grids.len(), 1);
+    assert_eq!(grids[0].members, ["worker"]);
+    let categories = store.list_categories(corp.key).await.unwrap();
+    assert_eq!(
+        categories
+            .iter()
+            .map(|c| (c.category_id.as_str(), c.level))
+            .collect::<Vec<_>>(),
+        [("c1", 1), ("c1a", 2)]
+    );
+    let page = store
+        .list_orders(corp.key, query(10, 0, None))
+        .await
+        .unwrap();
+    assert_eq!(page.bodies().count(), 2);
+    // The corp's own writes go on from there.
+    store
+        .insert_orders(corp.key, vec![order("setup-o3", NOW + 2)])
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.create_corp_with(setup("story-setup")).await,
+        Err(StoreError::Conflict(_))
+    ));
 }
 
 /// Polls every future until all are done: the writes are in flight together, as a server's are.

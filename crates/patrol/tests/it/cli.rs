@@ -3,11 +3,10 @@
 use std::process::Command;
 
 use patrol_demo::{DEMO_CORPID, DEMO_PATROL_SECRET};
-use patrol_domain::ListQuery;
 use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 
-use crate::support::{Served, fails, patrol, succeeds_with};
+use crate::support::{Served, all_bodies, fails, patrol, seed, succeeds_with};
 
 #[test]
 fn the_demo_banner_curl_line_works_when_pasted() {
@@ -190,54 +189,6 @@ fn a_bad_config_stops_start_up_naming_the_problem() {
     assert!(stderr.contains("sqlite://"), "{stderr}");
 }
 
-/// `patrol seed` of `orders` orders with `seed` into `database`.
-fn seed(database: &str, orders: &str, seed: &str) -> Command {
-    let mut command = patrol(&[
-        "seed",
-        "--orders",
-        orders,
-        "--seed",
-        seed,
-        "--anchor",
-        "1800000000",
-    ]);
-    command.args(["--database", database, "--quiet"]);
-    command
-}
-
-async fn all_bodies(path: &std::path::Path) -> Vec<String> {
-    let store = patrol_server::open_store(path.to_str().unwrap())
-        .await
-        .unwrap();
-    let corp = store.corp("wwpatroldemo000001").await.unwrap().unwrap();
-    let mut bodies = Vec::new();
-    let mut after = None;
-    loop {
-        let page = store
-            .list_orders(
-                corp.key,
-                ListQuery {
-                    family: patrol_domain::Family::Patrol,
-                    begin_create_time: 0,
-                    begin_modify_time: 0,
-                    after,
-                    limit: 500,
-                    public_url: None,
-                },
-            )
-            .await
-            .unwrap();
-        let Some(last) = page.last_position() else {
-            return bodies;
-        };
-        after = Some(last);
-        bodies.extend(
-            page.bodies()
-                .map(|b| String::from_utf8(b.to_vec()).unwrap()),
-        );
-    }
-}
-
 #[tokio::test]
 async fn seeding_is_reproducible() {
     let dir = tempfile::tempdir().unwrap();
@@ -248,7 +199,10 @@ async fn seeding_is_reproducible() {
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(stdout.contains("seeded 3000 orders"), "{stdout}");
     }
-    let (a_bodies, b_bodies) = (all_bodies(&a).await, all_bodies(&b).await);
+    let (a_bodies, b_bodies) = (
+        all_bodies(a.to_str().unwrap()).await,
+        all_bodies(b.to_str().unwrap()).await,
+    );
     assert_eq!(a_bodies.len(), 3000);
     assert_eq!(a_bodies, b_bodies);
 
@@ -263,7 +217,7 @@ async fn seeding_is_reproducible() {
         stderr.contains("--orders 3000 --anchor 1800000000"),
         "{stderr}"
     );
-    assert_eq!(all_bodies(&a).await.len(), 3100);
+    assert_eq!(all_bodies(a.to_str().unwrap()).await.len(), 3100);
 }
 
 #[tokio::test]
@@ -272,7 +226,7 @@ async fn a_seed_killed_at_any_moment_is_finished_by_running_it_again() {
     let whole = dir.path().join("whole.db");
     let whole = whole.to_str().unwrap();
     succeeds_with(&mut seed(whole, "12000", "7"));
-    let expected = all_bodies(std::path::Path::new(whole)).await;
+    let expected = all_bodies(whole).await;
 
     // Killed (SIGKILL: no chance to clean up) at random moments, a few times over, in the
     // middle of writing; each run again takes up where the last one's batches ended.
@@ -300,5 +254,5 @@ async fn a_seed_killed_at_any_moment_is_finished_by_running_it_again() {
     eprintln!("killed {kills} runs");
     assert!(kills > 0, "no run was killed before it ended");
     succeeds_with(seed(cut, "12000", "7").args(["--batch", "300"]));
-    assert_eq!(all_bodies(std::path::Path::new(cut)).await, expected);
+    assert_eq!(all_bodies(cut).await, expected);
 }

@@ -6,6 +6,7 @@ mod browser;
 mod cli;
 mod config;
 mod cross_server;
+mod demo_install;
 mod docs;
 mod durability;
 mod layout;

@@ -4,12 +4,15 @@
 //! PostgreSQL runs in a cluster of the test's own (`patrol_test::PgCluster`).
 
 use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::time::Duration;
 
 use patrol_demo::{DEMO_CORPID, DEMO_PATROL_SECRET};
 use patrol_test::PgCluster;
 use serde_json::{Value, json};
 
-use crate::support::{Served, fails, patrol, succeeds_with};
+use crate::support::{Served, all_bodies, createdb, fails, patrol, seed, succeeds_with};
 
 /// A database made by `patrol serve --demo`, the server killed once it listens.
 fn demo_database(dir: &std::path::Path, name: &str) -> String {
@@ -17,23 +20,6 @@ fn demo_database(dir: &std::path::Path, name: &str) -> String {
     let mut served = Served::on_any_port(&["--demo", "--database", &database]);
     served.kill();
     database
-}
-
-fn createdb(cluster: &PgCluster, name: &str) -> String {
-    let output = std::process::Command::new(cluster.program("createdb"))
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &cluster.port().to_string(),
-            "-U",
-            "postgres",
-            name,
-        ])
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "{output:?}");
-    cluster.url_of(name)
 }
 
 /// A server on `database` (its media in `media`, when given) listening on `port`: the servers
@@ -478,4 +464,102 @@ fn bad_urls_are_named() {
         "migrate", "--from", &source, "--to", &source,
     ]));
     assert!(stderr.contains("name the same database"), "{stderr}");
+}
+
+/// When a test kills a migrate.
+#[derive(Debug, Clone, Copy)]
+enum Moment {
+    /// On its first line of progress.
+    FirstLine,
+    /// On its first line saying orders were committed.
+    Committed,
+    /// This long after it started.
+    After(Duration),
+}
+
+/// Runs `patrol migrate ARGS…` and kills it (SIGKILL: no chance to clean up) at `moment`; true
+/// when it was still running then.
+fn kill_migrate(args: &[&str], moment: Moment) -> bool {
+    let mut child = patrol(&["migrate"])
+        .args(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (lines, said) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    match moment {
+        Moment::After(delay) => std::thread::sleep(delay),
+        // Until the line comes, or it ends (its stderr closes).
+        Moment::FirstLine => drop(said.recv()),
+        Moment::Committed => while said.recv().is_ok_and(|line| !line.contains("copied")) {},
+    }
+    let killed = child.try_wait().unwrap().is_none();
+    child.kill().unwrap();
+    child.wait().unwrap();
+    killed
+}
+
+/// Seeded orders migrated with `patrol migrate`, killed with SIGKILL at a few moments (on its
+/// first line, on a line about committed orders, after a delay), each run going on where the last
+/// stopped, then run to the end: SQLite → PostgreSQL, and that copy back to SQLite. Each ends
+/// verified (and again with `--verify-only`), and a walk of the orders through the store finds
+/// the source's orders on the target.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_migrate_killed_at_any_moment_is_finished_by_running_it_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("source.db").display().to_string();
+    succeeds_with(&mut seed(&source, "20000", "5"));
+    let expected = all_bodies(&source).await;
+    assert_eq!(expected.len(), 20_000);
+    let cluster = PgCluster::start(&[]);
+    let postgres = createdb(&cluster, "killed");
+    let pg_media = dir.path().join("pg-media").display().to_string();
+    let back = dir.path().join("back.db").display().to_string();
+
+    for (from, to, media_flag, media) in [
+        (&source, &postgres, "--to-media", &pg_media),
+        (&postgres, &back, "--from-media", &pg_media),
+    ] {
+        let args = [
+            "--from", from, "--to", to, media_flag, media, "--chunk", "500",
+        ];
+        let moments = [
+            Moment::FirstLine,
+            Moment::Committed,
+            Moment::After(Duration::from_millis(700)),
+        ];
+        let killed: Vec<_> = moments
+            .into_iter()
+            .filter(|&moment| kill_migrate(&args, moment))
+            .collect();
+        eprintln!("{from} → {to}: killed at {killed:?}");
+        assert!(
+            !killed.is_empty(),
+            "{from} → {to}: no run was killed before it ended"
+        );
+        let (stdout, stderr) = migrate(&args);
+        // A run killed once orders were committed leaves them to the next.
+        assert!(
+            stderr.contains("resuming after order sequence") || stderr.contains("copied before"),
+            "{from} → {to}:\n{stderr}"
+        );
+        assert!(
+            stdout.contains("migrated 1 corp(s), 20000 orders") && stdout.contains("identical"),
+            "{from} → {to}:\n{stdout}\n{stderr}"
+        );
+        let (stdout, _) = migrate(&[&args[..6], &["--verify-only"]].concat());
+        assert!(
+            stdout.starts_with("verified 1 corp(s), 20000 orders"),
+            "{stdout}"
+        );
+        assert_eq!(all_bodies(to).await, expected, "{from} → {to}");
+    }
 }

@@ -74,6 +74,71 @@ fn run(command: &mut Command) -> Output {
         .unwrap_or_else(|e| panic!("{command:?} does not run: {e}"))
 }
 
+/// `patrol seed` of `orders` orders with `seed` into `database`.
+pub(crate) fn seed(database: &str, orders: &str, seed: &str) -> Command {
+    let mut command = patrol(&[
+        "seed",
+        "--orders",
+        orders,
+        "--seed",
+        seed,
+        "--anchor",
+        "1800000000",
+    ]);
+    command.args(["--database", database, "--quiet"]);
+    command
+}
+
+/// The stored wire JSON of every patrol order of the demo corp in `database`, in the walk's order.
+pub(crate) async fn all_bodies(database: &str) -> Vec<String> {
+    let store = patrol_server::open_store(database).await.unwrap();
+    let corp = store.corp("wwpatroldemo000001").await.unwrap().unwrap();
+    let mut bodies = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_orders(
+                corp.key,
+                patrol_domain::ListQuery {
+                    family: patrol_domain::Family::Patrol,
+                    begin_create_time: 0,
+                    begin_modify_time: 0,
+                    after,
+                    limit: 500,
+                    public_url: None,
+                },
+            )
+            .await
+            .unwrap();
+        let Some(last) = page.last_position() else {
+            return bodies;
+        };
+        after = Some(last);
+        bodies.extend(
+            page.bodies()
+                .map(|b| String::from_utf8(b.to_vec()).unwrap()),
+        );
+    }
+}
+
+/// A new database `name` on the cluster: its URL.
+pub(crate) fn createdb(cluster: &patrol_test::PgCluster, name: &str) -> String {
+    let output = Command::new(cluster.program("createdb"))
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &cluster.port().to_string(),
+            "-U",
+            "postgres",
+            name,
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    cluster.url_of(name)
+}
+
 /// The current time in Unix seconds.
 pub(crate) fn now() -> i64 {
     std::time::SystemTime::now()
