@@ -95,7 +95,11 @@ impl CorpDirectory {
 
 /// Writes a transaction's [`Counters`] (`patrol_domain::stats`) in it: one statement per table
 /// and direction, whatever the number of counters (a batch of reported orders changes hundreds).
-async fn write_counters(counters: Counters, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
+pub(crate) async fn write_counters(
+    counters: Counters,
+    tx: &Transaction<'_>,
+    corp_key: i64,
+) -> Result<()> {
     // Rising counters are upserted; a falling one is an update of a row that must be there.
     let (mut up, mut down) = (TallyRows::default(), TallyRows::default());
     for ((family, grid, category, stage, accepted), delta) in counters.tallies {
@@ -289,15 +293,15 @@ async fn write_processors(
 
 /// The processors of open orders, a column each (for `unnest`).
 #[derive(Default)]
-struct ProcessorRows {
-    family: Vec<i16>,
-    userid: Vec<String>,
-    order_seq: Vec<i64>,
-    stage: Vec<i16>,
+pub(crate) struct ProcessorRows {
+    pub(crate) family: Vec<i16>,
+    pub(crate) userid: Vec<String>,
+    pub(crate) order_seq: Vec<i64>,
+    pub(crate) stage: Vec<i16>,
 }
 
 impl ProcessorRows {
-    fn add(&mut self, order_seq: i64, state: &OrderState) {
+    pub(crate) fn add(&mut self, order_seq: i64, state: &OrderState) {
         if state.closed {
             return;
         }
@@ -309,7 +313,7 @@ impl ProcessorRows {
         }
     }
 
-    async fn insert(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
+    pub(crate) async fn insert(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
         if self.userid.is_empty() {
             return Ok(());
         }
@@ -332,22 +336,22 @@ impl ProcessorRows {
 
 /// The steps of orders, a column each (for `unnest`): one statement for any number of them.
 #[derive(Default)]
-struct StepRows {
-    order_seq: Vec<i64>,
-    position: Vec<i32>,
-    process_type: Vec<i16>,
-    actor: Vec<String>,
-    acted_time: Vec<i64>,
-    solve_userid: Vec<String>,
-    process_desc: Vec<String>,
-    status: Vec<i16>,
-    solved_time: Vec<i64>,
-    image_urls: Vec<String>,
-    video_media_ids: Vec<String>,
+pub(crate) struct StepRows {
+    pub(crate) order_seq: Vec<i64>,
+    pub(crate) position: Vec<i32>,
+    pub(crate) process_type: Vec<i16>,
+    pub(crate) actor: Vec<String>,
+    pub(crate) acted_time: Vec<i64>,
+    pub(crate) solve_userid: Vec<String>,
+    pub(crate) process_desc: Vec<String>,
+    pub(crate) status: Vec<i16>,
+    pub(crate) solved_time: Vec<i64>,
+    pub(crate) image_urls: Vec<String>,
+    pub(crate) video_media_ids: Vec<String>,
 }
 
 impl StepRows {
-    fn add(&mut self, order_seq: i64, state: &OrderState) {
+    pub(crate) fn add(&mut self, order_seq: i64, state: &OrderState) {
         for (position, step) in state.steps.iter().enumerate() {
             self.order_seq.push(order_seq);
             self.position
@@ -365,7 +369,7 @@ impl StepRows {
         }
     }
 
-    async fn insert(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
+    pub(crate) async fn insert(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
         if self.order_seq.is_empty() {
             return Ok(());
         }
@@ -403,37 +407,37 @@ fn already_exists(order_id: &str) -> Error {
 
 /// Orders to insert, a column each (for `unnest`): one statement for a whole batch.
 #[derive(Default)]
-struct OrderRows {
-    seq: Vec<i64>,
-    order_id: Vec<String>,
-    family: Vec<i16>,
-    description: Vec<String>,
-    urge_type: Vec<i16>,
-    category_id: Vec<Option<i64>>,
-    case_name: Vec<String>,
-    grid_id: Vec<i64>,
-    grid_name: Vec<String>,
-    reporter: Vec<String>,
-    reporter_name: Vec<String>,
-    reporter_mobile: Vec<String>,
-    unionid: Vec<String>,
-    location_name: Vec<String>,
-    location_address: Vec<String>,
-    latitude: Vec<f64>,
-    longitude: Vec<f64>,
-    image_urls: Vec<String>,
-    video_media_ids: Vec<String>,
-    processor_userids: Vec<String>,
-    closed: Vec<bool>,
-    stage: Vec<i16>,
-    accepted: Vec<bool>,
-    solved_time: Vec<Option<i64>>,
-    solver: Vec<Option<String>>,
-    create_time: Vec<i64>,
-    modify_time: Vec<i64>,
-    mod_seq: Vec<i64>,
-    body: Vec<String>,
-    served: Vec<Vec<u8>>,
+pub(crate) struct OrderRows {
+    pub(crate) seq: Vec<i64>,
+    pub(crate) order_id: Vec<String>,
+    pub(crate) family: Vec<i16>,
+    pub(crate) description: Vec<String>,
+    pub(crate) urge_type: Vec<i16>,
+    pub(crate) category_id: Vec<Option<i64>>,
+    pub(crate) case_name: Vec<String>,
+    pub(crate) grid_id: Vec<i64>,
+    pub(crate) grid_name: Vec<String>,
+    pub(crate) reporter: Vec<String>,
+    pub(crate) reporter_name: Vec<String>,
+    pub(crate) reporter_mobile: Vec<String>,
+    pub(crate) unionid: Vec<String>,
+    pub(crate) location_name: Vec<String>,
+    pub(crate) location_address: Vec<String>,
+    pub(crate) latitude: Vec<f64>,
+    pub(crate) longitude: Vec<f64>,
+    pub(crate) image_urls: Vec<String>,
+    pub(crate) video_media_ids: Vec<String>,
+    pub(crate) processor_userids: Vec<String>,
+    pub(crate) closed: Vec<bool>,
+    pub(crate) stage: Vec<i16>,
+    pub(crate) accepted: Vec<bool>,
+    pub(crate) solved_time: Vec<Option<i64>>,
+    pub(crate) solver: Vec<Option<String>>,
+    pub(crate) create_time: Vec<i64>,
+    pub(crate) modify_time: Vec<i64>,
+    pub(crate) mod_seq: Vec<i64>,
+    pub(crate) body: Vec<String>,
+    pub(crate) served: Vec<Option<Vec<u8>>>,
 }
 
 impl OrderRows {
@@ -479,11 +483,11 @@ impl OrderRows {
         self.modify_time.push(state.last_time());
         self.mod_seq.push(mod_seq);
         self.served
-            .push(patrol_domain::media::served_offsets(body.as_bytes()));
+            .push(Some(patrol_domain::media::served_offsets(body.as_bytes())));
         self.body.push(body);
     }
 
-    async fn insert(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
+    pub(crate) async fn insert(self, tx: &Transaction<'_>, corp_key: i64) -> Result<()> {
         if self.seq.is_empty() {
             return Ok(());
         }

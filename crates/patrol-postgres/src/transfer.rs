@@ -21,6 +21,7 @@ use tokio_postgres::{GenericClient, Transaction};
 
 use crate::PostgresStore;
 use crate::error::{Error, Result};
+use crate::orders::{OrderRows, ProcessorRows, StepRows, write_counters};
 
 fn json_array(items: &[String]) -> String {
     serde_json::to_string(items).expect("strings always serialize")
@@ -293,56 +294,6 @@ async fn import_corp_tx(tx: &Transaction<'_>, corp: CorpRecord) -> Result<CorpIm
     Ok(mark)
 }
 
-/// The columns of a chunk of orders, for one `unnest`.
-#[derive(Default)]
-struct OrderColumns {
-    seq: Vec<i64>,
-    order_id: Vec<String>,
-    family: Vec<i16>,
-    description: Vec<String>,
-    urge_type: Vec<i16>,
-    category: Vec<Option<i64>>,
-    case_name: Vec<String>,
-    grid: Vec<i64>,
-    grid_name: Vec<String>,
-    reporter: Vec<String>,
-    reporter_name: Vec<String>,
-    reporter_mobile: Vec<String>,
-    unionid: Vec<String>,
-    location_name: Vec<String>,
-    location_address: Vec<String>,
-    latitude: Vec<f64>,
-    longitude: Vec<f64>,
-    image_urls: Vec<String>,
-    video_media_ids: Vec<String>,
-    processors: Vec<String>,
-    closed: Vec<bool>,
-    stage: Vec<i16>,
-    accepted: Vec<bool>,
-    solved_time: Vec<Option<i64>>,
-    solver: Vec<Option<String>>,
-    create_time: Vec<i64>,
-    modify_time: Vec<i64>,
-    mod_seq: Vec<i64>,
-    body: Vec<String>,
-    served: Vec<Option<Vec<u8>>>,
-}
-
-#[derive(Default)]
-struct StepColumns {
-    order_seq: Vec<i64>,
-    position: Vec<i32>,
-    process_type: Vec<i16>,
-    actor: Vec<String>,
-    acted_time: Vec<i64>,
-    solve_userid: Vec<String>,
-    process_desc: Vec<String>,
-    status: Vec<i16>,
-    solved_time: Vec<i64>,
-    image_urls: Vec<String>,
-    video_media_ids: Vec<String>,
-}
-
 async fn import_orders_tx(
     tx: &Transaction<'_>,
     corpid: &str,
@@ -379,10 +330,9 @@ async fn import_orders_tx(
     {
         categories.insert(row.get(0), row.get(1));
     }
-    let mut o = OrderColumns::default();
-    let mut s = StepColumns::default();
-    let (mut p_family, mut p_user, mut p_seq, mut p_stage) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut o = OrderRows::default();
+    let mut s = StepRows::default();
+    let mut processors = ProcessorRows::default();
     let mut counters = Counters::default();
     for order in orders {
         if order.seq <= mark.last_seq {
@@ -406,18 +356,7 @@ async fn import_orders_tx(
         };
         let seq = order.seq + mark.seq_offset;
         let state = order.state();
-        let family = small(order.family)?;
-        if !state.closed {
-            let mut seen = std::collections::HashSet::new();
-            for userid in &state.processors {
-                if seen.insert(userid.as_str()) {
-                    p_family.push(family);
-                    p_user.push(userid.clone());
-                    p_seq.push(seq);
-                    p_stage.push(small(state.stage().code())?);
-                }
-            }
-        }
+        processors.add(seq, &state);
         counters.count(&state, grid_key, category_key, 1);
         counters.reported(&state, grid_key);
         for (position, step) in order.steps.iter().enumerate() {
@@ -436,12 +375,12 @@ async fn import_orders_tx(
         mark.last_seq = order.seq;
         o.seq.push(seq);
         o.order_id.push(order.order_id);
-        o.family.push(family);
+        o.family.push(small(order.family)?);
         o.description.push(order.description);
         o.urge_type.push(small(order.urge_type)?);
-        o.category.push(category_key);
+        o.category_id.push(category_key);
         o.case_name.push(order.case_name);
-        o.grid.push(grid_key);
+        o.grid_id.push(grid_key);
         o.grid_name.push(order.grid_name);
         o.reporter.push(order.reporter);
         o.reporter_name.push(order.reporter_name);
@@ -453,7 +392,8 @@ async fn import_orders_tx(
         o.longitude.push(order.longitude);
         o.image_urls.push(json_array(&order.image_urls));
         o.video_media_ids.push(json_array(&order.video_media_ids));
-        o.processors.push(json_array(&order.processor_userids));
+        o.processor_userids
+            .push(json_array(&order.processor_userids));
         o.closed.push(order.closed);
         o.stage.push(small(order.stage)?);
         o.accepted.push(order.accepted);
@@ -465,154 +405,14 @@ async fn import_orders_tx(
         o.body.push(order.body);
         o.served.push(order.served);
     }
-    tx.execute(
-        "INSERT INTO orders (corp_id, seq, order_id, family, description, urge_type, category_id,
-            case_name, grid_id, grid_name, reporter, reporter_name, reporter_mobile, unionid,
-            location_name, location_address, latitude, longitude, image_urls, video_media_ids,
-            processor_userids, closed, stage, accepted, solved_time, solver, create_time,
-            modify_time, mod_seq, body, served)
-         SELECT $1::bigint, * FROM unnest($2::bigint[], $3::text[], $4::smallint[], $5::text[],
-            $6::smallint[], $7::bigint[], $8::text[], $9::bigint[], $10::text[], $11::text[],
-            $12::text[], $13::text[], $14::text[], $15::text[], $16::text[], $17::float8[],
-            $18::float8[], $19::text[], $20::text[], $21::text[], $22::bool[], $23::smallint[],
-            $24::bool[], $25::bigint[], $26::text[], $27::bigint[], $28::bigint[], $29::bigint[],
-            $30::text[], $31::bytea[])",
-        &[
-            &corp_key,
-            &o.seq,
-            &o.order_id,
-            &o.family,
-            &o.description,
-            &o.urge_type,
-            &o.category,
-            &o.case_name,
-            &o.grid,
-            &o.grid_name,
-            &o.reporter,
-            &o.reporter_name,
-            &o.reporter_mobile,
-            &o.unionid,
-            &o.location_name,
-            &o.location_address,
-            &o.latitude,
-            &o.longitude,
-            &o.image_urls,
-            &o.video_media_ids,
-            &o.processors,
-            &o.closed,
-            &o.stage,
-            &o.accepted,
-            &o.solved_time,
-            &o.solver,
-            &o.create_time,
-            &o.modify_time,
-            &o.mod_seq,
-            &o.body,
-            &o.served,
-        ],
-    )
-    .await?;
-    tx.execute(
-        "INSERT INTO steps (corp_id, order_seq, position, process_type, actor, acted_time,
-            solve_userid, process_desc, status, solved_time, image_urls, video_media_ids)
-         SELECT $1::bigint, * FROM unnest($2::bigint[], $3::int[], $4::smallint[], $5::text[],
-            $6::bigint[], $7::text[], $8::text[], $9::smallint[], $10::bigint[], $11::text[],
-            $12::text[])",
-        &[
-            &corp_key,
-            &s.order_seq,
-            &s.position,
-            &s.process_type,
-            &s.actor,
-            &s.acted_time,
-            &s.solve_userid,
-            &s.process_desc,
-            &s.status,
-            &s.solved_time,
-            &s.image_urls,
-            &s.video_media_ids,
-        ],
-    )
-    .await?;
-    tx.execute(
-        "INSERT INTO order_processors (corp_id, family, userid, order_seq, stage)
-         SELECT $1::bigint, * FROM unnest($2::smallint[], $3::text[], $4::bigint[],
-            $5::smallint[])",
-        &[&corp_key, &p_family, &p_user, &p_seq, &p_stage],
-    )
-    .await?;
-    add_counters(tx, corp_key, counters).await?;
+    // The same statements as reporting's (`orders`): one per table, and the counters.
+    o.insert(tx, corp_key).await?;
+    s.insert(tx, corp_key).await?;
+    processors.insert(tx, corp_key).await?;
+    write_counters(counters, tx, corp_key).await?;
     mark.done = done;
     put_mark(tx, corpid, &mark).await?;
     Ok(mark)
-}
-
-/// Adds an import's counters (all increments), one statement per table.
-async fn add_counters(tx: &Transaction<'_>, corp_key: i64, counters: Counters) -> Result<()> {
-    let (mut family, mut grid, mut category, mut stage, mut accepted, mut orders) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    );
-    for ((f, g, c, st, a), delta) in counters.tallies {
-        family.push(small(f)?);
-        grid.push(g);
-        category.push(c);
-        stage.push(small(st)?);
-        accepted.push(a);
-        orders.push(delta);
-    }
-    tx.execute(
-        "INSERT INTO order_tallies AS t (corp_id, family, grid_id, category_id, stage, accepted,
-            orders)
-         SELECT $1::bigint, * FROM unnest($2::smallint[], $3::bigint[], $4::bigint[],
-            $5::smallint[], $6::bool[], $7::bigint[])
-         ON CONFLICT (corp_id, family, grid_id, category_id, stage, accepted)
-         DO UPDATE SET orders = t.orders + excluded.orders",
-        &[
-            &corp_key, &family, &grid, &category, &stage, &accepted, &orders,
-        ],
-    )
-    .await?;
-    let (mut family, mut userid, mut stage, mut orders) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for ((f, u, st), delta) in counters.users {
-        family.push(small(f)?);
-        userid.push(u);
-        stage.push(small(st)?);
-        orders.push(delta);
-    }
-    tx.execute(
-        "INSERT INTO user_tallies AS t (corp_id, family, userid, stage, orders)
-         SELECT $1::bigint, * FROM unnest($2::smallint[], $3::text[], $4::smallint[],
-            $5::bigint[])
-         ON CONFLICT (corp_id, family, userid, stage)
-         DO UPDATE SET orders = t.orders + excluded.orders",
-        &[&corp_key, &family, &userid, &stage, &orders],
-    )
-    .await?;
-    let (mut family, mut grid, mut quarter, mut added, mut solved) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for ((f, g, q), (a, s)) in counters.quarters {
-        family.push(small(f)?);
-        grid.push(g);
-        quarter.push(q);
-        added.push(a);
-        solved.push(s);
-    }
-    tx.execute(
-        "INSERT INTO order_quarters AS q (corp_id, family, grid_id, quarter, added, solved)
-         SELECT $1::bigint, * FROM unnest($2::smallint[], $3::bigint[], $4::bigint[],
-            $5::bigint[], $6::bigint[])
-         ON CONFLICT (corp_id, family, grid_id, quarter)
-         DO UPDATE SET added = q.added + excluded.added, solved = q.solved + excluded.solved",
-        &[&corp_key, &family, &grid, &quarter, &added, &solved],
-    )
-    .await?;
-    Ok(())
 }
 
 #[async_trait::async_trait]
