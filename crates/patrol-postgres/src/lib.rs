@@ -77,25 +77,7 @@ pub fn is_postgres_url(url: &str) -> bool {
 
 /// A URL without the password it may carry, for messages and logs.
 fn displayed(url: &str) -> String {
-    match url.parse::<tokio_postgres::Config>() {
-        Ok(config) => {
-            let hosts: Vec<String> = config
-                .get_hosts()
-                .iter()
-                .map(|host| match host {
-                    tokio_postgres::config::Host::Tcp(name) => name.clone(),
-                    tokio_postgres::config::Host::Unix(path) => path.display().to_string(),
-                })
-                .collect();
-            format!(
-                "postgres://{}@{}/{}",
-                config.get_user().unwrap_or(""),
-                hosts.join(","),
-                config.get_dbname().unwrap_or("")
-            )
-        }
-        Err(_) => "postgres://…".to_owned(),
-    }
+    patrol_store::redacted_url(url)
 }
 
 fn open_error(display: &str, error: impl Into<patrol_store::BoxError>) -> StoreError {

@@ -29,13 +29,15 @@ pub async fn open_store_with(
     if !options.replicas.is_empty() {
         return Err(StoreError::open(format!(
             "read replicas (--database-replica, PATROL_DATABASE_REPLICAS, database_replicas) \
-             need a PostgreSQL database (postgres://…), not {url:?}"
+             need a PostgreSQL database (postgres://…), not {:?}",
+            patrol_store::redacted_url(url)
         )));
     }
     match patrol_sqlite::sqlite_path(url) {
         Some(path) => Ok(Arc::new(SqliteStore::open_with(path, options)?)),
         None => Err(StoreError::open(format!(
-            "unsupported database URL {url:?}: accepted are {ACCEPTED}"
+            "unsupported database URL {:?}: accepted are {ACCEPTED}",
+            patrol_store::redacted_url(url)
         ))),
     }
 }

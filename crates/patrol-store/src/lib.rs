@@ -24,7 +24,7 @@ use patrol_domain::{
 };
 
 pub use error::{BoxError, Clash, ConstraintKind, Result, StoreError};
-pub use options::{Durability, OpenOptions};
+pub use options::{Durability, OpenOptions, redacted_url};
 use patrol_domain::media::MediaFile;
 pub use token_cache::TokenCache;
 pub use transfer::TransferStore;

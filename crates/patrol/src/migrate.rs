@@ -74,6 +74,7 @@ impl MigrateArgs {
 /// One side of the move.
 struct Side {
     flag: &'static str,
+    /// The URL as messages show it (without a password).
     url: String,
     store: Arc<dyn Store>,
     blobs: Arc<dyn BlobStore>,
@@ -87,24 +88,30 @@ async fn open_side(
     must_exist: bool,
 ) -> anyhow::Result<Side> {
     let is_postgres = backend::is_postgres_url(url);
+    let shown = patrol_store::redacted_url(url);
     if !is_postgres
         && must_exist
         && let Some(path) = backend::sqlite_file(url)
         && !path.exists()
     {
-        bail!("{flag} {url}: there is no database file {}", path.display());
+        bail!(
+            "{flag} {shown}: there is no database file {}",
+            path.display()
+        );
     }
     if is_postgres && media.is_none() {
-        bail!("{flag} {url} is a PostgreSQL database: name its media directory with {media_flag}");
+        bail!(
+            "{flag} {shown} is a PostgreSQL database: name its media directory with {media_flag}"
+        );
     }
     let store = backend::open_store(url)
         .await
-        .with_context(|| format!("cannot open {flag} {url}"))?;
+        .with_context(|| format!("cannot open {flag} {shown}"))?;
     let blobs = backend::open_blobs(url, media)
-        .with_context(|| format!("cannot open the media of {flag} {url}"))?;
+        .with_context(|| format!("cannot open the media of {flag} {shown}"))?;
     Ok(Side {
         flag,
-        url: url.to_owned(),
+        url: shown,
         store,
         blobs,
     })

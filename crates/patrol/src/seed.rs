@@ -8,6 +8,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use patrol_demo::{self as demo, Generator};
 use patrol_domain::Clock;
+use patrol_store::redacted_url;
 use patrol_store::{SeedRun, Store};
 
 use crate::settings::{self, CommonArgs, Layer, Settings};
@@ -58,9 +59,9 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
     };
     let store: Arc<dyn Store> = patrol_server::backend::open_store_with(&database, &options)
         .await
-        .with_context(|| format!("cannot open {database}"))?;
+        .with_context(|| format!("cannot open {}", redacted_url(&database)))?;
     let blobs = patrol_server::backend::open_blobs(&database, settings.media_dir.as_deref())
-        .with_context(|| format!("cannot open the media of {database}"))?;
+        .with_context(|| format!("cannot open the media of {}", redacted_url(&database)))?;
     let clock = Clock::system();
     // The corp, and the pool of images and videos its orders show.
     let (corp, _) = demo::ensure_corp(store.as_ref(), blobs.as_ref(), &clock).await?;
@@ -85,8 +86,11 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
     }
     if run.landed == run.orders {
         println!(
-            "seed {} is already in {database}: {} orders (anchor {}); nothing to do",
-            run.seed, run.orders, run.anchor
+            "seed {} is already in {}: {} orders (anchor {}); nothing to do",
+            run.seed,
+            redacted_url(&database),
+            run.orders,
+            run.anchor
         );
         return Ok(());
     }
@@ -148,11 +152,12 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
     let seconds = started.elapsed().as_secs_f64();
     let written = args.orders - run.landed;
     println!(
-        "seeded {} orders (seed {}, anchor {anchor}) into corp {} in {seconds:.1} s ({:.0} orders/s); database {database}",
+        "seeded {} orders (seed {}, anchor {anchor}) into corp {} in {seconds:.1} s ({:.0} orders/s); database {}",
         written,
         args.seed,
         corp.corpid,
         written as f64 / seconds.max(f64::EPSILON),
+        redacted_url(&database),
     );
     Ok(())
 }

@@ -6,6 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use clap::builder::BoolishValueParser;
 use patrol_demo as demo;
+use patrol_store::redacted_url;
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::settings::{self, CommonArgs, Layer, Settings};
@@ -219,10 +220,11 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     // that cannot open it prints only the error.
     let server = patrol_server::Server::prepare(config, listener)
         .await
-        .with_context(|| format!("cannot serve {database}"))?;
+        .with_context(|| format!("cannot serve {}", redacted_url(&database)))?;
     print_banner(
         &base_url,
         &database,
+        &settings.database_replicas,
         demo,
         generated.then_some(admin_key.expose_secret()),
     );
@@ -251,9 +253,19 @@ fn admin_key_on_command_line() -> bool {
 }
 
 #[allow(clippy::print_stdout)]
-fn print_banner(base_url: &str, database: &str, demo: bool, generated_admin_key: Option<&str>) {
+fn print_banner(
+    base_url: &str,
+    database: &str,
+    replicas: &[String],
+    demo: bool,
+    generated_admin_key: Option<&str>,
+) {
     println!("patrol is listening on {base_url}");
-    println!("  database    {database}");
+    // URLs without their passwords: the banner lands in logs.
+    println!("  database    {}", redacted_url(database));
+    for replica in replicas {
+        println!("  replica     {}", redacted_url(replica));
+    }
     if let Some(key) = generated_admin_key {
         println!(
             "  admin key   {key}   (generated for this run; set PATROL_ADMIN_KEY to keep one)"

@@ -242,3 +242,45 @@ fn read_replicas_of_a_sqlite_database_are_refused_at_start_from_flag_environment
     // Nothing was created by a refused start.
     assert!(!dir.path().join("patrol.db").exists());
 }
+
+#[test]
+fn a_database_password_is_never_shown() {
+    // Banners and errors land in logs: the URL is shown, its password is not, from every
+    // command that names a database.
+    let dir = tempfile::tempdir().unwrap();
+    let secret = "pw-d0-not-show";
+    let unreachable = format!("postgres://patrol:{secret}@127.0.0.1:1/patrol?password={secret}");
+    let unsupported = format!("mysql://patrol:{secret}@127.0.0.1/patrol");
+    let media = dir.path().join("media");
+    for (name, mut command) in [
+        ("serve", {
+            let mut command = patrol(&["serve", "--listen", "127.0.0.1:0", "--database"]);
+            command.arg(&unreachable).arg("--media-dir").arg(&media);
+            command
+        }),
+        ("serve, unsupported scheme", {
+            let mut command = patrol(&["serve", "--listen", "127.0.0.1:0", "--database"]);
+            command.arg(&unsupported);
+            command
+        }),
+        ("seed", {
+            let mut command = patrol(&["seed", "--orders", "1", "--quiet", "--database"]);
+            command.arg(&unreachable).arg("--media-dir").arg(&media);
+            command
+        }),
+        ("migrate", {
+            let mut command = patrol(&["migrate", "--quiet", "--from"]);
+            command
+                .arg(&unreachable)
+                .arg("--from-media")
+                .arg(&media)
+                .arg("--to")
+                .arg(dir.path().join("to.db"));
+            command
+        }),
+    ] {
+        let stderr = fails(&mut command);
+        assert!(!stderr.contains(secret), "{name}: {stderr}");
+        assert!(stderr.contains("patrol:***@127.0.0.1"), "{name}: {stderr}");
+    }
+}
