@@ -81,6 +81,12 @@ pub enum ApiError {
     UnknownMedia,
     #[error("the file is {0} bytes: fetch it with Range requests of at most 20 MB")]
     MediaNeedsRange(u64),
+    /// Past a call-frequency limit, or blocked for having been (`--quotas`) until this time
+    /// (logged; WeCom's errmsg says no more).
+    #[error("api freq out of limit")]
+    FrequencyLimited(i64),
+    #[error("api concurrent out of limit")]
+    ConcurrencyLimited,
     /// A failure of patrol itself; the cause goes to the log only.
     #[error("system busy")]
     Internal(String),
@@ -136,7 +142,18 @@ impl ApiError {
             ApiError::MediaIdMissing => ErrCode::MediaIdMissing,
             ApiError::UnknownMedia => ErrCode::InvalidMediaId,
             ApiError::MediaNeedsRange(_) => ErrCode::MediaTooLargeWithoutRange,
+            ApiError::FrequencyLimited(_) => ErrCode::ApiFreqOutOfLimit,
+            ApiError::ConcurrencyLimited => ErrCode::ApiConcurrentOutOfLimit,
             ApiError::Internal(_) => ErrCode::SystemBusy,
+        }
+    }
+}
+
+impl From<crate::quota::Refusal> for ApiError {
+    fn from(refusal: crate::quota::Refusal) -> ApiError {
+        match refusal {
+            crate::quota::Refusal::Frequency { until } => ApiError::FrequencyLimited(until),
+            crate::quota::Refusal::Concurrency => ApiError::ConcurrencyLimited,
         }
     }
 }

@@ -123,6 +123,15 @@ impl FromRequestParts<AppState> for CorpCaller {
             TokenStatus::Unknown => return Err(ApiError::TokenInvalid),
         };
         tracing::Span::current().record("agentid", caller.agentid);
+        if let Some(quotas) = &state.quotas
+            && let Some(api) = parts.extensions.get::<axum::extract::MatchedPath>()
+        {
+            quotas.admit(
+                crate::quota::Subject::Corp(caller.corp_key),
+                api.as_str(),
+                state.clock().now(),
+            )?;
+        }
         Ok(CorpCaller(caller))
     }
 }

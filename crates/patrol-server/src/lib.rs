@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod handlers;
 pub mod log_limit;
+pub mod quota;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -24,7 +25,7 @@ use axum::Router;
 use axum::extract::{ConnectInfo, Request};
 use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use patrol_domain::Clock;
 use patrol_store::{Store, StoreError};
@@ -51,6 +52,8 @@ pub struct AppState {
     /// The base URL clients reach this server at, without a trailing slash: served image URLs
     /// are made absolute under it when answered.
     pub public_url: Arc<str>,
+    /// WeCom's call-frequency limits, when the server enforces them.
+    pub quotas: Option<Arc<quota::Quotas>>,
 }
 
 impl AppState {
@@ -66,8 +69,12 @@ impl AppState {
         public_url: String,
     ) -> Result<AppState, StoreError> {
         let cursors = CursorCodec::new(store.cursor_secret().await?);
+        let quotas = config
+            .quotas
+            .map(|limits| Arc::new(quota::Quotas::new(limits)));
         Ok(AppState {
             store,
+            quotas,
             config: Arc::new(config),
             cursors,
             refused_log: Arc::default(),
@@ -137,6 +144,8 @@ pub fn router(state: AppState) -> Router {
             )),
         )
         .route("/cgi-bin/media/get", any(handlers::media::get))
+        // Every WeCom API above (not the image files, the admin API or unserved paths).
+        .route_layer(middleware::from_fn_with_state(state.clone(), quota_gate))
         .route(
             "/media/images/{corpid}/{file}",
             axum::routing::get(handlers::media::image),
@@ -157,6 +166,41 @@ pub fn router(state: AppState) -> Router {
             timeout,
         ))
         .with_state(state)
+}
+
+/// WeCom's limits per client IP and on calls running at once, before the handler (the limits
+/// per corp are counted once the token names the corp: [`extract::CorpCaller`]). Does nothing
+/// unless the server enforces quotas.
+async fn quota_gate(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let Some(quotas) = state.quotas.clone() else {
+        return next.run(request).await;
+    };
+    let Some(api) = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(|path| path.as_str().to_owned())
+    else {
+        return next.run(request).await;
+    };
+    let running = match quotas.start(&api) {
+        Ok(running) => running,
+        Err(refusal) => return error::ApiError::from(refusal).into_response(),
+    };
+    if let Some(ip) = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())
+        && let Err(refusal) = quotas.admit(quota::Subject::Ip(ip), &api, state.clock().now())
+    {
+        return error::ApiError::from(refusal).into_response();
+    }
+    let response = next.run(request).await;
+    drop(running);
+    response
 }
 
 /// A request id in WeCom's style: digits, unique within this process and unlikely across.

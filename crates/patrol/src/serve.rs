@@ -68,6 +68,28 @@ pub(crate) struct ServeArgs {
         value_delimiter = ' '
     )]
     database_replicas: Vec<String>,
+    /// Enforce WeCom's call-frequency limits: 45009 past a limit per corp or client IP and API,
+    /// with WeCom's blocks; 45033 past a cap on calls of one API running at once.
+    #[arg(
+        long,
+        env = "PATROL_QUOTAS",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = BoolishValueParser::new()
+    )]
+    quotas: Option<bool>,
+    /// One quota limit, NAME=N (corp_per_minute, corp_per_hour, ip_per_minute, ip_per_hour,
+    /// concurrent_per_api); repeat it for more (PATROL_QUOTA: separated by spaces). Turns the
+    /// quotas on [default: WeCom's: 10000, 150000, 20000, 600000, 400].
+    #[arg(
+        long = "quota",
+        env = "PATROL_QUOTA",
+        value_name = "NAME=N",
+        value_delimiter = ' '
+    )]
+    quota: Vec<String>,
     /// The time zone of "today" in the statistics (an IANA name) [default: Asia/Shanghai].
     #[arg(long, env = "PATROL_TIME_ZONE", value_name = "ZONE")]
     time_zone: Option<String>,
@@ -93,6 +115,8 @@ impl ServeArgs {
             max_connections_per_ip: self.max_connections_per_ip,
             time_zone: self.time_zone.clone(),
             database_replicas: Some(self.database_replicas.clone()),
+            quotas: self.quotas,
+            quota: Some(self.quota.clone()),
             ..self.common.layer()
         }
     }
@@ -131,6 +155,10 @@ idle_timeout = 60
 # Open connections at most, and from one client IP at most; past either, HTTP 503 and close.
 max_connections = 1024
 max_connections_per_ip = 256
+# WeCom's call-frequency limits (45009 past one, 45033 past the cap on calls running at once),
+# off by default; `quota` sets limits by name (and turns them on).
+quotas = false
+# quota = ["corp_per_minute=10000", "ip_per_minute=20000", "concurrent_per_api=400"]
 # The time zone of "today" in the statistics (added_today, solved_today), an IANA name.
 time_zone = "Asia/Shanghai"
 # The key of the administration API (/admin/v1/); generated at start when unset. Keep it in a
@@ -178,6 +206,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         patrol_server::config::MAX_TOKEN_TTL
     );
     config.public_url = settings.public_url.clone();
+    config.quotas = settings.quota_limits()?;
     if let Some(zone) = &settings.time_zone {
         config.time_zone = jiff::tz::TimeZone::get(zone.trim()).with_context(|| {
             format!("unknown time zone {zone:?}: expected an IANA name such as Asia/Shanghai")
@@ -349,6 +378,8 @@ mod tests {
             max_connections,
             max_connections_per_ip,
             time_zone,
+            quotas,
+            quota,
             admin_key,
             admin_key_file,
             base_url,
@@ -363,5 +394,6 @@ mod tests {
         assert!(durability.is_some() && header_read_timeout.is_some() && idle_timeout.is_some());
         assert!(max_connections.is_some() && max_connections_per_ip.is_some());
         assert!(admin_key_file.is_some() && media_dir.is_some() && time_zone.is_some());
+        assert!(quotas.is_some() && quota.is_some());
     }
 }

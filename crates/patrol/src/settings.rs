@@ -74,6 +74,10 @@ pub(crate) struct Layer {
     pub(crate) max_connections: Option<usize>,
     pub(crate) max_connections_per_ip: Option<usize>,
     pub(crate) time_zone: Option<String>,
+    /// `serve`: enforce WeCom's call-frequency limits.
+    pub(crate) quotas: Option<bool>,
+    /// `serve`: quota limits, `NAME=N` each.
+    pub(crate) quota: Option<Vec<String>>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) admin_key_file: Option<PathBuf>,
     /// `patrol orders`, `stats`, `media`: the API's base URL.
@@ -125,6 +129,8 @@ impl Layer {
             max_connections: self.max_connections.or(lower.max_connections),
             max_connections_per_ip: self.max_connections_per_ip.or(lower.max_connections_per_ip),
             time_zone: text(self.time_zone, lower.time_zone),
+            quotas: self.quotas.or(lower.quotas),
+            quota: list(self.quota, lower.quota),
             admin_key: secret(self.admin_key, lower.admin_key),
             admin_key_file: self.admin_key_file.or(lower.admin_key_file),
             base_url: text(self.base_url, lower.base_url),
@@ -156,6 +162,10 @@ pub(crate) struct Settings {
     pub(crate) max_connections_per_ip: Option<usize>,
     /// The time zone of the statistics' "today"; `None`: Asia/Shanghai.
     pub(crate) time_zone: Option<String>,
+    /// Quotas on (`Some(true)`), off (`Some(false)`, even with limits set) or unset.
+    pub(crate) quotas: Option<bool>,
+    /// Quota limits, `NAME=N` each (setting one turns quotas on unless they are switched off).
+    pub(crate) quota: Vec<String>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) base_url: String,
     pub(crate) corpid: Option<String>,
@@ -163,6 +173,22 @@ pub(crate) struct Settings {
 }
 
 impl Settings {
+    /// The quota limits `serve` enforces: `None` when quotas are off. `--quotas` turns them on
+    /// with WeCom's limits, and any `--quota NAME=N` changes one and turns them on too, unless
+    /// quotas are switched off explicitly (`--quotas=false`).
+    pub(crate) fn quota_limits(&self) -> anyhow::Result<Option<patrol_server::quota::QuotaLimits>> {
+        if self.quotas == Some(false) || (self.quotas.is_none() && self.quota.is_empty()) {
+            return Ok(None);
+        }
+        let mut limits = patrol_server::quota::QuotaLimits::default();
+        for assignment in &self.quota {
+            limits
+                .set(assignment)
+                .map_err(|message| anyhow::anyhow!("{message} (--quota, PATROL_QUOTA, quota)"))?;
+        }
+        Ok(Some(limits))
+    }
+
     /// `flags` (a subcommand's flags with their environment variables) over the config file
     /// `config` over the defaults.
     pub(crate) fn resolve(config: Option<&Path>, flags: Layer) -> anyhow::Result<Settings> {
@@ -207,6 +233,15 @@ impl Settings {
             max_connections: layer.max_connections,
             max_connections_per_ip: layer.max_connections_per_ip,
             time_zone: layer.time_zone,
+            quotas: layer.quotas,
+            quota: layer
+                .quota
+                .unwrap_or_default()
+                .iter()
+                .map(|limit| limit.trim())
+                .filter(|limit| !limit.is_empty())
+                .map(str::to_owned)
+                .collect(),
             admin_key,
             base_url: layer
                 .base_url

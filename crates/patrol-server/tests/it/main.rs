@@ -11,6 +11,7 @@ mod logs;
 mod media;
 mod order_list;
 mod patrol_family;
+mod quotas;
 mod replicas;
 mod report_families;
 mod sdk_quirks;

@@ -284,3 +284,66 @@ fn a_database_password_is_never_shown() {
         assert!(stderr.contains("patrol:***@127.0.0.1"), "{name}: {stderr}");
     }
 }
+
+#[tokio::test]
+async fn quotas_are_set_from_flag_environment_or_file_and_bad_ones_are_named() {
+    // `--quota NAME=N` turns quotas on with that limit; the environment and the file do the
+    // same; `--quotas=false` switches them off whatever the limits.
+    let dir = tempfile::tempdir().unwrap();
+    let file = config(dir.path(), "quota.toml", "quota = [\"ip_per_minute=2\"]\n");
+    let file = file.to_str().unwrap();
+    for (name, args, envs) in [
+        ("flag", vec!["--quota", "ip_per_minute=2"], vec![]),
+        (
+            "environment",
+            vec![],
+            vec![("PATROL_QUOTA", "ip_per_minute=2")],
+        ),
+        ("file", vec!["--config", file], vec![]),
+    ] {
+        let mut all = vec!["--listen", "127.0.0.1:0", "--data-dir", "{dir}", "--demo"];
+        all.extend(args);
+        let served = Served::start(&all, &envs);
+        let wecom = served.wecom();
+        for _ in 0..2 {
+            let answer = wecom
+                .gettoken(patrol_demo::DEMO_CORPID, patrol_demo::DEMO_PATROL_SECRET)
+                .await;
+            assert_eq!(answer["errcode"], 0, "{name}: {answer}");
+        }
+        let refused = wecom
+            .gettoken(patrol_demo::DEMO_CORPID, patrol_demo::DEMO_PATROL_SECRET)
+            .await;
+        assert_eq!(refused["errcode"], 45009, "{name}: {refused}");
+    }
+    let served = Served::start(
+        &[
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            "{dir}",
+            "--demo",
+            "--quotas=false",
+            "--config",
+            file,
+        ],
+        &[],
+    );
+    let wecom = served.wecom();
+    for _ in 0..3 {
+        let answer = wecom
+            .gettoken(patrol_demo::DEMO_CORPID, patrol_demo::DEMO_PATROL_SECRET)
+            .await;
+        assert_eq!(answer["errcode"], 0, "switched off: {answer}");
+    }
+    for bad in ["ip_per_minute", "ip_per_minute=0", "per_day=1"] {
+        let stderr = fails(&mut patrol(&[
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+            "--quota",
+            bad,
+        ]));
+        assert!(stderr.contains("--quota"), "{bad}: {stderr}");
+    }
+}
