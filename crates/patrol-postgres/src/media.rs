@@ -43,6 +43,10 @@ impl patrol_store::MediaStore for PostgresStore {
     }
 
     async fn media(&self, corp_key: i64, media_id: &str) -> Result<Option<MediaFile>> {
+        // PostgreSQL's text holds no U+0000: no media id of the corp does either.
+        if media_id.contains('\0') {
+            return Ok(None);
+        }
         let row = self
             .client()
             .await?

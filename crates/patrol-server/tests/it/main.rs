@@ -9,6 +9,7 @@ mod failover;
 mod grid_api;
 mod logs;
 mod media;
+mod nul_bytes;
 mod order_list;
 mod patrol_family;
 mod quotas;
