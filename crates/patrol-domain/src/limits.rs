@@ -201,8 +201,14 @@ pub fn next_agentid(largest: Option<i64>) -> Result<i64, Rejection> {
     Ok(next)
 }
 
-/// The description of a report or an action: at most 2000 characters.
+/// The description of a report or an action: at most 2000 characters, without U+0000 (no text
+/// of WeCom's holds it, and PostgreSQL's text cannot).
 pub fn check_description(what: &str, description: &str) -> Result<(), Rejection> {
+    if description.contains('\0') {
+        return Err(invalid(format!(
+            "{what} description must not hold the character U+0000"
+        )));
+    }
     let chars = description.chars().count();
     if chars > MAX_DESCRIPTION_CHARS {
         return Err(invalid(format!(
@@ -212,8 +218,13 @@ pub fn check_description(what: &str, description: &str) -> Result<(), Rejection>
     Ok(())
 }
 
-/// A location's name or address: at most 200 characters.
+/// A location's name or address: at most 200 characters, without U+0000.
 pub fn check_place(what: &str, text: &str) -> Result<(), Rejection> {
+    if text.contains('\0') {
+        return Err(invalid(format!(
+            "location {what} must not hold the character U+0000"
+        )));
+    }
     let chars = text.chars().count();
     if chars > MAX_PLACE_CHARS {
         return Err(invalid(format!(

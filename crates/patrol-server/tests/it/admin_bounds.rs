@@ -239,6 +239,11 @@ async fn media_lists_urls_and_texts_are_capped() {
             json!({"description": "字".repeat(2001)}),
             &["description", "2000"],
         ),
+        // U+0000: in no text of WeCom's, and PostgreSQL's text cannot hold it.
+        (
+            json!({"description": "a\u{0}b"}),
+            &["description", "U+0000"],
+        ),
         (
             json!({"location": {"name": "地".repeat(201)}}),
             &["location name", "200"],
@@ -246,6 +251,14 @@ async fn media_lists_urls_and_texts_are_capped() {
         (
             json!({"location": {"address": "路".repeat(201)}}),
             &["location address", "200"],
+        ),
+        (
+            json!({"location": {"name": "a\u{0}"}}),
+            &["location name", "U+0000"],
+        ),
+        (
+            json!({"location": {"address": "\u{0}"}}),
+            &["location address", "U+0000"],
         ),
     ];
     for (i, (fields, names)) in cases.iter().enumerate() {
@@ -268,7 +281,7 @@ async fn media_lists_urls_and_texts_are_capped() {
     assert_eq!(parse(&text)["image_urls"], json!(nine));
 
     // An action's media and description: the same caps.
-    for (fields, names) in &cases[..10] {
+    for (fields, names) in &cases[..11] {
         let mut body = json!({"action": "accept", "actor": "admin"});
         for (key, value) in fields.as_object().unwrap() {
             body[key] = value.clone();
