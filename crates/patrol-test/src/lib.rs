@@ -32,6 +32,9 @@ pub use fixtures::{
     Lists, MODERN_CORP, PAST, SYSTEM_APP_CUTOFF, TestCorp, USERS, id, new_order, numbered_orders,
     order_ids,
 };
+/// The quota limits a test server may enforce (`Config::quotas`), for test binaries that do not
+/// depend on patrol-server.
+pub use patrol_server::quota::QuotaLimits;
 pub use wecom::{
     ErrMsg, INFO_PREFIX, assert_invalid, assert_wecom_error, errcode, errmsg, split_errmsg,
     wecom_error_text, without_request_id,

@@ -6,4 +6,5 @@ mod against_server;
 mod faults;
 mod grid;
 mod media;
+mod quotas;
 mod report;
