@@ -76,7 +76,11 @@ v.onerror = () => {{ seen.video = 'error ' + (v.error && v.error.code); show(); 
                 )
             });
         let dom = String::from_utf8_lossy(&output.stdout);
-        if dom.contains(expected) || dom.contains("error") || attempts == 3 {
+        let title = dom
+            .split_once("<title>")
+            .and_then(|(_, rest)| rest.split_once("</title>"))
+            .map_or("", |(title, _)| title);
+        if dom.contains(expected) || title.contains("error") || attempts == 3 {
             break output;
         }
     };
