@@ -13,7 +13,7 @@ pub mod media;
 mod model;
 mod workflow;
 
-pub use clock::Clock;
+pub use clock::{Clock, ClockChange, ClockMode, ClockReading};
 pub use ids::{AgentId, CategoryId, CorpId, GridId, OrderId, UserId};
 pub use model::*;
 pub mod stats;

@@ -31,6 +31,9 @@ pub const MIN_TIME: i64 = 946_684_800;
 /// future" takes actions at the current time again after at most a day (no action may be
 /// earlier than an order's last step).
 pub const MAX_TIME_AHEAD: i64 = 86_400;
+/// The latest time the server's clock may be set or advanced to: 2100-01-01 00:00:00 UTC (still
+/// within WeCom's 32-bit unsigned times), in Unix seconds. The earliest is [`MIN_TIME`].
+pub const MAX_CLOCK_TIME: i64 = 4_102_444_800;
 
 /// Most `image_urls` of one report or action.
 pub const MAX_IMAGE_URLS: usize = 9;
@@ -182,6 +185,18 @@ pub fn check_time(what: &str, time: i64, now: i64) -> Result<i64, Rejection> {
     Err(invalid(format!(
         "{what} {time} must be from {MIN_TIME} (2000-01-01) to {latest} (a day from now), in Unix \
          seconds"
+    )))
+}
+
+/// The time the server's clock would read after a set or an advance: from [`MIN_TIME`]
+/// (2000-01-01) to [`MAX_CLOCK_TIME`] (2100-01-01), both included.
+pub fn check_clock_time(time: i64) -> Result<i64, Rejection> {
+    if (MIN_TIME..=MAX_CLOCK_TIME).contains(&time) {
+        return Ok(time);
+    }
+    Err(invalid(format!(
+        "the clock would read {time}: it must be from {MIN_TIME} (2000-01-01) to {MAX_CLOCK_TIME} \
+         (2100-01-01), in Unix seconds"
     )))
 }
 
@@ -701,6 +716,16 @@ mod tests {
     }
 
     const DAY: i64 = 86_400;
+
+    #[test]
+    fn the_clock_is_set_from_2000_to_2100() {
+        assert_eq!(check_clock_time(MIN_TIME), Ok(MIN_TIME));
+        assert_eq!(check_clock_time(MAX_CLOCK_TIME), Ok(MAX_CLOCK_TIME));
+        for bad in [MIN_TIME - 1, MAX_CLOCK_TIME + 1, i64::MIN, i64::MAX, 0] {
+            let error = check_clock_time(bad).unwrap_err().to_string();
+            assert!(error.contains(&bad.to_string()), "{error}");
+        }
+    }
 
     #[test]
     fn the_next_agentid_stays_within_range() {

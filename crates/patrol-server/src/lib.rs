@@ -210,7 +210,8 @@ fn request_id(now: i64) -> String {
     format!("{now}{count:06}{:04}", rand::random::<u16>() % 10_000)
 }
 
-/// What the envelope middleware needs: the clock (for request ids) and the bound on log lines.
+/// What the envelope middleware needs: the clock (for request ids and log lines) and the bound
+/// on log lines.
 #[derive(Debug, Clone)]
 struct Envelope {
     clock: Clock,
@@ -240,14 +241,24 @@ async fn envelope(
     let uri = request.uri().clone();
     let path = patrol_wire::echo::bounded(uri.path(), MAX_LOGGED_PATH);
     let media_get = uri.path() == "/cgi-bin/media/get";
-    // Successful requests are logged at debug level, so the span costs nothing by default.
-    let span = tracing::debug_span!("request", %method, %path, agentid = tracing::field::Empty);
+    // The server's clock at the request's start, in every line of it: the span's fields and
+    // the access line's own. Successful requests are logged at debug level, so the span costs
+    // nothing by default; while the clock is not real, the span is at info, so that every line a
+    // request logs says so.
+    let clock = envelope.clock.reading();
+    let clock_mode = clock.mode.name();
+    let span = if clock.mode == patrol_domain::ClockMode::Real {
+        tracing::debug_span!("request", %method, %path, clock = clock.now, clock_mode, agentid = tracing::field::Empty)
+    } else {
+        tracing::info_span!("request", %method, %path, clock = clock.now, clock_mode, agentid = tracing::field::Empty)
+    };
+    let clock = clock.now;
     async move {
         let started = std::time::Instant::now();
         let mut response = next.run(request).await;
         let elapsed_us = started.elapsed().as_micros() as u64;
         let Some(failure) = response.extensions_mut().remove::<Failure>() else {
-            tracing::debug!(status = response.status().as_u16(), elapsed_us, "request served");
+            tracing::debug!(status = response.status().as_u16(), elapsed_us, clock, clock_mode, "request served");
             return response;
         };
         // The request id exists for errors: it is in their errmsg and in their log line.
@@ -257,13 +268,13 @@ async fn envelope(
         let errmsg = failure.errmsg(&request_id, &client_ip);
         if let error::ApiError::Internal(cause) = &failure.error {
             // Failures of patrol itself are not the client's doing: always logged.
-            tracing::error!(%request_id, %method, %path, errcode, cause = %cause, elapsed_us, "request failed");
+            tracing::error!(%request_id, %method, %path, errcode, cause = %cause, elapsed_us, clock, clock_mode, "request failed");
         } else if let Some(dropped) = envelope.refused_log.admit() {
             let error = failure.text();
             if dropped > 0 {
-                tracing::info!(%request_id, %method, %path, errcode, %error, elapsed_us, dropped, "request refused (and {dropped} more not logged)");
+                tracing::info!(%request_id, %method, %path, errcode, %error, elapsed_us, clock, clock_mode, dropped, "request refused (and {dropped} more not logged)");
             } else {
-                tracing::info!(%request_id, %method, %path, errcode, %error, elapsed_us, "request refused");
+                tracing::info!(%request_id, %method, %path, errcode, %error, elapsed_us, clock, clock_mode, "request refused");
             }
         }
         let body = patrol_wire::Envelope { errcode, errmsg };

@@ -18,6 +18,33 @@ pub struct ErrorDetail {
     pub message: String,
 }
 
+/// `POST /admin/v1/clock`: exactly one of its fields (`freeze` and `release` only as `true`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockChange {
+    /// The time to set, in Unix seconds.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<i64>,
+    /// Seconds to move the clock by (back when negative).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advance: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub freeze: Option<bool>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<bool>,
+}
+
+/// The server's clock: `{"now": 1767196800, "mode": "frozen", "offset": -3600}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClockView {
+    /// The time the server reads, in Unix seconds.
+    pub now: i64,
+    /// `real`, `offset` (moved, running) or `frozen` (standing still).
+    pub mode: String,
+    /// `now` minus the system's time, in seconds.
+    pub offset: i64,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCorp {

@@ -1,7 +1,8 @@
 //! `patrol admin`: everyday operations against a running server through its administration API
-//! (docs/admin-api.md): corps, apps, users, grids, categories and orders.
+//! (docs/admin-api.md): corps, apps, users, grids, categories, orders and the server's clock.
 
 mod client;
+mod clock;
 mod corps;
 mod directory;
 mod orders;
@@ -63,6 +64,8 @@ enum AdminCommand {
     Category(directory::CategoryArgs),
     /// Report incidents, show them and act on them.
     Order(orders::OrderArgs),
+    /// Show, set, advance, freeze and release the server's clock.
+    Clock(clock::ClockArgs),
 }
 
 /// The corp a command works in: `--corp`, or `PATROL_CORP`.
@@ -114,5 +117,6 @@ pub(crate) async fn run(args: AdminArgs, settings: Settings) -> anyhow::Result<(
         AdminCommand::Grid(args) => directory::run_grid(&client, args).await,
         AdminCommand::Category(args) => directory::run_category(&client, args).await,
         AdminCommand::Order(args) => orders::run(&client, args).await,
+        AdminCommand::Clock(args) => clock::run(&client, args).await,
     }
 }

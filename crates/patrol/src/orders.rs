@@ -4,7 +4,7 @@
 
 mod export;
 mod output;
-mod time;
+pub(crate) mod time;
 
 use std::io::{IsTerminal, Write};
 

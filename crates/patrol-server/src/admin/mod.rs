@@ -1,7 +1,9 @@
 //! patrol's administration API under `/admin/v1/` (docs/admin-api.md): corps, apps, users,
-//! grids, categories, and reporting and acting on orders. Every route needs the admin key.
+//! grids, categories, reporting and acting on orders, and the server's clock. Every route needs
+//! the admin key.
 
 mod auth;
+mod clock;
 mod directory;
 mod orders;
 
@@ -233,6 +235,7 @@ async fn wrong_method() -> AdminError {
 pub fn router(state: AppState) -> Router<AppState> {
     let corp = "/corps/{corpid}";
     Router::new()
+        .route("/clock", get(clock::show).post(clock::change))
         .route(
             "/corps",
             post(directory::create_corp).get(directory::list_corps),

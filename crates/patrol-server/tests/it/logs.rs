@@ -4,6 +4,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use patrol_test::{TestApp, errmsg};
+use serde_json::json;
 use tracing_subscriber::util::SubscriberInitExt;
 
 /// Collects everything the server logs.
@@ -164,4 +165,63 @@ async fn a_flood_of_refused_requests_logs_a_bounded_number_of_lines() {
         .unwrap();
     assert!(last.contains("more not logged"), "{last}");
     assert!(last.contains("dropped="), "{last}");
+}
+
+/// The log line of a refused `get_order_list` without a token, found by its request id.
+async fn refused_line(app: &TestApp, captured: &Captured) -> String {
+    let (_, body) = app
+        .post("/cgi-bin/report/patrol/get_order_list", "{}")
+        .await;
+    let answer: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let message = errmsg(&answer);
+    let request_id = message
+        .split("hint: [")
+        .nth(1)
+        .and_then(|rest| rest.split(']').next())
+        .unwrap_or_else(|| panic!("no request id in {message}"));
+    let logs = captured.text();
+    logs.lines()
+        .find(|line| line.contains(&format!("request_id={request_id}")))
+        .unwrap_or_else(|| panic!("no log line with request id {request_id} in:\n{logs}"))
+        .to_owned()
+}
+
+#[tokio::test]
+async fn every_line_of_a_request_names_the_servers_clock_and_whether_it_is_real() {
+    let captured = Captured::default();
+    let _subscriber = captured.subscribe();
+    let app = TestApp::spawn().await;
+    settle_interest();
+
+    let line = refused_line(&app, &captured).await;
+    assert!(line.contains("clock=1") && line.contains("real"), "{line}");
+    assert!(!line.contains("frozen"), "{line}");
+
+    // Frozen at 2026-01-01 00:00 Asia/Shanghai: said when it changes, and in every line.
+    const AT: i64 = 1_767_196_800;
+    for body in [json!({"freeze": true}), json!({"set": AT})] {
+        app.admin_expect("POST", "/clock", Some(body), 200).await;
+    }
+    let logs = captured.text();
+    assert!(
+        logs.lines()
+            .any(|line| line.contains("WARN") && line.contains("clock is not real")),
+        "{logs}"
+    );
+    let line = refused_line(&app, &captured).await;
+    assert!(line.contains(&format!("clock={AT}")), "{line}");
+    assert!(line.contains("frozen"), "{line}");
+    // A line of the request that is not the access line carries it too (the request's span).
+    let raw = app
+        .admin_raw("GET", "/clock", Some("Bearer wrong"), None)
+        .await;
+    assert_eq!(raw.status, 401);
+    let logs = captured.text();
+    let refusal = logs
+        .lines()
+        .rev()
+        .find(|line| line.contains("administration request refused"))
+        .unwrap_or_else(|| panic!("no refusal logged in:\n{logs}"));
+    assert!(refusal.contains(&format!("clock={AT}")), "{refusal}");
+    assert!(refusal.contains("frozen"), "{refusal}");
 }

@@ -4,6 +4,7 @@
 mod admin_bounds;
 mod admin_directory;
 mod admin_orders;
+mod clock;
 mod connections;
 mod failover;
 mod grid_api;

@@ -23,7 +23,7 @@ fn assert_wecom_error(answer: &Value, errcode: i64) {
 const BOUNDARY: &str = "patrol-test-boundary-7MA4YWxkTrZu0gW";
 
 /// A JPEG-looking file of `len` bytes (its first bytes are JPEG's), different for each `seed`.
-fn jpeg(len: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn jpeg(len: usize, seed: u8) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
     bytes.extend((0..len.saturating_sub(4)).map(|i| (i as u8).wrapping_mul(31) ^ seed));
     bytes.truncate(len);
@@ -90,7 +90,7 @@ async fn upload_text(app: &TestApp, query: &str, body: Vec<u8>) -> String {
     response.text().await.unwrap()
 }
 
-async fn upload_image(app: &TestApp, token: &str, bytes: &[u8]) -> String {
+pub(crate) async fn upload_image(app: &TestApp, token: &str, bytes: &[u8]) -> String {
     let answer = upload(
         app,
         &format!("access_token={token}&type=image"),
@@ -102,7 +102,12 @@ async fn upload_image(app: &TestApp, token: &str, bytes: &[u8]) -> String {
 }
 
 /// `GET /cgi-bin/media/get?access_token=&media_id=` with optional `Range`.
-async fn get(app: &TestApp, token: &str, media_id: &str, range: Option<&str>) -> reqwest::Response {
+pub(crate) async fn get(
+    app: &TestApp,
+    token: &str,
+    media_id: &str,
+    range: Option<&str>,
+) -> reqwest::Response {
     let mut request = app.http.get(format!(
         "{}/cgi-bin/media/get?access_token={token}&media_id={media_id}",
         app.base_url

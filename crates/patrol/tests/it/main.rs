@@ -4,6 +4,7 @@
 mod admin;
 mod browser;
 mod cli;
+mod clock;
 mod config;
 mod cross_server;
 mod demo_install;
