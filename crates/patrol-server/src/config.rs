@@ -54,6 +54,8 @@ pub struct Config {
     /// The clock the server reads the time from: the system's unless a test or the emulator
     /// sets another.
     pub clock: patrol_domain::Clock,
+    /// The bounds of the request journal (entries and bytes); 0 turns it off.
+    pub journal: crate::journal::Limits,
 }
 
 /// Asia/Shanghai, from the time-zone database built into the binary.
@@ -97,6 +99,7 @@ impl Config {
             max_connections_per_ip: crate::connections::DEFAULT_MAX_CONNECTIONS_PER_IP,
             admin_key: None,
             clock: patrol_domain::Clock::system(),
+            journal: crate::journal::Limits::default(),
         }
     }
 

@@ -123,6 +123,7 @@ impl FromRequestParts<AppState> for CorpCaller {
             TokenStatus::Unknown => return Err(ApiError::TokenInvalid),
         };
         tracing::Span::current().record("agentid", caller.agentid);
+        crate::journal::note_caller(&parts.extensions, &caller);
         Ok(CorpCaller(caller))
     }
 }

@@ -1,9 +1,10 @@
 //! `patrol admin`: everyday operations against a running server through its administration API
-//! (docs/admin-api.md): corps, apps, users, grids, categories and orders.
+//! (docs/admin-api.md): corps, apps, users, grids, categories, orders and the request journal.
 
 mod client;
 mod corps;
 mod directory;
+mod journal;
 mod orders;
 mod output;
 
@@ -63,6 +64,9 @@ enum AdminCommand {
     Category(directory::CategoryArgs),
     /// Report incidents, show them and act on them.
     Order(orders::OrderArgs),
+    /// Read the server's request journal (the last calls), export it as JSONL, follow it live,
+    /// or clear it.
+    Journal(journal::JournalArgs),
 }
 
 /// The corp a command works in: `--corp`, or `PATROL_CORP`.
@@ -114,5 +118,6 @@ pub(crate) async fn run(args: AdminArgs, settings: Settings) -> anyhow::Result<(
         AdminCommand::Grid(args) => directory::run_grid(&client, args).await,
         AdminCommand::Category(args) => directory::run_category(&client, args).await,
         AdminCommand::Order(args) => orders::run(&client, args).await,
+        AdminCommand::Journal(args) => journal::run(&client, args).await,
     }
 }

@@ -7,6 +7,7 @@ mod admin_orders;
 mod connections;
 mod failover;
 mod grid_api;
+mod journal;
 mod logs;
 mod media;
 mod order_list;

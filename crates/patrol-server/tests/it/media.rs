@@ -23,7 +23,7 @@ fn assert_wecom_error(answer: &Value, errcode: i64) {
 const BOUNDARY: &str = "patrol-test-boundary-7MA4YWxkTrZu0gW";
 
 /// A JPEG-looking file of `len` bytes (its first bytes are JPEG's), different for each `seed`.
-fn jpeg(len: usize, seed: u8) -> Vec<u8> {
+pub(crate) fn jpeg(len: usize, seed: u8) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
     bytes.extend((0..len.saturating_sub(4)).map(|i| (i as u8).wrapping_mul(31) ^ seed));
     bytes.truncate(len);
@@ -31,14 +31,14 @@ fn jpeg(len: usize, seed: u8) -> Vec<u8> {
 }
 
 /// One multipart part: `name`, an optional file name and content type, the bytes.
-struct Part<'a> {
+pub(crate) struct Part<'a> {
     name: &'a str,
     file_name: Option<&'a str>,
     content_type: Option<&'a str>,
     bytes: &'a [u8],
 }
 
-fn media_part(bytes: &[u8]) -> Part<'_> {
+pub(crate) fn media_part(bytes: &[u8]) -> Part<'_> {
     Part {
         name: "media",
         file_name: Some("photo.jpg"),
@@ -47,7 +47,7 @@ fn media_part(bytes: &[u8]) -> Part<'_> {
     }
 }
 
-fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+pub(crate) fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
     let mut body = Vec::new();
     for part in parts {
         body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
@@ -69,7 +69,7 @@ fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
 }
 
 /// `POST /cgi-bin/media/upload?{query}` with a multipart body; the answer's JSON.
-async fn upload(app: &TestApp, query: &str, body: Vec<u8>) -> Value {
+pub(crate) async fn upload(app: &TestApp, query: &str, body: Vec<u8>) -> Value {
     serde_json::from_str(&upload_text(app, query, body).await).unwrap()
 }
 
