@@ -21,7 +21,7 @@ use crate::journal::{Api, Entry, Filter, Journal, MAX_PATH, Subscription, Usage}
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1_000;
 /// Entries a live stream reads from the ring at a time.
-const STREAM_BATCH: usize = 64;
+const STREAM_BATCH: usize = 16;
 /// A comment line on an idle stream this often, so that proxies and patrol's own idle timeout
 /// keep the connection.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);

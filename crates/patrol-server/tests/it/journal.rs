@@ -565,3 +565,39 @@ async fn media_bodies_are_described_not_kept() {
     assert_eq!(get["response_body"]["size"], 50_000);
     assert_eq!(get["errcode"], Value::Null, "a file is no WeCom answer");
 }
+
+#[tokio::test]
+async fn a_call_cut_off_by_the_request_timeout_is_journaled_with_its_503() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let app = TestApp::spawn_with(|config| config.request_timeout = Duration::from_secs(1)).await;
+    let corp = app.corp("wwslow").await;
+    let token = app.token(&corp).await;
+    // A body announced as 100 bytes of which 12 come: the handler waits for the rest.
+    let mut stream = tokio::net::TcpStream::connect(app.address()).await.unwrap();
+    let head = format!(
+        "POST /cgi-bin/report/patrol/get_order_list?access_token={token} HTTP/1.1\r\n\
+         Host: x\r\nContent-Length: 100\r\n\r\n{{\"limit\": 20"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0; 1024];
+    let read = tokio::time::timeout(Duration::from_secs(60), stream.read(&mut answer))
+        .await
+        .expect("an answer")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+
+    let page = journal(&app, "path=*get_order_list").await;
+    let [entry] = &entries(&page)[..] else {
+        panic!("{page}")
+    };
+    assert_eq!(entry["status"], 503);
+    assert_eq!(entry["errcode"], Value::Null);
+    assert_eq!(entry["corp"], "wwslow");
+    assert_eq!(entry["request_body"]["size"], 100);
+    assert_eq!(
+        entry["request_body"]["text"], r#"{"limit": 20"#,
+        "what was read of it"
+    );
+}
