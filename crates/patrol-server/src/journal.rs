@@ -472,6 +472,7 @@ impl HttpBody for TapBody {
         if let Poll::Ready(Some(Ok(frame))) = &polled
             && let Some(data) = frame.data_ref()
         {
+            let rest = self.inner.size_hint().lower();
             let mut captured = self
                 .tap
                 .request
@@ -480,6 +481,13 @@ impl HttpBody for TapBody {
             captured.read += data.len() as u64;
             let room = (BODY_CAP + 1).saturating_sub(captured.head.len());
             if room > 0 {
+                if captured.head.capacity() == 0 {
+                    // What is kept is accounted by its capacity: no more than it needs.
+                    let expected = (data.len() as u64).saturating_add(rest);
+                    captured
+                        .head
+                        .reserve_exact(usize::try_from(expected).unwrap_or(room).min(room));
+                }
                 captured
                     .head
                     .extend_from_slice(&data[..room.min(data.len())]);
@@ -524,19 +532,27 @@ fn header_text(headers: &HeaderMap, name: header::HeaderName) -> Option<String> 
 }
 
 /// The kept text of a body: `head` (up to [`BODY_CAP`] + 1 bytes) cut at [`BODY_CAP`] on a
-/// character boundary, redacted; `None` when it is not UTF-8.
-fn text_of(head: &[u8]) -> (Option<String>, bool) {
+/// character boundary, redacted; `None` when it is not UTF-8. The text is `head`'s own buffer
+/// unless something was redacted.
+fn text_of(mut head: Vec<u8>) -> (Option<String>, bool) {
     let cut = head.len() > BODY_CAP;
-    let head = &head[..head.len().min(BODY_CAP)];
-    let text = match std::str::from_utf8(head) {
-        Ok(text) => text,
+    head.truncate(BODY_CAP);
+    if let Err(error) = std::str::from_utf8(&head) {
         // A character split by the cut.
-        Err(error) if cut && error.error_len().is_none() => {
-            std::str::from_utf8(&head[..error.valid_up_to()]).unwrap_or("")
+        if cut && error.error_len().is_none() {
+            head.truncate(error.valid_up_to());
+        } else {
+            return (None, false);
         }
-        Err(_) => return (None, false),
+    }
+    let Ok(text) = String::from_utf8(head) else {
+        return (None, false);
     };
-    (Some(redact_json(text)), cut)
+    let text = match redact_json(&text) {
+        std::borrow::Cow::Borrowed(_) => text,
+        std::borrow::Cow::Owned(redacted) => redacted,
+    };
+    (Some(text), cut)
 }
 
 /// What the middleware knows of a call before its answer; filed as an unanswered call if the
@@ -557,7 +573,7 @@ impl Pending {
         entry.latency_us = u64::try_from(self.started.elapsed().as_micros()).unwrap_or(u64::MAX);
         let captured = self.tap.take();
         let (text, cut) = if textual(self.request_type.as_deref()) {
-            text_of(&captured.head)
+            text_of(captured.head)
         } else {
             (None, false)
         };
@@ -733,7 +749,7 @@ async fn read_answer(response: Response) -> (Response, BodyRecord) {
         }
         head.extend_from_slice(&chunk[..room.min(chunk.len())]);
     }
-    let (text, cut) = text_of(&head);
+    let (text, cut) = text_of(head);
     let record = BodyRecord {
         size,
         content_type,
@@ -781,11 +797,11 @@ pub fn redact_query(query: &str) -> String {
 
 /// JSON text (perhaps cut) with the string values of the keys `access_token`, `corpsecret`,
 /// `secret` and `admin_key` redacted, wherever they are; the rest as it is.
-pub fn redact_json(text: &str) -> String {
+pub fn redact_json(text: &str) -> std::borrow::Cow<'_, str> {
     let bytes = text.as_bytes();
     let suspect = |needle: &[u8]| memchr::memmem::find(bytes, needle).is_some();
     if !(suspect(b"token") || suspect(b"secret") || suspect(b"key") || suspect(b"\\u")) {
-        return text.to_owned();
+        return std::borrow::Cow::Borrowed(text);
     }
     let mut out = String::with_capacity(text.len());
     let mut copied = 0;
@@ -819,8 +835,12 @@ pub fn redact_json(text: &str) -> String {
             index = value_end + 1;
         }
     }
+    if copied == 0 {
+        // Suspected, but nothing to redact.
+        return std::borrow::Cow::Borrowed(text);
+    }
     out.push_str(&text[copied.min(text.len())..]);
-    out
+    std::borrow::Cow::Owned(out)
 }
 
 /// The index of the quote closing a JSON string that starts at `start`, or the end of a text cut
@@ -1051,13 +1071,13 @@ mod tests {
     #[test]
     fn bodies_are_cut_on_a_character_boundary() {
         let text = "巡".repeat(BODY_CAP); // 3 bytes each
-        let (kept, cut) = text_of(&text.as_bytes()[..BODY_CAP + 1]);
+        let (kept, cut) = text_of(text.as_bytes()[..BODY_CAP + 1].to_vec());
         let kept = kept.unwrap();
         assert!(cut);
         assert!(kept.len() <= BODY_CAP && kept.len() > BODY_CAP - 3);
         assert!(kept.chars().all(|c| c == '巡'));
-        assert_eq!(text_of(b"{}"), (Some("{}".to_owned()), false));
-        assert_eq!(text_of(&[0xff, 0xfe]), (None, false));
+        assert_eq!(text_of(b"{}".to_vec()), (Some("{}".to_owned()), false));
+        assert_eq!(text_of(vec![0xff, 0xfe]), (None, false));
     }
 
     #[test]
