@@ -56,6 +56,8 @@ pub struct Config {
     pub clock: patrol_domain::Clock,
     /// WeCom's call-frequency limits, enforced (45009, 45033); `None`: no quota (the default).
     pub quotas: Option<crate::quota::QuotaLimits>,
+    /// The bounds of the request journal (entries and bytes); 0 turns it off.
+    pub journal: crate::journal::Limits,
 }
 
 /// Asia/Shanghai, from the time-zone database built into the binary.
@@ -100,6 +102,7 @@ impl Config {
             admin_key: None,
             clock: patrol_domain::Clock::system(),
             quotas: None,
+            journal: crate::journal::Limits::default(),
         }
     }
 

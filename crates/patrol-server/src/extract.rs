@@ -132,6 +132,7 @@ impl FromRequestParts<AppState> for CorpCaller {
                 state.clock().now(),
             )?;
         }
+        crate::journal::note_caller(&parts.extensions, &caller);
         Ok(CorpCaller(caller))
     }
 }

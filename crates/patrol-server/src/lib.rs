@@ -12,6 +12,7 @@ pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod handlers;
+pub mod journal;
 pub mod log_limit;
 pub mod quota;
 
@@ -54,6 +55,8 @@ pub struct AppState {
     pub public_url: Arc<str>,
     /// WeCom's call-frequency limits, when the server enforces them.
     pub quotas: Option<Arc<quota::Quotas>>,
+    /// The request journal: the last calls, within its bounds (`journal.rs`).
+    pub journal: Arc<journal::Journal>,
 }
 
 impl AppState {
@@ -72,6 +75,7 @@ impl AppState {
         let quotas = config
             .quotas
             .map(|limits| Arc::new(quota::Quotas::new(limits)));
+        let journal = Arc::new(journal::Journal::new(config.journal, config.clock.clone()));
         Ok(AppState {
             store,
             quotas,
@@ -80,6 +84,7 @@ impl AppState {
             refused_log: Arc::default(),
             blobs,
             public_url: public_url.into(),
+            journal,
         })
     }
 }
@@ -164,6 +169,11 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
+        ))
+        // Outside the timeout, so that a call cut off is journaled with its 503.
+        .layer(middleware::from_fn_with_state(
+            state.journal.clone(),
+            journal::record,
         ))
         .with_state(state)
 }
@@ -280,6 +290,10 @@ async fn envelope(
         let body = patrol_wire::Envelope { errcode, errmsg };
         let mut response =
             handlers::json_bytes(serde_json::to_vec(&body).expect("an envelope always serializes"));
+        response.extensions_mut().insert(journal::ErrorNote {
+            request_id: request_id.clone(),
+            errcode,
+        });
         if let Ok(value) = HeaderValue::from_str(&errcode.to_string()) {
             response.headers_mut().insert("error-code", value);
         }
@@ -349,6 +363,12 @@ impl Server {
         let Server { state, listener } = self;
         tracing::info!(address = %listener.local_addr()?, "patrol is listening");
         let config = Arc::clone(&state.config);
+        let journal = Arc::clone(&state.journal);
+        // The journal's live streams end first, or the open requests would never drain.
+        let shutdown = async move {
+            shutdown.await;
+            journal.close();
+        };
         connections::serve(listener, router(state), &config, shutdown).await;
         Ok(())
     }

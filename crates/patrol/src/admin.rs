@@ -1,10 +1,12 @@
 //! `patrol admin`: everyday operations against a running server through its administration API
-//! (docs/admin-api.md): corps, apps, users, grids, categories, orders and the server's clock.
+//! (docs/admin-api.md): corps, apps, users, grids, categories, orders, the server's clock and the
+//! request journal.
 
 mod client;
 mod clock;
 mod corps;
 mod directory;
+mod journal;
 mod orders;
 mod output;
 
@@ -66,6 +68,9 @@ enum AdminCommand {
     Order(orders::OrderArgs),
     /// Show, set, advance, freeze and release the server's clock.
     Clock(clock::ClockArgs),
+    /// Read the server's request journal (the last calls), export it as JSONL, follow it live,
+    /// or clear it.
+    Journal(journal::JournalArgs),
 }
 
 /// The corp a command works in: `--corp`, or `PATROL_CORP`.
@@ -118,5 +123,6 @@ pub(crate) async fn run(args: AdminArgs, settings: Settings) -> anyhow::Result<(
         AdminCommand::Category(args) => directory::run_category(&client, args).await,
         AdminCommand::Order(args) => orders::run(&client, args).await,
         AdminCommand::Clock(args) => clock::run(&client, args).await,
+        AdminCommand::Journal(args) => journal::run(&client, args).await,
     }
 }

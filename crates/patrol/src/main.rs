@@ -60,7 +60,7 @@ impl Command {
 enum Command {
     /// Serve WeCom's API (gettoken, report/patrol, report/resident, report/grid, media) and the
     /// administration API.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Write a reproducible dataset of generated orders into the demo corp.
     Seed(seed::SeedArgs),
     /// Manage a running server: corps, apps, users, grids, categories and orders.

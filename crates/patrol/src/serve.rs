@@ -93,6 +93,14 @@ pub(crate) struct ServeArgs {
     /// The time zone of "today" in the statistics (an IANA name) [default: Asia/Shanghai].
     #[arg(long, env = "PATROL_TIME_ZONE", value_name = "ZONE")]
     time_zone: Option<String>,
+    /// Calls the request journal holds at most (GET /admin/v1/journal); 0 turns it off
+    /// [default: 1000].
+    #[arg(long, env = "PATROL_JOURNAL_ENTRIES", value_name = "N")]
+    journal_entries: Option<usize>,
+    /// Bytes the request journal holds at most, bodies included; 0 turns it off, else at least
+    /// 65536 [default: 8388608].
+    #[arg(long, env = "PATROL_JOURNAL_BYTES", value_name = "BYTES")]
+    journal_bytes: Option<usize>,
     /// Print an example config file and exit.
     #[arg(long)]
     pub(crate) print_config: bool,
@@ -114,6 +122,8 @@ impl ServeArgs {
             max_connections: self.max_connections,
             max_connections_per_ip: self.max_connections_per_ip,
             time_zone: self.time_zone.clone(),
+            journal_entries: self.journal_entries,
+            journal_bytes: self.journal_bytes,
             database_replicas: Some(self.database_replicas.clone()),
             quotas: self.quotas,
             quota: Some(self.quota.clone()),
@@ -161,6 +171,10 @@ quotas = false
 # quota = ["corp_per_minute=10000", "ip_per_minute=20000", "concurrent_per_api=400"]
 # The time zone of "today" in the statistics (added_today, solved_today), an IANA name.
 time_zone = "Asia/Shanghai"
+# The request journal (GET /admin/v1/journal): the last calls, held in memory within both
+# bounds, oldest evicted first; 0 for either turns it off.
+journal_entries = 1000
+journal_bytes = 8388608
 # The key of the administration API (/admin/v1/); generated at start when unset. Keep it in a
 # file readable by its owner only (admin_key_file) rather than here or on the command line.
 # admin_key = "a long random string"
@@ -236,6 +250,7 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         anyhow::ensure!(count > 0, "max_connections must be at least 1");
         config.max_connections = count;
     }
+    config.journal = journal_limits(settings.journal_entries, settings.journal_bytes)?;
     if let Some(count) = settings.max_connections_per_ip {
         anyhow::ensure!(count > 0, "max_connections_per_ip must be at least 1");
         config.max_connections_per_ip = count;
@@ -271,6 +286,24 @@ fn seconds_setting(name: &str, seconds: u64) -> anyhow::Result<Duration> {
         "{name} must be between 1 and 86400 seconds"
     );
     Ok(Duration::from_secs(seconds))
+}
+
+/// The journal's bounds: the defaults where unset; 0 for either turns it off.
+fn journal_limits(
+    entries: Option<usize>,
+    bytes: Option<usize>,
+) -> anyhow::Result<patrol_server::journal::Limits> {
+    let defaults = patrol_server::journal::Limits::default();
+    let limits = patrol_server::journal::Limits {
+        entries: entries.unwrap_or(defaults.entries),
+        bytes: bytes.unwrap_or(defaults.bytes),
+    };
+    let min = patrol_server::journal::MIN_BYTES;
+    anyhow::ensure!(
+        !limits.enabled() || limits.bytes >= min,
+        "journal_bytes must be 0 (off) or at least {min}"
+    );
+    Ok(limits)
 }
 
 /// Whether the admin key was given on the command line (where `ps` shows it).
@@ -380,6 +413,8 @@ mod tests {
             time_zone,
             quotas,
             quota,
+            journal_entries,
+            journal_bytes,
             admin_key,
             admin_key_file,
             base_url,
@@ -395,5 +430,6 @@ mod tests {
         assert!(max_connections.is_some() && max_connections_per_ip.is_some());
         assert!(admin_key_file.is_some() && media_dir.is_some() && time_zone.is_some());
         assert!(quotas.is_some() && quota.is_some());
+        assert!(journal_entries.is_some() && journal_bytes.is_some());
     }
 }

@@ -78,6 +78,9 @@ pub(crate) struct Layer {
     pub(crate) quotas: Option<bool>,
     /// `serve`: quota limits, `NAME=N` each.
     pub(crate) quota: Option<Vec<String>>,
+    /// `serve`: the request journal's bounds.
+    pub(crate) journal_entries: Option<usize>,
+    pub(crate) journal_bytes: Option<usize>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) admin_key_file: Option<PathBuf>,
     /// `patrol orders`, `stats`, `media`: the API's base URL.
@@ -131,6 +134,8 @@ impl Layer {
             time_zone: text(self.time_zone, lower.time_zone),
             quotas: self.quotas.or(lower.quotas),
             quota: list(self.quota, lower.quota),
+            journal_entries: self.journal_entries.or(lower.journal_entries),
+            journal_bytes: self.journal_bytes.or(lower.journal_bytes),
             admin_key: secret(self.admin_key, lower.admin_key),
             admin_key_file: self.admin_key_file.or(lower.admin_key_file),
             base_url: text(self.base_url, lower.base_url),
@@ -166,6 +171,9 @@ pub(crate) struct Settings {
     pub(crate) quotas: Option<bool>,
     /// Quota limits, `NAME=N` each (setting one turns quotas on unless they are switched off).
     pub(crate) quota: Vec<String>,
+    /// The request journal's bounds; `None`: `patrol_server`'s defaults.
+    pub(crate) journal_entries: Option<usize>,
+    pub(crate) journal_bytes: Option<usize>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) base_url: String,
     pub(crate) corpid: Option<String>,
@@ -242,6 +250,8 @@ impl Settings {
                 .filter(|limit| !limit.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            journal_entries: layer.journal_entries,
+            journal_bytes: layer.journal_bytes,
             admin_key,
             base_url: layer
                 .base_url

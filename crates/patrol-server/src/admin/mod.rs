@@ -1,10 +1,11 @@
 //! patrol's administration API under `/admin/v1/` (docs/admin-api.md): corps, apps, users,
-//! grids, categories, reporting and acting on orders, and the server's clock. Every route needs
-//! the admin key.
+//! grids, categories, reporting and acting on orders, the server's clock and the request journal.
+//! Every route needs the admin key.
 
 mod auth;
 mod clock;
 mod directory;
+mod journal;
 mod orders;
 
 use axum::Router;
@@ -285,6 +286,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             &format!("{corp}/orders/{{order_id}}/actions"),
             post(orders::act),
         )
+        .route("/journal", get(journal::list).delete(journal::clear))
+        .route("/journal/stream", get(journal::stream))
         .fallback(no_route)
         .method_not_allowed_fallback(wrong_method)
         .layer(middleware::from_fn_with_state(

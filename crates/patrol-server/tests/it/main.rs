@@ -8,6 +8,7 @@ mod clock;
 mod connections;
 mod failover;
 mod grid_api;
+mod journal;
 mod logs;
 mod media;
 mod nul_bytes;

@@ -31,14 +31,14 @@ pub(crate) fn jpeg(len: usize, seed: u8) -> Vec<u8> {
 }
 
 /// One multipart part: `name`, an optional file name and content type, the bytes.
-struct Part<'a> {
+pub(crate) struct Part<'a> {
     name: &'a str,
     file_name: Option<&'a str>,
     content_type: Option<&'a str>,
     bytes: &'a [u8],
 }
 
-fn media_part(bytes: &[u8]) -> Part<'_> {
+pub(crate) fn media_part(bytes: &[u8]) -> Part<'_> {
     Part {
         name: "media",
         file_name: Some("photo.jpg"),
@@ -47,7 +47,7 @@ fn media_part(bytes: &[u8]) -> Part<'_> {
     }
 }
 
-fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
+pub(crate) fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
     let mut body = Vec::new();
     for part in parts {
         body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
@@ -69,7 +69,7 @@ fn multipart(parts: &[Part<'_>]) -> Vec<u8> {
 }
 
 /// `POST /cgi-bin/media/upload?{query}` with a multipart body; the answer's JSON.
-async fn upload(app: &TestApp, query: &str, body: Vec<u8>) -> Value {
+pub(crate) async fn upload(app: &TestApp, query: &str, body: Vec<u8>) -> Value {
     serde_json::from_str(&upload_text(app, query, body).await).unwrap()
 }
 

@@ -28,6 +28,9 @@ pub(crate) struct Client {
     key: SecretString,
     /// `--json`: print answers as they are rather than returning them.
     json: bool,
+    /// For answers that do not end (the journal's live stream): no limit on the whole exchange,
+    /// only on each wait for bytes.
+    streaming: reqwest::Client,
 }
 
 impl Client {
@@ -52,12 +55,18 @@ impl Client {
             .timeout(REQUEST_TIMEOUT)
             .build()
             .context("cannot set up the HTTP client")?;
+        let streaming = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            .read_timeout(REQUEST_TIMEOUT)
+            .build()
+            .context("cannot set up the HTTP client")?;
         Ok(Client {
             http,
             base,
             server: server.trim_end_matches('/').to_owned(),
             key,
             json,
+            streaming,
         })
     }
 
@@ -73,6 +82,37 @@ impl Client {
     ) -> anyhow::Result<Option<T>> {
         let request = self.request(Method::GET, segments)?;
         self.send(request).await
+    }
+
+    /// `GET /admin/v1/<segments>?<query>`: the answer's text, whatever `--json`.
+    pub(crate) async fn get_text(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> anyhow::Result<String> {
+        let request = self.request(Method::GET, segments)?.query(query);
+        let response = self.exchange(request).await?;
+        response
+            .text()
+            .await
+            .with_context(|| format!("cannot read the answer of {}", self.server))
+    }
+
+    /// `GET /admin/v1/<segments>?<query>` for an answer that goes on (server-sent events): the
+    /// response, its body still to be read.
+    pub(crate) async fn open_stream(
+        &self,
+        segments: &[&str],
+        query: &[(&str, String)],
+    ) -> anyhow::Result<reqwest::Response> {
+        let url = self.request(Method::GET, segments)?.build()?.url().clone();
+        let request = self
+            .streaming
+            .get(url)
+            .query(query)
+            .bearer_auth(self.key.expose_secret())
+            .header(reqwest::header::ACCEPT, "text/event-stream");
+        self.exchange(request).await
     }
 
     /// `POST /admin/v1/<segments>` with a JSON body.
