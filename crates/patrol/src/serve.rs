@@ -70,6 +70,11 @@ pub(crate) struct ServeArgs {
     /// The time zone of "today" in the statistics (an IANA name) [default: Asia/Shanghai].
     #[arg(long, env = "PATROL_TIME_ZONE", value_name = "ZONE")]
     time_zone: Option<String>,
+    /// A snapshot file (`patrol snapshot save`) to load at start, before the listener answers,
+    /// when the database holds none of its corps (once it holds them all, a restart serves
+    /// them as they are). Not with --demo.
+    #[arg(long, env = "PATROL_SNAPSHOT", value_name = "FILE")]
+    snapshot: Option<std::path::PathBuf>,
     /// Print an example config file and exit.
     #[arg(long)]
     pub(crate) print_config: bool,
@@ -91,6 +96,7 @@ impl ServeArgs {
             max_connections: self.max_connections,
             max_connections_per_ip: self.max_connections_per_ip,
             time_zone: self.time_zone.clone(),
+            snapshot: self.snapshot.clone(),
             database_replicas: Some(self.database_replicas.clone()),
             ..self.common.layer()
         }
@@ -132,6 +138,9 @@ max_connections = 1024
 max_connections_per_ip = 256
 # The time zone of "today" in the statistics (added_today, solved_today), an IANA name.
 time_zone = "Asia/Shanghai"
+# A snapshot file (`patrol snapshot save`) to load at start when the database holds none of its
+# corps (--snapshot FILE, PATROL_SNAPSHOT).
+# snapshot = "/var/lib/patrol/start.snapshot"
 # The key of the administration API (/admin/v1/); generated at start when unset. Keep it in a
 # file readable by its owner only (admin_key_file) rather than here or on the command line.
 # admin_key = "a long random string"
@@ -164,7 +173,13 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
             false,
         ),
     };
+    anyhow::ensure!(
+        !(demo && settings.snapshot.is_some()),
+        "--snapshot and --demo exclude each other: serve a snapshot of the demo instead \
+         (`patrol snapshot save` of a demo database)"
+    );
     let mut config = patrol_server::Config::new(database.clone());
+    config.snapshot = settings.snapshot.clone();
     config.demo = demo;
     config.database_replicas = settings.database_replicas.clone();
     config.fresh_database = fresh;
@@ -337,6 +352,7 @@ mod tests {
             max_connections,
             max_connections_per_ip,
             time_zone,
+            snapshot,
             admin_key,
             admin_key_file,
             base_url,
@@ -351,5 +367,6 @@ mod tests {
         assert!(durability.is_some() && header_read_timeout.is_some() && idle_timeout.is_some());
         assert!(max_connections.is_some() && max_connections_per_ip.is_some());
         assert!(admin_key_file.is_some() && media_dir.is_some() && time_zone.is_some());
+        assert!(snapshot.is_some());
     }
 }

@@ -74,6 +74,7 @@ pub(crate) struct Layer {
     pub(crate) max_connections: Option<usize>,
     pub(crate) max_connections_per_ip: Option<usize>,
     pub(crate) time_zone: Option<String>,
+    pub(crate) snapshot: Option<PathBuf>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) admin_key_file: Option<PathBuf>,
     /// `patrol orders`, `stats`, `media`: the API's base URL.
@@ -125,6 +126,7 @@ impl Layer {
             max_connections: self.max_connections.or(lower.max_connections),
             max_connections_per_ip: self.max_connections_per_ip.or(lower.max_connections_per_ip),
             time_zone: text(self.time_zone, lower.time_zone),
+            snapshot: self.snapshot.or(lower.snapshot),
             admin_key: secret(self.admin_key, lower.admin_key),
             admin_key_file: self.admin_key_file.or(lower.admin_key_file),
             base_url: text(self.base_url, lower.base_url),
@@ -156,6 +158,7 @@ pub(crate) struct Settings {
     pub(crate) max_connections_per_ip: Option<usize>,
     /// The time zone of the statistics' "today"; `None`: Asia/Shanghai.
     pub(crate) time_zone: Option<String>,
+    pub(crate) snapshot: Option<PathBuf>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) base_url: String,
     pub(crate) corpid: Option<String>,
@@ -207,6 +210,7 @@ impl Settings {
             max_connections: layer.max_connections,
             max_connections_per_ip: layer.max_connections_per_ip,
             time_zone: layer.time_zone,
+            snapshot: layer.snapshot,
             admin_key,
             base_url: layer
                 .base_url

@@ -1,0 +1,238 @@
+//! `patrol snapshot save|load`: the demo database saved whole and loaded into fresh SQLite and
+//! PostgreSQL databases answers every WeCom call byte for byte as before (a cursor and a token
+//! taken before the save included); one corp loads next to other corps; a database holding a
+//! corp of the snapshot, and a corrupt, truncated or newer file, are refused, changing nothing.
+
+use patrol_demo::{DEMO_CORPID, DEMO_PATROL_SECRET};
+use patrol_test::PgCluster;
+use serde_json::json;
+
+use crate::support::{
+    Served, createdb, demo_database, fails, patrol, same_answers, serve_on, succeeds, transcript,
+};
+
+/// `patrol snapshot ARGS…`, which must succeed: its stdout.
+#[track_caller]
+fn snapshot(args: &[&str]) -> String {
+    succeeds(patrol(&["snapshot"]).args(args))
+}
+
+/// `patrol snapshot ARGS…`, which must fail: its stderr.
+#[track_caller]
+fn refused(args: &[&str]) -> String {
+    fails(patrol(&["snapshot"]).args(args))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_state_snapshot_loaded_into_a_fresh_database_answers_every_call_byte_for_byte() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = demo_database(dir.path(), "demo.db");
+    let port = patrol_test::cluster::free_port();
+    // A token and a cursor taken before the save.
+    let (before, token, cursor) = {
+        let served = serve_on(&sqlite, None, port);
+        let wecom = served.wecom();
+        let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+        let page = wecom.order_list(&token, json!({ "limit": 5 })).await;
+        let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+        let before = transcript(&served.url, &token, &cursor).await;
+        (before, token, cursor)
+    };
+    assert!(before.len() > 400, "only {} calls", before.len());
+
+    let file = dir.path().join("demo.snapshot").display().to_string();
+    let stdout = snapshot(&["save", &file, "--database", &sqlite]);
+    assert!(
+        stdout.contains(&format!("saved 1 corp(s) ({DEMO_CORPID}), 300 orders"))
+            && stdout.contains("the database's secrets"),
+        "{stdout}"
+    );
+    let header = std::fs::read_to_string(&file).unwrap();
+    let header = header.lines().next().unwrap();
+    assert!(
+        header.starts_with(r#"{"format":"patrol-snapshot","version":1,"#),
+        "{header}"
+    );
+
+    let fresh = dir.path().join("fresh.db").display().to_string();
+    let stdout = snapshot(&["load", &file, "--database", &fresh]);
+    assert!(
+        stdout.contains(&format!("loaded 1 corp(s) ({DEMO_CORPID}), 300 orders"))
+            && stdout.contains("the database's secrets"),
+        "{stdout}"
+    );
+    {
+        let served = serve_on(&fresh, None, port);
+        let after = transcript(&served.url, &token, &cursor).await;
+        same_answers(&before, &after, "saved and loaded into SQLite");
+    }
+
+    let cluster = PgCluster::start(&[]);
+    let postgres = createdb(&cluster, "loaded");
+    let pg_media = dir.path().join("pg-media").display().to_string();
+    snapshot(&[
+        "load",
+        &file,
+        "--database",
+        &postgres,
+        "--media-dir",
+        &pg_media,
+    ]);
+    let served = serve_on(&postgres, Some(&pg_media), port);
+    let after = transcript(&served.url, &token, &cursor).await;
+    same_answers(&before, &after, "saved and loaded into PostgreSQL");
+    // Saved again from PostgreSQL, it is the same snapshot but for its time.
+    drop(served);
+    let again = dir.path().join("again.snapshot").display().to_string();
+    snapshot(&[
+        "save",
+        &again,
+        "--database",
+        &postgres,
+        "--media-dir",
+        &pg_media,
+    ]);
+    let body = |path: &str| {
+        let text = std::fs::read_to_string(path).unwrap();
+        text.lines().skip(1).map(str::to_owned).collect::<Vec<_>>()
+    };
+    let (first, second) = (body(&file), body(&again));
+    assert_eq!(first.len(), second.len());
+    let differing = first.iter().zip(&second).filter(|(a, b)| a != b).count();
+    // Only the corp's record differs: its key and creation sequences are PostgreSQL's own.
+    assert!(differing <= 2, "{differing} lines differ");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_corp_loads_next_to_other_corps() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = demo_database(dir.path(), "demo.db");
+    let file = dir.path().join("corp.snapshot").display().to_string();
+    let stdout = snapshot(&["save", &file, "--corp", DEMO_CORPID, "--database", &sqlite]);
+    assert!(
+        stdout.contains(&format!("saved corp ({DEMO_CORPID}), 300 orders"))
+            && !stdout.contains("secrets"),
+        "{stdout}"
+    );
+    let stderr = refused(&["save", &file, "--corp", "wwnosuch", "--database", &sqlite]);
+    assert!(stderr.contains("corp wwnosuch not found"), "{stderr}");
+
+    // A database with another corp.
+    let other = dir.path().join("other.db").display().to_string();
+    {
+        let served = Served::on_any_port(&["--database", &other, "--admin-key", "k"]);
+        served
+            .admin("k")
+            .ok(
+                "POST",
+                "/corps",
+                Some(json!({"corpid": "wwacme", "name": "Acme"})),
+            )
+            .await;
+    }
+    let stdout = snapshot(&["load", &file, "--database", &other]);
+    assert!(
+        stdout.contains(&format!("loaded corp ({DEMO_CORPID}), 300 orders")),
+        "{stdout}"
+    );
+    let served = Served::on_any_port(&["--database", &other, "--admin-key", "k"]);
+    let corps = served.admin("k").ok("GET", "/corps", None).await;
+    let ids: Vec<&str> = corps["corps"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{corps}"))
+        .iter()
+        .map(|corp| corp["corpid"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 2, "{corps}");
+    assert!(
+        ids.contains(&"wwacme") && ids.contains(&DEMO_CORPID),
+        "{corps}"
+    );
+    // The corp answers as it did: its secret gives a token, its orders are all there.
+    let wecom = served.wecom();
+    let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+    let status = wecom
+        .call("report/patrol/get_corp_status", &token, json!({}))
+        .await;
+    assert_eq!(status["errcode"], 0, "{status}");
+    drop(served);
+    let original = Served::on_any_port(&["--database", &sqlite]);
+    let wecom_before = original.wecom();
+    let token_before = wecom_before.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+    let status_before = wecom_before
+        .call("report/patrol/get_corp_status", &token_before, json!({}))
+        .await;
+    assert_eq!(status, status_before);
+
+    // Loading it again over the corp is refused, naming it.
+    drop(original);
+    let stderr = refused(&["load", &file, "--database", &other]);
+    assert!(
+        stderr.contains(&format!(
+            "the database holds corp(s) of the snapshot already ({DEMO_CORPID})"
+        )),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_corrupt_truncated_or_newer_file_is_refused_changing_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = demo_database(dir.path(), "demo.db");
+    let file = dir.path().join("demo.snapshot");
+    snapshot(&["save", &file.display().to_string(), "--database", &sqlite]);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let target = dir.path().join("target.db").display().to_string();
+
+    let bad = |name: &str, content: String, expected: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, content).unwrap();
+        let stderr = refused(&["load", &path.display().to_string(), "--database", &target]);
+        assert!(
+            stderr.contains("not a loadable snapshot") && stderr.contains(expected),
+            "{name}: {stderr}"
+        );
+    };
+    // Cut at a line's end, and in the middle of a line.
+    bad(
+        "short",
+        lines[..lines.len() - 1].join("\n") + "\n",
+        "no end line: it is truncated",
+    );
+    bad("cut", text[..text.len() / 2].to_owned(), "it is truncated");
+    // A byte of a medium changed.
+    let bytes_line = lines
+        .iter()
+        .position(|line| line.starts_with(r#"{"bytes":""#))
+        .unwrap();
+    let mut corrupt: Vec<String> = lines.iter().map(|line| (*line).to_owned()).collect();
+    let data_at = r#"{"bytes":""#.len();
+    let first = corrupt[bytes_line].as_bytes()[data_at];
+    let changed = if first == b'A' { "B" } else { "A" };
+    corrupt[bytes_line].replace_range(data_at..=data_at, changed);
+    bad("corrupt", corrupt.join("\n") + "\n", "the file is corrupt");
+    // A newer version, and no snapshot at all.
+    bad(
+        "newer",
+        text.replacen(r#""version":1,"#, r#""version":2,"#, 1),
+        "of version 2, newer than this patrol reads (1)",
+    );
+    bad("text", "hello\n".to_owned(), "this is no patrol snapshot");
+    bad("empty", String::new(), "the file is empty");
+    // An order missing.
+    let orders_line = lines
+        .iter()
+        .position(|line| line.starts_with(r#"{"orders":["#))
+        .unwrap();
+    let mut missing: Vec<&str> = lines.clone();
+    missing.remove(orders_line);
+    bad("missing", missing.join("\n") + "\n", "lacks");
+
+    // Nothing of them was written: the whole file loads into the same database.
+    let stdout = snapshot(&["load", &file.display().to_string(), "--database", &target]);
+    assert!(
+        stdout.contains("300 orders") && stdout.contains("the database's secrets"),
+        "{stdout}"
+    );
+}
