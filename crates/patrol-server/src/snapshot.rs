@@ -100,15 +100,16 @@ pub enum SnapshotError {
     Io(#[from] std::io::Error),
 }
 
-/// What a snapshot held, or what was saved or loaded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// What a snapshot holds, or what was saved or loaded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     pub scope: Scope,
     pub corps: Vec<String>,
     pub orders: u64,
     pub blobs: u64,
     pub bytes: u64,
-    /// Whether the database's secrets were saved, or loaded (into an empty database).
+    /// Whether the database's secrets are in the file (saved, checked), or were loaded (into an
+    /// empty database).
     pub secrets: bool,
 }
 
@@ -422,12 +423,15 @@ async fn walk<R: AsyncBufRead + Unpin>(
                         "secrets only follow the header of a whole-state snapshot".into(),
                     ));
                 }
-                if let Some(target) = target.as_ref()
-                    && target.secrets
-                {
-                    target.store.import_secrets(secrets).await?;
-                    summary.secrets = true;
-                }
+                summary.secrets = match target.as_ref() {
+                    // Checking: the file holds them.
+                    None => true,
+                    Some(target) if target.secrets => {
+                        target.store.import_secrets(secrets).await?;
+                        true
+                    }
+                    Some(_) => false,
+                };
             }
             Line::Blob { id, size } => {
                 let id = BlobId::from_hex(&id)

@@ -1,11 +1,12 @@
 //! `patrol admin`: everyday operations against a running server through its administration API
-//! (docs/admin-api.md): corps, apps, users, grids, categories and orders.
+//! (docs/admin-api.md): corps, apps, users, grids, categories, orders and snapshots.
 
 mod client;
 mod corps;
 mod directory;
 mod orders;
 mod output;
+mod snapshot;
 
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
@@ -63,6 +64,9 @@ enum AdminCommand {
     Category(directory::CategoryArgs),
     /// Report incidents, show them and act on them.
     Order(orders::OrderArgs),
+    /// Download a snapshot of the server's state or of one corp, or send one to load.
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
 }
 
 /// The corp a command works in: `--corp`, or `PATROL_CORP`.
@@ -114,5 +118,6 @@ pub(crate) async fn run(args: AdminArgs, settings: Settings) -> anyhow::Result<(
         AdminCommand::Grid(args) => directory::run_grid(&client, args).await,
         AdminCommand::Category(args) => directory::run_category(&client, args).await,
         AdminCommand::Order(args) => orders::run(&client, args).await,
+        AdminCommand::Snapshot(command) => snapshot::run(&client, command).await,
     }
 }

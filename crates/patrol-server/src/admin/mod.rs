@@ -1,9 +1,11 @@
 //! patrol's administration API under `/admin/v1/` (docs/admin-api.md): corps, apps, users,
-//! grids, categories, and reporting and acting on orders. Every route needs the admin key.
+//! grids, categories, reporting and acting on orders, and snapshots. Every route needs the
+//! admin key.
 
 mod auth;
 mod directory;
 mod orders;
+mod snapshot;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -238,6 +240,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(directory::create_corp).get(directory::list_corps),
         )
         .route(corp, get(directory::show_corp))
+        .route("/snapshot", get(snapshot::save).post(snapshot::load))
         .route(
             &format!("{corp}/apps"),
             post(directory::create_app).get(directory::list_apps),

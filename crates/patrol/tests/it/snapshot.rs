@@ -5,7 +5,7 @@
 
 use patrol_demo::{DEMO_CORPID, DEMO_PATROL_SECRET};
 use patrol_test::PgCluster;
-use serde_json::json;
+use serde_json::{Value, json};
 
 use crate::support::{
     Served, createdb, demo_database, fails, patrol, same_answers, serve_on, succeeds, transcript,
@@ -66,6 +66,37 @@ async fn a_whole_state_snapshot_loaded_into_a_fresh_database_answers_every_call_
         let after = transcript(&served.url, &token, &cursor).await;
         same_answers(&before, &after, "saved and loaded into SQLite");
     }
+    // `patrol serve --snapshot`: loaded at start into a fresh database, then on a restart the
+    // database holds its corps and serves them as they are (loading again would be refused).
+    let started = dir.path().join("started.db").display().to_string();
+    let listen = format!("127.0.0.1:{port}");
+    for start in ["first", "restart"] {
+        let served = Served::start(
+            &[
+                "--listen",
+                &listen,
+                "--database",
+                &started,
+                "--snapshot",
+                &file,
+            ],
+            &[],
+        );
+        let after = transcript(&served.url, &token, &cursor).await;
+        same_answers(&before, &after, &format!("serve --snapshot, {start}"));
+    }
+    let stderr = fails(&mut patrol(&[
+        "serve",
+        "--demo",
+        "--snapshot",
+        &file,
+        "--listen",
+        &listen,
+    ]));
+    assert!(
+        stderr.contains("--snapshot and --demo exclude each other"),
+        "{stderr}"
+    );
 
     let cluster = PgCluster::start(&[]);
     let postgres = createdb(&cluster, "loaded");
@@ -234,5 +265,144 @@ fn a_corrupt_truncated_or_newer_file_is_refused_changing_nothing() {
     assert!(
         stdout.contains("300 orders") && stdout.contains("the database's secrets"),
         "{stdout}"
+    );
+}
+
+/// `GET /admin/v1/snapshot` of a server on the demo.
+async fn download(served: &Served, query: &str) -> (u16, String, Vec<u8>) {
+    let response = reqwest::Client::new()
+        .get(format!("{}/admin/v1/snapshot{query}", served.url))
+        .bearer_auth("k")
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .map(|value| value.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (
+        status,
+        content_type,
+        response.bytes().await.unwrap().to_vec(),
+    )
+}
+
+/// `POST /admin/v1/snapshot` with `body`: the status and the JSON answer.
+async fn upload(served: &Served, body: Vec<u8>) -> (u16, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/admin/v1/snapshot", served.url))
+        .bearer_auth("k")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}: {text}")),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn snapshots_through_the_administration_api_and_patrol_admin() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = demo_database(dir.path(), "demo.db");
+    let source = Served::on_any_port(&["--database", &sqlite, "--admin-key", "k"]);
+
+    // One corp, streamed.
+    let (status, content_type, body) = download(&source, &format!("?corp={DEMO_CORPID}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(content_type, "application/x-ndjson");
+    let text = String::from_utf8(body.clone()).unwrap();
+    let header: Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    assert_eq!(header["format"], "patrol-snapshot");
+    assert_eq!(header["scope"], "corp");
+    assert_eq!(header["corps"], json!([DEMO_CORPID]));
+    assert!(text.ends_with("\n") && text.lines().last().unwrap().starts_with(r#"{"end":"#));
+    let admin = source.admin("k");
+    let (status, answer) = admin.call("GET", "/snapshot?corp=wwnosuch", None).await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (404, &json!("not_found")),
+        "{answer}"
+    );
+    let (status, answer) = admin.call("GET", "/snapshot?corps=x", None).await;
+    assert_eq!(status, 400, "{answer}");
+
+    // Loaded by another server: the corp answers there as here.
+    let target = Served::on_any_port(&["--database", "sqlite://{dir}/t.db", "--admin-key", "k"]);
+    let (status, answer) = upload(&target, body[..body.len() / 2].to_vec()).await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (400, &json!("invalid_request")),
+        "{answer}"
+    );
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("truncated"),
+        "{answer}"
+    );
+    let (status, answer) = upload(&target, body.clone()).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer["corps"], json!([DEMO_CORPID]), "{answer}");
+    assert_eq!(answer["orders"], 300, "{answer}");
+    assert_eq!(answer["secrets"], false, "{answer}");
+    let (status, answer) = upload(&target, body).await;
+    assert_eq!(
+        (status, &answer["error"]["code"]),
+        (409, &json!("conflict")),
+        "{answer}"
+    );
+    let status_of = |served: &Served| {
+        let wecom = served.wecom();
+        async move {
+            let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+            wecom
+                .call("report/resident/get_corp_status", &token, json!({}))
+                .await
+        }
+    };
+    let here = status_of(&source).await;
+    assert_eq!(here["errcode"], 0, "{here}");
+    assert_eq!(status_of(&target).await, here);
+
+    // `patrol admin snapshot save|load`: the whole state, into a third server.
+    let file = dir.path().join("whole.snapshot").display().to_string();
+    let admin_cli = |served: &Served, args: &[&str]| {
+        let mut command = patrol(&["admin", "--server", &served.url, "--admin-key", "k"]);
+        command.args(args);
+        command
+    };
+    let stdout = succeeds(&mut admin_cli(&source, &["snapshot", "save", &file]));
+    assert!(
+        stdout.contains(&format!("saved 1 corp(s) ({DEMO_CORPID}), 300 orders"))
+            && stdout.contains("the database's secrets"),
+        "{stdout}"
+    );
+    let stderr = fails(&mut admin_cli(
+        &source,
+        &["snapshot", "save", &file, "--corp", "wwnosuch"],
+    ));
+    assert!(
+        stderr.contains("corp wwnosuch not found (HTTP 404"),
+        "{stderr}"
+    );
+    let third = Served::on_any_port(&["--database", "sqlite://{dir}/3.db", "--admin-key", "k"]);
+    let stdout = succeeds(&mut admin_cli(&third, &["snapshot", "load", &file]));
+    assert!(
+        stdout.contains(&format!("loaded 1 corp(s) ({DEMO_CORPID}), 300 orders"))
+            && !stdout.contains("secrets"),
+        "{stdout}"
+    );
+    assert_eq!(status_of(&third).await, here);
+    let stderr = fails(&mut admin_cli(&third, &["snapshot", "load", &file]));
+    assert!(
+        stderr.contains("holds corp(s) of the snapshot already") && stderr.contains("HTTP 409"),
+        "{stderr}"
     );
 }
