@@ -25,7 +25,7 @@ use std::path::Path;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use patrol_media::{BlobError, BlobId, BlobStore};
-use patrol_store::transfer::{CorpRecord, OrderRecord, RECORD_VERSION, Secrets};
+use patrol_store::transfer::{CorpRecord, OrderRecord, OrderSpan, RECORD_VERSION, Secrets};
 use patrol_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -322,6 +322,8 @@ struct Target<'a> {
     blobs: &'a dyn BlobStore,
     /// Whether the file's secrets are written (an empty database).
     secrets: bool,
+    /// Whether a corp of the file replaces one of the database (`TransferStore::replace_corp`).
+    replace: bool,
 }
 
 /// The blob being read.
@@ -502,7 +504,11 @@ async fn walk<R: AsyncBufRead + Unpin>(
                 let count = record.orders.count;
                 summary.corps.push(corpid.clone());
                 if let Some(target) = target.as_ref() {
-                    target.store.import_corp(*record).await?;
+                    if target.replace {
+                        target.store.replace_corp(*record).await?;
+                    } else {
+                        target.store.import_corp(*record).await?;
+                    }
                     if count == 0 {
                         target
                             .store
@@ -627,19 +633,28 @@ pub async fn check(path: &Path) -> Result<(Header, Summary), SnapshotError> {
     walk(tokio::io::BufReader::with_capacity(256 * 1024, file), None).await
 }
 
+/// How a snapshot is loaded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LoadOptions {
+    /// Write the secrets of a whole-state snapshot into a database that holds no corp. A
+    /// running server keeps the secrets it opened with, so the administration API's load
+    /// passes `false`.
+    pub secrets: bool,
+    /// Replace a corp of the database that the snapshot holds too; `false` refuses the load.
+    pub replace: bool,
+}
+
 /// Loads a snapshot file into a database: checks all of it first (a file that cannot be loaded
-/// changes nothing), refuses it when the database holds one of its corps already, then writes
-/// its blobs, corps and orders. The secrets of a whole-state snapshot are written when the
-/// database holds no corp (cursors and tokens of the saved database then stay valid); into a
-/// database that holds corps they are not (see docs/decisions.md).
-///
-/// `secrets` `false` never writes them: a running server keeps the secrets it opened with, so
-/// the administration API's load passes `false`.
+/// changes nothing), refuses it when the database holds one of its corps already unless
+/// `options.replace`, then writes its blobs, corps and orders. Each corp is replaced (or
+/// written) with its directory in one transaction, then its orders follow in chunks. The
+/// secrets of a whole-state snapshot are written when the database holds no corp (cursors and
+/// tokens of the saved database then stay valid); see docs/decisions.md.
 pub async fn load(
     store: &dyn Store,
     blobs: &dyn BlobStore,
     path: &Path,
-    secrets: bool,
+    options: LoadOptions,
 ) -> Result<Summary, SnapshotError> {
     let (header, _) = check(path).await?;
     let present = store.list_corps().await?;
@@ -649,17 +664,18 @@ pub async fn load(
         .filter(|corpid| present.iter().any(|corp| &corp.corpid == *corpid))
         .map(String::as_str)
         .collect();
-    if !taken.is_empty() {
+    if !taken.is_empty() && !options.replace {
         return Err(SnapshotError::Refused(format!(
-            "the database holds corp(s) of the snapshot already ({}): load it into a database \
-             without them",
+            "the database holds corp(s) of the snapshot already ({}): load it with replace to \
+             replace them, or into a database without them",
             taken.join(", ")
         )));
     }
     let target = Target {
         store,
         blobs,
-        secrets: secrets && header.scope == Scope::All && present.is_empty(),
+        secrets: options.secrets && header.scope == Scope::All && present.is_empty(),
+        replace: options.replace,
     };
     let file = tokio::fs::File::open(path).await?;
     let (_, summary) = walk(
@@ -703,7 +719,11 @@ pub async fn load_at_start(
         );
         return Ok(None);
     }
-    let summary = load(store, blobs, path, true).await?;
+    let options = LoadOptions {
+        secrets: true,
+        replace: false,
+    };
+    let summary = load(store, blobs, path, options).await?;
     tracing::info!(
         snapshot = %path.display(),
         corps = summary.corps.len(),
@@ -711,4 +731,142 @@ pub async fn load_at_start(
         "snapshot loaded"
     );
     Ok(Some(summary))
+}
+
+/// What `POST /admin/v1/corps/{corpid}/reset` resets a corp to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResetTo {
+    /// No users, grids, categories, media, seed runs or orders.
+    Empty,
+    /// The demo's users, grids, categories, media and orders (the demo corp only).
+    Demo,
+}
+
+/// What a reset left.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResetSummary {
+    pub corpid: String,
+    pub to: ResetTo,
+    pub users: u64,
+    pub grids: u64,
+    pub categories: u64,
+    pub media: u64,
+    pub orders: u64,
+}
+
+/// Resets a corp: keeps its corpid, name, creation time, apps and tokens (its credentials go on
+/// working) and replaces everything else with nothing or with the demo's, in one transaction
+/// for the directory (`TransferStore::replace_corp`) followed by the demo's orders. The demo's
+/// content is made by `patrol_demo::install` in a temporary SQLite database beside nothing else
+/// and moved over as records; its orders' stored bodies name the demo corp's media, so only the
+/// demo corp resets to the demo.
+pub async fn reset_corp(
+    store: &dyn Store,
+    blobs: &dyn BlobStore,
+    corpid: &str,
+    to: ResetTo,
+    clock: &patrol_domain::Clock,
+) -> Result<ResetSummary, SnapshotError> {
+    let record = store
+        .export_corp(corpid)
+        .await?
+        .ok_or_else(|| SnapshotError::NoCorp(corpid.to_owned()))?;
+    let kept = |content: CorpRecord| CorpRecord {
+        key: record.key,
+        corpid: record.corpid.clone(),
+        name: record.name.clone(),
+        created_at: record.created_at,
+        mod_seq: record.mod_seq.max(content.mod_seq),
+        apps: record.apps.clone(),
+        tokens: record.tokens.clone(),
+        ..content
+    };
+    let (corp, orders) = match to {
+        ResetTo::Empty => (
+            kept(CorpRecord {
+                users: Vec::new(),
+                grids: Vec::new(),
+                categories: Vec::new(),
+                seed_runs: Vec::new(),
+                media: Vec::new(),
+                orders: OrderSpan::default(),
+                ..record.clone()
+            }),
+            Vec::new(),
+        ),
+        ResetTo::Demo => {
+            if corpid != patrol_demo::DEMO_CORPID {
+                return Err(SnapshotError::Refused(format!(
+                    "only the demo corp ({}) resets to the demo: reset corp {corpid} to empty",
+                    patrol_demo::DEMO_CORPID
+                )));
+            }
+            let (demo, orders) = demo_records(blobs, clock).await?;
+            (kept(demo), orders)
+        }
+    };
+    let summary = ResetSummary {
+        corpid: corpid.to_owned(),
+        to,
+        users: corp.users.len() as u64,
+        grids: corp.grids.len() as u64,
+        categories: corp.categories.len() as u64,
+        media: corp.media.len() as u64,
+        orders: orders.len() as u64,
+    };
+    store.replace_corp(corp).await?;
+    store.import_orders(corpid, orders, true).await?;
+    Ok(summary)
+}
+
+/// A directory removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The demo corp's record and orders, made in a temporary database; its media's blobs are put
+/// into `blobs`.
+async fn demo_records(
+    blobs: &dyn BlobStore,
+    clock: &patrol_domain::Clock,
+) -> Result<(CorpRecord, Vec<OrderRecord>), SnapshotError> {
+    let mut bytes = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let dir = TempDir(std::env::temp_dir().join(format!("patrol-demo-{name}")));
+    std::fs::create_dir_all(&dir.0)?;
+    let demo_store =
+        crate::backend::open_store(&dir.0.join("demo.db").display().to_string()).await?;
+    let demo_blobs = patrol_media::FsBlobStore::open(dir.0.join("media"))?;
+    patrol_demo::install(demo_store.as_ref(), &demo_blobs, clock).await?;
+    let record = demo_store
+        .export_corp(patrol_demo::DEMO_CORPID)
+        .await?
+        .ok_or_else(|| SnapshotError::NoCorp(patrol_demo::DEMO_CORPID.to_owned()))?;
+    let mut seen = HashSet::new();
+    for media in &record.media {
+        let id = BlobId::from_bytes(media.blob);
+        let size = u64::try_from(media.size).unwrap_or(0);
+        if !seen.insert(id) || blobs.size(id).await? == Some(size) {
+            continue;
+        }
+        let mut reader = demo_blobs.open(id, 0, size).await?;
+        blobs.put(&mut reader, size).await?;
+    }
+    let mut orders = Vec::new();
+    let mut after = 0;
+    loop {
+        let chunk = demo_store
+            .export_orders(record.key, after, ORDERS_PER_LINE)
+            .await?;
+        let Some(last) = chunk.last() else { break };
+        after = last.seq;
+        orders.extend(chunk);
+    }
+    Ok((record, orders))
 }

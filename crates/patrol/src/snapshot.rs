@@ -31,11 +31,14 @@ enum SnapshotCommand {
         #[command(flatten)]
         common: CommonArgs,
     },
-    /// Load FILE into the database: refused, changing nothing, when the file is corrupt,
-    /// truncated or newer, or when the database holds one of its corps already.
+    /// Load FILE into the database, replacing the corps of it the database holds: refused,
+    /// changing nothing, when the file is corrupt, truncated or newer.
     Load {
         /// The snapshot file to load.
         file: PathBuf,
+        /// Refuse the load, changing nothing, when the database holds a corp of the snapshot.
+        #[arg(long)]
+        no_replace: bool,
         #[command(flatten)]
         common: CommonArgs,
     },
@@ -103,8 +106,14 @@ pub(crate) async fn run(args: SnapshotArgs, settings: Settings) -> anyhow::Resul
                 .with_context(|| format!("cannot save a snapshot of {database}"))?;
             println!("saved {} to {}", describe(&summary), file.display());
         }
-        SnapshotCommand::Load { file, .. } => {
-            let summary = snapshot::load(store.as_ref(), blobs.as_ref(), &file, true)
+        SnapshotCommand::Load {
+            file, no_replace, ..
+        } => {
+            let options = snapshot::LoadOptions {
+                secrets: true,
+                replace: !no_replace,
+            };
+            let summary = snapshot::load(store.as_ref(), blobs.as_ref(), &file, options)
                 .await
                 .with_context(|| format!("cannot load {} into {database}", file.display()))?;
             println!("loaded {} from {}", describe(&summary), file.display());

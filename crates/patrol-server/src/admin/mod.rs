@@ -240,6 +240,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(directory::create_corp).get(directory::list_corps),
         )
         .route(corp, get(directory::show_corp))
+        .route(&format!("{corp}/reset"), post(snapshot::reset))
         .route("/snapshot", get(snapshot::save).post(snapshot::load))
         .route(
             &format!("{corp}/apps"),

@@ -1,5 +1,7 @@
-//! Snapshots over the administration API: `GET /snapshot[?corp=ID]` streams one
-//! (`crate::snapshot::save`), `POST /snapshot` loads one (`crate::snapshot::load`).
+//! Snapshots and resets over the administration API: `GET /snapshot[?corp=ID]` streams one
+//! (`crate::snapshot::save`), `POST /snapshot[?replace=false]` loads one
+//! (`crate::snapshot::load`), `POST /corps/{corpid}/reset` empties a corp or makes it the demo
+//! again (`crate::snapshot::reset_corp`).
 
 use std::path::PathBuf;
 
@@ -11,9 +13,9 @@ use futures_util::StreamExt;
 use serde::Deserialize;
 use tokio::io::AsyncWriteExt;
 
-use super::{AdminError, answer, corp, random_hex};
+use super::{AdminError, AdminJson, AdminPath, answer, corp, random_hex};
 use crate::AppState;
-use crate::snapshot::{self, SnapshotError};
+use crate::snapshot::{self, LoadOptions, ResetTo, SnapshotError};
 
 /// The largest snapshot `POST /snapshot` takes.
 pub(super) const MAX_SNAPSHOT_BODY: u64 = 8 * 1024 * 1024 * 1024;
@@ -22,6 +24,38 @@ pub(super) const MAX_SNAPSHOT_BODY: u64 = 8 * 1024 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub(super) struct SaveQuery {
     corp: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct LoadQuery {
+    /// `false`: refuse a snapshot holding a corp the server holds (409) instead of replacing it.
+    replace: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct ResetBody {
+    to: ResetTo,
+}
+
+/// `POST /corps/{corpid}/reset` `{"to": "empty" | "demo"}`: the corp keeps its id, name, apps
+/// and tokens; the rest becomes nothing or the demo's (the demo corp only).
+pub(super) async fn reset(
+    State(state): State<AppState>,
+    AdminPath(corpid): AdminPath<String>,
+    AdminJson(body): AdminJson<ResetBody>,
+) -> Result<Response, AdminError> {
+    corp(&state, &corpid).await?;
+    let summary = snapshot::reset_corp(
+        state.store.as_ref(),
+        state.blobs.as_ref(),
+        &corpid,
+        body.to,
+        state.clock(),
+    )
+    .await?;
+    Ok(answer(StatusCode::OK, &summary))
 }
 
 impl From<SnapshotError> for AdminError {
@@ -93,8 +127,10 @@ impl Drop for Spool {
 /// then loaded (never the database's secrets: the running server keeps its own).
 pub(super) async fn load(
     State(state): State<AppState>,
+    query: Result<Query<LoadQuery>, axum::extract::rejection::QueryRejection>,
     request: Request,
 ) -> Result<Response, AdminError> {
+    let Query(query) = query.map_err(|rejection| AdminError::invalid(rejection.body_text()))?;
     let spool = Spool(std::env::temp_dir().join(format!("patrol-snapshot-{}", random_hex(16))));
     let io = |error: std::io::Error| {
         tracing::error!(%error, "cannot spool a snapshot");
@@ -123,7 +159,15 @@ pub(super) async fn load(
     }
     file.flush().await.map_err(io)?;
     drop(file);
-    let summary =
-        snapshot::load(state.store.as_ref(), state.blobs.as_ref(), &spool.0, false).await?;
+    let summary = snapshot::load(
+        state.store.as_ref(),
+        state.blobs.as_ref(),
+        &spool.0,
+        LoadOptions {
+            secrets: false,
+            replace: query.replace.unwrap_or(true),
+        },
+    )
+    .await?;
     Ok(answer(StatusCode::OK, &summary))
 }

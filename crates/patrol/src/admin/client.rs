@@ -130,14 +130,16 @@ impl Client {
         self.exchange(request).await
     }
 
-    /// `POST /admin/v1/<segments>` with a streamed body (a snapshot file).
+    /// `POST /admin/v1/<segments>?<query>` with a streamed body (a snapshot file).
     pub(crate) async fn upload<T: DeserializeOwned>(
         &self,
         segments: &[&str],
+        query: &[(&str, &str)],
         body: reqwest::Body,
     ) -> anyhow::Result<Option<T>> {
         let request = self
             .request(Method::POST, segments)?
+            .query(query)
             .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
             .body(body)
             .timeout(LONG_REQUEST_TIMEOUT);

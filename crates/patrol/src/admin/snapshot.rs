@@ -23,10 +23,14 @@ pub(crate) enum SnapshotCommand {
         #[arg(long, value_name = "CORPID")]
         corp: Option<String>,
     },
-    /// Send FILE to the server, which loads it (never its secrets: the server keeps its own).
+    /// Send FILE to the server, which loads it, replacing the corps of it the server holds
+    /// (never its secrets: the server keeps its own).
     Load {
         /// The snapshot file to send.
         file: PathBuf,
+        /// Refuse the load, changing nothing, when the server holds a corp of the snapshot.
+        #[arg(long)]
+        no_replace: bool,
     },
 }
 
@@ -40,12 +44,17 @@ pub(crate) async fn run(client: &Client, command: SnapshotCommand) -> anyhow::Re
             let summary = save_to(response, &file).await?;
             println!("saved {} to {}", describe(&summary), file.display());
         }
-        SnapshotCommand::Load { file } => {
+        SnapshotCommand::Load { file, no_replace } => {
             let opened = tokio::fs::File::open(&file)
                 .await
                 .with_context(|| format!("cannot open {}", file.display()))?;
             let body = reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::new(opened));
-            if let Some(summary) = client.upload::<Summary>(&["snapshot"], body).await? {
+            let query: &[(&str, &str)] = if no_replace {
+                &[("replace", "false")]
+            } else {
+                &[]
+            };
+            if let Some(summary) = client.upload::<Summary>(&["snapshot"], query, body).await? {
                 println!("loaded {} from {}", describe(&summary), file.display());
             }
         }

@@ -112,6 +112,24 @@ async fn a_whole_state_snapshot_loaded_into_a_fresh_database_answers_every_call_
     let served = serve_on(&postgres, Some(&pg_media), port);
     let after = transcript(&served.url, &token, &cursor).await;
     same_answers(&before, &after, "saved and loaded into PostgreSQL");
+    // Loaded again over itself: the corp is replaced (one transaction for its directory, the
+    // foreign keys cascading), and answers the same.
+    drop(served);
+    let stdout = snapshot(&[
+        "load",
+        &file,
+        "--database",
+        &postgres,
+        "--media-dir",
+        &pg_media,
+    ]);
+    assert!(
+        stdout.contains("300 orders") && !stdout.contains("secrets"),
+        "{stdout}"
+    );
+    let served = serve_on(&postgres, Some(&pg_media), port);
+    let after = transcript(&served.url, &token, &cursor).await;
+    same_answers(&before, &after, "loaded over itself on PostgreSQL");
     // Saved again from PostgreSQL, it is the same snapshot but for its time.
     drop(served);
     let again = dir.path().join("again.snapshot").display().to_string();
@@ -195,15 +213,27 @@ async fn one_corp_loads_next_to_other_corps() {
         .await;
     assert_eq!(status, status_before);
 
-    // Loading it again over the corp is refused, naming it.
+    // Loading it again over the corp: refused with --no-replace, naming it; replaced without.
     drop(original);
-    let stderr = refused(&["load", &file, "--database", &other]);
+    let stderr = refused(&["load", &file, "--database", &other, "--no-replace"]);
     assert!(
         stderr.contains(&format!(
             "the database holds corp(s) of the snapshot already ({DEMO_CORPID})"
         )),
         "{stderr}"
     );
+    let stdout = snapshot(&["load", &file, "--database", &other]);
+    assert!(
+        stdout.contains(&format!("loaded corp ({DEMO_CORPID}), 300 orders")),
+        "{stdout}"
+    );
+    let served = Served::on_any_port(&["--database", &other]);
+    let wecom = served.wecom();
+    let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+    let again = wecom
+        .call("report/patrol/get_corp_status", &token, json!({}))
+        .await;
+    assert_eq!(again, status_before);
 }
 
 #[test]
@@ -291,8 +321,13 @@ async fn download(served: &Served, query: &str) -> (u16, String, Vec<u8>) {
 
 /// `POST /admin/v1/snapshot` with `body`: the status and the JSON answer.
 async fn upload(served: &Served, body: Vec<u8>) -> (u16, Value) {
+    upload_to(served, "", body).await
+}
+
+/// `POST /admin/v1/snapshot{query}` with `body`: the status and the JSON answer.
+async fn upload_to(served: &Served, query: &str, body: Vec<u8>) -> (u16, Value) {
     let response = reqwest::Client::new()
-        .post(format!("{}/admin/v1/snapshot", served.url))
+        .post(format!("{}/admin/v1/snapshot{query}", served.url))
         .bearer_auth("k")
         .body(body)
         .send()
@@ -352,7 +387,7 @@ async fn snapshots_through_the_administration_api_and_patrol_admin() {
     assert_eq!(answer["corps"], json!([DEMO_CORPID]), "{answer}");
     assert_eq!(answer["orders"], 300, "{answer}");
     assert_eq!(answer["secrets"], false, "{answer}");
-    let (status, answer) = upload(&target, body).await;
+    let (status, answer) = upload_to(&target, "?replace=false", body.clone()).await;
     assert_eq!(
         (status, &answer["error"]["code"]),
         (409, &json!("conflict")),
@@ -370,6 +405,66 @@ async fn snapshots_through_the_administration_api_and_patrol_admin() {
     let here = status_of(&source).await;
     assert_eq!(here["errcode"], 0, "{here}");
     assert_eq!(status_of(&target).await, here);
+
+    // Reset to empty: the corp keeps its apps (its secret still gives a token), loses the rest.
+    let target_admin = target.admin("k");
+    let reset = target_admin
+        .ok(
+            "POST",
+            &format!("/corps/{DEMO_CORPID}/reset"),
+            Some(json!({"to": "empty"})),
+        )
+        .await;
+    assert_eq!(
+        reset,
+        json!({"corpid": DEMO_CORPID, "to": "empty", "users": 0, "grids": 0, "categories": 0,
+               "media": 0, "orders": 0})
+    );
+    let users = target_admin
+        .ok("GET", &format!("/corps/{DEMO_CORPID}/users"), None)
+        .await;
+    assert_eq!(users, json!({"users": []}));
+    let wecom = target.wecom();
+    let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+    let list = wecom.order_list(&token, json!({"limit": 5})).await;
+    assert_eq!(list["order_list"], json!([]), "{list}");
+    assert_ne!(status_of(&target).await, here);
+    // Loading the snapshot again replaces the emptied corp: it answers as before.
+    let (status, answer) = upload(&target, body).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(status_of(&target).await, here);
+    // Bad resets.
+    let reset_path = format!("/corps/{DEMO_CORPID}/reset");
+    let (status, answer) = target_admin
+        .call("POST", &reset_path, Some(json!({"to": "full"})))
+        .await;
+    assert_eq!(status, 400, "{answer}");
+    let (status, answer) = target_admin
+        .call(
+            "POST",
+            "/corps/wwnosuch/reset",
+            Some(json!({"to": "empty"})),
+        )
+        .await;
+    assert_eq!(status, 404, "{answer}");
+    target_admin
+        .ok(
+            "POST",
+            "/corps",
+            Some(json!({"corpid": "wwacme", "name": "Acme"})),
+        )
+        .await;
+    let (status, answer) = target_admin
+        .call("POST", "/corps/wwacme/reset", Some(json!({"to": "demo"})))
+        .await;
+    assert_eq!(status, 409, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("only the demo corp"),
+        "{answer}"
+    );
 
     // `patrol admin snapshot save|load`: the whole state, into a third server.
     let file = dir.path().join("whole.snapshot").display().to_string();
@@ -400,9 +495,47 @@ async fn snapshots_through_the_administration_api_and_patrol_admin() {
         "{stdout}"
     );
     assert_eq!(status_of(&third).await, here);
-    let stderr = fails(&mut admin_cli(&third, &["snapshot", "load", &file]));
+    let stderr = fails(&mut admin_cli(
+        &third,
+        &["snapshot", "load", &file, "--no-replace"],
+    ));
     assert!(
         stderr.contains("holds corp(s) of the snapshot already") && stderr.contains("HTTP 409"),
         "{stderr}"
     );
+    // `patrol admin corp reset`: to empty, then to the demo again.
+    let stdout = succeeds(&mut admin_cli(
+        &third,
+        &["corp", "reset", DEMO_CORPID, "--to", "empty"],
+    ));
+    assert!(
+        stdout.contains(&format!(
+            "reset corp {DEMO_CORPID} to empty: 0 users, 0 grids, 0 categories, 0 media, 0 orders"
+        )),
+        "{stdout}"
+    );
+    let stdout = succeeds(&mut admin_cli(
+        &third,
+        &["corp", "reset", DEMO_CORPID, "--to", "demo"],
+    ));
+    assert!(
+        stdout.contains(&format!("reset corp {DEMO_CORPID} to demo:"))
+            && stdout.contains(" 28 media, 300 orders"),
+        "{stdout}"
+    );
+    let wecom = third.wecom();
+    let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+    let order = wecom.order_list(&token, json!({"limit": 1})).await;
+    let order_id = order["order_list"][0]["order_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let info = wecom
+        .call(
+            "report/patrol/get_order_info",
+            &token,
+            json!({"order_id": order_id}),
+        )
+        .await;
+    assert_eq!(info["errcode"], 0, "{info}");
 }
