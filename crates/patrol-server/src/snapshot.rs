@@ -11,13 +11,14 @@
 //! {"bytes":"<base64 of up to 48 KiB>"}                        (… until `size` bytes)
 //! {"corp":{…CorpRecord…}}
 //! {"orders":[{…OrderRecord…}, …]}                             (up to 500 a line, creation order)
-//! {"end":{"corps":1,"orders":1234,"blobs":25}}
+//! {"end":{"corps":1,"orders":1234,"blobs":25,"blake3":"<hex>"}}  (BLAKE3 of every byte before)
 //! ```
 //!
 //! Loading reads the file twice: first it checks all of it (the format and its version, the
-//! order of the lines, every blob's size and BLAKE3 hash, every corp's order count, the end
-//! line), writing nothing, so a corrupt, truncated or newer file is refused with the database
-//! unchanged; then it imports.
+//! order of the lines, every blob's size and BLAKE3 hash, every corp's order count and the
+//! grids and categories its orders name, the end line and the hash of the whole file), writing
+//! nothing, so a corrupt, truncated or newer file is refused with the database unchanged; then
+//! it imports.
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -71,11 +72,20 @@ pub enum Scope {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 enum Line {
     Secrets(Secrets),
-    Blob { id: String, size: u64 },
+    Blob {
+        id: String,
+        size: u64,
+    },
     Bytes(String),
     Corp(Box<CorpRecord>),
     Orders(Vec<OrderRecord>),
-    End { corps: u64, orders: u64, blobs: u64 },
+    End {
+        corps: u64,
+        orders: u64,
+        blobs: u64,
+        /// BLAKE3 of every byte before this line, in hex.
+        blake3: String,
+    },
 }
 
 /// Why a snapshot could not be saved or loaded.
@@ -113,14 +123,20 @@ pub struct Summary {
     pub secrets: bool,
 }
 
-async fn write_line(
-    out: &mut (dyn AsyncWrite + Send + Unpin),
-    value: &impl Serialize,
-) -> Result<(), SnapshotError> {
-    let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
-    line.push(b'\n');
-    out.write_all(&line).await?;
-    Ok(())
+/// The lines of a snapshot being written, and the BLAKE3 of every byte before the end line.
+struct Lines<'a> {
+    out: &'a mut (dyn AsyncWrite + Send + Unpin),
+    hasher: blake3::Hasher,
+}
+
+impl Lines<'_> {
+    async fn write(&mut self, value: &impl Serialize) -> Result<(), SnapshotError> {
+        let mut line = serde_json::to_vec(value).map_err(std::io::Error::other)?;
+        line.push(b'\n');
+        self.hasher.update(&line);
+        self.out.write_all(&line).await?;
+        Ok(())
+    }
 }
 
 /// Writes a snapshot of the whole database (`corp` `None`: every corp and the secrets) or of
@@ -158,9 +174,13 @@ pub async fn save(
         scope,
         corps: corps.clone(),
     };
-    write_line(out, &header).await?;
+    let mut lines = Lines {
+        out,
+        hasher: blake3::Hasher::new(),
+    };
+    lines.write(&header).await?;
     if scope == Scope::All {
-        write_line(out, &Line::Secrets(store.secrets().await?)).await?;
+        lines.write(&Line::Secrets(store.secrets().await?)).await?;
     }
     let mut summary = Summary {
         scope,
@@ -182,36 +202,38 @@ pub async fn save(
                 continue;
             }
             let size = u64::try_from(media.size).unwrap_or(0);
-            save_blob(blobs, id, size, out).await.map_err(|error| {
-                SnapshotError::Invalid(format!(
-                    "media {} of corp {corpid}: blob {id}: {error}",
-                    media.media_id
-                ))
-            })?;
+            save_blob(blobs, id, size, &mut lines)
+                .await
+                .map_err(|error| {
+                    SnapshotError::Invalid(format!(
+                        "media {} of corp {corpid}: blob {id}: {error}",
+                        media.media_id
+                    ))
+                })?;
             summary.blobs += 1;
             summary.bytes += size;
         }
         let key = record.key;
-        write_line(out, &Line::Corp(Box::new(record))).await?;
+        lines.write(&Line::Corp(Box::new(record))).await?;
         let mut after = 0;
         loop {
             let orders = store.export_orders(key, after, ORDERS_PER_LINE).await?;
             let Some(last) = orders.last() else { break };
             after = last.seq;
             summary.orders += orders.len() as u64;
-            write_line(out, &Line::Orders(orders)).await?;
+            lines.write(&Line::Orders(orders)).await?;
         }
     }
-    write_line(
-        out,
-        &Line::End {
+    let blake3 = lines.hasher.finalize().to_hex().to_string();
+    lines
+        .write(&Line::End {
             corps: corps.len() as u64,
             orders: summary.orders,
             blobs: summary.blobs,
-        },
-    )
-    .await?;
-    out.flush().await?;
+            blake3,
+        })
+        .await?;
+    lines.out.flush().await?;
     Ok(summary)
 }
 
@@ -220,16 +242,14 @@ async fn save_blob(
     blobs: &dyn BlobStore,
     id: BlobId,
     size: u64,
-    out: &mut (dyn AsyncWrite + Send + Unpin),
+    lines: &mut Lines<'_>,
 ) -> Result<(), SnapshotError> {
-    write_line(
-        out,
-        &Line::Blob {
+    lines
+        .write(&Line::Blob {
             id: id.to_hex(),
             size,
-        },
-    )
-    .await?;
+        })
+        .await?;
     let mut reader = blobs.open(id, 0, size).await?;
     let mut hasher = blake3::Hasher::new();
     let mut buffer = vec![0u8; BLOB_BYTES_PER_LINE];
@@ -248,7 +268,9 @@ async fn save_blob(
         }
         hasher.update(&buffer[..filled]);
         read += filled as u64;
-        write_line(out, &Line::Bytes(BASE64.encode(&buffer[..filled]))).await?;
+        lines
+            .write(&Line::Bytes(BASE64.encode(&buffer[..filled])))
+            .await?;
     }
     if read != size {
         return Err(SnapshotError::Invalid(format!(
@@ -341,6 +363,9 @@ struct OpenCorp {
     corpid: String,
     left: u64,
     last_seq: i64,
+    /// Its grids and categories, which its orders name.
+    grids: HashSet<String>,
+    categories: HashSet<String>,
 }
 
 /// Reads a whole snapshot, checking all of it, and writes it into `target` when there is one.
@@ -355,6 +380,9 @@ async fn walk<R: AsyncBufRead + Unpin>(
         return Err(SnapshotError::Invalid("the file is empty".into()));
     }
     let header = parse_header(&buffer)?;
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(&buffer);
+    hasher.update(b"\n");
     let mut summary = Summary {
         scope: header.scope,
         corps: Vec::new(),
@@ -378,6 +406,10 @@ async fn walk<R: AsyncBufRead + Unpin>(
         }
         let line: Line = serde_json::from_slice(&buffer)
             .map_err(|error| invalid(number, format!("not a snapshot line: {error}")))?;
+        if !matches!(line, Line::End { .. }) {
+            hasher.update(&buffer);
+            hasher.update(b"\n");
+        }
         if let Some(open) = blob.as_mut() {
             let Line::Bytes(text) = line else {
                 return Err(invalid(
@@ -502,6 +534,12 @@ async fn walk<R: AsyncBufRead + Unpin>(
                 }
                 let corpid = record.corpid.clone();
                 let count = record.orders.count;
+                let grids = record.grids.iter().map(|g| g.grid_id.clone()).collect();
+                let categories = record
+                    .categories
+                    .iter()
+                    .map(|c| c.category_id.clone())
+                    .collect();
                 summary.corps.push(corpid.clone());
                 if let Some(target) = target.as_ref() {
                     if target.replace {
@@ -520,6 +558,8 @@ async fn walk<R: AsyncBufRead + Unpin>(
                     corpid,
                     left: count,
                     last_seq: 0,
+                    grids,
+                    categories,
                 });
             }
             Line::Orders(orders) => {
@@ -548,6 +588,19 @@ async fn walk<R: AsyncBufRead + Unpin>(
                         ));
                     }
                     open.last_seq = order.seq;
+                    let unknown_category = order
+                        .category_id
+                        .as_ref()
+                        .is_some_and(|id| !open.categories.contains(id));
+                    if !open.grids.contains(&order.grid_id) || unknown_category {
+                        return Err(invalid(
+                            number,
+                            format!(
+                                "order {} of corp {} names a grid or category the corp lacks",
+                                order.order_id, open.corpid
+                            ),
+                        ));
+                    }
                 }
                 open.left -= orders.len() as u64;
                 summary.orders += orders.len() as u64;
@@ -562,7 +615,18 @@ async fn walk<R: AsyncBufRead + Unpin>(
                 corps,
                 orders,
                 blobs,
+                blake3,
             } => {
+                let hash = hasher.finalize().to_hex();
+                if blake3 != hash.as_str() {
+                    return Err(invalid(
+                        number,
+                        format!(
+                            "the lines before the end hash to {hash}, not {blake3}: the file is \
+                             corrupt"
+                        ),
+                    ));
+                }
                 if summary.corps.len() != header.corps.len() {
                     return Err(invalid(
                         number,

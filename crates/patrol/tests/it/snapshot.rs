@@ -290,6 +290,14 @@ fn a_corrupt_truncated_or_newer_file_is_refused_changing_nothing() {
     missing.remove(orders_line);
     bad("missing", missing.join("\n") + "\n", "lacks");
 
+    // A field of an order changed, the line still JSON: the hash of the whole file tells.
+    assert!(text.contains(r#""closed":false"#));
+    bad(
+        "edited",
+        text.replacen(r#""closed":false"#, r#""closed":true"#, 1),
+        "the file is corrupt",
+    );
+
     // Nothing of them was written: the whole file loads into the same database.
     let stdout = snapshot(&["load", &file.display().to_string(), "--database", &target]);
     assert!(
