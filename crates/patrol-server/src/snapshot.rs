@@ -912,15 +912,9 @@ async fn demo_records(
         .export_corp(patrol_demo::DEMO_CORPID)
         .await?
         .ok_or_else(|| SnapshotError::NoCorp(patrol_demo::DEMO_CORPID.to_owned()))?;
-    let mut seen = HashSet::new();
     for media in &record.media {
-        let id = BlobId::from_bytes(media.blob);
         let size = u64::try_from(media.size).unwrap_or(0);
-        if !seen.insert(id) || blobs.size(id).await? == Some(size) {
-            continue;
-        }
-        let mut reader = demo_blobs.open(id, 0, size).await?;
-        blobs.put(&mut reader, size).await?;
+        copy_blob(&demo_blobs, blobs, BlobId::from_bytes(media.blob), size).await?;
     }
     let mut orders = Vec::new();
     let mut after = 0;
@@ -933,4 +927,26 @@ async fn demo_records(
         orders.extend(chunk);
     }
     Ok((record, orders))
+}
+
+/// Copies a blob from one blob store into another unless it is there already, checking the
+/// bytes against its name: `patrol migrate`'s and a reset's copy of media.
+pub async fn copy_blob(
+    from: &dyn BlobStore,
+    to: &dyn BlobStore,
+    id: BlobId,
+    size: u64,
+) -> Result<(), SnapshotError> {
+    if to.size(id).await? == Some(size) {
+        return Ok(());
+    }
+    let mut reader = from.open(id, 0, size).await?;
+    let stored = to.put(&mut reader, size).await?;
+    if stored.id != id || stored.size != size {
+        return Err(SnapshotError::Invalid(format!(
+            "blob {id} is corrupt: its {} bytes hash to {}",
+            stored.size, stored.id
+        )));
+    }
+    Ok(())
 }
