@@ -950,3 +950,13 @@ pub async fn copy_blob(
     }
     Ok(())
 }
+
+/// Creates (or truncates) a file for a snapshot, readable by its owner only (mode 0600, as the
+/// database's files): a whole-state snapshot holds the database's secrets.
+pub async fn create_private(path: &Path) -> std::io::Result<tokio::fs::File> {
+    let mut options = tokio::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    options.mode(0o600);
+    options.open(path).await
+}

@@ -158,6 +158,7 @@ pub(crate) struct Settings {
     pub(crate) max_connections_per_ip: Option<usize>,
     /// The time zone of the statistics' "today"; `None`: Asia/Shanghai.
     pub(crate) time_zone: Option<String>,
+    /// `serve`: a snapshot file to load at start.
     pub(crate) snapshot: Option<PathBuf>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) base_url: String,

@@ -133,7 +133,7 @@ async fn save_file(
     let mut partial = file.as_os_str().to_owned();
     partial.push(".partial");
     let partial = PathBuf::from(partial);
-    let out = tokio::fs::File::create(&partial)
+    let out = snapshot::create_private(&partial)
         .await
         .with_context(|| format!("cannot create {}", partial.display()))?;
     let mut writer = tokio::io::BufWriter::with_capacity(256 * 1024, out);

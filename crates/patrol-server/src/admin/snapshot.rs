@@ -140,7 +140,7 @@ pub(super) async fn load(
             message: format!("cannot spool the snapshot: {error}"),
         }
     };
-    let mut file = tokio::fs::File::create(&spool.0).await.map_err(io)?;
+    let mut file = snapshot::create_private(&spool.0).await.map_err(io)?;
     let mut stream = request.into_body().into_data_stream();
     let mut size = 0u64;
     while let Some(chunk) = stream.next().await {

@@ -68,7 +68,7 @@ async fn save_to(response: reqwest::Response, file: &Path) -> anyhow::Result<Sum
     partial.push(".partial");
     let partial = PathBuf::from(partial);
     let result = async {
-        let mut out = tokio::fs::File::create(&partial)
+        let mut out = snapshot::create_private(&partial)
             .await
             .with_context(|| format!("cannot create {}", partial.display()))?;
         let mut stream = response.bytes_stream();

@@ -47,6 +47,13 @@ async fn a_whole_state_snapshot_loaded_into_a_fresh_database_answers_every_call_
             && stdout.contains("the database's secrets"),
         "{stdout}"
     );
+    // It holds the database's secrets: private to its owner, as the database.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{mode:o}");
+    }
     let header = std::fs::read_to_string(&file).unwrap();
     let header = header.lines().next().unwrap();
     assert!(
