@@ -55,6 +55,36 @@ async fn put_mark(tx: &Transaction<'_>, corpid: &str, mark: &CorpImport) -> Resu
     Ok(())
 }
 
+/// Deletes a corp with everything of it and its import mark, then writes `corp`. The tables
+/// whose rows other rows of the corp refer to without cascading (users from grid memberships,
+/// grids and categories from orders) are emptied in order first; the rest cascades.
+async fn replace_corp_tx(tx: &Transaction<'_>, corp: CorpRecord) -> Result<CorpImport> {
+    let key = tx
+        .query_opt("SELECT id FROM corps WHERE corpid = $1", &[&corp.corpid])
+        .await?
+        .map(|row| row.get::<_, i64>(0));
+    if let Some(key) = key {
+        for table in [
+            "orders",
+            "grid_users",
+            "grids",
+            "categories",
+            "users",
+            "corps",
+        ] {
+            let column = if table == "corps" { "id" } else { "corp_id" };
+            tx.execute(&format!("DELETE FROM {table} WHERE {column} = $1"), &[&key])
+                .await?;
+        }
+    }
+    tx.execute(
+        "DELETE FROM meta WHERE key = $1",
+        &[&corp_mark_key(&corp.corpid)],
+    )
+    .await?;
+    import_corp_tx(tx, corp).await
+}
+
 async fn import_corp_tx(tx: &Transaction<'_>, corp: CorpRecord) -> Result<CorpImport> {
     if corp.version > RECORD_VERSION {
         return Err(StoreError::open(format!(
@@ -721,6 +751,14 @@ impl patrol_store::TransferStore for PostgresStore {
     async fn import_corp(&self, corp: CorpRecord) -> patrol_store::Result<CorpImport> {
         self.write(None, move |tx| Box::pin(import_corp_tx(tx, corp)))
             .await
+    }
+
+    async fn replace_corp(&self, corp: CorpRecord) -> patrol_store::Result<CorpImport> {
+        let replaced = self
+            .write(None, move |tx| Box::pin(replace_corp_tx(tx, corp)))
+            .await;
+        crate::tokens::revoked(self);
+        replaced
     }
 
     async fn import_orders(

@@ -25,6 +25,9 @@ pub struct Config {
     /// Where the bytes of uploaded media live (a directory); `None`: beside a SQLite database,
     /// in `<database file>-media/`.
     pub media_dir: Option<std::path::PathBuf>,
+    /// A snapshot file to load at start, before the listener answers, when the database holds
+    /// none of its corps (`crate::snapshot::load_at_start`).
+    pub snapshot: Option<std::path::PathBuf>,
     /// Start on an empty database (the demo's): the file is removed after the listener is bound
     /// and the database's lock is held, so never while another patrol process has it open.
     pub fresh_database: bool,
@@ -94,6 +97,7 @@ impl Config {
             time_zone: default_time_zone(),
             fresh_database: false,
             media_dir: None,
+            snapshot: None,
             request_timeout: crate::DEFAULT_REQUEST_TIMEOUT,
             header_read_timeout: crate::connections::DEFAULT_HEADER_READ_TIMEOUT,
             idle_timeout: crate::connections::DEFAULT_IDLE_TIMEOUT,

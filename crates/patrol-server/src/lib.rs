@@ -15,6 +15,7 @@ pub mod handlers;
 pub mod journal;
 pub mod log_limit;
 pub mod quota;
+pub mod snapshot;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -94,6 +95,8 @@ impl AppState {
 pub enum ServeError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("snapshot: {0}")]
+    Snapshot(#[from] snapshot::SnapshotError),
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -342,6 +345,19 @@ impl Server {
             }
         }
         let blobs = backend::open_blobs(&config.database, config.media_dir.as_deref())?;
+        let store = match &config.snapshot {
+            Some(path) => {
+                let summary = snapshot::load_at_start(store.as_ref(), blobs.as_ref(), path).await?;
+                if summary.is_some_and(|summary| summary.secrets) {
+                    // The store keeps the secrets it opened with: open it again to use the
+                    // snapshot's (stores of one process share the database's lock).
+                    backend::open_store_with(&config.database, &config.store_options()).await?
+                } else {
+                    store
+                }
+            }
+            None => store,
+        };
         let public_url = config.public_url(listener.local_addr()?);
         if config.demo {
             patrol_demo::install(store.as_ref(), blobs.as_ref(), &config.clock).await?;

@@ -697,6 +697,22 @@ impl patrol_store::TransferStore for SqliteStore {
             .await
     }
 
+    async fn replace_corp(
+        &self,
+        corp: patrol_store::transfer::CorpRecord,
+    ) -> Result<patrol_store::transfer::CorpImport> {
+        let replaced = self
+            .inner
+            .access
+            .write(move |tx| {
+                transfer::delete_corp(tx, &corp.corpid)?;
+                transfer::import_corp(tx, corp)
+            })
+            .await;
+        self.inner.tokens.clear();
+        replaced
+    }
+
     async fn import_orders(
         &self,
         corpid: &str,

@@ -295,6 +295,13 @@ fn put_mark(tx: &Connection, corpid: &str, mark: &CorpImport) -> Result<()> {
     Ok(())
 }
 
+/// Deletes a corp with everything of it (the foreign keys cascade) and its import mark.
+pub(crate) fn delete_corp(tx: &Transaction<'_>, corpid: &str) -> Result<()> {
+    tx.execute("DELETE FROM corps WHERE corpid = ?1", [corpid])?;
+    tx.execute("DELETE FROM meta WHERE key = ?1", [corp_mark_key(corpid)])?;
+    Ok(())
+}
+
 pub(crate) fn import_corp(tx: &Transaction<'_>, corp: CorpRecord) -> Result<CorpImport> {
     if corp.version > RECORD_VERSION {
         return Err(StoreError::open(format!(

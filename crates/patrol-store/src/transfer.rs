@@ -327,6 +327,13 @@ pub trait TransferStore: Send + Sync {
     /// the target's blob store already), and its import mark; returns the mark.
     async fn import_corp(&self, corp: CorpRecord) -> Result<CorpImport>;
 
+    /// Replaces a corp in one transaction: deletes the one of `corp.corpid` (when there is one)
+    /// with everything of it (apps, tokens, directory, media rows, orders, counters, its import
+    /// mark), then writes `corp` as [`TransferStore::import_corp`] does; returns its mark. Its
+    /// orders follow with [`TransferStore::import_orders`]. Tokens of the deleted corp are
+    /// revoked (unless `corp` holds them).
+    async fn replace_corp(&self, corp: CorpRecord) -> Result<CorpImport>;
+
     /// Writes orders of a corp being imported (after the last imported, in creation order),
     /// their statistics' counters, and moves the corp's import mark past them, in one
     /// transaction; `done` marks the corp's import complete. Returns the new mark.

@@ -1,6 +1,6 @@
 //! `patrol admin`: everyday operations against a running server through its administration API
-//! (docs/admin-api.md): corps, apps, users, grids, categories, orders, the server's clock and the
-//! request journal.
+//! (docs/admin-api.md): corps, apps, users, grids, categories, orders, the server's clock, the
+//! request journal and snapshots.
 
 mod client;
 mod clock;
@@ -9,6 +9,7 @@ mod directory;
 mod journal;
 mod orders;
 mod output;
+mod snapshot;
 
 use clap::{Args, Subcommand};
 use secrecy::SecretString;
@@ -71,6 +72,9 @@ enum AdminCommand {
     /// Read the server's request journal (the last calls), export it as JSONL, follow it live,
     /// or clear it.
     Journal(journal::JournalArgs),
+    /// Download a snapshot of the server's state or of one corp, or send one to load.
+    #[command(subcommand)]
+    Snapshot(snapshot::SnapshotCommand),
 }
 
 /// The corp a command works in: `--corp`, or `PATROL_CORP`.
@@ -124,5 +128,6 @@ pub(crate) async fn run(args: AdminArgs, settings: Settings) -> anyhow::Result<(
         AdminCommand::Order(args) => orders::run(&client, args).await,
         AdminCommand::Clock(args) => clock::run(&client, args).await,
         AdminCommand::Journal(args) => journal::run(&client, args).await,
+        AdminCommand::Snapshot(command) => snapshot::run(&client, command).await,
     }
 }

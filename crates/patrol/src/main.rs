@@ -1,6 +1,7 @@
 //! `patrol`: the command line. `serve` runs the server, `seed` writes a generated dataset,
 //! `admin` manages a running server, `orders` reads orders and `stats` their counts from WeCom or
-//! a patrol server, `migrate` copies a whole database into another.
+//! a patrol server, `migrate` copies a whole database into another, `snapshot` saves and loads
+//! the whole state or one corp.
 
 mod admin;
 mod media;
@@ -9,6 +10,7 @@ mod orders;
 mod seed;
 mod serve;
 mod settings;
+mod snapshot;
 mod stats;
 mod table;
 
@@ -52,6 +54,7 @@ impl Command {
             Command::Media(args) => args.flags(),
             Command::Stats(args) => args.flags(),
             Command::Migrate(args) => args.flags(),
+            Command::Snapshot(args) => args.flags(),
         }
     }
 }
@@ -75,6 +78,8 @@ enum Command {
     /// Copy a whole database, media included, into another (SQLite ⇄ PostgreSQL), resumably,
     /// and verify the copy.
     Migrate(migrate::MigrateArgs),
+    /// Save the whole state, or one corp, media included, to a versioned file, or load one.
+    Snapshot(snapshot::SnapshotArgs),
 }
 
 fn main() -> ExitCode {
@@ -112,6 +117,7 @@ fn main() -> ExitCode {
             Command::Media(args) => media::run(args, settings).await,
             Command::Stats(args) => stats::run(args, settings).await,
             Command::Migrate(args) => migrate::run(args).await,
+            Command::Snapshot(args) => snapshot::run(args, settings).await,
         }
     });
     match result {

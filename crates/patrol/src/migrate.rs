@@ -351,27 +351,15 @@ async fn copy_blobs(
             continue;
         }
         let size = u64::try_from(media.size).unwrap_or(0);
-        if to.blobs.size(id).await? == Some(size) {
-            continue;
-        }
-        let mut reader = from.blobs.open(id, 0, size).await.with_context(|| {
-            format!(
-                "media {} of corp {}: cannot read blob {id} in the media of --from",
-                media.media_id, record.corpid
-            )
-        })?;
-        let stored = to
-            .blobs
-            .put(&mut reader, size)
+        patrol_server::snapshot::copy_blob(from.blobs.as_ref(), to.blobs.as_ref(), id, size)
             .await
-            .with_context(|| format!("cannot write blob {id} into the media of --to"))?;
-        if stored.id != id || stored.size != size {
-            bail!(
-                "blob {id} in the media of --from is corrupt: its {} bytes hash to {}",
-                stored.size,
-                stored.id
-            );
-        }
+            .with_context(|| {
+                format!(
+                    "media {} of corp {}: cannot copy blob {id} from the media of --from into \
+                     the media of --to",
+                    media.media_id, record.corpid
+                )
+            })?;
     }
     progress.say(format!(
         "corp {}: {} blobs in place",

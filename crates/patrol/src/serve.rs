@@ -101,6 +101,11 @@ pub(crate) struct ServeArgs {
     /// 65536 [default: 8388608].
     #[arg(long, env = "PATROL_JOURNAL_BYTES", value_name = "BYTES")]
     journal_bytes: Option<usize>,
+    /// A snapshot file (`patrol snapshot save`) to load at start, before the listener answers,
+    /// when the database holds none of its corps (once it holds them all, a restart serves
+    /// them as they are). Not with --demo.
+    #[arg(long, env = "PATROL_SNAPSHOT", value_name = "FILE")]
+    snapshot: Option<std::path::PathBuf>,
     /// Print an example config file and exit.
     #[arg(long)]
     pub(crate) print_config: bool,
@@ -124,6 +129,7 @@ impl ServeArgs {
             time_zone: self.time_zone.clone(),
             journal_entries: self.journal_entries,
             journal_bytes: self.journal_bytes,
+            snapshot: self.snapshot.clone(),
             database_replicas: Some(self.database_replicas.clone()),
             quotas: self.quotas,
             quota: Some(self.quota.clone()),
@@ -175,6 +181,9 @@ time_zone = "Asia/Shanghai"
 # bounds, oldest evicted first; 0 for either turns it off.
 journal_entries = 1000
 journal_bytes = 8388608
+# A snapshot file (`patrol snapshot save`) to load at start when the database holds none of its
+# corps (--snapshot FILE, PATROL_SNAPSHOT).
+# snapshot = "/var/lib/patrol/start.snapshot"
 # The key of the administration API (/admin/v1/); generated at start when unset. Keep it in a
 # file readable by its owner only (admin_key_file) rather than here or on the command line.
 # admin_key = "a long random string"
@@ -207,7 +216,13 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
             false,
         ),
     };
+    anyhow::ensure!(
+        !(demo && settings.snapshot.is_some()),
+        "--snapshot and --demo exclude each other: serve a snapshot of the demo instead \
+         (`patrol snapshot save` of a demo database)"
+    );
     let mut config = patrol_server::Config::new(database.clone());
+    config.snapshot = settings.snapshot.clone();
     config.demo = demo;
     config.database_replicas = settings.database_replicas.clone();
     config.fresh_database = fresh;
@@ -415,6 +430,7 @@ mod tests {
             quota,
             journal_entries,
             journal_bytes,
+            snapshot,
             admin_key,
             admin_key_file,
             base_url,
@@ -431,5 +447,6 @@ mod tests {
         assert!(admin_key_file.is_some() && media_dir.is_some() && time_zone.is_some());
         assert!(quotas.is_some() && quota.is_some());
         assert!(journal_entries.is_some() && journal_bytes.is_some());
+        assert!(snapshot.is_some());
     }
 }

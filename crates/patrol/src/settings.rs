@@ -81,6 +81,7 @@ pub(crate) struct Layer {
     /// `serve`: the request journal's bounds.
     pub(crate) journal_entries: Option<usize>,
     pub(crate) journal_bytes: Option<usize>,
+    pub(crate) snapshot: Option<PathBuf>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) admin_key_file: Option<PathBuf>,
     /// `patrol orders`, `stats`, `media`: the API's base URL.
@@ -136,6 +137,7 @@ impl Layer {
             quota: list(self.quota, lower.quota),
             journal_entries: self.journal_entries.or(lower.journal_entries),
             journal_bytes: self.journal_bytes.or(lower.journal_bytes),
+            snapshot: self.snapshot.or(lower.snapshot),
             admin_key: secret(self.admin_key, lower.admin_key),
             admin_key_file: self.admin_key_file.or(lower.admin_key_file),
             base_url: text(self.base_url, lower.base_url),
@@ -174,6 +176,8 @@ pub(crate) struct Settings {
     /// The request journal's bounds; `None`: `patrol_server`'s defaults.
     pub(crate) journal_entries: Option<usize>,
     pub(crate) journal_bytes: Option<usize>,
+    /// `serve`: a snapshot file to load at start.
+    pub(crate) snapshot: Option<PathBuf>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) base_url: String,
     pub(crate) corpid: Option<String>,
@@ -252,6 +256,7 @@ impl Settings {
                 .collect(),
             journal_entries: layer.journal_entries,
             journal_bytes: layer.journal_bytes,
+            snapshot: layer.snapshot,
             admin_key,
             base_url: layer
                 .base_url

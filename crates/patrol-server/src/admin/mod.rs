@@ -1,12 +1,13 @@
 //! patrol's administration API under `/admin/v1/` (docs/admin-api.md): corps, apps, users,
-//! grids, categories, reporting and acting on orders, the server's clock and the request journal.
-//! Every route needs the admin key.
+//! grids, categories, reporting and acting on orders, the server's clock, the request journal
+//! and snapshots. Every route needs the admin key.
 
 mod auth;
 mod clock;
 mod directory;
 mod journal;
 mod orders;
+mod snapshot;
 
 use axum::Router;
 use axum::extract::{FromRequest, FromRequestParts, Request};
@@ -242,6 +243,8 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(directory::create_corp).get(directory::list_corps),
         )
         .route(corp, get(directory::show_corp))
+        .route(&format!("{corp}/reset"), post(snapshot::reset))
+        .route("/snapshot", get(snapshot::save).post(snapshot::load))
         .route(
             &format!("{corp}/apps"),
             post(directory::create_app).get(directory::list_apps),

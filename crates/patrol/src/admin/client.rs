@@ -15,6 +15,8 @@ use serde::de::DeserializeOwned;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 /// The longest `patrol admin` waits for an answer (the server cuts requests off at 30 s).
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest a snapshot's download or upload may take.
+const LONG_REQUEST_TIMEOUT: Duration = Duration::from_secs(3600);
 
 /// A client of one server's administration API.
 #[derive(Debug)]
@@ -152,6 +154,36 @@ impl Client {
         // Whatever the body, the deletion is done; read it so the connection can be reused.
         let _ = response.bytes().await;
         Ok(())
+    }
+
+    /// `GET /admin/v1/<segments>?<query>` whose answer is streamed by the caller (a snapshot),
+    /// without the request timeout (a large answer takes long).
+    pub(crate) async fn download(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> anyhow::Result<reqwest::Response> {
+        let request = self
+            .request(Method::GET, segments)?
+            .query(query)
+            .timeout(LONG_REQUEST_TIMEOUT);
+        self.exchange(request).await
+    }
+
+    /// `POST /admin/v1/<segments>?<query>` with a streamed body (a snapshot file).
+    pub(crate) async fn upload<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+        body: reqwest::Body,
+    ) -> anyhow::Result<Option<T>> {
+        let request = self
+            .request(Method::POST, segments)?
+            .query(query)
+            .header(reqwest::header::CONTENT_TYPE, "application/x-ndjson")
+            .body(body)
+            .timeout(LONG_REQUEST_TIMEOUT);
+        self.send(request).await
     }
 
     /// A request to `/admin/v1/<segments>`, each segment percent-encoded as needed.

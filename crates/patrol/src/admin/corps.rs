@@ -29,6 +29,15 @@ pub(crate) enum CorpCommand {
         /// The corp's corpid.
         corpid: String,
     },
+    /// Reset a corp: it keeps its id, name, apps and tokens; its users, grids, categories,
+    /// media and orders become none (`empty`) or the demo's (`demo`, the demo corp only).
+    Reset {
+        /// The corp's corpid.
+        corpid: String,
+        /// What to reset it to.
+        #[arg(long, value_name = "empty|demo", value_parser = ["empty", "demo"])]
+        to: String,
+    },
 }
 
 #[allow(clippy::print_stdout)]
@@ -50,6 +59,23 @@ pub(crate) async fn run_corp(client: &Client, command: CorpCommand) -> anyhow::R
                     corp.corpid,
                     corp.name,
                     output::unix_and_time(corp.created_at)
+                );
+            }
+        }
+        CorpCommand::Reset { corpid, to } => {
+            let body = serde_json::json!({ "to": to });
+            if let Some(reset) = client
+                .post::<patrol_server::snapshot::ResetSummary>(&["corps", &corpid, "reset"], &body)
+                .await?
+            {
+                println!(
+                    "reset corp {} to {to}: {} users, {} grids, {} categories, {} media, {} orders",
+                    reset.corpid,
+                    reset.users,
+                    reset.grids,
+                    reset.categories,
+                    reset.media,
+                    reset.orders
                 );
             }
         }

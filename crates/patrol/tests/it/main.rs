@@ -14,5 +14,6 @@ mod layout;
 mod media;
 mod migrate;
 mod orders;
+mod snapshot;
 mod stats;
 mod support;
