@@ -8,10 +8,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use patrol_demo::{self as demo, Generator};
 use patrol_domain::Clock;
-use patrol_store::redacted_url;
-use patrol_store::{SeedRun, Store};
+use patrol_store::SeedRun;
 
-use crate::settings::{self, CommonArgs, Layer, Settings};
+use crate::settings::{CommonArgs, Layer, Settings};
 
 /// The most orders one run writes.
 const MAX_ORDERS: u64 = 1_000_000_000;
@@ -47,21 +46,7 @@ impl SeedArgs {
 
 #[allow(clippy::print_stdout)]
 pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()> {
-    let database = match settings.database.clone() {
-        Some(url) => url,
-        None => settings::sqlite_url(&settings.data_dir()?, "patrol.db"),
-    };
-    let options = patrol_store::OpenOptions {
-        durability: settings.durability,
-        fresh: false,
-        // Seeding only writes.
-        replicas: Vec::new(),
-    };
-    let store: Arc<dyn Store> = patrol_server::backend::open_store_with(&database, &options)
-        .await
-        .with_context(|| format!("cannot open {}", redacted_url(&database)))?;
-    let blobs = patrol_server::backend::open_blobs(&database, settings.media_dir.as_deref())
-        .with_context(|| format!("cannot open the media of {}", redacted_url(&database)))?;
+    let (database, store, blobs) = settings.open_database().await?;
     let clock = Clock::system();
     // The corp, and the pool of images and videos its orders show.
     let (corp, _) = demo::ensure_corp(store.as_ref(), blobs.as_ref(), &clock).await?;
@@ -87,10 +72,7 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
     if run.landed == run.orders {
         println!(
             "seed {} is already in {}: {} orders (anchor {}); nothing to do",
-            run.seed,
-            redacted_url(&database),
-            run.orders,
-            run.anchor
+            run.seed, database, run.orders, run.anchor
         );
         return Ok(());
     }
@@ -157,7 +139,7 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
         args.seed,
         corp.corpid,
         written as f64 / seconds.max(f64::EPSILON),
-        redacted_url(&database),
+        database,
     );
     Ok(())
 }

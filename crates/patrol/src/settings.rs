@@ -184,7 +184,36 @@ pub(crate) struct Settings {
     pub(crate) corpsecret: Option<SecretString>,
 }
 
+/// A database a command opened: its URL as messages show it (without a password), its store and
+/// the blobs of its media.
+pub(crate) type Opened = (
+    String,
+    std::sync::Arc<dyn patrol_store::Store>,
+    std::sync::Arc<dyn patrol_media::BlobStore>,
+);
+
 impl Settings {
+    /// Opens the database and the media the settings name (the data directory's `patrol.db`
+    /// when none), for a command that writes (`seed`, `snapshot`): no read replica.
+    pub(crate) async fn open_database(&self) -> anyhow::Result<Opened> {
+        let database = match self.database.clone() {
+            Some(url) => url,
+            None => sqlite_url(&self.data_dir()?, "patrol.db"),
+        };
+        let shown = patrol_store::redacted_url(&database);
+        let options = patrol_store::OpenOptions {
+            durability: self.durability,
+            fresh: false,
+            replicas: Vec::new(),
+        };
+        let store = patrol_server::backend::open_store_with(&database, &options)
+            .await
+            .with_context(|| format!("cannot open {shown}"))?;
+        let blobs = patrol_server::backend::open_blobs(&database, self.media_dir.as_deref())
+            .with_context(|| format!("cannot open the media of {shown}"))?;
+        Ok((shown, store, blobs))
+    }
+
     /// The quota limits `serve` enforces: `None` when quotas are off. `--quotas` turns them on
     /// with WeCom's limits, and any `--quota NAME=N` changes one and turns them on too, unless
     /// quotas are switched off explicitly (`--quotas=false`).

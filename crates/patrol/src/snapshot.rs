@@ -2,7 +2,6 @@
 //! a versioned file and back (`patrol_server::snapshot`, the one place of the format).
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, Subcommand};
@@ -11,7 +10,7 @@ use patrol_server::snapshot::{self, Scope, Summary};
 use patrol_store::Store;
 use tokio::io::AsyncWriteExt;
 
-use crate::settings::{self, CommonArgs, Layer, Settings};
+use crate::settings::{CommonArgs, Layer, Settings};
 
 #[derive(Debug, Args)]
 pub(crate) struct SnapshotArgs {
@@ -55,27 +54,6 @@ impl SnapshotArgs {
     }
 }
 
-/// Opens the database and media the settings name.
-pub(crate) async fn open(
-    settings: &Settings,
-) -> anyhow::Result<(String, Arc<dyn Store>, Arc<dyn BlobStore>)> {
-    let database = match settings.database.clone() {
-        Some(url) => url,
-        None => settings::sqlite_url(&settings.data_dir()?, "patrol.db"),
-    };
-    let options = patrol_store::OpenOptions {
-        durability: settings.durability,
-        fresh: false,
-        replicas: Vec::new(),
-    };
-    let store = patrol_server::backend::open_store_with(&database, &options)
-        .await
-        .with_context(|| format!("cannot open {database}"))?;
-    let blobs = patrol_server::backend::open_blobs(&database, settings.media_dir.as_deref())
-        .with_context(|| format!("cannot open the media of {database}"))?;
-    Ok((database, store, blobs))
-}
-
 /// One line on what was saved or loaded.
 pub(crate) fn describe(summary: &Summary) -> String {
     format!(
@@ -98,7 +76,7 @@ pub(crate) fn describe(summary: &Summary) -> String {
 
 #[allow(clippy::print_stdout)]
 pub(crate) async fn run(args: SnapshotArgs, settings: Settings) -> anyhow::Result<()> {
-    let (database, store, blobs) = open(&settings).await?;
+    let (database, store, blobs) = settings.open_database().await?;
     match args.command {
         SnapshotCommand::Save { file, corp, .. } => {
             let summary = save_file(store.as_ref(), blobs.as_ref(), corp.as_deref(), &file)

@@ -268,6 +268,16 @@ fn a_database_password_is_never_shown() {
             command.arg(&unreachable).arg("--media-dir").arg(&media);
             command
         }),
+        ("snapshot", {
+            let mut command = patrol(&["snapshot", "save"]);
+            command
+                .arg(dir.path().join("s.snapshot"))
+                .arg("--database")
+                .arg(&unreachable)
+                .arg("--media-dir")
+                .arg(&media);
+            command
+        }),
         ("migrate", {
             let mut command = patrol(&["migrate", "--quiet", "--from"]);
             command
