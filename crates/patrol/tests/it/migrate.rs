@@ -12,7 +12,7 @@ use patrol_test::PgCluster;
 use serde_json::json;
 
 use crate::support::{
-    all_bodies, createdb, demo_database, fails, patrol, same_answers, seed, serve_on,
+    all_bodies, createdb, demo_before, demo_database, fails, patrol, same_answers, seed, serve_on,
     succeeds_with, transcript,
 };
 
@@ -32,16 +32,7 @@ async fn the_demo_moved_to_postgres_and_back_answers_every_call_byte_for_byte() 
     let sqlite = demo_database(dir.path(), "demo.db");
     let port = patrol_test::cluster::free_port();
     // A token and a cursor taken before any move.
-    let (before, token, cursor) = {
-        let served = serve_on(&sqlite, None, port);
-        let wecom = served.wecom();
-        let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
-        let page = wecom.order_list(&token, json!({ "limit": 5 })).await;
-        let cursor = page["next_cursor"].as_str().unwrap().to_owned();
-        let before = transcript(&served.url, &token, &cursor).await;
-        (before, token, cursor)
-    };
-    assert!(before.len() > 400, "only {} calls", before.len());
+    let (before, token, cursor) = demo_before(&sqlite, port).await;
 
     let cluster = PgCluster::start(&[]);
     let postgres = createdb(&cluster, "moved");

@@ -8,7 +8,8 @@ use patrol_test::PgCluster;
 use serde_json::{Value, json};
 
 use crate::support::{
-    Served, createdb, demo_database, fails, patrol, same_answers, serve_on, succeeds, transcript,
+    Served, createdb, demo_before, demo_database, fails, patrol, same_answers, serve_on, succeeds,
+    transcript,
 };
 
 /// `patrol snapshot ARGS…`, which must succeed: its stdout.
@@ -29,16 +30,7 @@ async fn a_whole_state_snapshot_loaded_into_a_fresh_database_answers_every_call_
     let sqlite = demo_database(dir.path(), "demo.db");
     let port = patrol_test::cluster::free_port();
     // A token and a cursor taken before the save.
-    let (before, token, cursor) = {
-        let served = serve_on(&sqlite, None, port);
-        let wecom = served.wecom();
-        let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
-        let page = wecom.order_list(&token, json!({ "limit": 5 })).await;
-        let cursor = page["next_cursor"].as_str().unwrap().to_owned();
-        let before = transcript(&served.url, &token, &cursor).await;
-        (before, token, cursor)
-    };
-    assert!(before.len() > 400, "only {} calls", before.len());
+    let (before, token, cursor) = demo_before(&sqlite, port).await;
 
     let file = dir.path().join("demo.snapshot").display().to_string();
     let stdout = snapshot(&["save", &file, "--database", &sqlite]);

@@ -480,6 +480,25 @@ impl Raw {
     }
 }
 
+/// The demo on `database`, served on `port` for a moment: a token and a cursor of its patrol app
+/// taken there, and the transcript of every WeCom answer (`transcript`) with them, to compare
+/// with the same database after a move, a save or a load.
+pub(crate) async fn demo_before(
+    database: &str,
+    port: u16,
+) -> (Vec<(String, Vec<u8>)>, String, String) {
+    let served = serve_on(database, None, port);
+    let wecom = served.wecom();
+    let token = wecom
+        .token(patrol_demo::DEMO_CORPID, patrol_demo::DEMO_PATROL_SECRET)
+        .await;
+    let page = wecom.order_list(&token, json!({ "limit": 5 })).await;
+    let cursor = page["next_cursor"].as_str().unwrap().to_owned();
+    let before = transcript(&served.url, &token, &cursor).await;
+    assert!(before.len() > 400, "only {} calls", before.len());
+    (before, token, cursor)
+}
+
 /// Every call of WeCom's API a client makes on the demo corp, and its answer, in order: both
 /// walks of both families page by page (and on from `cursor`, taken before any move), every
 /// order's `get_order_info`, the statistics of the corp, of every grid, member and category,
