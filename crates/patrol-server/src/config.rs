@@ -61,6 +61,9 @@ pub struct Config {
     pub quotas: Option<crate::quota::QuotaLimits>,
     /// The bounds of the request journal (entries and bytes); 0 turns it off.
     pub journal: crate::journal::Limits,
+    /// Fault rules in force from the start (`crate::fault`); more are added through the
+    /// administration API.
+    pub faults: Vec<patrol_wire::admin::FaultRule>,
 }
 
 /// Asia/Shanghai, from the time-zone database built into the binary.
@@ -107,6 +110,7 @@ impl Config {
             clock: patrol_domain::Clock::system(),
             quotas: None,
             journal: crate::journal::Limits::default(),
+            faults: Vec::new(),
         }
     }
 

@@ -15,6 +15,9 @@
 //! - The open-file limit is raised towards its hard limit when `max_connections` needs it; when
 //!   it cannot be, the cap is lowered to fit, with a warning.
 //!
+//! - Reset ([`Reset`], in every request's extensions): a fault rule (`fault.rs`) resets the
+//!   connection: it is dropped at once with `SO_LINGER` 0, so the client reads a TCP RST.
+//!
 //! hyper's own `header_read_timeout` is off: it restarts when a kept-alive connection waits for
 //! its next request, so it would close every idle keep-alive connection at the header timeout.
 
@@ -406,6 +409,9 @@ impl Connection {
             expired = activity.expiry(&limits) => {
                 tracing::debug!(%peer, timeout = expired.name(), "connection timed out; closed");
             }
+            () = activity.reset.notified() => {
+                tracing::debug!(%peer, "connection reset by a fault rule");
+            }
         }
         drop(slot);
     }
@@ -427,6 +433,10 @@ struct Activity {
     last_progress: AtomicU64,
     /// Wakes [`Activity::expiry`] when a deadline may have come nearer.
     changed: Notify,
+    /// Set when the connection is to be reset: its socket closes with `SO_LINGER` 0.
+    resetting: AtomicBool,
+    /// Wakes the connection's task to drop the connection.
+    reset: Notify,
 }
 
 /// The timeout that closed a connection.
@@ -457,6 +467,8 @@ impl Activity {
             head_since: AtomicU64::new(Activity::NEVER),
             last_progress: AtomicU64::new(0),
             changed: Notify::new(),
+            resetting: AtomicBool::new(false),
+            reset: Notify::new(),
         }
     }
 
@@ -568,6 +580,9 @@ impl hyper::service::Service<hyper::Request<Incoming>> for PeerService {
 
     fn call(&self, mut request: hyper::Request<Incoming>) -> Self::Future {
         request.extensions_mut().insert(ConnectInfo(self.peer));
+        request
+            .extensions_mut()
+            .insert(Reset(Arc::clone(&self.activity)));
         let handling = Handling::start(&self.activity);
         let answer = hyper::service::Service::call(&self.router, request);
         Box::pin(async move {
@@ -578,11 +593,34 @@ impl hyper::service::Service<hyper::Request<Incoming>> for PeerService {
     }
 }
 
+/// Resets the connection a request came on (`fault.rs`): its task drops it at once, and the
+/// socket closes with `SO_LINGER` 0, which sends the client a TCP RST instead of a FIN.
+#[derive(Debug, Clone)]
+pub struct Reset(Arc<Activity>);
+
+impl Reset {
+    pub fn now(&self) {
+        self.0.resetting.store(true, Ordering::Relaxed);
+        // A permit is kept if the task is not waiting yet.
+        self.0.reset.notify_one();
+    }
+}
+
 /// The TCP stream, recording in [`Activity`] when bytes move.
 #[derive(Debug)]
 struct Watched {
     stream: TcpStream,
     activity: Arc<Activity>,
+}
+
+impl Drop for Watched {
+    fn drop(&mut self) {
+        if self.activity.resetting.load(Ordering::Relaxed)
+            && let Err(error) = self.stream.set_zero_linger()
+        {
+            tracing::debug!(%error, "cannot set SO_LINGER to reset a connection");
+        }
+    }
 }
 
 impl AsyncRead for Watched {

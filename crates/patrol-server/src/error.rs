@@ -90,10 +90,23 @@ pub enum ApiError {
     /// A failure of patrol itself; the cause goes to the log only.
     #[error("system busy")]
     Internal(String),
+    /// An errcode answered by a fault rule (`fault.rs`): WeCom's message for a code of the
+    /// table, a plain one for any other.
+    #[error("{}", ErrCode::from_code(*.0).map_or("injected fault", ErrCode::message))]
+    Injected(i64),
 }
 
 impl ApiError {
-    /// The WeCom code of this error.
+    /// The number answered as `errcode`.
+    pub fn code(&self) -> i64 {
+        match self {
+            ApiError::Injected(code) => *code,
+            other => other.errcode().code(),
+        }
+    }
+
+    /// The WeCom code of this error (an injected code outside the table reads as
+    /// [`ErrCode::SystemBusy`]; [`ApiError::code`] is the number answered).
     pub fn errcode(&self) -> ErrCode {
         match self {
             ApiError::TokenMissing => ErrCode::AccessTokenMissing,
@@ -145,6 +158,7 @@ impl ApiError {
             ApiError::FrequencyLimited(_) => ErrCode::ApiFreqOutOfLimit,
             ApiError::ConcurrencyLimited => ErrCode::ApiConcurrentOutOfLimit,
             ApiError::Internal(_) => ErrCode::SystemBusy,
+            ApiError::Injected(code) => ErrCode::from_code(*code).unwrap_or(ErrCode::SystemBusy),
         }
     }
 }
@@ -246,7 +260,7 @@ impl Failure {
         format!(
             "{warning}{}, hint: [{request_id}], from ip: {client_ip}, more info at https://open.work.weixin.qq.com/devtool/query?e={}",
             self.text(),
-            self.error.errcode().code()
+            self.error.code()
         )
     }
 }

@@ -162,7 +162,7 @@ pub struct Entry {
     pub request_body: BodyRecord,
     /// `null` when there was no answer.
     pub response_body: Option<BodyRecord>,
-    /// The fault applied to the call (a later point of issue 12); always `null` for now.
+    /// The fault a rule applied to the call (`fault.rs`): `rule 3: errcode -1`.
     pub fault: Option<String>,
     /// The bytes this entry holds, as accounted.
     #[serde(skip)]
@@ -420,6 +420,8 @@ impl Drop for Subscription {
 pub struct Tap {
     /// The caller's corp key and agentid, once its token is checked.
     caller: OnceLock<(i64, i64)>,
+    /// The fault applied, described.
+    fault: OnceLock<String>,
     request: Mutex<Captured>,
 }
 
@@ -437,6 +439,15 @@ impl Tap {
                 .lock()
                 .unwrap_or_else(std::sync::PoisonError::into_inner),
         )
+    }
+}
+
+/// Tells the journal, if it records this call, which fault a rule applied to it.
+pub fn note_fault(extensions: &axum::http::Extensions, fault: &str) {
+    if let Some(tap) = extensions.get::<Arc<Tap>>() {
+        let _ = tap
+            .fault
+            .set(patrol_wire::echo::bounded(fault, 256).into_owned());
     }
 }
 
@@ -583,6 +594,7 @@ impl Pending {
             text,
             cut,
         };
+        entry.fault = self.tap.fault.get().cloned();
         if let Some(&(corp_key, agentid)) = self.tap.caller.get() {
             entry.corp_key = Some(corp_key);
             entry.agentid = Some(agentid);

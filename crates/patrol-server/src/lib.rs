@@ -11,6 +11,7 @@ pub mod connections;
 pub mod cursor;
 pub mod error;
 pub mod extract;
+pub mod fault;
 pub mod handlers;
 pub mod journal;
 pub mod log_limit;
@@ -58,6 +59,8 @@ pub struct AppState {
     pub quotas: Option<Arc<quota::Quotas>>,
     /// The request journal: the last calls, within its bounds (`journal.rs`).
     pub journal: Arc<journal::Journal>,
+    /// The fault rules in force (`fault.rs`).
+    pub faults: Arc<fault::Faults>,
 }
 
 impl AppState {
@@ -77,7 +80,9 @@ impl AppState {
             .quotas
             .map(|limits| Arc::new(quota::Quotas::new(limits)));
         let journal = Arc::new(journal::Journal::new(config.journal, config.clock.clone()));
+        let faults = Arc::new(fault::Faults::new(config.clock.clone()));
         Ok(AppState {
+            faults,
             store,
             quotas,
             config: Arc::new(config),
@@ -97,6 +102,8 @@ pub enum ServeError {
     Store(#[from] StoreError),
     #[error("snapshot: {0}")]
     Snapshot(#[from] snapshot::SnapshotError),
+    #[error("fault rules: {0}")]
+    Faults(#[from] fault::InvalidRule),
     #[error("server failed: {0}")]
     Io(#[from] std::io::Error),
 }
@@ -169,6 +176,9 @@ pub fn router(state: AppState) -> Router {
             },
             envelope,
         ))
+        // Outside the envelope, so that a cut or trickling answer is the whole answer, errors
+        // included; inside the timeout, so that a pause past it is cut off as any slow call.
+        .layer(middleware::from_fn_with_state(state.clone(), fault::inject))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
@@ -268,7 +278,11 @@ async fn envelope(
     let clock = clock.now;
     async move {
         let started = std::time::Instant::now();
-        let mut response = next.run(request).await;
+        let mut response = match request.extensions().get::<fault::AnswerErrcode>() {
+            // A fault rule answers instead of the handler.
+            Some(&fault::AnswerErrcode(code)) => error::ApiError::Injected(code).into_response(),
+            None => next.run(request).await,
+        };
         let elapsed_us = started.elapsed().as_micros() as u64;
         let Some(failure) = response.extensions_mut().remove::<Failure>() else {
             tracing::debug!(status = response.status().as_u16(), elapsed_us, clock, clock_mode, "request served");
@@ -277,7 +291,7 @@ async fn envelope(
         // The request id exists for errors: it is in their errmsg and in their log line.
         let request_id = request_id(envelope.clock.now());
         let client_ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-        let errcode = failure.error.errcode().code();
+        let errcode = failure.error.code();
         let errmsg = failure.errmsg(&request_id, &client_ip);
         if let error::ApiError::Internal(cause) = &failure.error {
             // Failures of patrol itself are not the client's doing: always logged.
@@ -326,6 +340,9 @@ pub struct Server {
 impl Server {
     /// Opens the store named by the config and installs the demo corp when asked.
     pub async fn prepare(config: Config, listener: TcpListener) -> Result<Server, ServeError> {
+        // Rules first: a bad one refuses the start before the database is touched.
+        let faults = fault::Faults::new(config.clock.clone());
+        let loaded = faults.replace(config.faults.clone())?;
         let store = backend::open_store_with(&config.database, &config.store_options()).await?;
         if config.fresh_database
             && config.media_dir.is_none()
@@ -362,7 +379,14 @@ impl Server {
         if config.demo {
             patrol_demo::install(store.as_ref(), blobs.as_ref(), &config.clock).await?;
         }
-        let state = AppState::new(store, blobs, config, public_url).await?;
+        let mut state = AppState::new(store, blobs, config, public_url).await?;
+        state.faults = Arc::new(faults);
+        if !loaded.is_empty() {
+            tracing::warn!(
+                rules = loaded.len(),
+                "fault rules are in force from the start"
+            );
+        }
         Ok(Server { state, listener })
     }
 

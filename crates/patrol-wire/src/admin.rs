@@ -310,3 +310,113 @@ pub struct OrderAction {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub time: Option<i64>,
 }
+
+/// A fault rule: which calls it matches, when it fires, and what it does to them
+/// (docs/admin-api.md, "Faults"). `POST /admin/v1/faults` takes one; a faults file
+/// (`patrol serve --faults FILE`) and `PUT /admin/v1/faults` take a [`FaultSet`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultRule {
+    /// A glob on the request's path: `*` any run of characters (`/` included), `?` one,
+    /// `[...]` one of a set. `/cgi-bin/*` when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+    /// The HTTP method (`GET`, `POST`); any when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// Only calls of this corp: by its token, or gettoken's `corpid`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub corpid: Option<String>,
+    /// Only calls made with a token of this app (never gettoken, which names no app).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agentid: Option<i64>,
+    /// Let this many matching calls through before the rule can fire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub skip: Option<u64>,
+    /// Fire on at most this many calls, then expire. Unlimited when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u64>,
+    /// The chance that a matching call is hit, above 0 and at most 1 (1 when not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+    /// The seed of the rule's random draws (the probability, random delays): the same calls
+    /// meet the same faults. The rule's id when not given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
+    /// The rule sleeps until this time on the server's clock (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<i64>,
+    /// The rule expires at this time on the server's clock (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub until: Option<i64>,
+    /// The rule expires this many seconds after it is added, on the server's clock (the
+    /// server answers it as `until`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_in: Option<i64>,
+    /// What the rule does to a call it hits.
+    pub action: FaultAction,
+}
+
+/// What a fault does to a call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultAction {
+    /// Answer WeCom's envelope with this errcode (HTTP 200), without running the call:
+    /// `{"errcode": -1}`.
+    Errcode(i64),
+    /// Answer this HTTP status with an empty body, without running the call: `{"status": 502}`.
+    Status(u16),
+    /// Run the call after a pause: `{"delay": {"distribution": "fixed", "ms": 300}}`.
+    Delay(FaultDelay),
+    /// Reset the connection (TCP RST) without running the call: `"reset"`.
+    Reset,
+    /// Run the call, then send the head and only the first half of the body, and close the
+    /// connection: `"truncate"`.
+    Truncate,
+    /// Run the call, then send the body in pieces of `bytes` every `every_ms` (chunked
+    /// transfer): `{"chunks": {"bytes": 16, "every_ms": 100}}`.
+    Chunks { bytes: u32, every_ms: u64 },
+}
+
+/// The pause of a delay fault, in milliseconds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "distribution", rename_all = "snake_case")]
+pub enum FaultDelay {
+    /// Always `ms`.
+    Fixed { ms: u64 },
+    /// Uniform between `min_ms` and `max_ms`, both included.
+    Uniform { min_ms: u64, max_ms: u64 },
+    /// Log-normal: half the pauses under `median_ms`; `sigma` the spread of its logarithm
+    /// (0.5: most pauses within 0.4× to 2.7× the median).
+    Lognormal { median_ms: u64, sigma: f64 },
+}
+
+/// A set of fault rules: a faults file, and `PUT /admin/v1/faults` (which replaces every rule).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FaultSet {
+    pub faults: Vec<FaultRule>,
+}
+
+/// A rule held by the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultView {
+    /// Increasing from 1 in this server process.
+    pub id: u64,
+    /// The rule as added, `expires_in` answered as `until` and `seed` filled in.
+    pub rule: FaultRule,
+    /// Calls that matched it (path, method, corp, app, time window).
+    pub matched: u64,
+    /// Calls it hit.
+    pub applied: u64,
+    /// Hits left before it expires (`times` minus `applied`); `null`: unlimited.
+    pub remaining: Option<u64>,
+}
+
+/// `GET /admin/v1/faults`: the rules in force, in the order they are tried.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FaultList {
+    pub faults: Vec<FaultView>,
+    /// Faults applied since the server started, by every rule (expired and removed ones too).
+    pub applied_total: u64,
+}

@@ -1,10 +1,11 @@
 //! patrol's administration API under `/admin/v1/` (docs/admin-api.md): corps, apps, users,
-//! grids, categories, reporting and acting on orders, the server's clock, the request journal
-//! and snapshots. Every route needs the admin key.
+//! grids, categories, reporting and acting on orders, the server's clock, fault rules, the
+//! request journal and snapshots. Every route needs the admin key.
 
 mod auth;
 mod clock;
 mod directory;
+mod faults;
 mod journal;
 mod orders;
 mod snapshot;
@@ -289,6 +290,14 @@ pub fn router(state: AppState) -> Router<AppState> {
             &format!("{corp}/orders/{{order_id}}/actions"),
             post(orders::act),
         )
+        .route(
+            "/faults",
+            get(faults::list)
+                .post(faults::add)
+                .put(faults::replace)
+                .delete(faults::clear),
+        )
+        .route("/faults/{id}", get(faults::show).delete(faults::remove))
         .route("/journal", get(journal::list).delete(journal::clear))
         .route("/journal/stream", get(journal::stream))
         .fallback(no_route)

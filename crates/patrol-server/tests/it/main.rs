@@ -7,6 +7,7 @@ mod admin_orders;
 mod clock;
 mod connections;
 mod failover;
+mod faults;
 mod grid_api;
 mod journal;
 mod logs;
