@@ -1,11 +1,12 @@
 //! `patrol admin`: everyday operations against a running server through its administration API
-//! (docs/admin-api.md): corps, apps, users, grids, categories, orders, the server's clock, the
-//! request journal and snapshots.
+//! (docs/admin-api.md): corps, apps, users, grids, categories, orders, the server's clock, fault
+//! rules, the request journal and snapshots.
 
 mod client;
 mod clock;
 mod corps;
 mod directory;
+mod faults;
 mod journal;
 mod orders;
 mod output;
@@ -69,6 +70,9 @@ enum AdminCommand {
     Order(orders::OrderArgs),
     /// Show, set, advance, freeze and release the server's clock.
     Clock(clock::ClockArgs),
+    /// List, add, load and remove fault rules: errcodes, statuses, pauses, resets, cut and
+    /// trickling answers for chosen calls.
+    Faults(faults::FaultsArgs),
     /// Read the server's request journal (the last calls), export it as JSONL, follow it live,
     /// or clear it.
     Journal(journal::JournalArgs),
@@ -127,6 +131,7 @@ pub(crate) async fn run(args: AdminArgs, settings: Settings) -> anyhow::Result<(
         AdminCommand::Category(args) => directory::run_category(&client, args).await,
         AdminCommand::Order(args) => orders::run(&client, args).await,
         AdminCommand::Clock(args) => clock::run(&client, args).await,
+        AdminCommand::Faults(args) => faults::run(&client, args).await,
         AdminCommand::Journal(args) => journal::run(&client, args).await,
         AdminCommand::Snapshot(command) => snapshot::run(&client, command).await,
     }

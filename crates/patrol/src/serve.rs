@@ -106,6 +106,10 @@ pub(crate) struct ServeArgs {
     /// them as they are). Not with --demo.
     #[arg(long, env = "PATROL_SNAPSHOT", value_name = "FILE")]
     snapshot: Option<std::path::PathBuf>,
+    /// A JSON file of fault rules in force from the start, `{"faults": [...]}` as
+    /// `PUT /admin/v1/faults` takes it (docs/admin-api.md, "Faults").
+    #[arg(long, env = "PATROL_FAULTS", value_name = "FILE")]
+    faults: Option<std::path::PathBuf>,
     /// Print an example config file and exit.
     #[arg(long)]
     pub(crate) print_config: bool,
@@ -130,6 +134,7 @@ impl ServeArgs {
             journal_entries: self.journal_entries,
             journal_bytes: self.journal_bytes,
             snapshot: self.snapshot.clone(),
+            faults: self.faults.clone(),
             database_replicas: Some(self.database_replicas.clone()),
             quotas: self.quotas,
             quota: Some(self.quota.clone()),
@@ -184,6 +189,9 @@ journal_bytes = 8388608
 # A snapshot file (`patrol snapshot save`) to load at start when the database holds none of its
 # corps (--snapshot FILE, PATROL_SNAPSHOT).
 # snapshot = "/var/lib/patrol/start.snapshot"
+# A JSON file of fault rules in force from the start, {"faults": [...]} (--faults FILE,
+# PATROL_FAULTS; docs/admin-api.md, "Faults").
+# faults = "/etc/patrol/faults.json"
 # The key of the administration API (/admin/v1/); generated at start when unset. Keep it in a
 # file readable by its owner only (admin_key_file) rather than here or on the command line.
 # admin_key = "a long random string"
@@ -194,6 +202,34 @@ journal_bytes = 8388608
 # corpid = "ww..."
 # corpsecret = "the secret of an app enabled for patrol"
 "#;
+
+/// The rules of a faults file: `{"faults": [...]}`, checked by the server at start.
+fn read_faults(
+    path: &std::path::Path,
+    clock: &patrol_domain::Clock,
+) -> anyhow::Result<Vec<patrol_wire::admin::FaultRule>> {
+    let text = std::fs::read_to_string(path).with_context(|| {
+        format!(
+            "cannot read the faults file {} (--faults, PATROL_FAULTS, faults)",
+            path.display()
+        )
+    })?;
+    let mut deserializer = serde_json::Deserializer::from_str(&text);
+    let set: patrol_wire::admin::FaultSet = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|error| {
+            anyhow::anyhow!(
+                "the faults file {} is not {{\"faults\": [rules]}}: at {}: {}",
+                path.display(),
+                error.path(),
+                error.inner()
+            )
+        })?;
+    // Checked here too, so that a bad rule is reported with its file.
+    patrol_server::fault::Faults::new(clock.clone())
+        .replace(set.faults.clone())
+        .with_context(|| format!("the faults file {} has a bad rule", path.display()))?;
+    Ok(set.faults)
+}
 
 /// Prints the example config file.
 #[allow(clippy::print_stdout)]
@@ -236,6 +272,9 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     );
     config.public_url = settings.public_url.clone();
     config.quotas = settings.quota_limits()?;
+    if let Some(path) = &settings.faults {
+        config.faults = read_faults(path, &config.clock)?;
+    }
     if let Some(zone) = &settings.time_zone {
         config.time_zone = jiff::tz::TimeZone::get(zone.trim()).with_context(|| {
             format!("unknown time zone {zone:?}: expected an IANA name such as Asia/Shanghai")
@@ -431,6 +470,7 @@ mod tests {
             journal_entries,
             journal_bytes,
             snapshot,
+            faults,
             admin_key,
             admin_key_file,
             base_url,
@@ -447,6 +487,6 @@ mod tests {
         assert!(admin_key_file.is_some() && media_dir.is_some() && time_zone.is_some());
         assert!(quotas.is_some() && quota.is_some());
         assert!(journal_entries.is_some() && journal_bytes.is_some());
-        assert!(snapshot.is_some());
+        assert!(snapshot.is_some() && faults.is_some());
     }
 }

@@ -82,6 +82,8 @@ pub(crate) struct Layer {
     pub(crate) journal_entries: Option<usize>,
     pub(crate) journal_bytes: Option<usize>,
     pub(crate) snapshot: Option<PathBuf>,
+    /// `serve`: a file of fault rules in force from the start.
+    pub(crate) faults: Option<PathBuf>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) admin_key_file: Option<PathBuf>,
     /// `patrol orders`, `stats`, `media`: the API's base URL.
@@ -138,6 +140,7 @@ impl Layer {
             journal_entries: self.journal_entries.or(lower.journal_entries),
             journal_bytes: self.journal_bytes.or(lower.journal_bytes),
             snapshot: self.snapshot.or(lower.snapshot),
+            faults: self.faults.or(lower.faults),
             admin_key: secret(self.admin_key, lower.admin_key),
             admin_key_file: self.admin_key_file.or(lower.admin_key_file),
             base_url: text(self.base_url, lower.base_url),
@@ -178,6 +181,8 @@ pub(crate) struct Settings {
     pub(crate) journal_bytes: Option<usize>,
     /// `serve`: a snapshot file to load at start.
     pub(crate) snapshot: Option<PathBuf>,
+    /// `serve`: a file of fault rules in force from the start.
+    pub(crate) faults: Option<PathBuf>,
     pub(crate) admin_key: Option<SecretString>,
     pub(crate) base_url: String,
     pub(crate) corpid: Option<String>,
@@ -286,6 +291,7 @@ impl Settings {
             journal_entries: layer.journal_entries,
             journal_bytes: layer.journal_bytes,
             snapshot: layer.snapshot,
+            faults: layer.faults,
             admin_key,
             base_url: layer
                 .base_url

@@ -1,6 +1,6 @@
-//! Faults the patrol server cannot produce, answered by a stub HTTP server in the test: busy and
-//! rate-limit codes, refused tokens, slow and dropped connections, error pages, non-JSON, and
-//! the quirks of WeCom's documentation. The stub counts every request it gets.
+//! Faults answered by a stub HTTP server in the test (those patrol makes itself, through its
+//! fault rules, are in `injected.rs`): busy and rate-limit codes, refused tokens, slow and
+//! dropped connections, error pages, non-JSON, and the quirks of WeCom's documentation. The stub counts every request it gets.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;

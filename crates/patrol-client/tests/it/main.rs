@@ -5,6 +5,7 @@
 mod against_server;
 mod faults;
 mod grid;
+mod injected;
 mod media;
 mod quotas;
 mod report;

@@ -136,6 +136,16 @@ impl Client {
         self.send(request).await
     }
 
+    /// `PUT /admin/v1/<segments>` with a JSON body.
+    pub(crate) async fn put<T: DeserializeOwned>(
+        &self,
+        segments: &[&str],
+        body: &impl Serialize,
+    ) -> anyhow::Result<Option<T>> {
+        let request = self.request(Method::PUT, segments)?.json(body);
+        self.send(request).await
+    }
+
     /// `PATCH /admin/v1/<segments>` with a JSON body.
     pub(crate) async fn patch<T: DeserializeOwned>(
         &self,

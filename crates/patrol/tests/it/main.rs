@@ -10,6 +10,7 @@ mod cross_server;
 mod demo_install;
 mod docs;
 mod durability;
+mod faults;
 mod layout;
 mod media;
 mod migrate;
