@@ -263,6 +263,18 @@ fn check_action(action: &FaultAction) -> Result<(), InvalidRule> {
     }
 }
 
+/// The kind of an action, as the metrics count it.
+pub fn action_name(action: &FaultAction) -> &'static str {
+    match action {
+        FaultAction::Errcode(_) => "errcode",
+        FaultAction::Status(_) => "status",
+        FaultAction::Delay(_) => "delay",
+        FaultAction::Reset => "reset",
+        FaultAction::Truncate => "truncate",
+        FaultAction::Chunks { .. } => "chunks",
+    }
+}
+
 /// A short description of an action, for the journal and the log.
 pub fn describe(action: &FaultAction) -> String {
     match action {
@@ -551,6 +563,7 @@ pub async fn inject(State(state): State<AppState>, mut request: Request, next: N
     ) else {
         return next.run(request).await;
     };
+    state.metrics.fault(action_name(&hit.action));
     let described = hit.describe();
     crate::journal::note_fault(request.extensions(), &described);
     if let Some(dropped) = state.refused_log.admit() {

@@ -15,6 +15,7 @@ pub mod fault;
 pub mod handlers;
 pub mod journal;
 pub mod log_limit;
+pub mod metrics;
 pub mod quota;
 pub mod snapshot;
 
@@ -61,6 +62,8 @@ pub struct AppState {
     pub journal: Arc<journal::Journal>,
     /// The fault rules in force (`fault.rs`).
     pub faults: Arc<fault::Faults>,
+    /// The metrics served at `/metrics` (`metrics.rs`).
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -83,6 +86,7 @@ impl AppState {
         let faults = Arc::new(fault::Faults::new(config.clock.clone()));
         Ok(AppState {
             faults,
+            metrics: Arc::default(),
             store,
             quotas,
             config: Arc::new(config),
@@ -165,6 +169,7 @@ pub fn router(state: AppState) -> Router {
             "/media/images/{corpid}/{file}",
             axum::routing::get(handlers::media::image),
         )
+        .route("/metrics", axum::routing::get(metrics::serve))
         .nest("/admin/v1", admin::router(state.clone()))
         // `nest` leaves the bare prefix with a slash to the outer router.
         .route("/admin/v1/", any(admin::no_route))
@@ -182,6 +187,10 @@ pub fn router(state: AppState) -> Router {
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             StatusCode::SERVICE_UNAVAILABLE,
             timeout,
+        ))
+        .layer(middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
         ))
         // Outside the timeout, so that a call cut off is journaled with its 503.
         .layer(middleware::from_fn_with_state(

@@ -144,6 +144,25 @@ async fn each_fault_is_marked_in_the_journal() {
             (Value::Null, json!(200), json!(0)),
         ]
     );
+    // And counted in the metrics.
+    let (status, metrics) = app.get("/metrics").await;
+    assert_eq!(status, 200);
+    let route = "/cgi-bin/report/patrol/get_order_list";
+    for line in [
+        r#"patrol_faults_applied_total{action="errcode"} 1"#.to_owned(),
+        r#"patrol_faults_applied_total{action="status"} 1"#.to_owned(),
+        format!(
+            r#"patrol_http_requests_total{{route="{route}",method="POST",status="200",errcode="42001"}} 1"#
+        ),
+        format!(
+            r#"patrol_http_requests_total{{route="{route}",method="POST",status="502",errcode=""}} 1"#
+        ),
+        format!(
+            r#"patrol_http_requests_total{{route="{route}",method="POST",status="200",errcode="0"}} 1"#
+        ),
+    ] {
+        assert!(metrics.contains(&line), "{line}\n{metrics}");
+    }
 }
 
 #[tokio::test]
