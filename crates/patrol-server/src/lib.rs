@@ -15,6 +15,7 @@ pub mod handlers;
 pub mod journal;
 pub mod log_limit;
 pub mod quota;
+pub mod recording;
 pub mod snapshot;
 
 use std::future::Future;
