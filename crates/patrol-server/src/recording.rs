@@ -128,7 +128,7 @@ pub struct Exchange {
 pub struct RecordedBody {
     /// Its length in bytes (all of it, also when it was not kept).
     pub size: u64,
-    /// Its `Content-Type`, when it had one (of a request; an answer's is in the headers).
+    /// Its `Content-Type`, when it had one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
     /// The body, when it is text: tokens and secrets redacted.
@@ -297,6 +297,11 @@ impl Recorder {
             file: Mutex::new((file, 0)),
             body_cap: header.body_cap,
         })
+    }
+
+    /// How many exchanges were written.
+    pub fn written(&self) -> u64 {
+        self.file.lock().unwrap_or_else(PoisonError::into_inner).1
     }
 
     /// The recording's body cap.
