@@ -8,8 +8,9 @@
 //!
 //! - the corp: the `corpid` of the recorded gettoken calls (one corp per recording: its tokens
 //!   are redacted, so calls of two corps cannot be told apart);
-//! - grids: `report/grid/list` (names, parents, admins, members), else
-//!   `report/{patrol,resident}/get_grid_info` (names, admins), else an order's grid (its name);
+//! - grids: `report/grid/list` (names, parents, admins, members: all its answers, the top's and
+//!   each grid's), else `report/{patrol,resident}/get_grid_info` (names, admins), else an
+//!   order's grid (its name); a grid whose parent no answer names is put at the top;
 //! - categories: `report/grid/list_cata`;
 //! - orders: every order of `get_order_list` and `get_order_info` answers, the last answer of
 //!   each order winning; its stored body is the order's JSON exactly as answered, so a patrol
@@ -105,7 +106,7 @@ fn report_endpoint(path: &str) -> Option<(Family, &str)> {
 /// Builds the seed data of a recording.
 pub fn seed(recording: &Recording, options: &SeedOptions) -> Result<Seed, RecordingError> {
     let corpid = corp_of(recording, options)?;
-    let mut grid_list: Option<ListGridResponse> = None;
+    let mut grid_list: Vec<ListGridResponse> = Vec::new();
     let mut grid_info: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     let mut categories: Option<ListCategoryResponse> = None;
     let mut orders: HashMap<String, Found> = HashMap::new();
@@ -141,7 +142,7 @@ pub fn seed(recording: &Recording, options: &SeedOptions) -> Result<Seed, Record
         };
         match exchange.path.as_str() {
             "/cgi-bin/report/grid/list" => {
-                grid_list = Some(serde_json::from_str(text).map_err(|e| invalid("grid list", e))?);
+                grid_list.push(serde_json::from_str(text).map_err(|e| invalid("grid list", e))?);
             }
             "/cgi-bin/report/grid/list_cata" => {
                 categories =
@@ -182,9 +183,13 @@ pub fn seed(recording: &Recording, options: &SeedOptions) -> Result<Seed, Record
     // Grids: grid/list, else get_grid_info, else the orders' own.
     let mut grids: BTreeMap<String, GridRecord> = BTreeMap::new();
     let mut listed_order = Vec::new();
-    if let Some(list) = grid_list {
+    // Every grid/list answer (the top, or one grid and its children), the last word on a grid
+    // winning.
+    for list in grid_list {
         for grid in list.grid_list {
-            listed_order.push(grid.grid_id.clone());
+            if !grids.contains_key(&grid.grid_id) {
+                listed_order.push(grid.grid_id.clone());
+            }
             grids.insert(
                 grid.grid_id.clone(),
                 GridRecord {

@@ -14,6 +14,7 @@ mod layout;
 mod media;
 mod migrate;
 mod orders;
+mod record;
 mod snapshot;
 mod stats;
 mod support;
