@@ -327,7 +327,7 @@ impl Recorder {
 /// Why a recording could not be read or converted.
 #[derive(Debug, thiserror::Error)]
 pub enum RecordingError {
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
     /// The file is not a recording this patrol reads.
     #[error("not a readable recording: {0}")]

@@ -1,7 +1,8 @@
 //! `patrol`: the command line. `serve` runs the server, `seed` writes a generated dataset,
 //! `admin` manages a running server, `orders` reads orders and `stats` their counts from WeCom or
 //! a patrol server, `migrate` copies a whole database into another, `snapshot` saves and loads
-//! the whole state or one corp.
+//! the whole state or one corp, `record` proxies and records a client's calls to an upstream and
+//! `replay` serves a recording back.
 
 mod admin;
 mod media;

@@ -91,13 +91,12 @@ pub(crate) struct ReplayArgs {
     #[arg(long, value_name = "OUT")]
     to_snapshot: Option<PathBuf>,
     /// With --to-snapshot: the secret of the snapshot's app, which its clients call gettoken
-    /// with (the recording holds none).
+    /// with (the recording holds none); unused otherwise.
     #[arg(
         long,
         env = "PATROL_CORPSECRET",
         value_name = "SECRET",
         hide_env_values = true,
-        requires = "to_snapshot",
         value_parser = settings::secret
     )]
     corpsecret: Option<SecretString>,

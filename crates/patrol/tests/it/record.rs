@@ -374,7 +374,11 @@ async fn identical_calls_replay_in_order_and_a_killed_recorder_leaves_a_readable
     cut.push_str(r#"{"seq":5,"time":"2026-"#);
     std::fs::write(&file, cut).unwrap();
     let mut replay = patrol(&["replay", &file_text, "--listen", "127.0.0.1:0"]);
-    replay.stdout(Stdio::piped()).stderr(Stdio::piped());
+    // A client's secret in the environment (for patrol orders) does not get in the way.
+    replay
+        .env("PATROL_CORPSECRET", "unused")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let mut child = replay.spawn().unwrap();
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first_line = lines.next().unwrap().unwrap();
