@@ -48,8 +48,9 @@ pub const MAX_BODY_CAP: u64 = 64 * 1024 * 1024;
 const MAX_LINE: u64 = 3 * MAX_BODY_CAP + 1024 * 1024;
 /// The answer headers a recording keeps (and replay sends); the others are hop-by-hop, or the
 /// upstream's own (its date, its server).
-pub const KEPT_HEADERS: [&str; 7] = [
+pub const KEPT_HEADERS: [&str; 8] = [
     "content-type",
+    "content-encoding",
     "content-disposition",
     "content-range",
     "accept-ranges",

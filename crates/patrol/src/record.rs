@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -345,13 +345,15 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let url = format!("{}{path_and_query}", proxy.upstream);
     let request_tap = Tap::new(cap);
-    let stream = tapped(body.into_data_stream(), Arc::clone(&request_tap));
-    let mut upstream = proxy
-        .http
-        .request(parts.method.clone(), &url)
-        .body(reqwest::Body::wrap_stream(stream));
+    let mut upstream = proxy.http.request(parts.method.clone(), &url);
+    // A request without a body goes without one (not as an empty chunked stream).
+    if body.size_hint().exact() != Some(0) {
+        let stream = tapped(body.into_data_stream(), Arc::clone(&request_tap));
+        upstream = upstream.body(reqwest::Body::wrap_stream(stream));
+    }
     for (name, value) in &parts.headers {
-        if forwarded(name) && name != header::HOST {
+        // The upstream answers uncompressed, so that answers are redacted and kept as text.
+        if forwarded(name) && name != header::HOST && name != header::ACCEPT_ENCODING {
             upstream = upstream.header(name, value);
         }
     }

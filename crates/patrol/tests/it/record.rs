@@ -2,9 +2,10 @@
 //! demo patrol (raw HTTP and patrol-client) is answered as without it, recorded without a token
 //! or a secret, answered byte for byte again by the replay once the upstream is gone (an
 //! unrecorded call named in a 404), and turned into a snapshot whose patrol answers every
-//! recorded `get_order_info` with the recorded bytes. Identical calls with changing answers are
-//! replayed in order; an unreachable upstream is a recorded 502; a recorder killed with
-//! `kill -9` leaves a readable recording, a line cut short by it left out with a warning.
+//! recorded `get_order_info`, the grids, the categories and the statistics with the recorded
+//! bytes. Identical calls with changing answers are replayed in order, uploads matched without
+//! their bodies; an unreachable upstream is a recorded 502; a recorder killed with `kill -9`
+//! leaves a readable recording, a line cut short by it left out with a warning.
 
 use std::io::{BufRead, BufReader, Lines};
 use std::process::{Child, ChildStdout, Stdio};
@@ -332,6 +333,40 @@ async fn a_recorded_session_is_replayed_byte_for_byte_and_seeds_a_patrol() {
             String::from_utf8_lossy(&answer)
         );
     }
+    // The statistics, recomputed from the seeded orders, as recorded.
+    let mut statistics = 0;
+    for (call, recorded) in &before {
+        let mut words = call.splitn(3, ' ');
+        let (Some(family), Some(api), Some(body)) = (words.next(), words.next(), words.next())
+        else {
+            continue;
+        };
+        let apis = [
+            "get_corp_status",
+            "get_user_status",
+            "category_statistic",
+            "get_grid_info",
+        ];
+        if !apis.contains(&api) {
+            continue;
+        }
+        let body: Value = serde_json::from_str(body).unwrap();
+        let (_, answer) = post(
+            &seeded.url,
+            &format!("report/{family}/{api}"),
+            &token,
+            &body,
+        )
+        .await;
+        assert!(
+            &answer == recorded,
+            "{call}:\nrecorded: {}\nseeded:   {}",
+            String::from_utf8_lossy(recorded),
+            String::from_utf8_lossy(&answer)
+        );
+        statistics += 1;
+    }
+    assert!(statistics > 50, "{statistics}");
     // Without a secret it is refused, naming what is missing.
     let stderr = fails(&mut patrol(&["replay", &file_text, "--to-snapshot", &seed]));
     assert!(stderr.contains("--corpsecret"), "{stderr}");
@@ -346,6 +381,15 @@ async fn identical_calls_replay_in_order_and_a_killed_recorder_leaves_a_readable
     let mut recorder = Tool::start(&["record", "--upstream", &upstream.url, "--out", &file_text]);
     let wecom = Wecom::at(&recorder.url);
     let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+    // An upload, its multipart body streamed through.
+    let jpeg = patrol_demo::media::image("recorded");
+    let media_id = wecom.upload(&token, "image", &jpeg).await;
+    let (status, _, bytes) = get(
+        &upstream.url,
+        &format!("/cgi-bin/media/get?access_token={token}&media_id={media_id}"),
+    )
+    .await;
+    assert_eq!((status, bytes), (200, jpeg));
     // grid/list, a grid added, grid/list again: two identical calls, two answers.
     let (_, first) = post(&recorder.url, "report/grid/list", &token, &json!({})).await;
     let grids: Value = serde_json::from_slice(&first).unwrap();
@@ -368,7 +412,7 @@ async fn identical_calls_replay_in_order_and_a_killed_recorder_leaves_a_readable
     // kill -9: every answered exchange is in the file already.
     recorder.kill();
     let text = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(text.lines().count(), 5, "{text}");
+    assert_eq!(text.lines().count(), 6, "{text}");
     // A line cut short, as by a kill while writing it.
     let mut cut = text.clone();
     cut.push_str(r#"{"seq":5,"time":"2026-"#);
@@ -389,13 +433,16 @@ async fn identical_calls_replay_in_order_and_a_killed_recorder_leaves_a_readable
         .to_owned();
     assert_eq!(
         lines.next().unwrap().unwrap().trim(),
-        format!("4 exchanges from {file_text}")
+        format!("5 exchanges from {file_text}")
     );
     for expected in [&first, &second, &second] {
         let (status, answer) = post(&url, "report/grid/list", "t", &json!({})).await;
         assert_eq!(status, 200);
         assert_eq!(&answer, expected);
     }
+    // An upload is matched without its body (its multipart boundary and bytes vary).
+    let other = patrol_demo::media::image("another");
+    assert_eq!(Wecom::at(&url).upload("t", "image", &other).await, media_id);
     let _ = child.kill();
     let output = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -405,7 +452,7 @@ async fn identical_calls_replay_in_order_and_a_killed_recorder_leaves_a_readable
     bad.push_str("not json\n");
     std::fs::write(&file, bad).unwrap();
     let stderr = fails(&mut patrol(&["replay", &file_text]));
-    assert!(stderr.contains("line 6 is no exchange"), "{stderr}");
+    assert!(stderr.contains("line 7 is no exchange"), "{stderr}");
     // An existing recording is never overwritten.
     let stderr = fails(&mut patrol(&[
         "record",
