@@ -86,8 +86,8 @@ pub(crate) struct ReplayArgs {
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_LISTEN)]
     listen: String,
     /// Instead of serving the recording, write its seed data as a snapshot to OUT (one corp: its
-    /// grids, categories, users and orders, and one app), for `patrol snapshot load` or `patrol
-    /// serve --snapshot`.
+    /// grids, categories, users, orders and the media fetched whole, and one app), for `patrol
+    /// snapshot load` or `patrol serve --snapshot`.
     #[arg(long, value_name = "OUT")]
     to_snapshot: Option<PathBuf>,
     /// With --to-snapshot: the secret of the snapshot's app, which its clients call gettoken
@@ -531,11 +531,12 @@ async fn to_snapshot(
         .with_context(|| format!("cannot turn {} into seed data", args.file.display()))?;
     let corpid = seed.corp.corpid.clone();
     let counts = format!(
-        "{} grids, {} categories, {} users, {} orders",
+        "{} grids, {} categories, {} users, {} orders, {} media",
         seed.corp.grids.len(),
         seed.corp.categories.len(),
         seed.corp.users.len(),
-        seed.orders.len()
+        seed.orders.len(),
+        seed.corp.media.len()
     );
     let database = recording::seed::SeedDatabase::create(seed)
         .await

@@ -17,22 +17,27 @@
 //!   serving the seed answers `get_order_info` with the recorded bytes;
 //! - users: every userid the grids and orders name (their names are not in any answer: a user
 //!   is named by its userid);
+//! - media: every `media/get` answer that holds a whole file (HTTP 200, or a 206 of all of
+//!   it), under its media id, never expiring; its type is video when an order names it as one,
+//!   else told by its content type;
 //! - one custom app, with the agentid and secret the caller gives, on all three lists.
 //!
-//! What cannot be reproduced: media (images keep the upstream's URLs, video media ids are
-//! unknown to the seed's patrol), the corp's name, other apps, user names, and of each step of
-//! an order who acted and when, where the wire shows no one (an open in-progress step): the
-//! statistics that depend on them may differ.
+//! What cannot be reproduced: media never fetched whole, images (orders keep the upstream's
+//! URLs), the corp's name, other apps, user names, and of each step of an order who acted and
+//! when, where the wire shows no one (an open in-progress step): the statistics that depend on
+//! them may differ.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
+use patrol_domain::media::MediaType;
 use patrol_domain::{Family, ProcessType};
+use patrol_media::BlobStore;
 use patrol_media::FsBlobStore;
 use patrol_store::Store;
 use patrol_store::transfer::{
-    AppRecord, CategoryRecord, CorpRecord, GridRecord, OrderRecord, OrderSpan, RECORD_VERSION,
-    StepRecord, UserRecord,
+    AppRecord, CategoryRecord, CorpRecord, GridRecord, MediaRecord, OrderRecord, OrderSpan,
+    RECORD_VERSION, StepRecord, UserRecord,
 };
 use patrol_wire::grid::{ListCategoryResponse, ListGridResponse};
 use patrol_wire::patrol::{GetGridInfoResponse, Order};
@@ -58,6 +63,59 @@ pub struct Seed {
     pub corp: CorpRecord,
     /// In creation order.
     pub orders: Vec<OrderRecord>,
+    /// The bytes of each medium of `corp.media`, in its order.
+    pub media_bytes: Vec<Vec<u8>>,
+}
+
+/// A medium whose whole bytes a `media/get` answer holds.
+struct Medium {
+    media_id: String,
+    bytes: Vec<u8>,
+    content_type: String,
+    file_name: String,
+}
+
+/// The medium of a recorded `media/get` answer, when it holds the whole file: HTTP 200, or 206
+/// with a range from the first byte to the last.
+fn medium_of(exchange: &super::Exchange) -> Option<Medium> {
+    let media_id = exchange.query.as_deref().and_then(|query| {
+        form_urlencoded::parse(query.as_bytes())
+            .find(|(name, _)| name == "media_id")
+            .map(|(_, value)| value.into_owned())
+    })?;
+    let header = |name: &str| {
+        exchange
+            .headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, value)| value.as_str())
+    };
+    let content_type = header("content-type")?;
+    if content_type.starts_with("application/json") || exchange.answer.cut {
+        return None;
+    }
+    let bytes = exchange.answer.bytes()?;
+    let whole = match exchange.status {
+        200 => true,
+        206 => header("content-range").is_some_and(|range| {
+            range == format!("bytes 0-{}/{}", bytes.len().saturating_sub(1), bytes.len())
+        }),
+        _ => false,
+    };
+    if !whole || bytes.is_empty() {
+        return None;
+    }
+    let file_name = header("content-disposition")
+        .and_then(|value| value.split("filename=\"").nth(1))
+        .and_then(|rest| rest.split('"').next())
+        .filter(|name| !name.is_empty())
+        .map_or_else(|| media_id.clone(), str::to_owned);
+    Some(Medium {
+        media_id,
+        bytes,
+        content_type: content_type.to_owned(),
+        file_name,
+    })
 }
 
 /// An order answered, as found.
@@ -110,7 +168,14 @@ pub fn seed(recording: &Recording, options: &SeedOptions) -> Result<Seed, Record
     let mut grid_info: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     let mut categories: Option<ListCategoryResponse> = None;
     let mut orders: HashMap<String, Found> = HashMap::new();
+    let mut media: BTreeMap<String, Medium> = BTreeMap::new();
     for (index, exchange) in recording.exchanges.iter().enumerate() {
+        if exchange.path == "/cgi-bin/media/get"
+            && let Some(medium) = medium_of(exchange)
+        {
+            media.insert(medium.media_id.clone(), medium);
+            continue;
+        }
         if exchange.status != 200 {
             continue;
         }
@@ -307,6 +372,42 @@ pub fn seed(recording: &Recording, options: &SeedOptions) -> Result<Seed, Record
     }
 
     let created_at = recording.header.created_unix();
+    let videos: BTreeSet<&str> = records
+        .iter()
+        .flat_map(|order| {
+            order
+                .video_media_ids
+                .iter()
+                .chain(order.steps.iter().flat_map(|step| &step.video_media_ids))
+        })
+        .map(String::as_str)
+        .collect();
+    let mut media_records = Vec::with_capacity(media.len());
+    let mut media_bytes = Vec::with_capacity(media.len());
+    for medium in media.into_values() {
+        let media_type = if videos.contains(medium.media_id.as_str()) {
+            MediaType::Video
+        } else if medium.content_type.starts_with("image/") {
+            MediaType::Image
+        } else if medium.content_type.starts_with("video/") {
+            MediaType::Video
+        } else if medium.content_type.starts_with("audio/") {
+            MediaType::Voice
+        } else {
+            MediaType::File
+        };
+        media_records.push(MediaRecord {
+            media_type: media_type.name().to_owned(),
+            blob: *blake3::hash(&medium.bytes).as_bytes(),
+            size: i64::try_from(medium.bytes.len()).unwrap_or(i64::MAX),
+            file_name: medium.file_name,
+            content_type: medium.content_type,
+            created_at,
+            expires_at: None,
+            media_id: medium.media_id,
+        });
+        media_bytes.push(medium.bytes);
+    }
     let count = records.len() as u64;
     let corp = CorpRecord {
         version: RECORD_VERSION,
@@ -337,7 +438,7 @@ pub fn seed(recording: &Recording, options: &SeedOptions) -> Result<Seed, Record
         grids,
         categories: category_records,
         seed_runs: Vec::new(),
-        media: Vec::new(),
+        media: media_records,
         orders: OrderSpan {
             count,
             first_seq: i64::from(count > 0),
@@ -347,6 +448,7 @@ pub fn seed(recording: &Recording, options: &SeedOptions) -> Result<Seed, Record
     Ok(Seed {
         corp,
         orders: records,
+        media_bytes,
     })
 }
 
@@ -523,6 +625,10 @@ impl SeedDatabase {
         let store =
             crate::backend::open_store(&dir.path().join("seed.db").display().to_string()).await?;
         let blobs = FsBlobStore::open(dir.path().join("media"))?;
+        // The blobs first: a media row names its blob.
+        for bytes in &seed.media_bytes {
+            blobs.put(&mut bytes.as_slice(), bytes.len() as u64).await?;
+        }
         let corpid = seed.corp.corpid.clone();
         store.import_corp(seed.corp).await?;
         store.import_orders(&corpid, seed.orders, true).await?;

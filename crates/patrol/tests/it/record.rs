@@ -291,7 +291,7 @@ async fn a_recorded_session_is_replayed_byte_for_byte_and_seeds_a_patrol() {
             .env("PATROL_CORPSECRET", "seed-s3cret"),
     );
     assert!(
-        stdout.contains(&format!("wrote corp {DEMO_CORPID} (")) && stdout.contains(" 300 orders;"),
+        stdout.contains(&format!("wrote corp {DEMO_CORPID} (")) && stdout.contains(" 300 orders, "),
         "{stdout}"
     );
     let seeded_db = dir.path().join("seeded.db").display().to_string();
@@ -367,6 +367,22 @@ async fn a_recorded_session_is_replayed_byte_for_byte_and_seeds_a_patrol() {
         statistics += 1;
     }
     assert!(statistics > 50, "{statistics}");
+    // The media fetched whole (the videos of media/get), byte for byte.
+    let mut media = 0;
+    for (call, recorded) in &before {
+        let Some(path) = call.strip_prefix("GET /cgi-bin/media/get") else {
+            continue;
+        };
+        let (status, _, bytes) = get(
+            &seeded.url,
+            &format!("/cgi-bin/media/get{path}&access_token={token}"),
+        )
+        .await;
+        assert_eq!(status, 200, "{call}");
+        assert!(&bytes == recorded, "{call}");
+        media += 1;
+    }
+    assert!(media > 0);
     // Without a secret it is refused, naming what is missing.
     let stderr = fails(&mut patrol(&["replay", &file_text, "--to-snapshot", &seed]));
     assert!(stderr.contains("--corpsecret"), "{stderr}");
