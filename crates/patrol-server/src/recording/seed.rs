@@ -639,3 +639,155 @@ impl SeedDatabase {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::recording::{Exchange, Header, RecordedBody};
+
+    fn exchange(path: &str, query: Option<&str>, answer: &str) -> Exchange {
+        Exchange {
+            seq: 0,
+            time: String::new(),
+            method: "POST".into(),
+            path: path.into(),
+            query: query.map(crate::journal::redact_query_whole),
+            request: RecordedBody::default(),
+            status: 200,
+            headers: vec![("content-type".into(), "application/json".into())],
+            answer: RecordedBody::capture(
+                None,
+                answer.as_bytes(),
+                answer.len() as u64,
+                1 << 20,
+                false,
+            ),
+            error: None,
+            latency_ms: 0.0,
+        }
+    }
+
+    fn recording(exchanges: Vec<Exchange>) -> Recording {
+        Recording {
+            header: Header::new("http://upstream", 1 << 20),
+            exchanges,
+            truncated: false,
+        }
+    }
+
+    fn options() -> SeedOptions {
+        SeedOptions {
+            corpid: None,
+            agentid: 1_000_001,
+            secret: "s".into(),
+        }
+    }
+
+    const TOKEN: &str = r#"{"errcode":0,"errmsg":"ok","access_token":"t","expires_in":7200}"#;
+
+    /// An order reported by `rep` at 100, accepted by `adm` at 200, then in progress (open).
+    const ORDER: &str = r#"{"order_id":"o1","desc":"d","urge_type":1,"case_name":"井盖","grid_name":"g","grid_id":"g2","create_time":100,"image_urls":[],"video_media_ids":["v1"],"location":{"name":"n","address":"a","latitude":30.5,"longitude":120.0},"processor_userids":["adm"],"process_list":[{"process_type":1,"solve_userid":"rep","process_desc":"","status":1,"solved_time":100,"image_urls":[],"video_media_ids":[]},{"process_type":2,"solve_userid":"adm","process_desc":"","status":1,"solved_time":200,"image_urls":[],"video_media_ids":[]},{"process_type":7,"solve_userid":"","process_desc":"","status":0,"solved_time":0,"image_urls":[],"video_media_ids":[]}]}"#;
+
+    #[test]
+    fn orders_grids_categories_and_users_come_from_the_answers() {
+        let recording = recording(vec![
+            exchange(GETTOKEN_PATH, Some("corpid=ww1&corpsecret=x"), TOKEN),
+            // The child listed before its parent's answer: the parent comes first all the same.
+            exchange(
+                "/cgi-bin/report/grid/list",
+                None,
+                r#"{"errcode":0,"errmsg":"ok","grid_list":[{"grid_id":"g2","grid_name":"g","grid_parent_id":"g1","grid_admin":["adm"],"grid_member":["mem"]}]}"#,
+            ),
+            exchange(
+                "/cgi-bin/report/grid/list",
+                None,
+                r#"{"errcode":0,"errmsg":"ok","grid_list":[{"grid_id":"g1","grid_name":"top","grid_parent_id":"","grid_admin":["adm"],"grid_member":[]}]}"#,
+            ),
+            exchange(
+                "/cgi-bin/report/grid/list_cata",
+                None,
+                r#"{"errcode":0,"errmsg":"ok","category_list":[{"category_id":"c2","category_name":"井盖","level":2,"parent_category_id":"c1"},{"category_id":"c1","category_name":"市政","level":1,"parent_category_id":""}]}"#,
+            ),
+            exchange(
+                "/cgi-bin/report/patrol/get_order_info",
+                None,
+                &format!(r#"{{"errcode":0,"errmsg":"ok","order_info":{ORDER}}}"#),
+            ),
+            // A refusal is no answer.
+            exchange(
+                "/cgi-bin/report/patrol/get_order_info",
+                None,
+                r#"{"errcode":40058,"errmsg":"invalid order_id"}"#,
+            ),
+        ]);
+        let seed = seed(&recording, &options()).unwrap();
+        let corp = &seed.corp;
+        assert_eq!(corp.corpid, "ww1");
+        let grids: Vec<(&str, Option<&str>)> = corp
+            .grids
+            .iter()
+            .map(|g| (g.grid_id.as_str(), g.parent.as_deref()))
+            .collect();
+        assert_eq!(grids, [("g1", None), ("g2", Some("g1"))]);
+        let categories: Vec<&str> = corp
+            .categories
+            .iter()
+            .map(|c| c.category_id.as_str())
+            .collect();
+        assert_eq!(categories, ["c1", "c2"]);
+        let users: Vec<&str> = corp.users.iter().map(|u| u.userid.as_str()).collect();
+        assert_eq!(users, ["adm", "mem", "rep"]);
+        assert_eq!(corp.apps.len(), 1);
+        assert_eq!(
+            corp.apps[0].secret_hash,
+            patrol_store::credentials::secret_hash("s")
+        );
+        let [order] = seed.orders.as_slice() else {
+            panic!("{:?}", seed.orders);
+        };
+        // The stored body is the answered JSON exactly.
+        assert_eq!(order.body, ORDER);
+        assert_eq!(order.category_id.as_deref(), Some("c2"));
+        assert_eq!(order.reporter, "rep");
+        // The open step: the last known actor and time stand in.
+        let acted: Vec<(&str, i64)> = order
+            .steps
+            .iter()
+            .map(|s| (s.actor.as_str(), s.acted_time))
+            .collect();
+        assert_eq!(acted, [("rep", 100), ("adm", 200), ("adm", 200)]);
+        assert_eq!(
+            order.stage,
+            patrol_domain::Stage::Processing.code(),
+            "{order:?}"
+        );
+        assert!(order.accepted && !order.closed);
+        assert_eq!((order.seq, order.mod_seq, order.modify_time), (1, 1, 200));
+        assert_eq!(corp.orders.count, 1);
+    }
+
+    #[test]
+    fn one_corp_per_recording() {
+        let two = recording(vec![
+            exchange(GETTOKEN_PATH, Some("corpid=ww1&corpsecret=x"), TOKEN),
+            exchange(GETTOKEN_PATH, Some("corpid=ww2&corpsecret=y"), TOKEN),
+        ]);
+        let error = seed(&two, &options()).unwrap_err().to_string();
+        assert!(error.contains("2 corps (ww1, ww2)"), "{error}");
+        let none = recording(Vec::new());
+        let error = seed(&none, &options()).unwrap_err().to_string();
+        assert!(error.contains("--corpid"), "{error}");
+        let given = SeedOptions {
+            corpid: Some("ww9".into()),
+            ..options()
+        };
+        assert_eq!(seed(&none, &given).unwrap().corp.corpid, "ww9");
+        let one = recording(vec![exchange(
+            GETTOKEN_PATH,
+            Some("corpid=ww1&corpsecret=x"),
+            TOKEN,
+        )]);
+        let error = seed(&one, &given).unwrap_err().to_string();
+        assert!(error.contains("corp ww1's, not ww9's"), "{error}");
+    }
+}
