@@ -195,11 +195,14 @@ struct Tap {
     cap: usize,
     /// The stream failed before its end.
     failed: AtomicBool,
+    /// The body's declared length (`Content-Length`), when it had one.
+    declared: Option<u64>,
 }
 
 impl Tap {
-    fn new(cap: u64) -> Arc<Tap> {
+    fn new(cap: u64, declared: Option<u64>) -> Arc<Tap> {
         Arc::new(Tap {
+            declared,
             head: Mutex::new(Vec::new()),
             size: AtomicU64::new(0),
             cap: usize::try_from(cap).unwrap_or(usize::MAX),
@@ -218,15 +221,13 @@ impl Tap {
 
     /// The body as recorded.
     fn recorded(&self, content_type: Option<&str>, cap: u64, cut: bool) -> RecordedBody {
-        let cut = cut || self.failed.load(Ordering::Relaxed);
+        let size = self.size.load(Ordering::Relaxed);
+        // Failed, or ended before its declared length (a request the upstream never read all of).
+        let cut = cut
+            || self.failed.load(Ordering::Relaxed)
+            || self.declared.is_some_and(|declared| size < declared);
         let head = self.head.lock().unwrap_or_else(PoisonError::into_inner);
-        RecordedBody::capture(
-            content_type,
-            &head,
-            self.size.load(Ordering::Relaxed),
-            cap,
-            cut,
-        )
+        RecordedBody::capture(content_type, &head, size, cap, cut)
     }
 }
 
@@ -344,7 +345,8 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     let request_type = header_text(&parts.headers, header::CONTENT_TYPE);
     let path_and_query = parts.uri.path_and_query().map_or("/", |pq| pq.as_str());
     let url = format!("{}{path_and_query}", proxy.upstream);
-    let request_tap = Tap::new(cap);
+    let declared = header_text(&parts.headers, header::CONTENT_LENGTH).and_then(|n| n.parse().ok());
+    let request_tap = Tap::new(cap, declared);
     let mut upstream = proxy.http.request(parts.method.clone(), &url);
     // A request without a body goes without one (not as an empty chunked stream).
     if body.size_hint().exact() != Some(0) {
@@ -402,7 +404,7 @@ async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response 
     }
     let answer_type = header_text(answer.headers(), header::CONTENT_TYPE);
     let expected = answer.content_length();
-    let answer_tap = Tap::new(cap);
+    let answer_tap = Tap::new(cap, expected);
     let pending = Pending {
         proxy: Arc::clone(&proxy),
         exchange: Exchange {

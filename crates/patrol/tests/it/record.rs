@@ -503,10 +503,25 @@ async fn an_unreachable_upstream_is_a_recorded_502() {
         )),
         "{body}"
     );
+    // A body the upstream never read is recorded as cut short (replay will not compare it).
+    let (status, _) = post(
+        &recorder.url,
+        "report/patrol/get_order_list",
+        "t",
+        &json!({ "limit": 1 }),
+    )
+    .await;
+    assert_eq!(status, 502);
     recorder.stop();
     let text = std::fs::read_to_string(&file).unwrap();
     let line: Value = serde_json::from_str(text.lines().nth(1).unwrap()).unwrap();
     assert_eq!(line["status"], 502);
     assert!(line["error"].is_string(), "{line}");
+    let line: Value = serde_json::from_str(text.lines().nth(2).unwrap()).unwrap();
+    assert_eq!(
+        (&line["status"], &line["request"]["cut"]),
+        (&json!(502), &json!(true)),
+        "{line}"
+    );
     assert!(!text.contains("s3cret"));
 }
