@@ -80,7 +80,7 @@ impl Header {
         Header {
             format: FORMAT.to_owned(),
             version: VERSION,
-            created: rfc3339_ms(crate::journal::wall_ms()),
+            created: now(),
             upstream: upstream.to_owned(),
             body_cap,
         }
@@ -92,6 +92,11 @@ impl Header {
             .parse::<jiff::Timestamp>()
             .map_or(0, jiff::Timestamp::as_second)
     }
+}
+
+/// The system's time, RFC 3339 with milliseconds: an exchange's `time`.
+pub fn now() -> String {
+    rfc3339_ms(crate::journal::wall_ms())
 }
 
 /// Unix milliseconds as RFC 3339.

@@ -339,7 +339,7 @@ fn forwarded(name: &HeaderName) -> bool {
 /// Forwards one call to the upstream and its answer back, recording both.
 async fn forward(State(proxy): State<Arc<Proxy>>, request: Request) -> Response {
     let started = Instant::now();
-    let time = recording::rfc3339_ms(wall_ms());
+    let time = recording::now();
     let (parts, body) = request.into_parts();
     let cap = proxy.recorder.body_cap();
     let request_type = header_text(&parts.headers, header::CONTENT_TYPE);
@@ -467,12 +467,6 @@ fn upstream_failed(
         body,
     )
         .into_response()
-}
-
-fn wall_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
 // ---------------------------------------------------------------------------------------------
