@@ -134,6 +134,21 @@ fn affordable_connections(wanted: usize, soft_limit: u64) -> usize {
         .max(1)
 }
 
+/// Serves another tool's `router` (`patrol record`'s proxy, `patrol replay`) on `listener`
+/// through the same accept loop, with the default timeouts and at most `max_connections`
+/// connections, until `shutdown` completes; then drains.
+pub async fn serve_router(
+    listener: TcpListener,
+    router: Router,
+    max_connections: usize,
+    shutdown: impl Future<Output = ()>,
+) {
+    let mut config = Config::new(String::new());
+    config.max_connections = max_connections;
+    config.max_connections_per_ip = max_connections;
+    serve(listener, router, &config, shutdown).await;
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
 /// for the open connections to finish their requests.
 pub(crate) async fn serve(

@@ -169,7 +169,7 @@ pub struct Entry {
     held: usize,
 }
 
-fn rfc3339_ms<S: Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
+pub(crate) fn rfc3339_ms<S: Serializer>(ms: &i64, serializer: S) -> Result<S::Ok, S::Error> {
     match jiff::Timestamp::from_millisecond(*ms) {
         Ok(time) => serializer.collect_str(&time),
         Err(_) => serializer.serialize_i64(*ms),
@@ -517,8 +517,9 @@ impl HttpBody for TapBody {
 }
 
 /// Whether a body of this content type is kept as text (JSON is read whatever the type, so only
-/// what is plainly not text is described instead).
-fn textual(content_type: Option<&str>) -> bool {
+/// what is plainly not text is described instead); the recorder's rule too
+/// (`crate::recording`).
+pub(crate) fn textual(content_type: Option<&str>) -> bool {
     let Some(content_type) = content_type else {
         return true;
     };
@@ -703,7 +704,8 @@ fn named_corp(api: Api, path: &str, query: Option<&str>) -> Option<String> {
     (!corpid.is_empty()).then(|| patrol_wire::echo::bounded(&corpid, MAX_CORPID).into_owned())
 }
 
-fn wall_ms() -> i64 {
+/// The system's time in Unix milliseconds.
+pub(crate) fn wall_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
@@ -787,7 +789,13 @@ async fn read_answer(response: Response) -> (Response, BodyRecord) {
 /// A query string with the values of `access_token` and `corpsecret` redacted (their names read
 /// as WeCom reads them, percent-decoded), cut at [`MAX_PATH`] characters.
 pub fn redact_query(query: &str) -> String {
-    let mut out = String::with_capacity(query.len().min(MAX_PATH));
+    patrol_wire::echo::bounded(&redact_query_whole(query), MAX_PATH).into_owned()
+}
+
+/// [`redact_query`] without the cut: the whole query string, its secrets redacted (what a
+/// recording keeps, `crate::recording`).
+pub fn redact_query_whole(query: &str) -> String {
+    let mut out = String::with_capacity(query.len());
     for (index, pair) in query.split('&').enumerate() {
         if index > 0 {
             out.push('&');
@@ -804,7 +812,7 @@ pub fn redact_query(query: &str) -> String {
             out.push_str(pair);
         }
     }
-    patrol_wire::echo::bounded(&out, MAX_PATH).into_owned()
+    out
 }
 
 /// JSON text (perhaps cut) with the string values of the keys `access_token`, `corpsecret`,

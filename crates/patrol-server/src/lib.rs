@@ -17,6 +17,7 @@ pub mod journal;
 pub mod log_limit;
 pub mod metrics;
 pub mod quota;
+pub mod recording;
 pub mod snapshot;
 
 use std::future::Future;

@@ -884,8 +884,24 @@ pub async fn reset_corp(
     Ok(summary)
 }
 
-/// A directory removed when dropped.
-struct TempDir(std::path::PathBuf);
+/// A new directory under the system's temporary directory, removed when dropped.
+pub(crate) struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    /// `<tmp>/<prefix>-<32 random hex digits>`, created.
+    pub(crate) fn new(prefix: &str) -> std::io::Result<TempDir> {
+        let mut bytes = [0u8; 16];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
+        let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        let dir = TempDir(std::env::temp_dir().join(format!("{prefix}-{name}")));
+        std::fs::create_dir_all(&dir.0)?;
+        Ok(dir)
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.0
+    }
+}
 
 impl Drop for TempDir {
     fn drop(&mut self) {
@@ -899,11 +915,7 @@ async fn demo_records(
     blobs: &dyn BlobStore,
     clock: &patrol_domain::Clock,
 ) -> Result<(CorpRecord, Vec<OrderRecord>), SnapshotError> {
-    let mut bytes = [0u8; 16];
-    rand::RngCore::fill_bytes(&mut rand::rng(), &mut bytes);
-    let name: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    let dir = TempDir(std::env::temp_dir().join(format!("patrol-demo-{name}")));
-    std::fs::create_dir_all(&dir.0)?;
+    let dir = TempDir::new("patrol-demo")?;
     let demo_store =
         crate::backend::open_store(&dir.0.join("demo.db").display().to_string()).await?;
     let demo_blobs = patrol_media::FsBlobStore::open(dir.0.join("media"))?;

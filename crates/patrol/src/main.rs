@@ -1,12 +1,14 @@
 //! `patrol`: the command line. `serve` runs the server, `seed` writes a generated dataset,
 //! `admin` manages a running server, `orders` reads orders and `stats` their counts from WeCom or
 //! a patrol server, `migrate` copies a whole database into another, `snapshot` saves and loads
-//! the whole state or one corp.
+//! the whole state or one corp, `record` proxies and records a client's calls to an upstream and
+//! `replay` serves a recording back.
 
 mod admin;
 mod media;
 mod migrate;
 mod orders;
+mod record;
 mod seed;
 mod serve;
 mod settings;
@@ -55,6 +57,8 @@ impl Command {
             Command::Stats(args) => args.flags(),
             Command::Migrate(args) => args.flags(),
             Command::Snapshot(args) => args.flags(),
+            Command::Record(args) => args.flags(),
+            Command::Replay(args) => args.flags(),
         }
     }
 }
@@ -80,6 +84,12 @@ enum Command {
     Migrate(migrate::MigrateArgs),
     /// Save the whole state, or one corp, media included, to a versioned file, or load one.
     Snapshot(snapshot::SnapshotArgs),
+    /// Proxy a client's calls to an upstream (WeCom, or another patrol) and record every
+    /// exchange to a file, tokens and secrets redacted.
+    Record(record::RecordArgs),
+    /// Serve a recording back (the same calls get the recorded answers), or turn it into seed
+    /// data (--to-snapshot).
+    Replay(record::ReplayArgs),
 }
 
 fn main() -> ExitCode {
@@ -118,6 +128,8 @@ fn main() -> ExitCode {
             Command::Stats(args) => stats::run(args, settings).await,
             Command::Migrate(args) => migrate::run(args).await,
             Command::Snapshot(args) => snapshot::run(args, settings).await,
+            Command::Record(args) => record::record(args).await,
+            Command::Replay(args) => record::replay(args).await,
         }
     });
     match result {

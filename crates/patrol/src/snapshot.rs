@@ -102,7 +102,7 @@ pub(crate) async fn run(args: SnapshotArgs, settings: Settings) -> anyhow::Resul
 
 /// Saves a snapshot to `file` through `FILE.partial`, renamed once complete and synced: a save
 /// stopped midway leaves no truncated snapshot under the name.
-async fn save_file(
+pub(crate) async fn save_file(
     store: &dyn Store,
     blobs: &dyn BlobStore,
     corp: Option<&str>,

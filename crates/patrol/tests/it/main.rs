@@ -15,6 +15,7 @@ mod layout;
 mod media;
 mod migrate;
 mod orders;
+mod record;
 mod snapshot;
 mod stats;
 mod support;

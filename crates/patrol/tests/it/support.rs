@@ -253,6 +253,15 @@ pub(crate) struct Wecom {
 }
 
 impl Wecom {
+    /// WeCom's API at `url`: a server, or what stands in front of one (`patrol record`,
+    /// `patrol replay`).
+    pub(crate) fn at(url: &str) -> Wecom {
+        Wecom {
+            client: reqwest::Client::new(),
+            url: url.to_owned(),
+        }
+    }
+
     /// `gettoken`'s whole answer.
     pub(crate) async fn gettoken(&self, corpid: &str, secret: &str) -> Value {
         self.client
