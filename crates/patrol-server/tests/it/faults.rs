@@ -22,6 +22,26 @@ async fn add(app: &TestApp, rule: Value) -> Value {
     app.admin_expect("POST", "/faults", Some(rule), 201).await
 }
 
+/// The journal's entries of the order list.
+async fn order_list_journal(app: &TestApp) -> Value {
+    app.admin_expect(
+        "GET",
+        "/journal?path=/cgi-bin/report/patrol/get_order_list",
+        None,
+        200,
+    )
+    .await
+}
+
+/// An order list's status and exact text.
+async fn order_list_text(app: &TestApp, token: &str) -> (u16, String) {
+    app.post(
+        &format!("/cgi-bin/report/patrol/get_order_list?access_token={token}"),
+        "{}",
+    )
+    .await
+}
+
 /// A raw `POST` of an order list on its own connection: everything the server sent until it
 /// closed, or the error that ended the read.
 async fn raw_order_list(app: &TestApp, token: &str) -> (Vec<u8>, Option<std::io::Error>) {
@@ -108,22 +128,10 @@ async fn each_fault_is_marked_in_the_journal() {
     add(&app, json!({"times": 1, "action": {"errcode": 42001}})).await;
     add(&app, json!({"times": 1, "action": {"status": 502}})).await;
     assert_eq!(errcode(&app.order_list(&token, json!({})).await), 42001);
-    let (status, body) = app
-        .post(
-            &format!("/cgi-bin/report/patrol/get_order_list?access_token={token}"),
-            "{}",
-        )
-        .await;
+    let (status, body) = order_list_text(&app, &token).await;
     assert_eq!((status, body.as_str()), (502, ""));
     assert_eq!(errcode(&app.order_list(&token, json!({})).await), 0);
-    let journal = app
-        .admin_expect(
-            "GET",
-            "/journal?path=/cgi-bin/report/patrol/get_order_list",
-            None,
-            200,
-        )
-        .await;
+    let journal = order_list_journal(&app).await;
     let marks: Vec<(Value, Value, Value)> = journal["entries"]
         .as_array()
         .unwrap()
@@ -180,14 +188,7 @@ async fn a_reset_fault_drops_the_connection_with_a_tcp_reset_and_is_journaled() 
     assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset, "{error}");
     // The server goes on, and the next call is answered.
     assert_eq!(errcode(&app.order_list(&token, json!({})).await), 0);
-    let journal = app
-        .admin_expect(
-            "GET",
-            "/journal?path=/cgi-bin/report/patrol/get_order_list",
-            None,
-            200,
-        )
-        .await;
+    let journal = order_list_journal(&app).await;
     let first = &journal["entries"][0];
     assert_eq!(first["fault"], "rule 1: reset");
     assert_eq!(first["status"], Value::Null);
@@ -203,12 +204,7 @@ async fn a_truncate_fault_sends_half_the_body_it_announces_then_closes() {
             vec![new_order("o1", T - 60), new_order("o2", T - 30)],
         )
         .await;
-    let (_, whole) = app
-        .post(
-            &format!("/cgi-bin/report/patrol/get_order_list?access_token={token}"),
-            "{}",
-        )
-        .await;
+    let (_, whole) = order_list_text(&app, &token).await;
     add(&app, json!({"times": 1, "action": "truncate"})).await;
     let (received, _) = raw_order_list(&app, &token).await;
     let (head, body) = head_and_body(&received);
@@ -243,12 +239,7 @@ async fn a_chunks_fault_trickles_the_whole_answer_in_small_pieces() {
     let (_, token) = app
         .corp_with_orders("wwfault", vec![new_order("o1", T - 60)])
         .await;
-    let (_, whole) = app
-        .post(
-            &format!("/cgi-bin/report/patrol/get_order_list?access_token={token}"),
-            "{}",
-        )
-        .await;
+    let (_, whole) = order_list_text(&app, &token).await;
     add(
         &app,
         json!({"times": 1, "action": {"chunks": {"bytes": 40, "every_ms": 5}}}),
@@ -290,14 +281,7 @@ async fn a_delay_fault_pauses_then_answers() {
     assert_eq!(errcode(&app.order_list(&token, json!({})).await), 0);
     // The pause happened (a lower bound: the fault's own, not a measure of speed).
     assert!(started.elapsed() >= Duration::from_millis(400));
-    let journal = app
-        .admin_expect(
-            "GET",
-            "/journal?path=/cgi-bin/report/patrol/get_order_list",
-            None,
-            200,
-        )
-        .await;
+    let journal = order_list_journal(&app).await;
     assert_eq!(
         journal["entries"][0]["fault"],
         "rule 1: delay 400 ms (slept 400 ms)"
