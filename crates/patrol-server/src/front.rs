@@ -80,7 +80,7 @@ pub async fn page(State(state): State<AppState>) -> Response {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let body = render(&state, directory.as_ref().ok()).into_string();
+    let body = render(&state.public_url, directory.as_ref().ok()).into_string();
     let mut response = (status, body).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -166,9 +166,9 @@ fn kind_text(kind: AppKind) -> &'static str {
     }
 }
 
-fn render(state: &AppState, directory: Option<&Directory>) -> Markup {
+/// The page: `directory` is `None` when the store could not be read.
+fn render(base_url: &str, directory: Option<&Directory>) -> Markup {
     let version = crate::version();
-    let base_url: &str = &state.public_url;
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -293,5 +293,86 @@ fn corps_section(directory: &Directory) -> Markup {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn corp(created_at: i64) -> Corp {
+        Corp {
+            key: 1,
+            corpid: "wwx".to_owned(),
+            name: "x".to_owned(),
+            created_at,
+        }
+    }
+
+    fn app(kind: AppKind, lists: [bool; 3], enabled: bool) -> App {
+        App {
+            key: 1,
+            corp_key: 1,
+            agentid: 1_000_002,
+            name: "app".to_owned(),
+            kind,
+            patrol_enabled: lists[0],
+            resident_enabled: lists[1],
+            contact_enabled: lists[2],
+            enabled,
+        }
+    }
+
+    #[test]
+    fn what_an_app_may_call_follows_the_permission_check() {
+        let old = corp(crate::extract::SYSTEM_APP_CUTOFF - 1);
+        let new = corp(crate::extract::SYSTEM_APP_CUTOFF);
+        let all = [true; 3];
+        let cases = [
+            (
+                &new,
+                app(AppKind::Custom, all, true),
+                "report/patrol/*, report/resident/*, report/grid/*, media/*",
+            ),
+            (
+                &new,
+                app(AppKind::Custom, [false, true, false], true),
+                "report/resident/*, media/*",
+            ),
+            (
+                &new,
+                app(AppKind::Custom, all, false),
+                "nothing: disabled (gettoken refuses its secret)",
+            ),
+            (
+                &old,
+                app(AppKind::System, [false; 3], true),
+                "report/patrol/*, report/resident/*, report/grid/*, media/*",
+            ),
+            (&new, app(AppKind::System, all, true), "media/*"),
+            (
+                &new,
+                app(AppKind::Provider, all, true),
+                "report/grid/* but grid/list, media/*",
+            ),
+            (&new, app(AppKind::ThirdParty, all, true), "media/*"),
+        ];
+        for (corp, app, want) in cases {
+            assert_eq!(
+                may_call_text(corp, &app),
+                want,
+                "{app:?} of a corp made at {}",
+                corp.created_at
+            );
+        }
+    }
+
+    #[test]
+    fn a_store_that_cannot_be_read_leaves_the_rest_of_the_page() {
+        let page = render("http://127.0.0.1:8080", None).into_string();
+        assert!(page.contains("id=\"corps-unavailable\""), "{page}");
+        assert!(page.contains(crate::version()), "{page}");
+        assert!(page.contains("<a href=\"/healthz\">"), "{page}");
+        assert!(!page.contains("id=\"demo\""), "{page}");
     }
 }

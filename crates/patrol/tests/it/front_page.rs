@@ -65,6 +65,14 @@ fn the_demos_front_page_renders_in_a_browser_with_a_working_curl_line_and_reads_
     let page = format!("{}/", served.url);
     let version = patrol_server::version();
 
+    // The page answers at all (Chromium says no more than that a load failed).
+    let status = Command::new("curl")
+        .args(["-s", "-o", "/dev/null", "-w", "%{http_code}"])
+        .arg(&page)
+        .output()
+        .expect("curl runs");
+    assert_eq!(String::from_utf8_lossy(&status.stdout), "200", "GET {page}");
+
     // The DOM Chromium builds of the page.
     let output = run(headless()
         .args(["--virtual-time-budget=5000", "--dump-dom"])
@@ -92,6 +100,9 @@ fn the_demos_front_page_renders_in_a_browser_with_a_working_curl_line_and_reads_
         )),
         "{dom}"
     );
+    // The patrol app's secret is the one shown: not the demo's other apps'.
+    assert!(!dom.contains(patrol_demo::DEMO_OTHER_SECRET), "{dom}");
+    assert!(!dom.contains(patrol_demo::DEMO_SYSTEM_SECRET), "{dom}");
     assert!(
         dom.contains(&format!("<code>{DEMO_CORPID}</code>")),
         "{dom}"
