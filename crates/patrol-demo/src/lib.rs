@@ -36,6 +36,21 @@ pub const DEMO_OTHER_SECRET: &str = "other-demo-secret-0123456789abcdefghijklmno
 pub const DEMO_SYSTEM_AGENTID: i64 = 3_010_185;
 /// The secret of the system app.
 pub const DEMO_SYSTEM_SECRET: &str = "system-demo-secret-0123456789abcdefghijklmno";
+/// The two shell commands that try the demo on a server at `base_url` (without a trailing
+/// slash): the first calls `gettoken` with the patrol app's credentials and keeps the token in
+/// `$TOKEN`, the second lists two orders with it. The CLI's banner joins them with ` && `; the
+/// front page shows them one a line.
+pub fn try_it(base_url: &str) -> [String; 2] {
+    [
+        format!(
+            "TOKEN=$(curl -s '{base_url}/cgi-bin/gettoken?corpid={DEMO_CORPID}&corpsecret={DEMO_PATROL_SECRET}' | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/')"
+        ),
+        format!(
+            "curl -s -X POST \"{base_url}/cgi-bin/report/patrol/get_order_list?access_token=$TOKEN\" -d '{{\"limit\":2}}'"
+        ),
+    ]
+}
+
 /// How many orders `patrol serve --demo` installs.
 pub const DEMO_ORDERS: u64 = 240;
 /// The seed of the demo orders.

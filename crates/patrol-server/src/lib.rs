@@ -12,6 +12,7 @@ pub mod cursor;
 pub mod error;
 pub mod extract;
 pub mod fault;
+pub mod front;
 pub mod handlers;
 pub mod journal;
 pub mod log_limit;
@@ -171,6 +172,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::get(handlers::media::image),
         )
         .route("/metrics", axum::routing::get(metrics::serve))
+        .route("/", axum::routing::get(front::page))
         .nest("/admin/v1", admin::router(state.clone()))
         // `nest` leaves the bare prefix with a slash to the outer router.
         .route("/admin/v1/", any(admin::no_route))
@@ -432,6 +434,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     Server::prepare(config, listener).await?.run(shutdown).await
+}
+
+/// patrol's version, as every place that shows it (the front page, …) reads it.
+pub fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
 }
 
 /// The default request timeout.

@@ -405,9 +405,7 @@ fn print_banner(
         );
         println!();
         println!("Try it:");
-        println!(
-            "  TOKEN=$(curl -s '{base_url}/cgi-bin/gettoken?corpid={corpid}&corpsecret={secret}' | sed -E 's/.*\"access_token\":\"([^\"]+)\".*/\\1/') && curl -s -X POST \"{base_url}/cgi-bin/report/patrol/get_order_list?access_token=$TOKEN\" -d '{{\"limit\":2}}'"
-        );
+        println!("  {}", demo::try_it(base_url).join(" && "));
     }
 }
 

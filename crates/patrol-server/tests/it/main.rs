@@ -8,6 +8,7 @@ mod clock;
 mod connections;
 mod failover;
 mod faults;
+mod front_page;
 mod grid_api;
 mod journal;
 mod logs;

@@ -4,7 +4,7 @@
 //! Needs Chromium: `.ci/run` installs Debian's `chromium`; elsewhere install it, or name another
 //! binary in `PATROL_CHROMIUM`.
 
-use std::process::Command;
+use std::process::{Command, Output};
 
 use patrol_demo::{DEMO_CORPID, DEMO_PATROL_SECRET};
 use serde_json::json;
@@ -13,6 +13,30 @@ use crate::support::Served;
 
 fn chromium() -> String {
     std::env::var("PATROL_CHROMIUM").unwrap_or_else(|_| "chromium".to_owned())
+}
+
+/// Headless Chromium with the flags every browser test needs (no sandbox: CI runs as root).
+pub(crate) fn headless() -> Command {
+    let mut command = Command::new(chromium());
+    command.args([
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+    ]);
+    command
+}
+
+/// Runs a Chromium command and returns its output; a missing Chromium fails the test, saying
+/// how to install it.
+pub(crate) fn run(command: &mut Command) -> Output {
+    command.output().unwrap_or_else(|e| {
+        panic!(
+            "cannot run {} ({e}): install Chromium (apt-get install chromium) or set \
+             PATROL_CHROMIUM",
+            chromium()
+        )
+    })
 }
 
 #[tokio::test]
@@ -57,24 +81,9 @@ v.onerror = () => {{ seen.video = 'error ' + (v.error && v.error.code); show(); 
     let mut attempts = 0;
     let output = loop {
         attempts += 1;
-        let output = Command::new(chromium())
-            .args([
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--virtual-time-budget=15000",
-                "--dump-dom",
-            ])
-            .arg(format!("file://{}", file.display()))
-            .output()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot run {} ({e}): install Chromium (apt-get install chromium) or set \
-                     PATROL_CHROMIUM",
-                    chromium()
-                )
-            });
+        let output = run(headless()
+            .args(["--virtual-time-budget=15000", "--dump-dom"])
+            .arg(format!("file://{}", file.display())));
         let dom = String::from_utf8_lossy(&output.stdout);
         let title = dom
             .split_once("<title>")

@@ -11,6 +11,7 @@ mod demo_install;
 mod docs;
 mod durability;
 mod faults;
+mod front_page;
 mod layout;
 mod media;
 mod migrate;
