@@ -8,11 +8,13 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 /// The error answer: `{"error": {"code": "...", "message": "..."}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorDetail {
     pub code: String,
     pub message: String,
@@ -20,6 +22,7 @@ pub struct ErrorDetail {
 
 /// `POST /admin/v1/clock`: exactly one of its fields (`freeze` and `release` only as `true`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ClockChange {
     /// The time to set, in Unix seconds.
@@ -36,6 +39,7 @@ pub struct ClockChange {
 
 /// The server's clock: `{"now": 1767196800, "mode": "frozen", "offset": -3600}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ClockView {
     /// The time the server reads, in Unix seconds.
     pub now: i64,
@@ -46,6 +50,7 @@ pub struct ClockView {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateCorp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -56,6 +61,7 @@ pub struct CreateCorp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CorpView {
     pub corpid: String,
     pub name: String,
@@ -63,11 +69,13 @@ pub struct CorpView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CorpList {
     pub corps: Vec<CorpView>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateApp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -88,6 +96,7 @@ pub struct CreateApp {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateApp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -107,6 +116,7 @@ pub struct UpdateApp {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppView {
     pub agentid: i64,
     pub name: String,
@@ -123,11 +133,13 @@ pub struct AppView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppList {
     pub apps: Vec<AppView>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     pub userid: String,
@@ -135,23 +147,27 @@ pub struct CreateUser {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserView {
     pub userid: String,
     pub name: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserList {
     pub users: Vec<UserView>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateGrid {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -166,6 +182,7 @@ pub struct CreateGrid {
 
 /// `null` and absent differ here: `"parent_id": null` makes the grid a root.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateGrid {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -192,6 +209,7 @@ where
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridView {
     pub grid_id: String,
     pub name: String,
@@ -201,11 +219,13 @@ pub struct GridView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridList {
     pub grids: Vec<GridView>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateCategory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,12 +236,14 @@ pub struct CreateCategory {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCategory {
     pub name: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryView {
     pub category_id: String,
     pub name: String,
@@ -230,11 +252,13 @@ pub struct CategoryView {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryList {
     pub categories: Vec<CategoryView>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LocationBody {
     #[serde(default)]
@@ -248,6 +272,7 @@ pub struct LocationBody {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ReportOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -279,6 +304,7 @@ pub struct ReportOrder {
 
 /// The resident who reported a resident order; each field may be left out (`""`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResidentBody {
     #[serde(default)]
@@ -290,6 +316,7 @@ pub struct ResidentBody {
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OrderAction {
     /// `accept`, `assign`, `transfer`, `start`, `finish` or `reject`.
@@ -315,6 +342,7 @@ pub struct OrderAction {
 /// (docs/admin-api.md, "Faults"). `POST /admin/v1/faults` takes one; a faults file
 /// (`patrol serve --faults FILE`) and `PUT /admin/v1/faults` take a [`FaultSet`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FaultRule {
     /// A glob on the request's path: `*` any run of characters (`/` included), `?` one,
@@ -359,6 +387,7 @@ pub struct FaultRule {
 
 /// What a fault does to a call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FaultAction {
     /// Answer WeCom's envelope with this errcode (HTTP 200), without running the call:
@@ -380,6 +409,7 @@ pub enum FaultAction {
 
 /// The pause of a delay fault, in milliseconds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "distribution", rename_all = "snake_case")]
 pub enum FaultDelay {
     /// Always `ms`.
@@ -393,6 +423,7 @@ pub enum FaultDelay {
 
 /// A set of fault rules: a faults file, and `PUT /admin/v1/faults` (which replaces every rule).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct FaultSet {
     pub faults: Vec<FaultRule>,
@@ -400,6 +431,7 @@ pub struct FaultSet {
 
 /// A rule held by the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FaultView {
     /// Increasing from 1 in this server process.
     pub id: u64,
@@ -415,6 +447,7 @@ pub struct FaultView {
 
 /// `GET /admin/v1/faults`: the rules in force, in the order they are tried.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FaultList {
     pub faults: Vec<FaultView>,
     /// Faults applied since the server started, by every rule (expired and removed ones too).
