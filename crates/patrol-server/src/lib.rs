@@ -16,6 +16,7 @@ pub mod handlers;
 pub mod journal;
 pub mod log_limit;
 pub mod metrics;
+pub mod openapi;
 pub mod quota;
 pub mod recording;
 pub mod snapshot;
@@ -171,6 +172,7 @@ pub fn router(state: AppState) -> Router {
             axum::routing::get(handlers::media::image),
         )
         .route("/metrics", axum::routing::get(metrics::serve))
+        .route("/openapi.json", axum::routing::get(openapi::serve))
         .nest("/admin/v1", admin::router(state.clone()))
         // `nest` leaves the bare prefix with a slash to the outer router.
         .route("/admin/v1/", any(admin::no_route))
