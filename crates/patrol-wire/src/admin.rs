@@ -54,9 +54,15 @@ pub struct ClockView {
 #[serde(deny_unknown_fields)]
 pub struct CreateCorp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub corpid: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "\\S")
+    )]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 946_684_800))]
     pub created_at: Option<i64>,
 }
 
@@ -79,7 +85,12 @@ pub struct CorpList {
 #[serde(deny_unknown_fields)]
 pub struct CreateApp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2_147_483_647))]
     pub agentid: Option<i64>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "\\S")
+    )]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -100,6 +111,10 @@ pub struct CreateApp {
 #[serde(deny_unknown_fields)]
 pub struct UpdateApp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "\\S")
+    )]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kind: Option<String>,
@@ -142,7 +157,15 @@ pub struct AppList {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+    )]
     pub userid: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "\\S")
+    )]
     pub name: String,
 }
 
@@ -150,6 +173,10 @@ pub struct CreateUser {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 64, pattern = "\\S")
+    )]
     pub name: String,
 }
 
@@ -171,12 +198,20 @@ pub struct UserList {
 #[serde(deny_unknown_fields)]
 pub struct CreateGrid {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub grid_id: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 30, pattern = "\\S")
+    )]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub parent_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
     pub admins: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub members: Vec<String>,
 }
 
@@ -186,6 +221,10 @@ pub struct CreateGrid {
 #[serde(deny_unknown_fields)]
 pub struct UpdateGrid {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 30, pattern = "\\S")
+    )]
     pub name: Option<String>,
     #[serde(
         default,
@@ -194,8 +233,10 @@ pub struct UpdateGrid {
     )]
     pub parent_id: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 20))]
     pub admins: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub members: Option<Vec<String>>,
 }
 
@@ -229,9 +270,15 @@ pub struct GridList {
 #[serde(deny_unknown_fields)]
 pub struct CreateCategory {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub category_id: Option<String>,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 30, pattern = "\\S")
+    )]
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub parent_id: Option<String>,
 }
 
@@ -239,6 +286,10 @@ pub struct CreateCategory {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCategory {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_length = 1, max_length = 30, pattern = "\\S")
+    )]
     pub name: String,
 }
 
@@ -262,12 +313,16 @@ pub struct CategoryList {
 #[serde(deny_unknown_fields)]
 pub struct LocationBody {
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub name: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub address: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = -90, maximum = 90))]
     pub latitude: f64,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = -180, maximum = 180))]
     pub longitude: f64,
 }
 
@@ -276,25 +331,37 @@ pub struct LocationBody {
 #[serde(deny_unknown_fields)]
 pub struct ReportOrder {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub order_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 2000))]
     pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 3))]
     pub urge_type: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub category_id: Option<String>,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,64}$"))]
     pub grid_id: String,
     #[serde(default)]
     pub location: LocationBody,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+    )]
     pub reporter: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 9))]
     pub image_urls: Vec<String>,
     /// Images uploaded through `media/upload` (type image) in the corp: each becomes an image
     /// URL served by patrol, after `image_urls`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_media_ids: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 9))]
     pub video_media_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 946_684_800))]
     pub time: Option<i64>,
     /// Present: a resident order (居民上报), reported by this resident and entered by
     /// `reporter`.
@@ -321,20 +388,29 @@ pub struct ResidentBody {
 pub struct OrderAction {
     /// `accept`, `assign`, `transfer`, `start`, `finish` or `reject`.
     pub action: String,
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_.@-]{0,63}$")
+    )]
     pub actor: String,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_length = 2000))]
     pub description: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_items = 100))]
     pub users: Option<Vec<String>>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 9))]
     pub image_urls: Vec<String>,
     /// Images uploaded through `media/upload` (type image) in the corp: each becomes an image
     /// URL served by patrol, after `image_urls`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub image_media_ids: Vec<String>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 9))]
     pub video_media_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 946_684_800))]
     pub time: Option<i64>,
 }
 

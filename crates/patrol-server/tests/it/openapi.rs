@@ -208,6 +208,103 @@ fn schemas_follow_the_wire_types() {
     );
 }
 
+/// The bounds the spec gives the administration API's bodies are the domain's
+/// (`patrol_domain::limits`), so that a fuzzer's valid bodies get through to the store.
+#[test]
+fn the_documented_bounds_are_the_domains() {
+    use patrol_domain::limits;
+    let spec = document();
+    let schemas = &spec["components"]["schemas"];
+    let property = |schema: &str, field: &str| schemas[schema]["properties"][field].clone();
+    assert_eq!(
+        property("CreateCorp", "name")["maxLength"],
+        limits::MAX_DISPLAY_NAME_CHARS
+    );
+    assert_eq!(
+        property("CreateUser", "name")["maxLength"],
+        limits::MAX_DISPLAY_NAME_CHARS
+    );
+    assert_eq!(
+        property("CreateGrid", "name")["maxLength"],
+        limits::MAX_NAME_CHARS
+    );
+    assert_eq!(
+        property("CreateCategory", "name")["maxLength"],
+        limits::MAX_NAME_CHARS
+    );
+    assert_eq!(
+        property("CreateGrid", "admins")["maxItems"],
+        limits::MAX_GRID_ADMINS
+    );
+    assert_eq!(
+        property("CreateGrid", "members")["maxItems"],
+        limits::MAX_GRID_MEMBERS
+    );
+    assert_eq!(
+        property("CreateApp", "agentid")["maximum"],
+        limits::MAX_AGENTID
+    );
+    assert_eq!(
+        property("CreateCorp", "created_at")["minimum"],
+        limits::MIN_TIME
+    );
+    assert_eq!(
+        property("ReportOrder", "description")["maxLength"],
+        limits::MAX_DESCRIPTION_CHARS
+    );
+    assert_eq!(
+        property("ReportOrder", "image_urls")["maxItems"],
+        limits::MAX_IMAGE_URLS
+    );
+    assert_eq!(
+        property("ReportOrder", "video_media_ids")["maxItems"],
+        limits::MAX_VIDEO_MEDIA_IDS
+    );
+    assert_eq!(
+        property("LocationBody", "name")["maxLength"],
+        limits::MAX_PLACE_CHARS
+    );
+    assert_eq!(
+        property("OrderAction", "users")["maxItems"],
+        limits::MAX_HANDED_USERS
+    );
+
+    let pattern = |schema: &str, field: &str| {
+        let text = property(schema, field)["pattern"]
+            .as_str()
+            .expect("a pattern")
+            .to_owned();
+        regex::Regex::new(&text).expect("the pattern compiles")
+    };
+    let id = pattern("CreateGrid", "grid_id");
+    let userid = pattern("CreateUser", "userid");
+    let samples = [
+        "g-1_a",
+        "a.b",
+        "",
+        "网格",
+        "9",
+        "zhang.wei@x",
+        ".",
+        "..",
+        "-a",
+        "a b",
+    ];
+    let long = "x".repeat(limits::MAX_ID_CHARS + 1);
+    for sample in samples.iter().copied().chain([long.as_str()]) {
+        assert_eq!(
+            id.is_match(sample),
+            limits::check_id("id", sample, limits::ID_EXTRA).is_ok(),
+            "{sample:?}"
+        );
+        assert_eq!(
+            userid.is_match(sample),
+            limits::check_userid(sample).is_ok(),
+            "{sample:?}"
+        );
+    }
+}
+
 /// WeCom's error envelope as the spec words it is what patrol answers: HTTP 200, exactly
 /// `errcode` and `errmsg`, `errmsg` in the documented shape; a success carries `errcode` 0.
 #[tokio::test]
