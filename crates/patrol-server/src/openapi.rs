@@ -20,6 +20,7 @@ use std::sync::LazyLock;
 
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
+use patrol_domain::limits;
 use patrol_wire::admin as wire_admin;
 use patrol_wire::{ErrCode, grid, media, patrol, stats, token};
 use serde_json::{Map, Value, json};
@@ -918,7 +919,7 @@ impl Added<'_> {
 
     fn journal_query(&mut self) -> &mut Self {
         let integer = json!({"type": "integer", "format": "int64"});
-        let count = json!({"type": "integer", "minimum": 0});
+        let count = json!({"type": "integer", "minimum": 0, "maximum": u64::MAX});
         self.query_typed(
             "since",
             false,
@@ -1012,10 +1013,13 @@ fn path_parameter(name: &str) -> Value {
             "The corp's id.",
         ),
         "agentid" => (
-            json!({"type": "integer", "format": "int64"}),
+            json!({"type": "integer", "minimum": 1, "maximum": limits::MAX_AGENTID}),
             "The app's id.",
         ),
-        "id" => (json!({"type": "integer", "minimum": 0}), "The rule's id."),
+        "id" => (
+            json!({"type": "integer", "minimum": 0, "maximum": u64::MAX}),
+            "The rule's id.",
+        ),
         "file" => (json!({"type": "string"}), "`<media_id>.<ext>`."),
         _ => (json!({"type": "string"}), "The id."),
     };

@@ -268,6 +268,14 @@ fn the_documented_bounds_are_the_domains() {
         property("OrderAction", "users")["maxItems"],
         limits::MAX_HANDED_USERS
     );
+    let app = &spec["paths"]["/admin/v1/corps/{corpid}/apps/{agentid}"]["patch"];
+    let agentid = app["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|parameter| parameter["name"] == "agentid")
+        .expect("the agentid parameter");
+    assert_eq!(agentid["schema"]["maximum"], limits::MAX_AGENTID);
 
     let pattern = |schema: &str, field: &str| {
         let text = property(schema, field)["pattern"]
