@@ -2,11 +2,10 @@
 //!
 //! The schemas are derived from the types the server writes and reads (`patrol-wire`'s `openapi`
 //! feature, utoipa's `ToSchema`): a field added to a wire type is in the spec. The operations are
-//! declared here, in one place, by [`operations`]: one line of [`Spec::wecom`], [`Spec::admin`]
-//! or [`Spec::other`] per route and method. The test `openapi::every_route_is_described` walks
-//! the real router and fails when a route is missing here or this names one that does not
-//! exist; `.ci/schemathesis` fuzzes a running server from this document (docs/decisions.md,
-//! "OpenAPI").
+//! declared here, in one place, by `operations`: one line of `Spec::wecom`, `Spec::admin` or
+//! `Spec::other` per route and method. The HTTP suite's `openapi.rs` walks the real router and
+//! fails when a route is missing here or this names one that does not exist; `.ci/schemathesis`
+//! fuzzes a running server from this document (docs/decisions.md, "OpenAPI").
 //!
 //! WeCom's quirks are written into the document rather than smoothed over: every `/cgi-bin/`
 //! answer is HTTP 200 and either the answer (`errcode` 0) or the error envelope (exactly
