@@ -54,6 +54,8 @@ const DEMO_CORPID: &str = "wwpatroldemo000001";
 /// the ones missing).
 fn operations(spec: &mut Spec) {
     use Method::{Delete, Get, Patch, Post, Put};
+    use patrol_wire::Envelope;
+    use wire_admin as admin;
 
     // WeCom's API under `/cgi-bin/`.
     let answer = spec.schema::<token::GetTokenResponse>();
@@ -73,150 +75,73 @@ fn operations(spec: &mut Spec) {
             answer,
         )
         .describe("Any method; no body is read.");
-        let body = spec.schema::<stats::GetCorpStatusRequest>();
-        let answer = match family {
-            "patrol" => spec.schema::<stats::PatrolCorpStatus>(),
-            _ => spec.schema::<stats::ResidentCorpStatus>(),
-        };
-        spec.wecom(
-            &[Post],
-            &path("get_corp_status"),
-            "The corp's order counts",
-            Some(body),
-            answer,
-        );
-        let body = spec.schema::<stats::GetUserStatusRequest>();
-        let answer = match family {
-            "patrol" => spec.schema::<stats::PatrolUserStatus>(),
-            _ => spec.schema::<stats::ResidentUserStatus>(),
-        };
-        spec.wecom(
-            &[Post],
-            &path("get_user_status"),
-            "A user's order counts",
-            Some(body),
-            answer,
-        );
-        let body = spec.schema::<stats::CategoryStatisticRequest>();
-        let answer = spec.schema::<stats::CategoryStatisticResponse>();
-        spec.wecom(
-            &[Post],
+        let corp_status = path("get_corp_status");
+        let user_status = path("get_user_status");
+        if family == "patrol" {
+            spec.wecom_post::<stats::GetCorpStatusRequest, stats::PatrolCorpStatus>(
+                &corp_status,
+                "The corp's order counts",
+            );
+            spec.wecom_post::<stats::GetUserStatusRequest, stats::PatrolUserStatus>(
+                &user_status,
+                "A user's order counts",
+            );
+        } else {
+            spec.wecom_post::<stats::GetCorpStatusRequest, stats::ResidentCorpStatus>(
+                &corp_status,
+                "The corp's order counts",
+            );
+            spec.wecom_post::<stats::GetUserStatusRequest, stats::ResidentUserStatus>(
+                &user_status,
+                "A user's order counts",
+            );
+        }
+        spec.wecom_post::<stats::CategoryStatisticRequest, stats::CategoryStatisticResponse>(
             &path("category_statistic"),
             "Order counts by category",
-            Some(body),
-            answer,
         );
-        let body = spec.schema::<patrol::GetOrderListRequest>();
-        let answer = spec.schema::<patrol::GetOrderListResponse>();
-        spec.wecom(
-            &[Post],
+        spec.wecom_post::<patrol::GetOrderListRequest, patrol::GetOrderListResponse>(
             &path("get_order_list"),
             "A page of orders",
-            Some(body),
-            answer,
         );
-        let body = spec.schema::<patrol::GetOrderInfoRequest>();
-        let answer = spec.schema::<patrol::GetOrderInfoResponse>();
-        spec.wecom(
-            &[Post],
+        spec.wecom_post::<patrol::GetOrderInfoRequest, patrol::GetOrderInfoResponse>(
             &path("get_order_info"),
             "One order with its history",
-            Some(body),
-            answer,
         );
     }
-    let grid_path = |name: &str| format!("/cgi-bin/report/grid/{name}");
-    let (body, answer) = (
-        spec.schema::<grid::AddGridRequest>(),
-        spec.schema::<grid::AddGridResponse>(),
-    );
-    spec.wecom(&[Post], &grid_path("add"), "Add a grid", Some(body), answer);
-    let (body, answer) = (
-        spec.schema::<grid::UpdateGridRequest>(),
-        spec.schema::<grid::UpdateGridResponse>(),
-    );
-    spec.wecom(
-        &[Post],
-        &grid_path("update"),
+    let grid = |name: &str| format!("/cgi-bin/report/grid/{name}");
+    spec.wecom_post::<grid::AddGridRequest, grid::AddGridResponse>(&grid("add"), "Add a grid");
+    spec.wecom_post::<grid::UpdateGridRequest, grid::UpdateGridResponse>(
+        &grid("update"),
         "Change a grid",
-        Some(body),
-        answer,
     );
-    let (body, answer) = (
-        spec.schema::<grid::GridIdRequest>(),
-        spec.schema::<patrol_wire::Envelope>(),
-    );
-    spec.wecom(
-        &[Post],
-        &grid_path("delete"),
-        "Delete a grid",
-        Some(body),
-        answer,
-    );
-    let (body, answer) = (
-        spec.schema::<grid::GridIdRequest>(),
-        spec.schema::<grid::ListGridResponse>(),
-    );
-    spec.wecom(
-        &[Post],
-        &grid_path("list"),
+    spec.wecom_post::<grid::GridIdRequest, Envelope>(&grid("delete"), "Delete a grid");
+    spec.wecom_post::<grid::GridIdRequest, grid::ListGridResponse>(
+        &grid("list"),
         "A grid and the grids under it",
-        Some(body),
-        answer,
     );
-    let (body, answer) = (
-        spec.schema::<grid::UserGridInfoRequest>(),
-        spec.schema::<grid::UserGridInfoResponse>(),
-    );
-    spec.wecom(
-        &[Post],
-        &grid_path("get_user_grid_info"),
+    spec.wecom_post::<grid::UserGridInfoRequest, grid::UserGridInfoResponse>(
+        &grid("get_user_grid_info"),
         "The grids a user manages and belongs to",
-        Some(body),
-        answer,
     );
-    let (body, answer) = (
-        spec.schema::<grid::AddCategoryRequest>(),
-        spec.schema::<grid::AddCategoryResponse>(),
-    );
-    spec.wecom(
-        &[Post],
-        &grid_path("add_cata"),
+    spec.wecom_post::<grid::AddCategoryRequest, grid::AddCategoryResponse>(
+        &grid("add_cata"),
         "Add an event category",
-        Some(body),
-        answer,
     );
-    let (body, answer) = (
-        spec.schema::<grid::UpdateCategoryRequest>(),
-        spec.schema::<patrol_wire::Envelope>(),
-    );
-    spec.wecom(
-        &[Post],
-        &grid_path("update_cata"),
+    spec.wecom_post::<grid::UpdateCategoryRequest, Envelope>(
+        &grid("update_cata"),
         "Change an event category",
-        Some(body),
-        answer,
     );
-    let (body, answer) = (
-        spec.schema::<grid::CategoryIdRequest>(),
-        spec.schema::<patrol_wire::Envelope>(),
-    );
-    spec.wecom(
-        &[Post],
-        &grid_path("delete_cata"),
+    spec.wecom_post::<grid::CategoryIdRequest, Envelope>(
+        &grid("delete_cata"),
         "Delete an event category",
-        Some(body),
-        answer,
     );
-    let (body, answer) = (
-        json!({"type": "object"}),
-        spec.schema::<grid::ListCategoryResponse>(),
-    );
+    let answer = spec.schema::<grid::ListCategoryResponse>();
     spec.wecom(
         &[Post],
-        &grid_path("list_cata"),
+        &grid("list_cata"),
         "The corp's event categories",
-        Some(body),
+        Some(json!({"type": "object"})),
         answer,
     )
     .describe("The body is read (it must be JSON) and ignored.");
@@ -225,7 +150,7 @@ fn operations(spec: &mut Spec) {
         .query("type", true, "image, voice, video or file (another: 40004).")
         .multipart_upload()
         .describe("A multipart/form-data body whose first file part is the media (its `filename` and `filelength` as WeCom's SDKs send them). The media id lives 3 days.");
-    let answer = spec.schema::<patrol_wire::Envelope>();
+    let answer = spec.schema::<Envelope>();
     spec.wecom(&[Get], "/cgi-bin/media/get", "Download a temporary media file", None, answer)
         .query("media_id", true, "An id `media/upload` answered (missing: 41006; unknown or expired: 40007).")
         .binary_download()
@@ -249,45 +174,31 @@ fn operations(spec: &mut Spec) {
         "responses": {"200": {"description": "The OpenAPI 3.1 document of every route", "content": {"application/json": {"schema": {"type": "object"}}}}},
     }));
 
-    // The administration API under `/admin/v1/`.
-    let corp = "/admin/v1/corps/{corpid}";
-    let view = spec.schema::<wire_admin::ClockView>();
-    spec.admin(
-        Get,
-        "/admin/v1/clock",
-        "The server's clock",
-        None,
-        (200, Some(view.clone())),
-    );
-    let change = spec.schema::<wire_admin::ClockChange>();
-    spec.admin(
+    // The administration API under `/admin/v1/`: `admin_read` answers `A` without a body,
+    // `admin_json` takes the body `B`.
+    let corp = |rest: &str| format!("/admin/v1/corps/{{corpid}}{rest}");
+    spec.admin_read::<admin::ClockView>(Get, "/admin/v1/clock", "The server's clock", 200);
+    spec.admin_json::<admin::ClockChange, admin::ClockView>(
         Post,
         "/admin/v1/clock",
         "Set, advance, freeze or release the clock",
-        Some(change),
-        (200, Some(view)),
+        200,
     )
     .describe("Exactly one of `set`, `advance`, `freeze`, `release`.");
-    let (body, view) = (
-        spec.schema::<wire_admin::CreateCorp>(),
-        spec.schema::<wire_admin::CorpView>(),
-    );
-    spec.admin(
+    spec.admin_json::<admin::CreateCorp, admin::CorpView>(
         Post,
         "/admin/v1/corps",
         "Create a corp",
-        Some(body),
-        (201, Some(view.clone())),
+        201,
     );
-    let list = spec.schema::<wire_admin::CorpList>();
-    spec.admin(Get, "/admin/v1/corps", "The corps", None, (200, Some(list)));
-    spec.admin(Get, corp, "A corp", None, (200, Some(view)));
+    spec.admin_read::<admin::CorpList>(Get, "/admin/v1/corps", "The corps", 200);
+    spec.admin_read::<admin::CorpView>(Get, &corp(""), "A corp", 200);
     let to = spec.schema::<snapshot::ResetTo>();
     let reset = json!({"type": "object", "required": ["to"], "additionalProperties": false, "properties": {"to": to}});
     let summary = spec.schema::<snapshot::ResetSummary>();
     spec.admin(
         Post,
-        &format!("{corp}/reset"),
+        &corp("/reset"),
         "Empty a corp, or make the demo corp the demo again",
         Some(reset),
         (200, Some(summary)),
@@ -301,245 +212,135 @@ fn operations(spec: &mut Spec) {
     )
     .query("corp", false, "Only this corp (unknown: 404).")
     .ndjson_answer();
-    let summary = spec.schema::<snapshot::Summary>();
-    spec.admin(
+    spec.admin_read::<snapshot::Summary>(Post, "/admin/v1/snapshot", "Load a snapshot", 200)
+        .query_typed("replace", false, "`false`: refuse a snapshot holding a corp the server holds (409) instead of replacing it.", json!({"type": "boolean"}))
+        .ndjson_body();
+    spec.admin_json::<admin::CreateApp, admin::AppView>(
         Post,
-        "/admin/v1/snapshot",
-        "Load a snapshot",
-        None,
-        (200, Some(summary)),
-    )
-    .query_typed(
-        "replace",
-        false,
-        "`false`: refuse a snapshot holding a corp the server holds (409) instead of replacing it.",
-        json!({"type": "boolean"}),
-    )
-    .ndjson_body();
-    let (body, view) = (
-        spec.schema::<wire_admin::CreateApp>(),
-        spec.schema::<wire_admin::AppView>(),
-    );
-    spec.admin(
-        Post,
-        &format!("{corp}/apps"),
+        &corp("/apps"),
         "Create an app (its secret is in the answer, once)",
-        Some(body),
-        (201, Some(view.clone())),
+        201,
     );
-    let list = spec.schema::<wire_admin::AppList>();
-    spec.admin(
-        Get,
-        &format!("{corp}/apps"),
-        "A corp's apps",
-        None,
-        (200, Some(list)),
-    );
-    let body = spec.schema::<wire_admin::UpdateApp>();
-    spec.admin(
+    spec.admin_read::<admin::AppList>(Get, &corp("/apps"), "A corp's apps", 200);
+    spec.admin_json::<admin::UpdateApp, admin::AppView>(
         Patch,
-        &format!("{corp}/apps/{{agentid}}"),
+        &corp("/apps/{agentid}"),
         "Change an app",
-        Some(body),
-        (200, Some(view.clone())),
+        200,
     );
     spec.admin(
         Delete,
-        &format!("{corp}/apps/{{agentid}}"),
+        &corp("/apps/{agentid}"),
         "Delete an app",
         None,
         (204, None),
     );
-    spec.admin(
+    spec.admin_read::<admin::AppView>(
         Post,
-        &format!("{corp}/apps/{{agentid}}/secret"),
+        &corp("/apps/{agentid}/secret"),
         "Rotate an app's secret",
-        None,
-        (200, Some(view)),
+        200,
     );
-    let (body, view) = (
-        spec.schema::<wire_admin::CreateUser>(),
-        spec.schema::<wire_admin::UserView>(),
-    );
-    spec.admin(
+    spec.admin_json::<admin::CreateUser, admin::UserView>(
         Post,
-        &format!("{corp}/users"),
+        &corp("/users"),
         "Create a user",
-        Some(body),
-        (201, Some(view.clone())),
+        201,
     );
-    let list = spec.schema::<wire_admin::UserList>();
-    spec.admin(
-        Get,
-        &format!("{corp}/users"),
-        "A corp's users",
-        None,
-        (200, Some(list)),
-    );
-    let body = spec.schema::<wire_admin::UpdateUser>();
-    spec.admin(
+    spec.admin_read::<admin::UserList>(Get, &corp("/users"), "A corp's users", 200);
+    spec.admin_json::<admin::UpdateUser, admin::UserView>(
         Patch,
-        &format!("{corp}/users/{{userid}}"),
+        &corp("/users/{userid}"),
         "Rename a user",
-        Some(body),
-        (200, Some(view)),
+        200,
     );
     spec.admin(
         Delete,
-        &format!("{corp}/users/{{userid}}"),
+        &corp("/users/{userid}"),
         "Delete a user",
         None,
         (204, None),
     );
-    let (body, view) = (
-        spec.schema::<wire_admin::CreateGrid>(),
-        spec.schema::<wire_admin::GridView>(),
-    );
-    spec.admin(
+    spec.admin_json::<admin::CreateGrid, admin::GridView>(
         Post,
-        &format!("{corp}/grids"),
+        &corp("/grids"),
         "Create a grid",
-        Some(body),
-        (201, Some(view.clone())),
+        201,
     );
-    let list = spec.schema::<wire_admin::GridList>();
-    spec.admin(
-        Get,
-        &format!("{corp}/grids"),
-        "A corp's grids",
-        None,
-        (200, Some(list)),
-    );
-    spec.admin(
-        Get,
-        &format!("{corp}/grids/{{grid_id}}"),
-        "A grid",
-        None,
-        (200, Some(view.clone())),
-    );
-    let body = spec.schema::<wire_admin::UpdateGrid>();
-    spec.admin(
+    spec.admin_read::<admin::GridList>(Get, &corp("/grids"), "A corp's grids", 200);
+    spec.admin_read::<admin::GridView>(Get, &corp("/grids/{grid_id}"), "A grid", 200);
+    spec.admin_json::<admin::UpdateGrid, admin::GridView>(
         Patch,
-        &format!("{corp}/grids/{{grid_id}}"),
+        &corp("/grids/{grid_id}"),
         "Change a grid",
-        Some(body),
-        (200, Some(view)),
+        200,
     );
     spec.admin(
         Delete,
-        &format!("{corp}/grids/{{grid_id}}"),
+        &corp("/grids/{grid_id}"),
         "Delete a grid",
         None,
         (204, None),
     );
-    let (body, view) = (
-        spec.schema::<wire_admin::CreateCategory>(),
-        spec.schema::<wire_admin::CategoryView>(),
-    );
-    spec.admin(
+    spec.admin_json::<admin::CreateCategory, admin::CategoryView>(
         Post,
-        &format!("{corp}/categories"),
+        &corp("/categories"),
         "Create an event category",
-        Some(body),
-        (201, Some(view.clone())),
+        201,
     );
-    let list = spec.schema::<wire_admin::CategoryList>();
-    spec.admin(
+    spec.admin_read::<admin::CategoryList>(
         Get,
-        &format!("{corp}/categories"),
+        &corp("/categories"),
         "A corp's event categories",
-        None,
-        (200, Some(list)),
+        200,
     );
-    let body = spec.schema::<wire_admin::UpdateCategory>();
-    spec.admin(
+    spec.admin_json::<admin::UpdateCategory, admin::CategoryView>(
         Patch,
-        &format!("{corp}/categories/{{category_id}}"),
+        &corp("/categories/{category_id}"),
         "Rename an event category",
-        Some(body),
-        (200, Some(view)),
+        200,
     );
     spec.admin(
         Delete,
-        &format!("{corp}/categories/{{category_id}}"),
+        &corp("/categories/{category_id}"),
         "Delete an event category",
         None,
         (204, None),
     );
-    let (body, order) = (
-        spec.schema::<wire_admin::ReportOrder>(),
-        spec.schema::<patrol::Order>(),
-    );
-    spec.admin(
+    spec.admin_json::<admin::ReportOrder, patrol::Order>(
         Post,
-        &format!("{corp}/orders"),
+        &corp("/orders"),
         "Report an order",
-        Some(body),
-        (201, Some(order.clone())),
+        201,
     )
     .describe("The answer is the order as WeCom's `get_order_info` shows it.");
-    spec.admin(
-        Get,
-        &format!("{corp}/orders/{{order_id}}"),
-        "An order",
-        None,
-        (200, Some(order.clone())),
-    );
-    let body = spec.schema::<wire_admin::OrderAction>();
-    spec.admin(
+    spec.admin_read::<patrol::Order>(Get, &corp("/orders/{order_id}"), "An order", 200);
+    spec.admin_json::<admin::OrderAction, patrol::Order>(
         Post,
-        &format!("{corp}/orders/{{order_id}}/actions"),
-        "Act on an order (accept, assign, transfer, done, reject, progress)",
-        Some(body),
-        (200, Some(order)),
+        &corp("/orders/{order_id}/actions"),
+        "Act on an order",
+        200,
     );
-    let list = spec.schema::<wire_admin::FaultList>();
-    spec.admin(
-        Get,
-        "/admin/v1/faults",
-        "The fault rules in force",
-        None,
-        (200, Some(list.clone())),
-    );
-    let (body, view) = (
-        spec.schema::<wire_admin::FaultRule>(),
-        spec.schema::<wire_admin::FaultView>(),
-    );
-    spec.admin(
+    spec.admin_read::<admin::FaultList>(Get, "/admin/v1/faults", "The fault rules in force", 200);
+    spec.admin_json::<admin::FaultRule, admin::FaultView>(
         Post,
         "/admin/v1/faults",
         "Add a fault rule",
-        Some(body),
-        (201, Some(view.clone())),
+        201,
     );
-    let body = spec.schema::<wire_admin::FaultSet>();
-    spec.admin(
+    spec.admin_json::<admin::FaultSet, admin::FaultList>(
         Put,
         "/admin/v1/faults",
         "Replace every fault rule",
-        Some(body),
-        (200, Some(list.clone())),
+        200,
     );
-    spec.admin(
-        Delete,
-        "/admin/v1/faults",
-        "Remove every fault rule",
-        None,
-        (200, Some(list)),
-    );
-    spec.admin(
-        Get,
-        "/admin/v1/faults/{id}",
-        "A fault rule",
-        None,
-        (200, Some(view.clone())),
-    );
-    spec.admin(
+    spec.admin_read::<admin::FaultList>(Delete, "/admin/v1/faults", "Remove every fault rule", 200);
+    spec.admin_read::<admin::FaultView>(Get, "/admin/v1/faults/{id}", "A fault rule", 200);
+    spec.admin_read::<admin::FaultView>(
         Delete,
         "/admin/v1/faults/{id}",
         "Remove a fault rule",
-        None,
-        (200, Some(view)),
+        200,
     );
     let entry = spec.schema::<journal::Entry>();
     let usage = spec.schema::<journal::Usage>();
@@ -633,6 +434,38 @@ impl Spec {
         let name = T::name().into_owned();
         self.schemas.insert(name.clone(), to_json(&T::schema()));
         schema_ref(&name)
+    }
+
+    /// A WeCom call taking a JSON body `B` by POST and answering `A`.
+    fn wecom_post<B: ToSchema, A: ToSchema>(&mut self, path: &str, summary: &str) -> Added<'_> {
+        let body = self.schema::<B>();
+        let answer = self.schema::<A>();
+        self.wecom(&[Method::Post], path, summary, Some(body), answer)
+    }
+
+    /// An administration call without a body, answering `A` with `status`.
+    fn admin_read<A: ToSchema>(
+        &mut self,
+        method: Method,
+        path: &str,
+        summary: &str,
+        status: u16,
+    ) -> Added<'_> {
+        let answer = self.schema::<A>();
+        self.admin(method, path, summary, None, (status, Some(answer)))
+    }
+
+    /// An administration call taking the JSON body `B`, answering `A` with `status`.
+    fn admin_json<B: ToSchema, A: ToSchema>(
+        &mut self,
+        method: Method,
+        path: &str,
+        summary: &str,
+        status: u16,
+    ) -> Added<'_> {
+        let body = self.schema::<B>();
+        let answer = self.schema::<A>();
+        self.admin(method, path, summary, Some(body), (status, Some(answer)))
     }
 
     fn add(&mut self, method: Method, path: &str, operation: Value) {
