@@ -70,7 +70,7 @@ impl Limits {
 }
 
 /// Which API a call was to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Api {
     /// WeCom's API, `/cgi-bin/…`.
@@ -104,7 +104,7 @@ impl Api {
 }
 
 /// A body as the journal keeps it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct BodyRecord {
     /// Its length in bytes: the declared `Content-Length` of a request (else the bytes read),
     /// the bytes of an answer.
@@ -127,7 +127,7 @@ impl BodyRecord {
 }
 
 /// One call.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Entry {
     /// Increasing from 1 in this server process; never reused, not even after a clear.
     pub id: u64,
@@ -135,6 +135,7 @@ pub struct Entry {
     pub time: i64,
     /// When the call came, on the system's clock, as RFC 3339 with milliseconds.
     #[serde(serialize_with = "rfc3339_ms")]
+    #[schema(value_type = String, format = DateTime)]
     pub wall_time: i64,
     pub api: Api,
     /// The request id of a WeCom error (the one in `errmsg`'s hint and in the log line).
@@ -146,6 +147,7 @@ pub struct Entry {
     /// The corp: the caller's (from its token), gettoken's `corpid`, or the corp in an
     /// administration path.
     #[serde(serialize_with = "once")]
+    #[schema(value_type = Option<String>)]
     pub corp: OnceLock<String>,
     /// The store's key of the caller's corp, resolved to its corpid when the entry is read.
     #[serde(skip)]
@@ -210,7 +212,7 @@ impl Entry {
 }
 
 /// What the journal holds and has dropped, at one moment.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Usage {
     /// Entries held.
     pub held: usize,

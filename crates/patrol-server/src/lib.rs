@@ -17,6 +17,7 @@ pub mod handlers;
 pub mod journal;
 pub mod log_limit;
 pub mod metrics;
+pub mod openapi;
 pub mod quota;
 pub mod recording;
 pub mod snapshot;
@@ -173,6 +174,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/metrics", axum::routing::get(metrics::serve))
         .route("/", axum::routing::get(front::page))
+        .route("/openapi.json", axum::routing::get(openapi::serve))
         .nest("/admin/v1", admin::router(state.clone()))
         // `nest` leaves the bare prefix with a slash to the outer router.
         .route("/admin/v1/", any(admin::no_route))

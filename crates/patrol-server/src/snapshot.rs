@@ -57,7 +57,7 @@ pub struct Header {
 }
 
 /// What a snapshot holds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Scope {
     /// Every corp and the database's secrets (cursors and tokens stay valid after a load into
@@ -111,7 +111,7 @@ pub enum SnapshotError {
 }
 
 /// What a snapshot holds, or what was saved or loaded.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Summary {
     pub scope: Scope,
     pub corps: Vec<String>,
@@ -798,7 +798,7 @@ pub async fn load_at_start(
 }
 
 /// What `POST /admin/v1/corps/{corpid}/reset` resets a corp to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ResetTo {
     /// No users, grids, categories, media, seed runs or orders.
@@ -808,7 +808,7 @@ pub enum ResetTo {
 }
 
 /// What a reset left.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ResetSummary {
     pub corpid: String,
     pub to: ResetTo,

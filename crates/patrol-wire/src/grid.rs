@@ -18,6 +18,7 @@ use crate::lenient;
 /// {"grid_name":"一号网格","grid_parent_id":"","grid_admin":["zhangsan"],"grid_member":["lisi"]}
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddGridRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid_name: Option<String>,
@@ -35,6 +36,7 @@ pub struct AddGridRequest {
 /// The answer of `grid/add`: the new grid's id and the userids given that are no member of the
 /// corp (left out of the grid).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddGridResponse {
     #[serde(default, deserialize_with = "lenient::int")]
     pub errcode: i64,
@@ -49,6 +51,7 @@ pub struct AddGridResponse {
 /// `grid/update`: the grid and what changes (an absent field stays as it is; an empty
 /// `grid_member` removes every member).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateGridRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid_id: Option<String>,
@@ -65,6 +68,7 @@ pub struct UpdateGridRequest {
 
 /// The answer of `grid/update`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateGridResponse {
     #[serde(default, deserialize_with = "lenient::int")]
     pub errcode: i64,
@@ -76,6 +80,7 @@ pub struct UpdateGridResponse {
 
 /// `grid/delete` (required) and `grid/list` (optional): a grid.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridIdRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub grid_id: Option<String>,
@@ -83,6 +88,7 @@ pub struct GridIdRequest {
 
 /// The answer of `grid/list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListGridResponse {
     #[serde(default, deserialize_with = "lenient::int")]
     pub errcode: i64,
@@ -94,6 +100,7 @@ pub struct ListGridResponse {
 
 /// A grid of `grid/list`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridItem {
     #[serde(deserialize_with = "lenient::string")]
     pub grid_id: String,
@@ -111,6 +118,7 @@ pub struct GridItem {
 
 /// `grid/get_user_grid_info`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserGridInfoRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub userid: Option<String>,
@@ -119,6 +127,7 @@ pub struct UserGridInfoRequest {
 /// The answer of `grid/get_user_grid_info`: the grids the user is an admin of, and those the
 /// user is a member of.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UserGridInfoResponse {
     #[serde(default, deserialize_with = "lenient::int")]
     pub errcode: i64,
@@ -132,6 +141,7 @@ pub struct UserGridInfoResponse {
 
 /// A grid of `get_user_grid_info`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridRef {
     #[serde(deserialize_with = "lenient::string")]
     pub grid_id: String,
@@ -145,6 +155,7 @@ pub struct GridRef {
 /// {"category_name":"暴露垃圾","level":2,"parent_category_id":"c1"}
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddCategoryRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_name: Option<String>,
@@ -162,6 +173,7 @@ pub struct AddCategoryRequest {
 
 /// The answer of `grid/add_cata`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AddCategoryResponse {
     #[serde(default, deserialize_with = "lenient::int")]
     pub errcode: i64,
@@ -173,6 +185,7 @@ pub struct AddCategoryResponse {
 
 /// `grid/update_cata`: the category and what changes (an absent field stays as it is).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UpdateCategoryRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<String>,
@@ -190,6 +203,7 @@ pub struct UpdateCategoryRequest {
 
 /// `grid/delete_cata`: a category.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryIdRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub category_id: Option<String>,
@@ -198,6 +212,7 @@ pub struct CategoryIdRequest {
 /// The answer of `grid/list_cata`. patrol writes `category_list` (the current official example);
 /// `cata_list` is read too.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ListCategoryResponse {
     #[serde(default, deserialize_with = "lenient::int")]
     pub errcode: i64,
@@ -209,6 +224,7 @@ pub struct ListCategoryResponse {
 
 /// A category of `list_cata`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryItem {
     #[serde(alias = "cata_id", deserialize_with = "lenient::string")]
     pub category_id: String,

@@ -22,6 +22,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// Successful answers carry the same two fields in front of their payload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Envelope {
     #[serde(default, deserialize_with = "lenient::int")]
     pub errcode: i64,

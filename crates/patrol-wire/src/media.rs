@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 ///
 /// `created_at` is a string of Unix seconds, as WeCom sends it (and as SDKs expect it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UploadResponse {
     #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 /// {"begin_create_time": 12345678, "begin_modify_time": 12345678, "cursor": "cursor", "limit": 20}
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GetOrderListRequest {
     /// Unix seconds: only orders created at or after it. Absent or 0: no filter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -29,6 +30,7 @@ pub struct GetOrderListRequest {
 
 /// The successful answer of `get_order_list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GetOrderListResponse {
     #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
@@ -43,6 +45,7 @@ pub struct GetOrderListResponse {
 
 /// The body of `get_order_info`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GetOrderInfoRequest {
     /// The order to read. Required.
     #[serde(default)]
@@ -51,6 +54,7 @@ pub struct GetOrderInfoRequest {
 
 /// The successful answer of `get_order_info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GetOrderInfoResponse {
     #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
@@ -66,6 +70,7 @@ pub struct GetOrderInfoResponse {
 /// {"errcode":0,"errmsg":"ok","grid_list":[{"grid_id":"g1","grid_name":"一号网格","grid_admin":["zhangsan"]}]}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GetGridInfoResponse {
     #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
@@ -77,6 +82,7 @@ pub struct GetGridInfoResponse {
 
 /// A grid of `get_grid_info`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GridInfo {
     #[serde(deserialize_with = "crate::lenient::string")]
     pub grid_id: String,
@@ -90,6 +96,7 @@ pub struct GridInfo {
 
 /// One reported incident with its history: an element of `order_list`, or `order_info`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Order {
     #[serde(deserialize_with = "crate::lenient::string")]
     pub order_id: String,
@@ -136,6 +143,7 @@ pub struct Order {
 
 /// Where an incident happened.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Location {
     #[serde(deserialize_with = "crate::lenient::string")]
     pub name: String,
@@ -151,6 +159,7 @@ pub struct Location {
 
 /// One step of an order's history.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Process {
     /// 1 create, 2 accept, 3 assign, 4 transfer, 5 done, 6 reject, 7 in progress.
     #[serde(deserialize_with = "crate::lenient::int")]

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 /// {"grid_id": "grid_id"}
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GetCorpStatusRequest {
     /// A grid: its orders and those of every grid under it. Absent or `""`: the whole corp.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -19,6 +20,7 @@ pub struct GetCorpStatusRequest {
 
 /// The answer of `report/patrol/get_corp_status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatrolCorpStatus {
     #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
@@ -46,6 +48,7 @@ pub struct PatrolCorpStatus {
 
 /// The answer of `report/resident/get_corp_status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResidentCorpStatus {
     #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
@@ -80,6 +83,7 @@ pub struct ResidentCorpStatus {
 /// {"userid": "zhangsan"}
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GetUserStatusRequest {
     /// The member. Required.
     #[serde(default)]
@@ -88,6 +92,7 @@ pub struct GetUserStatusRequest {
 
 /// The answer of `report/patrol/get_user_status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PatrolUserStatus {
     #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
@@ -106,6 +111,7 @@ pub struct PatrolUserStatus {
 
 /// The answer of `report/resident/get_user_status`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ResidentUserStatus {
     #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
@@ -131,6 +137,7 @@ pub struct ResidentUserStatus {
 /// {"category_id": "category_id"}
 /// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryStatisticRequest {
     /// Absent or `""`: one row per level-1 category. A level-1 id: one row per child. A level-2
     /// id: that category's row.
@@ -140,6 +147,7 @@ pub struct CategoryStatisticRequest {
 
 /// The answer of `category_statistic`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryStatisticResponse {
     #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,
@@ -151,6 +159,7 @@ pub struct CategoryStatisticResponse {
 
 /// One row of `dashboard_list`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CategoryDashboard {
     /// `""` for the row of orders reported without a category.
     #[serde(default, deserialize_with = "crate::lenient::string")]

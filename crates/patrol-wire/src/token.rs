@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 /// {"errcode":0,"errmsg":"ok","access_token":"...","expires_in":7200}
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GetTokenResponse {
     #[serde(default, deserialize_with = "crate::lenient::int")]
     pub errcode: i64,

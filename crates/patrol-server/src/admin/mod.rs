@@ -146,8 +146,8 @@ pub(crate) fn order_answer(
     )
 }
 
-/// A JSON body of the administration API: any content type, at most 1 MiB, unknown fields and
-/// wrong types refused with the field named.
+/// A JSON body of the administration API: an object, any content type, at most 1 MiB, unknown
+/// fields and wrong types refused with the field named.
 #[derive(Debug)]
 pub struct AdminJson<T>(pub T);
 
@@ -160,6 +160,15 @@ impl<T: DeserializeOwned> FromRequest<AppState> for AdminJson<T> {
             .map_err(|_| {
                 AdminError::invalid("the request body is larger than 1 MiB or unreadable")
             })?;
+        // serde reads a struct from a JSON array too (`[null, null]` as its first two fields):
+        // a body is an object.
+        if let Some(first) = bytes.iter().find(|b| !b.is_ascii_whitespace())
+            && *first != b'{'
+        {
+            return Err(AdminError::invalid(
+                "invalid JSON body: the body is a JSON object, {...}",
+            ));
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
             let path = error.path().to_string();

@@ -666,3 +666,61 @@ async fn an_order_takes_at_most_100_steps() {
         100
     );
 }
+
+/// serde reads a struct from a JSON array (`[null, null]` as a grid's `name` and `parent_id`):
+/// a body that is not an object is refused before it is read, and nothing changes (found by
+/// `.ci/schemathesis`).
+#[tokio::test]
+async fn a_body_that_is_not_a_json_object_is_refused() {
+    let app = TestApp::spawn().await;
+    app.new_corp("wwshape").await;
+    app.new_users("wwshape", &["admin"]).await;
+    app.new_grid(
+        "wwshape",
+        json!({"grid_id": "top", "name": "顶", "admins": ["admin"]}),
+    )
+    .await;
+    app.new_grid(
+        "wwshape",
+        json!({"grid_id": "g1", "name": "一", "parent_id": "top", "admins": ["admin"]}),
+    )
+    .await;
+    let bearer = format!("Bearer {ADMIN_KEY}");
+    for body in ["[null, null]", " [\"二\"]", "\"name\"", "5", "null"] {
+        let answer = app
+            .admin_raw(
+                "PATCH",
+                "/corps/wwshape/grids/g1",
+                Some(&bearer),
+                Some(body),
+            )
+            .await;
+        assert_admin_error_text(
+            &(answer.status, answer.text),
+            400,
+            "invalid_request",
+            &["JSON object"],
+        );
+    }
+    let answer = app
+        .admin_raw(
+            "POST",
+            "/corps",
+            Some(&bearer),
+            Some("[\"wwarray\", \"名\"]"),
+        )
+        .await;
+    assert_admin_error_text(
+        &(answer.status, answer.text),
+        400,
+        "invalid_request",
+        &["JSON object"],
+    );
+    let grid = app
+        .admin_expect("GET", "/corps/wwshape/grids/g1", None, 200)
+        .await;
+    assert_eq!(
+        (grid["name"].as_str(), grid["parent_id"].as_str()),
+        (Some("一"), Some("top"))
+    );
+}

@@ -14,6 +14,7 @@ mod journal;
 mod logs;
 mod media;
 mod nul_bytes;
+mod openapi;
 mod order_list;
 mod patrol_family;
 mod quotas;

@@ -105,6 +105,8 @@ fn the_client_pulls_no_server_no_store_and_no_driver() {
             "rusqlite",
             "libsqlite3-sys",
             "tokio-postgres",
+            // The wire types' schemas (`openapi` feature) are the server's.
+            "utoipa",
         ],
     );
     assert!(normal_tree("patrol-client").contains("patrol-wire"));
