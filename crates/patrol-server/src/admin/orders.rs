@@ -270,7 +270,7 @@ fn time_param(field: &str, text: &str) -> Result<i64, AdminError> {
 fn id_param(field: &str, text: &str) -> Result<String, AdminError> {
     // Grid ids, category ids: the same form (`limits`, "ids").
     GridId::parse(text.to_owned())
-        .map(|id| id.into_string())
+        .map(GridId::into_string)
         .map_err(|_| {
             AdminError::invalid(format!(
                 "{field} {:?} must be 1-64 ASCII letters, digits, - or _",
