@@ -1141,8 +1141,9 @@ impl patrol_store::OrderStore for PostgresStore {
         }
         let (sql, values) = corp_orders_statement(corp_key, &query)?;
         let (query, sql, values) = (&query, sql.as_str(), values.as_slice());
+        // On the primary: an administrator sees what was just reported or deleted.
         Ok(self
-            .lagging_read(
+            .primary_read(
                 |client| async move { list_corp_orders_on(&client, query, sql, values).await },
             )
             .await?)
