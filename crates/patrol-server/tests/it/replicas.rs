@@ -1,8 +1,9 @@
 //! Read replicas (`--database-replica`) on a real primary and a real streaming standby of its
 //! own (two clusters, `pg_basebackup -R`): the order list, order info and the statistics read
-//! from the standby, token checks and the administration API's list from the primary; a walk across a pause of the standby's
-//! replay loses no order; a dead standby fails no call. Starts its own clusters, whatever
-//! `PATROL_TEST_DATABASE_URL` says (CI's PostgreSQL pass skips it: it ran in the first pass).
+//! from the standby, token checks and the administration API's list of a corp's orders from the
+//! primary; a walk across a pause of the standby's replay loses no order; a dead standby fails no
+//! call. Starts its own clusters, whatever `PATROL_TEST_DATABASE_URL` says (CI's PostgreSQL pass
+//! skips it: it ran in the first pass).
 
 use patrol_domain::AppKind;
 use patrol_test::cluster::query;
