@@ -386,6 +386,36 @@ impl ListQuery {
     }
 }
 
+/// What the administration API's list of a corp's orders keeps (`GET /admin/v1/corps/{corpid}/
+/// orders`), already validated; every filter given must match.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    /// The stages an order may stand at; empty: any.
+    pub stages: Vec<crate::Stage>,
+    /// A grid's `grid_id`: orders reported in that grid (not in the grids under it).
+    pub grid: Option<String>,
+    /// A category's `category_id`: orders of that category (not of its children).
+    pub category: Option<String>,
+    pub urgency: Option<Urgency>,
+    /// Orders created at or after this time (Unix seconds).
+    pub since: Option<i64>,
+    /// Orders created before this time (Unix seconds).
+    pub until: Option<i64>,
+}
+
+/// One page of the administration API's list of a corp's orders, of both families, newest
+/// first: by `create_time` then creation sequence, both descending.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CorpOrdersQuery {
+    pub filter: OrderFilter,
+    /// Start after (below) this position, a [`Position::Created`]; `None` for the first page.
+    pub after: Option<Position>,
+    /// How many orders to return at most.
+    pub limit: u32,
+    /// As [`ListQuery::public_url`].
+    pub public_url: Option<std::sync::Arc<str>>,
+}
+
 /// One page of a walk: the orders' wire JSON joined by commas, which is the inside of the JSON
 /// array `order_list`, read straight from the database into one buffer (UTF-8, as the store
 /// wrote it; bytes, because checking 50 bodies again for UTF-8 on every page costs more than
@@ -447,6 +477,13 @@ pub struct Category {
     pub name: String,
     pub level: i64,
     pub parent: Option<String>,
+}
+
+/// Changes to a corp; `None` leaves a field as it is. Its corpid never changes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CorpPatch {
+    pub name: Option<String>,
+    pub created_at: Option<i64>,
 }
 
 /// Changes to an app; `None` leaves a field as it is.

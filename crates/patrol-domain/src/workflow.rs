@@ -69,6 +69,30 @@ impl Stage {
     pub fn from_code(code: i64) -> Option<Stage> {
         Stage::ALL.into_iter().find(|stage| stage.code() == code)
     }
+
+    /// The stage's name in the administration API and `patrol admin` (docs/admin-api.md,
+    /// "Orders"): `new`, `processing`, `done` or `rejected`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::New => "new",
+            Stage::Processing => "processing",
+            Stage::Solved => "done",
+            Stage::Rejected => "rejected",
+        }
+    }
+
+    /// The stages a state of the administration API names: a stage's [`Stage::name`], `open`
+    /// (new or processing) or `closed` (done or rejected).
+    pub fn parse_state(state: &str) -> Option<Vec<Stage>> {
+        match state {
+            "open" => Some(vec![Stage::New, Stage::Processing]),
+            "closed" => Some(vec![Stage::Solved, Stage::Rejected]),
+            _ => Stage::ALL
+                .into_iter()
+                .find(|stage| stage.name() == state)
+                .map(|stage| vec![stage]),
+        }
+    }
 }
 
 /// One stored step.

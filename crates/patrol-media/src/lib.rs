@@ -98,6 +98,10 @@ pub trait BlobStore: Send + Sync + fmt::Debug {
 
     /// The size of a blob, or `None` when there is none of this id.
     async fn size(&self, id: BlobId) -> Result<Option<u64>, BlobError>;
+
+    /// Removes a blob; `false` when there was none of this id. The caller makes sure no medium
+    /// names it any more (a deleted corp's, `DELETE /admin/v1/corps/{corpid}?force=true`).
+    async fn remove(&self, id: BlobId) -> Result<bool, BlobError>;
 }
 
 /// Blobs as files in a directory: `<root>/<first 2 hex digits>/<64 hex digits>`, written through
@@ -242,6 +246,14 @@ impl BlobStore for FsBlobStore {
             Err(e) => Err(BlobError::Io(e)),
         }
     }
+
+    async fn remove(&self, id: BlobId) -> Result<bool, BlobError> {
+        match tokio::fs::remove_file(self.path(id)).await {
+            Ok(()) => Ok(true),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(BlobError::Io(e)),
+        }
+    }
 }
 
 /// Removes a temporary file when dropped, unless disarmed.
@@ -292,6 +304,16 @@ mod tests {
         assert_eq!(whole, bytes);
         let middle = read_all(store.open(stored.id, 70_000, 10).await.unwrap()).await;
         assert_eq!(middle, &bytes[70_000..70_010]);
+    }
+
+    #[tokio::test]
+    async fn a_removed_blob_is_gone_and_removing_it_again_says_so() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsBlobStore::open(dir.path()).unwrap();
+        let stored = store.put(&mut &b"to remove"[..], 100).await.unwrap();
+        assert!(store.remove(stored.id).await.unwrap());
+        assert_eq!(store.size(stored.id).await.unwrap(), None);
+        assert!(!store.remove(stored.id).await.unwrap());
     }
 
     #[tokio::test]

@@ -8,8 +8,8 @@
 
 use patrol_domain::limits::{self, GridRole};
 use patrol_domain::{
-    App, AppKind, AppPatch, Category, CategoryPatch, Corp, Grid, GridPatch, NewApp, NewCategory,
-    NewCorp, NewGrid, NewUser, Rejection, User,
+    App, AppKind, AppPatch, Category, CategoryPatch, Corp, CorpPatch, Grid, GridPatch, NewApp,
+    NewCategory, NewCorp, NewGrid, NewUser, Rejection, User,
 };
 use patrol_store::credentials::secret_hash;
 use patrol_store::{Clash, ConstraintKind, CorpSetup, Result, StoreError};
@@ -85,6 +85,21 @@ async fn create_corp(tx: &Transaction<'_>, corp: NewCorp) -> Fallible<Corp> {
         name: corp.name,
         created_at: corp.created_at,
     })
+}
+
+async fn update_corp(tx: &Transaction<'_>, corp_key: i64, patch: CorpPatch) -> Fallible<Corp> {
+    if let Some(name) = &patch.name {
+        limits::check_display_name("corp", name)?;
+    }
+    let row = tx
+        .query_opt(
+            "UPDATE corps SET name = coalesce($2, name), created_at = coalesce($3, created_at)
+             WHERE id = $1 RETURNING id, corpid, name, created_at",
+            &[&corp_key, &patch.name, &patch.created_at],
+        )
+        .await?
+        .ok_or_else(|| not_found(format!("corp {corp_key}")))?;
+    Ok(corp_from_row(&row))
 }
 
 fn corp_from_row(r: &Row) -> Corp {
@@ -1072,6 +1087,16 @@ impl patrol_store::DirectoryStore for PostgresStore {
             .await
             .map_err(Error::from)?;
         Ok(rows.iter().map(app_from_row).collect())
+    }
+
+    async fn update_corp(&self, corp_key: i64, patch: CorpPatch) -> Result<Corp> {
+        let corp = self
+            .write(Some(corp_key), move |tx| {
+                Box::pin(update_corp(tx, corp_key, patch))
+            })
+            .await;
+        crate::tokens::revoked(self);
+        corp
     }
 
     async fn update_app(&self, corp_key: i64, agentid: i64, patch: AppPatch) -> Result<App> {

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_corp_counters.sql"),
     include_str!("../migrations/0003_moved_tokens.sql"),
+    include_str!("../migrations/0004_admin_order_list.sql"),
 ];
 
 /// Connections in the pool at most.

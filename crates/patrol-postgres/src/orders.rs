@@ -10,8 +10,8 @@ use std::collections::{HashMap, HashSet};
 use deadpool_postgres::Client;
 use patrol_domain::stats::{CategoryRow, CorpStatus, Counters, Day, UserStatus};
 use patrol_domain::{
-    Action, ActionKind, Family, GridView, ListQuery, ListedPage, Location, Media, NewOrder,
-    OrderState, Position, ProcessType, Rejection, Resident, Step, Urgency,
+    Action, ActionKind, CorpOrdersQuery, Family, GridView, ListQuery, ListedPage, Location, Media,
+    NewOrder, OrderState, Position, ProcessType, Rejection, Resident, Step, Urgency,
 };
 use patrol_store::{SeedRun, StoreError};
 use tokio_postgres::{Row, Transaction};
@@ -946,6 +946,125 @@ async fn list_orders_on(client: &Client, corp_key: i64, query: &ListQuery) -> Re
     Ok(page)
 }
 
+/// The statement and parameters of one page of the administration API's list of a corp's
+/// orders (`OrderStore::list_corp_orders`): newest first, each filter a condition only when
+/// given, so that the planner reads the index of the most selective one in its order
+/// (`orders_by_grid_create`, `orders_by_category`, else `orders_by_corp_create`; migration 4).
+type Parameter = Box<dyn tokio_postgres::types::ToSql + Sync + Send>;
+
+fn corp_orders_statement(
+    corp_key: i64,
+    query: &CorpOrdersQuery,
+) -> Result<(String, Vec<Parameter>)> {
+    let filter = &query.filter;
+    let mut sql =
+        String::from("SELECT create_time, seq, body, served FROM orders WHERE corp_id = $1");
+    let mut values: Vec<Parameter> = vec![Box::new(corp_key)];
+    let mut bind = |sql: &mut String, condition: &str, value: Parameter| {
+        values.push(value);
+        sql.push_str(&condition.replace("{}", &format!("${}", values.len())));
+    };
+    if let Some(grid) = &filter.grid {
+        bind(
+            &mut sql,
+            " AND grid_id = (SELECT id FROM grids WHERE corp_id = $1 AND grid_id = {})",
+            Box::new(grid.clone()),
+        );
+    }
+    if let Some(category) = &filter.category {
+        bind(
+            &mut sql,
+            " AND category_id = (SELECT id FROM categories WHERE corp_id = $1 AND category_id = {})",
+            Box::new(category.clone()),
+        );
+    }
+    if let Some(urgency) = filter.urgency {
+        bind(
+            &mut sql,
+            " AND urge_type = {}",
+            Box::new(small(urgency as i64)),
+        );
+    }
+    if !filter.stages.is_empty() {
+        let codes: Vec<String> = filter
+            .stages
+            .iter()
+            .map(|stage| stage.code().to_string())
+            .collect();
+        sql.push_str(&format!(" AND stage IN ({})", codes.join(", ")));
+    }
+    if let Some(since) = filter.since {
+        bind(&mut sql, " AND create_time >= {}", Box::new(since));
+    }
+    if let Some(until) = filter.until {
+        bind(&mut sql, " AND create_time < {}", Box::new(until));
+    }
+    match query.after {
+        None => {}
+        Some(Position::Created { create_time, seq }) => {
+            bind(
+                &mut sql,
+                " AND (create_time, seq) < ({}",
+                Box::new(create_time),
+            );
+            bind(&mut sql, ", {})", Box::new(seq));
+        }
+        Some(other) => {
+            return Err(Rejection::Invalid(format!(
+                "position {other:?} does not belong to a create-ordered walk"
+            ))
+            .into());
+        }
+    }
+    // One more row than the page tells whether more follow.
+    bind(
+        &mut sql,
+        " ORDER BY create_time DESC, seq DESC LIMIT {}",
+        Box::new(i64::from(query.limit) + 1),
+    );
+    Ok((sql, values))
+}
+
+async fn list_corp_orders_on(
+    client: &Client,
+    query: &CorpOrdersQuery,
+    sql: &str,
+    values: &[Parameter],
+) -> Result<ListedPage> {
+    let limit = query.limit as usize;
+    let public_url = query.public_url.as_deref();
+    let parameters: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = values
+        .iter()
+        .map(|value| {
+            let value: &(dyn tokio_postgres::types::ToSql + Sync) = value.as_ref();
+            value
+        })
+        .collect();
+    let rows = client
+        .query(&client.prepare_cached(sql).await?, &parameters)
+        .await?;
+    let mut page = ListedPage {
+        json: Vec::with_capacity(limit * 1600),
+        orders: Vec::with_capacity(limit),
+        more: false,
+    };
+    for row in &rows {
+        let position = Position::Created {
+            create_time: row.get(0),
+            seq: row.get(1),
+        };
+        push_body(
+            &mut page,
+            position,
+            row.get(2),
+            row.get(3),
+            limit,
+            public_url,
+        );
+    }
+    Ok(page)
+}
+
 #[async_trait::async_trait]
 impl patrol_store::OrderStore for PostgresStore {
     #[tracing::instrument(skip_all, fields(corp_key, order_id = %order.order_id))]
@@ -1003,6 +1122,30 @@ impl patrol_store::OrderStore for PostgresStore {
         let query = &query;
         Ok(self
             .lagging_read(|client| async move { list_orders_on(&client, corp_key, query).await })
+            .await?)
+    }
+
+    async fn list_corp_orders(
+        &self,
+        corp_key: i64,
+        query: CorpOrdersQuery,
+    ) -> patrol_store::Result<ListedPage> {
+        let filter = &query.filter;
+        if [&filter.grid, &filter.category]
+            .into_iter()
+            .flatten()
+            .any(|id| id.contains('\0'))
+        {
+            // No id holds a NUL (PostgreSQL refuses one as a parameter): nothing matches.
+            return Ok(ListedPage::default());
+        }
+        let (sql, values) = corp_orders_statement(corp_key, &query)?;
+        let (query, sql, values) = (&query, sql.as_str(), values.as_slice());
+        // On the primary: an administrator sees what was just reported or deleted.
+        Ok(self
+            .primary_read(
+                |client| async move { list_corp_orders_on(&client, query, sql, values).await },
+            )
             .await?)
     }
 

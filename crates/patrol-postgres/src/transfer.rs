@@ -12,9 +12,9 @@ use std::collections::HashMap;
 
 use patrol_domain::stats::Counters;
 use patrol_store::transfer::{
-    AppRecord, CategoryRecord, CorpImport, CorpRecord, GridRecord, ImportMarks, MediaRecord,
-    OrderRecord, OrderSpan, RECORD_VERSION, Secrets, SeedRunRecord, StepRecord, TokenRecord,
-    UserRecord, corp_mark_key, corp_mark_value,
+    AppRecord, CategoryRecord, CorpHoldings, CorpImport, CorpRecord, DeletedCorp, GridRecord,
+    ImportMarks, MediaRecord, OrderRecord, OrderSpan, RECORD_VERSION, Secrets, SeedRunRecord,
+    StepRecord, TokenRecord, UserRecord, corp_mark_key, corp_mark_value,
 };
 use patrol_store::{DirectoryStore, StoreError};
 use tokio_postgres::{GenericClient, Transaction};
@@ -55,12 +55,13 @@ async fn put_mark(tx: &Transaction<'_>, corpid: &str, mark: &CorpImport) -> Resu
     Ok(())
 }
 
-/// Deletes a corp with everything of it and its import mark, then writes `corp`. The tables
-/// whose rows other rows of the corp refer to without cascading (users from grid memberships,
-/// grids and categories from orders) are emptied in order first; the rest cascades.
-async fn replace_corp_tx(tx: &Transaction<'_>, corp: CorpRecord) -> Result<CorpImport> {
+/// Deletes corp `corpid` with everything of it and its import mark; its key, or `None` when
+/// there was none. The tables whose rows other rows of the corp refer to without cascading
+/// (users from grid memberships, grids and categories from orders) are emptied in order first;
+/// the rest cascades.
+async fn delete_corp_tx(tx: &Transaction<'_>, corpid: &str) -> Result<Option<i64>> {
     let key = tx
-        .query_opt("SELECT id FROM corps WHERE corpid = $1", &[&corp.corpid])
+        .query_opt("SELECT id FROM corps WHERE corpid = $1", &[&corpid])
         .await?
         .map(|row| row.get::<_, i64>(0));
     if let Some(key) = key {
@@ -77,12 +78,80 @@ async fn replace_corp_tx(tx: &Transaction<'_>, corp: CorpRecord) -> Result<CorpI
                 .await?;
         }
     }
-    tx.execute(
-        "DELETE FROM meta WHERE key = $1",
-        &[&corp_mark_key(&corp.corpid)],
-    )
-    .await?;
+    tx.execute("DELETE FROM meta WHERE key = $1", &[&corp_mark_key(corpid)])
+        .await?;
+    Ok(key)
+}
+
+/// Deletes a corp (as [`delete_corp_tx`]), then writes `corp`.
+async fn replace_corp_tx(tx: &Transaction<'_>, corp: CorpRecord) -> Result<CorpImport> {
+    delete_corp_tx(tx, &corp.corpid).await?;
     import_corp_tx(tx, corp).await
+}
+
+/// Deletes corp `corpid` whole (`TransferStore::delete_corp`): refused while it holds anything
+/// unless `force`; the blobs of its media that no other corp's medium names are returned.
+async fn delete_corp_whole_tx(
+    tx: &Transaction<'_>,
+    corpid: &str,
+    force: bool,
+) -> Result<DeletedCorp> {
+    let key: i64 = tx
+        .query_opt("SELECT id FROM corps WHERE corpid = $1", &[&corpid])
+        .await?
+        .ok_or_else(|| StoreError::NotFound(format!("corp {corpid}")))?
+        .get(0);
+    let row = tx
+        .query_one(
+            "SELECT (SELECT count(*) FROM apps WHERE corp_id = $1),
+                    (SELECT count(*) FROM users WHERE corp_id = $1),
+                    (SELECT count(*) FROM grids WHERE corp_id = $1),
+                    (SELECT count(*) FROM categories WHERE corp_id = $1),
+                    (SELECT count(*) FROM orders WHERE corp_id = $1),
+                    (SELECT count(*) FROM media WHERE corp_id = $1)",
+            &[&key],
+        )
+        .await?;
+    let count = |i: usize| u64::try_from(row.get::<_, i64>(i)).unwrap_or(0);
+    let held = CorpHoldings {
+        apps: count(0),
+        users: count(1),
+        grids: count(2),
+        categories: count(3),
+        orders: count(4),
+        media: count(5),
+    };
+    if !force && !held.is_empty() {
+        return Err(held.refusal(corpid).into());
+    }
+    let blobs: Vec<Vec<u8>> = tx
+        .query(
+            "SELECT DISTINCT blob FROM media WHERE corp_id = $1",
+            &[&key],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    delete_corp_tx(tx, corpid).await?;
+    let named: Vec<Vec<u8>> = tx
+        .query(
+            "SELECT DISTINCT blob FROM media WHERE corp_id <> $1 AND blob = ANY($2)",
+            &[&key, &blobs],
+        )
+        .await?
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    let unreferenced_blobs = blobs
+        .into_iter()
+        .filter(|blob| !named.contains(blob))
+        .filter_map(|blob| <[u8; 32]>::try_from(blob.as_slice()).ok())
+        .collect();
+    Ok(DeletedCorp {
+        held,
+        unreferenced_blobs,
+    })
 }
 
 async fn import_corp_tx(tx: &Transaction<'_>, corp: CorpRecord) -> Result<CorpImport> {
@@ -759,6 +828,20 @@ impl patrol_store::TransferStore for PostgresStore {
             .await;
         crate::tokens::revoked(self);
         replaced
+    }
+
+    async fn delete_corp(&self, corpid: &str, force: bool) -> patrol_store::Result<DeletedCorp> {
+        if corpid.contains('\0') {
+            return Err(StoreError::NotFound(format!("corp {corpid}")));
+        }
+        let corpid = corpid.to_owned();
+        let deleted = self
+            .write(None, move |tx| {
+                Box::pin(async move { delete_corp_whole_tx(tx, &corpid, force).await })
+            })
+            .await;
+        crate::tokens::revoked(self);
+        deleted
     }
 
     async fn import_orders(

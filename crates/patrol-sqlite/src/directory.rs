@@ -5,8 +5,8 @@ use std::collections::HashSet;
 
 use patrol_domain::limits::{self, GridRole};
 use patrol_domain::{
-    App, AppKind, AppPatch, Category, CategoryPatch, Corp, Grid, GridPatch, NewApp, NewCategory,
-    NewCorp, NewGrid, NewUser, Rejection, User,
+    App, AppKind, AppPatch, Category, CategoryPatch, Corp, CorpPatch, Grid, GridPatch, NewApp,
+    NewCategory, NewCorp, NewGrid, NewUser, Rejection, User,
 };
 use patrol_store::{Clash, ConstraintKind, StoreError};
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
@@ -69,6 +69,21 @@ pub(crate) fn list_corps(conn: &Connection) -> Result<Vec<Corp>> {
     let mut stmt = conn.prepare("SELECT id, corpid, name, created_at FROM corps ORDER BY id")?;
     let corps = stmt.query_map([], corp_from_row)?;
     Ok(corps.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(crate) fn update_corp(tx: &Transaction<'_>, corp_key: i64, patch: CorpPatch) -> Result<Corp> {
+    if let Some(name) = &patch.name {
+        limits::check_display_name("corp", name)?;
+    }
+    tx.execute(
+        "UPDATE corps SET name = ifnull(?2, name), created_at = ifnull(?3, created_at)
+         WHERE id = ?1",
+        params![corp_key, patch.name, patch.created_at],
+    )?;
+    tx.prepare_cached("SELECT id, corpid, name, created_at FROM corps WHERE id = ?1")?
+        .query_row([corp_key], corp_from_row)
+        .optional()?
+        .ok_or_else(|| not_found(format!("corp {corp_key}")))
 }
 
 pub(crate) fn create_user(tx: &Transaction<'_>, corp_key: i64, user: NewUser) -> Result<()> {

@@ -23,9 +23,9 @@ use std::sync::Arc;
 use patrol_domain::media::MediaFile;
 use patrol_domain::stats::{CategoryRow, CorpStatus, Day, UserStatus};
 use patrol_domain::{
-    Action, App, AppPatch, Category, CategoryPatch, Corp, Family, Grid, GridPatch, ListQuery,
-    ListedPage, NewApp, NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus,
-    User,
+    Action, App, AppPatch, Category, CategoryPatch, Corp, CorpOrdersQuery, CorpPatch, Family, Grid,
+    GridPatch, ListQuery, ListedPage, NewApp, NewCategory, NewCorp, NewGrid, NewOrder, NewUser,
+    TokenGrant, TokenStatus, User,
 };
 use patrol_store::{
     CorpSetup, DirectoryStore, Durability, MediaStore, OpenOptions, OrderStore, Result, SeedRun,
@@ -54,6 +54,7 @@ const MIGRATIONS: &[&str] = &[
         include_str!("../migrations/sqlite/0006_families_statistics.sql"),
         include_str!("../migrations/sqlite/statistics_backfill.sql")
     ),
+    include_str!("../migrations/sqlite/0007_admin_order_list.sql"),
 ];
 
 /// Page cache of the writer connection, in KiB (SQLite's negative `cache_size`).
@@ -348,6 +349,16 @@ impl DirectoryStore for SqliteStore {
             .await
     }
 
+    async fn update_corp(&self, corp_key: i64, patch: CorpPatch) -> Result<Corp> {
+        let corp = self
+            .inner
+            .access
+            .write(move |tx| directory::update_corp(tx, corp_key, patch))
+            .await;
+        self.inner.tokens.clear();
+        corp
+    }
+
     async fn update_app(&self, corp_key: i64, agentid: i64, patch: AppPatch) -> Result<App> {
         let app = self
             .inner
@@ -548,6 +559,14 @@ impl OrderStore for SqliteStore {
         }
     }
 
+    async fn list_corp_orders(&self, corp_key: i64, query: CorpOrdersQuery) -> Result<ListedPage> {
+        // Selective filters may read far: keep it off the async threads.
+        self.inner
+            .access
+            .scan(move |conn| orders::list_corp_orders_query(conn, corp_key, query))
+            .await
+    }
+
     async fn order_body(
         &self,
         corp_key: i64,
@@ -711,6 +730,21 @@ impl patrol_store::TransferStore for SqliteStore {
             .await;
         self.inner.tokens.clear();
         replaced
+    }
+
+    async fn delete_corp(
+        &self,
+        corpid: &str,
+        force: bool,
+    ) -> Result<patrol_store::transfer::DeletedCorp> {
+        let corpid = corpid.to_owned();
+        let deleted = self
+            .inner
+            .access
+            .write(move |tx| transfer::delete_corp_whole(tx, &corpid, force))
+            .await;
+        self.inner.tokens.clear();
+        deleted
     }
 
     async fn import_orders(

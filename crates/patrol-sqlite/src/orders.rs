@@ -6,8 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use patrol_domain::stats::Counters;
 use patrol_domain::{
-    Action, ActionKind, Family, GridView, ListQuery, ListedPage, Location, Media, NewOrder,
-    OrderState, Position, ProcessType, Rejection, Resident, Step, Urgency,
+    Action, ActionKind, CorpOrdersQuery, Family, GridView, ListQuery, ListedPage, Location, Media,
+    NewOrder, OrderState, Position, ProcessType, Rejection, Resident, Step, Urgency,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -595,6 +595,101 @@ pub(crate) fn list_orders_query(
             };
             push_row(&mut page, position, row, 2, limit, public_url)?;
         }
+    }
+    Ok(page)
+}
+
+/// One page of the administration API's list of a corp's orders (`OrderStore::list_corp_orders`):
+/// newest first, each filter a condition of the statement only when given, so that SQLite picks
+/// the index of the most selective one (`orders_by_grid_create`, `orders_by_category_create`,
+/// else `orders_by_corp_create`; migration 0007), read in its order with no sort.
+pub(crate) fn list_corp_orders_query(
+    conn: &Connection,
+    corp_key: i64,
+    query: CorpOrdersQuery,
+) -> Result<ListedPage> {
+    use rusqlite::types::Value;
+    let limit = query.limit as usize;
+    let public_url = query.public_url.as_deref();
+    let filter = &query.filter;
+    let mut sql =
+        String::from("SELECT create_time, id, body, served FROM orders WHERE corp_id = ?1");
+    let mut values: Vec<Value> = vec![Value::Integer(corp_key)];
+    let mut bind = |sql: &mut String, condition: &str, value: Value| {
+        values.push(value);
+        sql.push_str(&condition.replace("{}", &format!("?{}", values.len())));
+    };
+    if let Some(grid) = &filter.grid {
+        bind(
+            &mut sql,
+            " AND grid_id = (SELECT id FROM grids WHERE corp_id = ?1 AND grid_id = {})",
+            Value::Text(grid.clone()),
+        );
+    }
+    if let Some(category) = &filter.category {
+        bind(
+            &mut sql,
+            " AND category_id = (SELECT id FROM categories WHERE corp_id = ?1 AND category_id = {})",
+            Value::Text(category.clone()),
+        );
+    }
+    if let Some(urgency) = filter.urgency {
+        bind(
+            &mut sql,
+            " AND urge_type = {}",
+            Value::Integer(urgency as i64),
+        );
+    }
+    if !filter.stages.is_empty() {
+        let codes: Vec<String> = filter
+            .stages
+            .iter()
+            .map(|stage| stage.code().to_string())
+            .collect();
+        sql.push_str(&format!(" AND stage IN ({})", codes.join(", ")));
+    }
+    if let Some(since) = filter.since {
+        bind(&mut sql, " AND create_time >= {}", Value::Integer(since));
+    }
+    if let Some(until) = filter.until {
+        bind(&mut sql, " AND create_time < {}", Value::Integer(until));
+    }
+    match query.after {
+        None => {}
+        Some(Position::Created { create_time, seq }) => {
+            bind(
+                &mut sql,
+                " AND (create_time, id) < ({}",
+                Value::Integer(create_time),
+            );
+            bind(&mut sql, ", {})", Value::Integer(seq));
+        }
+        Some(other) => {
+            return Err(Rejection::Invalid(format!(
+                "position {other:?} does not belong to a create-ordered walk"
+            ))
+            .into());
+        }
+    }
+    // One more row than the page tells whether more follow.
+    bind(
+        &mut sql,
+        " ORDER BY create_time DESC, id DESC LIMIT {}",
+        Value::Integer(i64::from(query.limit) + 1),
+    );
+    let mut page = ListedPage {
+        json: Vec::with_capacity(limit * 1600),
+        orders: Vec::with_capacity(limit),
+        more: false,
+    };
+    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut rows = stmt.query(rusqlite::params_from_iter(values))?;
+    while let Some(row) = rows.next()? {
+        let position = Position::Created {
+            create_time: row.get(0)?,
+            seq: row.get(1)?,
+        };
+        push_row(&mut page, position, row, 2, limit, public_url)?;
     }
     Ok(page)
 }

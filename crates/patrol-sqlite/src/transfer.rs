@@ -11,9 +11,9 @@ use std::collections::HashMap;
 use patrol_domain::stats::Counters;
 use patrol_store::StoreError;
 use patrol_store::transfer::{
-    AppRecord, CategoryRecord, CorpImport, CorpRecord, GridRecord, ImportMarks, MediaRecord,
-    OrderRecord, OrderSpan, RECORD_VERSION, Secrets, SeedRunRecord, StepRecord, TokenRecord,
-    UserRecord, corp_mark_key, corp_mark_value,
+    AppRecord, CategoryRecord, CorpHoldings, CorpImport, CorpRecord, DeletedCorp, GridRecord,
+    ImportMarks, MediaRecord, OrderRecord, OrderSpan, RECORD_VERSION, Secrets, SeedRunRecord,
+    StepRecord, TokenRecord, UserRecord, corp_mark_key, corp_mark_value,
 };
 use rusqlite::{Connection, OptionalExtension, Transaction, params};
 
@@ -300,6 +300,64 @@ pub(crate) fn delete_corp(tx: &Transaction<'_>, corpid: &str) -> Result<()> {
     tx.execute("DELETE FROM corps WHERE corpid = ?1", [corpid])?;
     tx.execute("DELETE FROM meta WHERE key = ?1", [corp_mark_key(corpid)])?;
     Ok(())
+}
+
+/// Deletes corp `corpid` whole (`TransferStore::delete_corp`): refused while it holds anything
+/// unless `force`; the blobs of its media that no other corp's medium names are returned.
+pub(crate) fn delete_corp_whole(
+    tx: &Transaction<'_>,
+    corpid: &str,
+    force: bool,
+) -> Result<DeletedCorp> {
+    let key: i64 = tx
+        .query_row("SELECT id FROM corps WHERE corpid = ?1", [corpid], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .ok_or_else(|| crate::error::not_found(format!("corp {corpid}")))?;
+    let count = |r: &rusqlite::Row<'_>, i: usize| -> rusqlite::Result<u64> {
+        Ok(u64::try_from(r.get::<_, i64>(i)?).unwrap_or(0))
+    };
+    let held = tx.query_row(
+        "SELECT (SELECT count(*) FROM apps WHERE corp_id = ?1),
+                (SELECT count(*) FROM users WHERE corp_id = ?1),
+                (SELECT count(*) FROM grids WHERE corp_id = ?1),
+                (SELECT count(*) FROM categories WHERE corp_id = ?1),
+                (SELECT count(*) FROM orders WHERE corp_id = ?1),
+                (SELECT count(*) FROM media WHERE corp_id = ?1)",
+        [key],
+        |r| {
+            Ok(CorpHoldings {
+                apps: count(r, 0)?,
+                users: count(r, 1)?,
+                grids: count(r, 2)?,
+                categories: count(r, 3)?,
+                orders: count(r, 4)?,
+                media: count(r, 5)?,
+            })
+        },
+    )?;
+    if !force && !held.is_empty() {
+        return Err(held.refusal(corpid).into());
+    }
+    let blobs = tx
+        .prepare("SELECT DISTINCT blob FROM media WHERE corp_id = ?1")?
+        .query_map([key], |r| r.get::<_, Vec<u8>>(0))?
+        .collect::<rusqlite::Result<Vec<_>>>()?;
+    delete_corp(tx, corpid)?;
+    let mut named = tx.prepare("SELECT 1 FROM media WHERE blob = ?1 LIMIT 1")?;
+    let mut unreferenced_blobs = Vec::new();
+    for blob in blobs {
+        if !named.exists([&blob])?
+            && let Ok(id) = <[u8; 32]>::try_from(blob.as_slice())
+        {
+            unreferenced_blobs.push(id);
+        }
+    }
+    Ok(DeletedCorp {
+        held,
+        unreferenced_blobs,
+    })
 }
 
 pub(crate) fn import_corp(tx: &Transaction<'_>, corp: CorpRecord) -> Result<CorpImport> {

@@ -18,9 +18,9 @@ pub mod transfer;
 
 use patrol_domain::stats::{CategoryRow, CorpStatus, Day, UserStatus};
 use patrol_domain::{
-    Action, App, AppPatch, Category, CategoryPatch, Corp, Family, Grid, GridPatch, ListQuery,
-    ListedPage, NewApp, NewCategory, NewCorp, NewGrid, NewOrder, NewUser, TokenGrant, TokenStatus,
-    User,
+    Action, App, AppPatch, Category, CategoryPatch, Corp, CorpOrdersQuery, CorpPatch, Family, Grid,
+    GridPatch, ListQuery, ListedPage, NewApp, NewCategory, NewCorp, NewGrid, NewOrder, NewUser,
+    TokenGrant, TokenStatus, User,
 };
 
 pub use error::{BoxError, Clash, ConstraintKind, Result, StoreError};
@@ -69,6 +69,9 @@ pub trait DirectoryStore: Send + Sync {
     async fn create_corp_with(&self, setup: CorpSetup) -> Result<Corp>;
     async fn corp(&self, corpid: &str) -> Result<Option<Corp>>;
     async fn list_corps(&self) -> Result<Vec<Corp>>;
+    /// Renames a corp or changes its creation time (checked as `limits` checks a new corp's);
+    /// the token cache forgets the corp's callers, who carry its creation time.
+    async fn update_corp(&self, corp_key: i64, patch: CorpPatch) -> Result<Corp>;
 
     /// Creates an app; an `agentid` of 0 takes the next free one from
     /// [`patrol_domain::limits::FIRST_AGENTID`].
@@ -153,6 +156,10 @@ pub trait OrderStore: Send + Sync {
 
     /// One page of a corp's orders, in the walk's order.
     async fn list_orders(&self, corp_key: i64, query: ListQuery) -> Result<ListedPage>;
+    /// One page of a corp's orders of both families that pass `query.filter`, newest first
+    /// (the administration API's list). An unknown grid or category in the filter matches no
+    /// order.
+    async fn list_corp_orders(&self, corp_key: i64, query: CorpOrdersQuery) -> Result<ListedPage>;
     /// The wire JSON of one order of the corp (UTF-8 bytes, as the store wrote them), of the
     /// given family only (an order of the other family is `None`), or of either.
     async fn order_body(

@@ -128,6 +128,9 @@ pub async fn run(store: &dyn Store) {
     media(store).await;
     served_images(store).await;
     statistics(store).await;
+    corp_orders(store).await;
+    corp_updates(store).await;
+    corp_deletions(store).await;
 }
 
 /// A user is an admin of at most 10 grids, through `create_grid` and `update_grid` alike.
@@ -1229,4 +1232,398 @@ pub async fn statistics(store: &dyn Store) {
             .is_some()
     );
     assert!(store.order_body(key, None, "r1").await.unwrap().is_some());
+}
+
+/// The order ids of a page of [`crate::OrderStore::list_corp_orders`], in order.
+fn listed_ids(page: &patrol_domain::ListedPage) -> Vec<String> {
+    page.bodies()
+        .map(|body| {
+            let order: serde_json::Value =
+                serde_json::from_slice(body).expect("a stored body is JSON");
+            order["order_id"]
+                .as_str()
+                .expect("an order has an order_id")
+                .to_owned()
+        })
+        .collect()
+}
+
+/// Every order of the corp that passes `filter`, walked `limit` at a time from page to page.
+async fn walk_corp_orders(
+    store: &dyn Store,
+    key: i64,
+    filter: &patrol_domain::OrderFilter,
+    limit: u32,
+) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store
+            .list_corp_orders(
+                key,
+                patrol_domain::CorpOrdersQuery {
+                    filter: filter.clone(),
+                    after,
+                    limit,
+                    public_url: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert!(page.orders.len() <= limit as usize);
+        ids.extend(listed_ids(&page));
+        if !page.more {
+            return ids;
+        }
+        after = page.last_position();
+        assert!(after.is_some(), "a page followed by more is not empty");
+    }
+}
+
+/// The administration API's list of a corp's orders: both families, newest first (ties by
+/// creation), each filter alone and combined, paged without loss or repeats, and never another
+/// corp's.
+pub async fn corp_orders(store: &dyn Store) {
+    use patrol_domain::{OrderFilter, Stage};
+    let key = corp_with_a_grid(store, "story-list").await;
+    let other = corp_with_a_grid(store, "story-list-other").await;
+    let grid = NewGrid {
+        grid_id: id("g2"),
+        name: "二号网格".into(),
+        parent: None,
+        admins: vec!["reporter".into()],
+        members: Vec::new(),
+    };
+    store.create_grid(key, grid).await.unwrap();
+    let category = NewCategory {
+        category_id: id("c2"),
+        name: "另一类别".into(),
+        parent: None,
+    };
+    store.create_category(key, category).await.unwrap();
+    // o0..o8: o3 and o4 created in the same second; o1, o4 and o7 in g2; o2 and o5 of c2; o0
+    // and o6 urgent; o8 a resident's.
+    let mut orders = Vec::new();
+    for i in 0..9 {
+        let mut new = order(
+            &format!("o{i}"),
+            NOW - 100 + i64::from(i) * 10 - i64::from(i == 4) * 10,
+        );
+        if [1, 4, 7].contains(&i) {
+            new.grid = "g2".into();
+        }
+        if [2, 5].contains(&i) {
+            new.category = Some("c2".into());
+        }
+        if [0, 6].contains(&i) {
+            new.urgency = Urgency::Urgent;
+        }
+        if i == 8 {
+            new.resident = Some(patrol_domain::Resident {
+                name: "居民".into(),
+                mobile: String::new(),
+                unionid: String::new(),
+            });
+        }
+        orders.push(new);
+    }
+    store.insert_orders(key, orders).await.unwrap();
+    store
+        .insert_orders(other, vec![order("elsewhere", NOW)])
+        .await
+        .unwrap();
+    let finish = action(ActionKind::Finish, "reporter", NOW + 10);
+    store.act_on_order(key, "o1", finish).await.unwrap();
+    let reject = action(ActionKind::Reject, "reporter", NOW + 10);
+    store.act_on_order(key, "o2", reject).await.unwrap();
+    let accept = action(ActionKind::Accept, "reporter", NOW + 10);
+    store.act_on_order(key, "o4", accept).await.unwrap();
+
+    let all = OrderFilter::default();
+    let newest_first = ["o8", "o7", "o6", "o5", "o4", "o3", "o2", "o1", "o0"];
+    for limit in [1, 2, 4, 9, 50] {
+        assert_eq!(
+            walk_corp_orders(store, key, &all, limit).await,
+            newest_first,
+            "pages of {limit}"
+        );
+    }
+    let expect = |filter: OrderFilter, ids: &[&str]| {
+        let filter = filter.clone();
+        let ids: Vec<String> = ids.iter().map(|id| (*id).to_owned()).collect();
+        async move {
+            assert_eq!(
+                walk_corp_orders(store, key, &filter, 2).await,
+                ids,
+                "{filter:?}"
+            );
+        }
+    };
+    let in_g2 = OrderFilter {
+        grid: Some("g2".into()),
+        ..all.clone()
+    };
+    expect(in_g2.clone(), &["o7", "o4", "o1"]).await;
+    expect(
+        OrderFilter {
+            category: Some("c2".into()),
+            ..all.clone()
+        },
+        &["o5", "o2"],
+    )
+    .await;
+    expect(
+        OrderFilter {
+            urgency: Some(Urgency::Urgent),
+            ..all.clone()
+        },
+        &["o6", "o0"],
+    )
+    .await;
+    expect(
+        OrderFilter {
+            stages: vec![Stage::Solved],
+            ..all.clone()
+        },
+        &["o1"],
+    )
+    .await;
+    expect(
+        OrderFilter {
+            stages: vec![Stage::Solved, Stage::Rejected],
+            ..all.clone()
+        },
+        &["o2", "o1"],
+    )
+    .await;
+    expect(
+        OrderFilter {
+            stages: vec![Stage::New, Stage::Processing],
+            ..in_g2.clone()
+        },
+        &["o7", "o4"],
+    )
+    .await;
+    // The window is on the creation time: at or after `since`, before `until`.
+    expect(
+        OrderFilter {
+            since: Some(NOW - 70),
+            until: Some(NOW - 40),
+            ..all.clone()
+        },
+        &["o5", "o4", "o3"],
+    )
+    .await;
+    expect(
+        OrderFilter {
+            since: Some(NOW - 70),
+            until: Some(NOW - 40),
+            stages: vec![Stage::Processing],
+            grid: Some("g2".into()),
+            urgency: Some(Urgency::Important),
+            category: Some("c1a".into()),
+        },
+        &["o4"],
+    )
+    .await;
+    for unknown in [
+        OrderFilter {
+            grid: Some("nowhere".into()),
+            ..all.clone()
+        },
+        OrderFilter {
+            category: Some("nothing".into()),
+            ..all.clone()
+        },
+        OrderFilter {
+            grid: Some("g\0".into()),
+            ..all.clone()
+        },
+    ] {
+        expect(unknown, &[]).await;
+    }
+    assert_eq!(
+        walk_corp_orders(store, other, &all, 50).await,
+        ["elsewhere"]
+    );
+}
+
+/// A corp renamed or given another creation time; a token of its app carries the new time at
+/// once.
+pub async fn corp_updates(store: &dyn Store) {
+    let corp = store
+        .create_corp(NewCorp {
+            corpid: id("story-update"),
+            name: "旧名".into(),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    store.create_app(corp.key, app(0, "secret")).await.unwrap();
+    let token = match store
+        .grant_token("story-update", "secret", NOW, 7200, [3; 32])
+        .await
+        .unwrap()
+    {
+        TokenGrant::Granted { token, .. } => token,
+        other => panic!("no token: {other:?}"),
+    };
+    assert!(matches!(
+        store.authenticate(&token, NOW).await.unwrap(),
+        TokenStatus::Valid(caller) if caller.corp_created_at == NOW
+    ));
+    let renamed = store
+        .update_corp(
+            corp.key,
+            patrol_domain::CorpPatch {
+                name: Some("新名".into()),
+                created_at: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((renamed.name.as_str(), renamed.created_at), ("新名", NOW));
+    let older = store
+        .update_corp(
+            corp.key,
+            patrol_domain::CorpPatch {
+                name: None,
+                created_at: Some(1_600_000_000),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (older.corpid.as_str(), older.name.as_str(), older.created_at),
+        ("story-update", "新名", 1_600_000_000)
+    );
+    assert_eq!(store.corp("story-update").await.unwrap(), Some(older));
+    assert!(matches!(
+        store.authenticate(&token, NOW).await.unwrap(),
+        TokenStatus::Valid(caller) if caller.corp_created_at == 1_600_000_000
+    ));
+    assert!(matches!(
+        store
+            .update_corp(
+                corp.key,
+                patrol_domain::CorpPatch {
+                    name: Some(" ".into()),
+                    created_at: None,
+                },
+            )
+            .await,
+        Err(StoreError::Rejected(_))
+    ));
+}
+
+/// A corp deleted: an empty one at once, one that holds anything only with `force`, then with
+/// everything of it; its tokens refused at once; the blobs only it named reported.
+pub async fn corp_deletions(store: &dyn Store) {
+    use patrol_domain::media::{MediaFile, MediaType};
+    let empty = store
+        .create_corp(NewCorp {
+            corpid: id("story-delete-empty"),
+            name: "空".into(),
+            created_at: NOW,
+        })
+        .await
+        .unwrap();
+    let deleted = store
+        .delete_corp("story-delete-empty", false)
+        .await
+        .unwrap();
+    assert!(deleted.held.is_empty() && deleted.unreferenced_blobs.is_empty());
+    assert_eq!(store.corp("story-delete-empty").await.unwrap(), None);
+    assert!(matches!(
+        store.delete_corp("story-delete-empty", true).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let _ = empty;
+
+    let key = corp_with_a_grid(store, "story-delete").await;
+    let keeper = corp_with_a_grid(store, "story-delete-keeper").await;
+    store.create_app(key, app(0, "doomed")).await.unwrap();
+    store
+        .insert_orders(key, vec![order("d1", NOW), order("d2", NOW)])
+        .await
+        .unwrap();
+    let medium = |media_id: &str, blob: u8| MediaFile {
+        media_id: media_id.into(),
+        media_type: MediaType::Image,
+        blob: [blob; 32],
+        size: 10,
+        file_name: "a.png".into(),
+        content_type: "image/png".into(),
+        created_at: NOW,
+        expires_at: None,
+    };
+    store.create_media(key, medium("only", 41)).await.unwrap();
+    store.create_media(key, medium("shared", 42)).await.unwrap();
+    store
+        .create_media(keeper, medium("shared", 42))
+        .await
+        .unwrap();
+    let token = match store
+        .grant_token("story-delete", "doomed", NOW, 7200, [4; 32])
+        .await
+        .unwrap()
+    {
+        TokenGrant::Granted { token, .. } => token,
+        other => panic!("no token: {other:?}"),
+    };
+    assert!(matches!(
+        store.authenticate(&token, NOW).await.unwrap(),
+        TokenStatus::Valid(_)
+    ));
+    match store.delete_corp("story-delete", false).await {
+        Err(StoreError::Conflict(message)) => assert_eq!(
+            message,
+            "corp story-delete holds 1 app, 1 user, 1 grid, 1 category, 2 orders and 2 media: \
+             delete them first, or delete the corp with force"
+        ),
+        other => panic!("a corp with data is kept without force, not {other:?}"),
+    }
+    assert!(store.corp("story-delete").await.unwrap().is_some());
+    assert!(store.order_body(key, None, "d1").await.unwrap().is_some());
+    assert!(matches!(
+        store.authenticate(&token, NOW).await.unwrap(),
+        TokenStatus::Valid(_)
+    ));
+
+    let deleted = store.delete_corp("story-delete", true).await.unwrap();
+    assert_eq!(
+        deleted.held,
+        crate::transfer::CorpHoldings {
+            apps: 1,
+            users: 1,
+            grids: 1,
+            categories: 1,
+            orders: 2,
+            media: 2,
+        }
+    );
+    assert_eq!(deleted.unreferenced_blobs, vec![[41; 32]]);
+    assert_eq!(store.corp("story-delete").await.unwrap(), None);
+    assert_eq!(store.order_body(key, None, "d1").await.unwrap(), None);
+    assert_eq!(store.media(key, "only").await.unwrap(), None);
+    assert_eq!(
+        store.authenticate(&token, NOW).await.unwrap(),
+        TokenStatus::Unknown
+    );
+    assert_eq!(
+        store
+            .grant_token("story-delete", "doomed", NOW, 7200, [5; 32])
+            .await
+            .unwrap(),
+        TokenGrant::UnknownCorp
+    );
+    // The other corp keeps everything, the shared medium too.
+    assert!(store.media(keeper, "shared").await.unwrap().is_some());
+    assert_eq!(store.list_grids(keeper).await.unwrap().len(), 1);
+    // The corpid is free again, and the new corp starts empty.
+    let again = corp_with_a_grid(store, "story-delete").await;
+    assert_eq!(
+        walk_corp_orders(store, again, &patrol_domain::OrderFilter::default(), 10).await,
+        Vec::<String>::new()
+    );
 }

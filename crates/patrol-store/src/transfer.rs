@@ -242,6 +242,60 @@ impl OrderRecord {
     }
 }
 
+/// What a corp held: what a deletion without `force` refuses on.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CorpHoldings {
+    pub apps: u64,
+    pub users: u64,
+    pub grids: u64,
+    pub categories: u64,
+    pub orders: u64,
+    pub media: u64,
+}
+
+impl CorpHoldings {
+    pub fn is_empty(&self) -> bool {
+        *self == CorpHoldings::default()
+    }
+
+    /// `3 apps, 1 user and 240 orders`: the parts that are not zero.
+    pub fn describe(&self) -> String {
+        let parts: Vec<String> = [
+            (self.apps, "app", "apps"),
+            (self.users, "user", "users"),
+            (self.grids, "grid", "grids"),
+            (self.categories, "category", "categories"),
+            (self.orders, "order", "orders"),
+            (self.media, "medium", "media"),
+        ]
+        .into_iter()
+        .filter(|(count, _, _)| *count > 0)
+        .map(|(count, one, many)| format!("{count} {}", if count == 1 { one } else { many }))
+        .collect();
+        match parts.split_last() {
+            None => "nothing".to_owned(),
+            Some((last, [])) => last.clone(),
+            Some((last, rest)) => format!("{} and {last}", rest.join(", ")),
+        }
+    }
+
+    /// The conflict of a deletion without `force`.
+    pub fn refusal(&self, corpid: &str) -> crate::StoreError {
+        crate::StoreError::Conflict(format!(
+            "corp {corpid} holds {}: delete them first, or delete the corp with force",
+            self.describe()
+        ))
+    }
+}
+
+/// A corp deleted: what it held, and the blobs of its media that no medium of another corp
+/// names (the caller removes them from the blob store after the commit).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeletedCorp {
+    pub held: CorpHoldings,
+    pub unreferenced_blobs: Vec<[u8; 32]>,
+}
+
 /// How far the import of a corp went, kept in the target's `meta` under
 /// `import/corp/<corpid>` (JSON), moved in the transaction of every chunk.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -333,6 +387,14 @@ pub trait TransferStore: Send + Sync {
     /// orders follow with [`TransferStore::import_orders`]. Tokens of the deleted corp are
     /// revoked (unless `corp` holds them).
     async fn replace_corp(&self, corp: CorpRecord) -> Result<CorpImport>;
+
+    /// Deletes a corp with everything of it (apps, tokens, directory, media rows, seed runs,
+    /// orders, counters, its import mark) in one transaction, the deletion of
+    /// [`TransferStore::replace_corp`]. Without `force`, a corp that holds any app, user, grid,
+    /// category, order or medium is left as it is: [`crate::StoreError::Conflict`] naming what
+    /// it holds. [`crate::StoreError::NotFound`] when there is no such corp. The token cache
+    /// forgets the corp's callers at once.
+    async fn delete_corp(&self, corpid: &str, force: bool) -> Result<DeletedCorp>;
 
     /// Writes orders of a corp being imported (after the last imported, in creation order),
     /// their statistics' counters, and moves the corp's import mark past them, in one

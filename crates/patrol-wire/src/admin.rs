@@ -66,6 +66,25 @@ pub struct CreateCorp {
     pub created_at: Option<i64>,
 }
 
+/// `PATCH /admin/v1/corps/{corpid}`: any of the fields; the corpid never changes.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCorp {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<i64>,
+}
+
+/// A page of `GET /admin/v1/corps/{corpid}/orders`: the orders (each as
+/// `GET /admin/v1/corps/{corpid}/orders/{order_id}` answers it), newest first, and the cursor of
+/// the next page (`null` after the last).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OrderPage<T> {
+    pub orders: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CorpView {

@@ -55,7 +55,7 @@ pub(crate) struct AdminArgs {
 
 #[derive(Debug, Subcommand)]
 enum AdminCommand {
-    /// Create, list and show corps.
+    /// Create, list, show, update, reset and delete corps.
     #[command(subcommand)]
     Corp(corps::CorpCommand),
     /// Create, list, update and delete the apps of a corp, and rotate their secrets.
@@ -66,7 +66,7 @@ enum AdminCommand {
     Grid(directory::GridArgs),
     /// Add, list, rename and delete the incident categories of a corp.
     Category(directory::CategoryArgs),
-    /// Report incidents, show them and act on them.
+    /// Report incidents, list, show and act on them.
     Order(orders::OrderArgs),
     /// Show, set, advance, freeze and release the server's clock.
     Clock(clock::ClockArgs),

@@ -3,7 +3,7 @@
 //! resident family (`report/resident/*`) instead.
 
 mod export;
-mod output;
+pub(crate) mod output;
 pub(crate) mod time;
 
 use std::io::{IsTerminal, Write};

@@ -2,12 +2,12 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use patrol_domain::limits;
 use patrol_domain::{AgentId, CategoryId, CorpId, GridId, UserId};
 use patrol_domain::{
-    App, AppKind, AppPatch, Category, Corp, Grid, GridPatch, NewApp, NewCategory, NewCorp, NewGrid,
-    NewUser,
+    App, AppKind, AppPatch, Category, Corp, CorpPatch, Grid, GridPatch, NewApp, NewCategory,
+    NewCorp, NewGrid, NewUser,
 };
 
 use super::{AdminError, AdminJson, AdminPath as Path, answer, corp, new_secret, random_hex};
@@ -101,6 +101,64 @@ pub(super) async fn list_corps(State(state): State<AppState>) -> Result<Response
         corps: corps.into_iter().map(corp_view).collect(),
     };
     Ok(answer(StatusCode::OK, &list))
+}
+
+/// `PATCH /corps/{corpid}`: its name and creation time; the corpid never changes.
+pub(super) async fn update_corp(
+    State(state): State<AppState>,
+    Path(corpid): Path<String>,
+    AdminJson(body): AdminJson<UpdateCorp>,
+) -> Result<Response, AdminError> {
+    if let Some(name) = &body.name {
+        check_display_name("corp", name)?;
+    }
+    let created_at = body
+        .created_at
+        .map(|created_at| limits::check_time("created_at", created_at, state.clock().now()))
+        .transpose()?;
+    let corp = corp(&state, &corpid).await?;
+    let corp = state
+        .store
+        .update_corp(
+            corp.key,
+            CorpPatch {
+                name: body.name,
+                created_at,
+            },
+        )
+        .await?;
+    Ok(answer(StatusCode::OK, &corp_view(corp)))
+}
+
+/// The query string of `DELETE /corps/{corpid}`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DeleteCorpParams {
+    force: Option<bool>,
+}
+
+/// `DELETE /corps/{corpid}[?force=true]`: the corp with everything of it, in one transaction;
+/// without `force`, refused (409) while it holds anything. Blobs no other corp's medium names
+/// are removed after the commit.
+pub(super) async fn delete_corp(
+    State(state): State<AppState>,
+    Path(corpid): Path<String>,
+    uri: axum::http::Uri,
+) -> Result<Response, AdminError> {
+    let axum::extract::Query(params) = axum::extract::Query::<DeleteCorpParams>::try_from_uri(&uri)
+        .map_err(|rejection| AdminError::invalid(rejection.body_text()))?;
+    let deleted = state
+        .store
+        .delete_corp(&corpid, params.force.unwrap_or(false))
+        .await?;
+    for blob in deleted.unreferenced_blobs {
+        let id = patrol_media::BlobId::from_bytes(blob);
+        if let Err(error) = state.blobs.remove(id).await {
+            tracing::warn!(%corpid, blob = %id, %error, "a deleted corp's blob was not removed");
+        }
+    }
+    tracing::info!(%corpid, held = %deleted.held.describe(), "corp deleted");
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 pub(super) async fn show_corp(

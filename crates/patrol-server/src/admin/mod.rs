@@ -128,7 +128,7 @@ pub(crate) fn answer<T: Serialize>(status: StatusCode, value: &T) -> Response {
     json_answer(status, body)
 }
 
-fn json_answer(status: StatusCode, body: Vec<u8>) -> Response {
+pub(crate) fn json_answer(status: StatusCode, body: Vec<u8>) -> Response {
     let mut response = crate::handlers::json_bytes(body);
     *response.status_mut() = status;
     response
@@ -252,7 +252,12 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/corps",
             post(directory::create_corp).get(directory::list_corps),
         )
-        .route(corp, get(directory::show_corp))
+        .route(
+            corp,
+            get(directory::show_corp)
+                .patch(directory::update_corp)
+                .delete(directory::delete_corp),
+        )
         .route(&format!("{corp}/reset"), post(snapshot::reset))
         .route("/snapshot", get(snapshot::save).post(snapshot::load))
         .route(
@@ -293,7 +298,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             &format!("{corp}/categories/{{category_id}}"),
             patch(directory::update_category).delete(directory::delete_category),
         )
-        .route(&format!("{corp}/orders"), post(orders::report))
+        .route(
+            &format!("{corp}/orders"),
+            post(orders::report).get(orders::list),
+        )
         .route(&format!("{corp}/orders/{{order_id}}"), get(orders::show))
         .route(
             &format!("{corp}/orders/{{order_id}}/actions"),

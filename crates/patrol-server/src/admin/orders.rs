@@ -1,17 +1,20 @@
 //! Handlers for reporting orders and acting on them.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, Uri};
 use axum::response::Response;
 use patrol_domain::limits;
 use patrol_domain::media as media_rules;
 use patrol_domain::{
-    Action, ActionKind, Location, Media, NewOrder, OrderId, Rejection, Resident, Urgency,
+    Action, ActionKind, CorpOrdersQuery, GridId, Location, Media, NewOrder, OrderFilter, OrderId,
+    Rejection, Resident, Stage, Urgency,
 };
 use patrol_store::StoreError;
+use serde::Deserialize;
 
 use super::{AdminError, AdminJson, AdminPath as Path, corp, order_answer, random_hex};
 use crate::AppState;
+use crate::cursor::AdminBinding;
 use patrol_wire::admin::{OrderAction, ReportOrder};
 
 /// The media of a report or an action: `image_urls` as given (never one patrol serves: those
@@ -224,4 +227,223 @@ pub(super) async fn act(
         }
     };
     Ok(order_answer(&state, StatusCode::OK, rendered))
+}
+
+/// Orders of a page of `GET /corps/{corpid}/orders` when `limit` is absent.
+pub(super) const DEFAULT_LIST_LIMIT: u32 = 50;
+/// The largest `limit` of `GET /corps/{corpid}/orders`.
+pub(super) const MAX_LIST_LIMIT: u32 = 200;
+
+/// The query string of `GET /corps/{corpid}/orders`, each value read as text and checked here, so
+/// that a bad one is refused naming its field.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListParams {
+    state: Option<String>,
+    grid_id: Option<String>,
+    category_id: Option<String>,
+    urge_type: Option<String>,
+    since: Option<String>,
+    until: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+/// A time filter: Unix seconds within the bounds of a time (`limits::check_time`, without the
+/// day ahead: a window may reach past any order).
+fn time_param(field: &str, text: &str) -> Result<i64, AdminError> {
+    let time: i64 = text.parse().map_err(|_| {
+        AdminError::invalid(format!(
+            "{field} {:?} must be a time in Unix seconds",
+            patrol_wire::echo::bounded(text, 64)
+        ))
+    })?;
+    if !(0..=limits::MAX_CLOCK_TIME).contains(&time) {
+        return Err(AdminError::invalid(format!(
+            "{field} must be 0 to {} (2100-01-01 00:00 UTC), got {time}",
+            limits::MAX_CLOCK_TIME
+        )));
+    }
+    Ok(time)
+}
+
+fn id_param(field: &str, text: &str) -> Result<String, AdminError> {
+    // Grid ids, category ids: the same form (`limits`, "ids").
+    GridId::parse(text.to_owned())
+        .map(GridId::into_string)
+        .map_err(|_| {
+            AdminError::invalid(format!(
+                "{field} {:?} must be 1-64 ASCII letters, digits, - or _",
+                patrol_wire::echo::bounded(text, 64)
+            ))
+        })
+}
+
+impl ListParams {
+    fn parse(uri: &Uri) -> Result<ListParams, AdminError> {
+        let axum::extract::Query(params) = axum::extract::Query::<ListParams>::try_from_uri(uri)
+            .map_err(|rejection| AdminError::invalid(rejection.body_text()))?;
+        Ok(params)
+    }
+
+    fn filter(&self) -> Result<OrderFilter, AdminError> {
+        let stages = match self.state.as_deref() {
+            None => Vec::new(),
+            Some(state) => Stage::parse_state(state).ok_or_else(|| {
+                AdminError::invalid(format!(
+                    "state {:?} must be one of new, processing, done, rejected, open, closed",
+                    patrol_wire::echo::bounded(state, 64)
+                ))
+            })?,
+        };
+        let urgency = match self.urge_type.as_deref() {
+            None => None,
+            Some(text) => Some(text.parse().ok().and_then(Urgency::from_wire).ok_or_else(
+                || {
+                    AdminError::invalid(format!(
+                        "urge_type {:?} must be 1 (normal), 2 (important) or 3 (urgent)",
+                        patrol_wire::echo::bounded(text, 64)
+                    ))
+                },
+            )?),
+        };
+        let since = self
+            .since
+            .as_deref()
+            .map(|text| time_param("since", text))
+            .transpose()?;
+        let until = self
+            .until
+            .as_deref()
+            .map(|text| time_param("until", text))
+            .transpose()?;
+        if let (Some(since), Some(until)) = (since, until)
+            && until < since
+        {
+            return Err(AdminError::invalid(format!(
+                "until ({until}) is before since ({since})"
+            )));
+        }
+        Ok(OrderFilter {
+            stages,
+            grid: self
+                .grid_id
+                .as_deref()
+                .map(|text| id_param("grid_id", text))
+                .transpose()?,
+            category: self
+                .category_id
+                .as_deref()
+                .map(|text| id_param("category_id", text))
+                .transpose()?,
+            urgency,
+            since,
+            until,
+        })
+    }
+
+    fn limit(&self) -> Result<u32, AdminError> {
+        match self.limit.as_deref() {
+            None => Ok(DEFAULT_LIST_LIMIT),
+            Some(text) => text
+                .parse::<u32>()
+                .ok()
+                .filter(|limit| (1..=MAX_LIST_LIMIT).contains(limit))
+                .ok_or_else(|| {
+                    AdminError::invalid(format!(
+                        "limit {:?} must be 1 to {MAX_LIST_LIMIT}",
+                        patrol_wire::echo::bounded(text, 64)
+                    ))
+                }),
+        }
+    }
+}
+
+/// The filters as a cursor is bound to them: every filter given, in a fixed order.
+fn canonical(filter: &OrderFilter) -> String {
+    let stages: Vec<&str> = filter.stages.iter().map(|stage| stage.name()).collect();
+    serde_json::json!([
+        stages,
+        filter.grid,
+        filter.category,
+        filter.urgency.map(|urgency| urgency as i64),
+        filter.since,
+        filter.until,
+    ])
+    .to_string()
+}
+
+/// `GET /corps/{corpid}/orders`: a page of the corp's orders (both families), newest first,
+/// filtered; `next_cursor` continues it.
+pub(super) async fn list(
+    State(state): State<AppState>,
+    Path(corpid): Path<String>,
+    uri: Uri,
+) -> Result<Response, AdminError> {
+    let params = ListParams::parse(&uri)?;
+    let filter = params.filter()?;
+    let limit = params.limit()?;
+    let corp = corp(&state, &corpid).await?;
+    if let Some(grid_id) = &filter.grid
+        && state.store.grid(corp.key, grid_id).await?.is_none()
+    {
+        return Err(AdminError::not_found(format!(
+            "grid {grid_id} not found in corp {corpid}"
+        )));
+    }
+    if let Some(category_id) = &filter.category
+        && !state
+            .store
+            .list_categories(corp.key)
+            .await?
+            .iter()
+            .any(|category| &category.category_id == category_id)
+    {
+        return Err(AdminError::not_found(format!(
+            "category {category_id} not found in corp {corpid}"
+        )));
+    }
+    let filters = canonical(&filter);
+    let binding = AdminBinding {
+        corp_key: corp.key,
+        filters: &filters,
+    };
+    let after =
+        match params.cursor.as_deref() {
+            None | Some("") => None,
+            Some(cursor) => Some(state.cursors.decode_admin(&binding, cursor).ok_or_else(
+                || {
+                    AdminError::invalid(
+                        "cursor is not one this server issued for this corp and these filters",
+                    )
+                },
+            )?),
+        };
+    let page = state
+        .store
+        .list_corp_orders(
+            corp.key,
+            CorpOrdersQuery {
+                filter,
+                after,
+                limit,
+                public_url: Some(state.public_url.clone()),
+            },
+        )
+        .await?;
+    let next_cursor = match (page.more, page.last_position()) {
+        (true, Some(position)) => Some(state.cursors.encode_admin(&binding, position)),
+        _ => None,
+    };
+    let mut body = Vec::with_capacity(page.json.len() + 128);
+    body.extend_from_slice(b"{\"orders\":[");
+    body.extend_from_slice(&page.json);
+    body.extend_from_slice(b"],\"next_cursor\":");
+    body.extend_from_slice(
+        serde_json::to_string(&next_cursor)
+            .expect("a cursor always serializes")
+            .as_bytes(),
+    );
+    body.push(b'}');
+    Ok(super::json_answer(StatusCode::OK, body))
 }

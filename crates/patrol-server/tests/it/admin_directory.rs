@@ -490,8 +490,9 @@ async fn not_found_method_not_allowed_and_conflict_have_the_error_shape() {
     for (method, path) in [
         ("DELETE", "/corps"),
         ("PUT", "/corps"),
-        ("PATCH", "/corps/wwshape"),
-        ("DELETE", "/corps/wwshape"),
+        ("PUT", "/corps/wwshape"),
+        ("POST", "/corps/wwshape"),
+        ("DELETE", "/corps/wwshape/orders"),
         ("GET", "/corps/wwshape/apps/1000002"),
         ("GET", "/corps/wwshape/apps/1000002/secret"),
         ("DELETE", "/corps/wwshape/apps/1000002/secret"),

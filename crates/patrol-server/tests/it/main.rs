@@ -2,6 +2,7 @@
 //! the real server over HTTP through the shared harness in `patrol-test`.
 
 mod admin_bounds;
+mod admin_corps;
 mod admin_directory;
 mod admin_orders;
 mod clock;

@@ -1,8 +1,9 @@
 //! Read replicas (`--database-replica`) on a real primary and a real streaming standby of its
 //! own (two clusters, `pg_basebackup -R`): the order list, order info and the statistics read
-//! from the standby, token checks from the primary; a walk across a pause of the standby's
-//! replay loses no order; a dead standby fails no call. Starts its own clusters, whatever
-//! `PATROL_TEST_DATABASE_URL` says (CI's PostgreSQL pass skips it: it ran in the first pass).
+//! from the standby, token checks and the administration API's list of a corp's orders from the
+//! primary; a walk across a pause of the standby's replay loses no order; a dead standby fails no
+//! call. Starts its own clusters, whatever `PATROL_TEST_DATABASE_URL` says (CI's PostgreSQL pass
+//! skips it: it ran in the first pass).
 
 use patrol_domain::AppKind;
 use patrol_test::cluster::query;
@@ -72,6 +73,14 @@ async fn reads_that_may_lag_come_from_the_replica_and_a_walk_across_its_lag_lose
     assert_eq!(total_case(&app, &fresh).await, 10);
     let (second, cursor) = page(&app, &token, &cursor).await;
     assert_eq!(second, ["o04", "o05", "o06", "o07"]);
+    // The administration API's list of the corp's orders reads the primary: it has them.
+    let listed = app
+        .admin_expect("GET", "/corps/wwreplica/orders?limit=3", None, 200)
+        .await;
+    assert_eq!(
+        order_ids(listed["orders"].as_array().unwrap()),
+        ["o12", "o11", "o10"]
+    );
 
     // Replaying again, the walk goes on where it stood and meets the new orders: none skipped.
     query(&standby.url(), "SELECT pg_wal_replay_resume()::text").await;

@@ -166,6 +166,18 @@ impl Client {
         Ok(())
     }
 
+    /// `DELETE /admin/v1/<segments>?<query>`, as [`Client::delete`].
+    pub(crate) async fn delete_with(
+        &self,
+        segments: &[&str],
+        query: &[(&str, &str)],
+    ) -> anyhow::Result<()> {
+        let request = self.request(Method::DELETE, segments)?.query(query);
+        let response = self.exchange(request).await?;
+        let _ = response.bytes().await;
+        Ok(())
+    }
+
     /// `GET /admin/v1/<segments>?<query>` whose answer is streamed by the caller (a snapshot),
     /// without the request timeout (a large answer takes long).
     pub(crate) async fn download(

@@ -1,7 +1,9 @@
 //! `patrol admin corp …` and `patrol admin app …`: corps, and the apps whose secrets get tokens.
 
 use clap::{ArgGroup, Args, Subcommand, ValueEnum};
-use patrol_wire::admin::{AppList, AppView, CorpList, CorpView, CreateApp, CreateCorp, UpdateApp};
+use patrol_wire::admin::{
+    AppList, AppView, CorpList, CorpView, CreateApp, CreateCorp, UpdateApp, UpdateCorp,
+};
 
 use super::CorpScope;
 use super::client::Client;
@@ -28,6 +30,33 @@ pub(crate) enum CorpCommand {
     Show {
         /// The corp's corpid.
         corpid: String,
+    },
+    /// Rename a corp or change its creation time; its corpid never changes.
+    #[command(group(
+        ArgGroup::new("changes")
+            .required(true)
+            .multiple(true)
+            .args(["name", "created_at"])
+    ))]
+    Update {
+        #[command(flatten)]
+        scope: CorpScope,
+        /// A new name.
+        #[arg(long)]
+        name: Option<String>,
+        /// A new creation time, in Unix seconds. Before 1701360000 its system app may call the
+        /// patrol API.
+        #[arg(long, value_name = "UNIX")]
+        created_at: Option<i64>,
+    },
+    /// Delete a corp. Refused while it holds apps, users, grids, categories, orders or media,
+    /// unless --force, which deletes all of them with it; its tokens stop working at once.
+    Delete {
+        #[command(flatten)]
+        scope: CorpScope,
+        /// Delete it with everything it holds.
+        #[arg(long)]
+        force: bool,
     },
     /// Reset a corp: it keeps its id, name, apps and tokens; its users, grids, categories,
     /// media and orders become none (`empty`) or the demo's (`demo`, the demo corp only).
@@ -60,6 +89,30 @@ pub(crate) async fn run_corp(client: &Client, command: CorpCommand) -> anyhow::R
                     corp.name,
                     output::unix_and_time(corp.created_at)
                 );
+            }
+        }
+        CorpCommand::Update {
+            scope,
+            name,
+            created_at,
+        } => {
+            let corpid = scope.corpid()?;
+            let body = UpdateCorp { name, created_at };
+            if let Some(corp) = client.patch::<CorpView>(&["corps", corpid], &body).await? {
+                println!(
+                    "updated corp {} ({}), created at {}",
+                    corp.corpid,
+                    corp.name,
+                    output::unix_and_time(corp.created_at)
+                );
+            }
+        }
+        CorpCommand::Delete { scope, force } => {
+            let corpid = scope.corpid()?;
+            let query: &[(&str, &str)] = if force { &[("force", "true")] } else { &[] };
+            client.delete_with(&["corps", corpid], query).await?;
+            if !client.prints_json() {
+                println!("deleted corp {corpid}; its tokens no longer work");
             }
         }
         CorpCommand::Reset { corpid, to } => {

@@ -2,7 +2,7 @@
 //! would.
 
 use clap::{Args, Subcommand, ValueEnum};
-use patrol_wire::admin::{LocationBody, OrderAction, ReportOrder, ResidentBody};
+use patrol_wire::admin::{LocationBody, OrderAction, OrderPage, ReportOrder, ResidentBody};
 use patrol_wire::patrol::Order;
 
 use super::CorpScope;
@@ -21,6 +21,9 @@ pub(crate) struct OrderArgs {
 enum OrderCommand {
     /// Report an incident; the grid's admins become its processors.
     Report(Box<ReportArgs>),
+    /// List the corp's orders, newest first (as a table, or --json), filtered; --all follows
+    /// the pages to the end.
+    List(ListArgs),
     /// Show an order as WeCom's get_order_info would.
     Show {
         /// The order's id.
@@ -97,6 +100,120 @@ struct ReportArgs {
     /// The resident's WeChat unionid (with --resident).
     #[arg(long, value_name = "ID", requires = "resident")]
     unionid: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ListArgs {
+    /// Only orders at this stage: new, processing (accepted, assigned, transferred or in
+    /// progress), done, rejected, open (new or processing) or closed (done or rejected).
+    #[arg(long, value_name = "STATE",
+          value_parser = ["new", "processing", "done", "rejected", "open", "closed"])]
+    state: Option<String>,
+    /// Only orders reported in this grid (not in the grids under it).
+    #[arg(long, value_name = "G")]
+    grid: Option<String>,
+    /// Only orders of this category (not of its children).
+    #[arg(long, value_name = "C")]
+    category: Option<String>,
+    /// Only orders of this urgency: normal (1), important (2) or urgent (3).
+    #[arg(long, value_name = "URGENCY", value_parser = parse_urgency)]
+    urgency: Option<i64>,
+    /// Only orders created at or after TIME: Unix seconds or a date/time (as `patrol orders
+    /// list --created-since`).
+    #[arg(long, value_name = "TIME", value_parser = crate::orders::time::parse_since)]
+    since: Option<i64>,
+    /// Only orders created before TIME (the forms of --since).
+    #[arg(long, value_name = "TIME", value_parser = crate::orders::time::parse_since)]
+    until: Option<i64>,
+    /// Orders a page, 1 to 200 [default: 50].
+    #[arg(long, value_name = "N")]
+    limit: Option<u32>,
+    /// Start at this page (the `next_cursor` of the last one).
+    #[arg(long, value_name = "CURSOR", conflicts_with = "all")]
+    cursor: Option<String>,
+    /// Follow the pages to the last one; with --json, all the orders in one page object.
+    #[arg(long)]
+    all: bool,
+}
+
+/// An urgency as its name or its `urge_type`.
+fn parse_urgency(text: &str) -> Result<i64, String> {
+    match text {
+        "normal" | "1" => Ok(1),
+        "important" | "2" => Ok(2),
+        "urgent" | "3" => Ok(3),
+        _ => Err("expected normal, important, urgent, 1, 2 or 3".to_owned()),
+    }
+}
+
+impl ListArgs {
+    /// The query string of the first page.
+    fn query(&self) -> Vec<(&'static str, String)> {
+        let mut query = Vec::new();
+        let mut add = |name: &'static str, value: Option<String>| {
+            if let Some(value) = value {
+                query.push((name, value));
+            }
+        };
+        add("state", self.state.clone());
+        add("grid_id", self.grid.clone());
+        add("category_id", self.category.clone());
+        add("urge_type", self.urgency.map(|u| u.to_string()));
+        add("since", self.since.map(|t| t.to_string()));
+        add("until", self.until.map(|t| t.to_string()));
+        add("limit", self.limit.map(|l| l.to_string()));
+        add("cursor", self.cursor.clone());
+        query
+    }
+}
+
+/// `patrol admin order list`: one page, or every page with --all; a table, or the answer as it
+/// is with --json (all the orders of --all in one page object).
+#[allow(clippy::print_stdout)]
+async fn list(client: &Client, corpid: &str, args: &ListArgs) -> anyhow::Result<()> {
+    let segments = ["corps", corpid, "orders"];
+    let mut query = args.query();
+    let mut orders: Vec<serde_json::Value> = Vec::new();
+    let next_cursor = loop {
+        let text = client.get_text(&segments, &query).await?;
+        if client.prints_json() && !args.all {
+            print!("{text}{}", if text.ends_with('\n') { "" } else { "\n" });
+            return Ok(());
+        }
+        let page: OrderPage<serde_json::Value> = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!("cannot read the answer: is it a patrol server of this version? ({e})")
+        })?;
+        orders.extend(page.orders);
+        match page.next_cursor {
+            Some(cursor) if args.all => {
+                query.retain(|(name, _)| *name != "cursor");
+                query.push(("cursor", cursor));
+            }
+            next => break next,
+        }
+    };
+    if client.prints_json() {
+        let page = OrderPage {
+            orders,
+            next_cursor,
+        };
+        println!("{}", serde_json::to_string(&page)?);
+        return Ok(());
+    }
+    let orders: Vec<Order> = orders
+        .into_iter()
+        .map(serde_json::from_value)
+        .collect::<Result<_, _>>()
+        .map_err(|e| anyhow::anyhow!("an order of the answer is not WeCom's shape: {e}"))?;
+    if orders.is_empty() {
+        println!("no orders");
+    } else {
+        print!("{}", crate::orders::output::order_table(&orders));
+    }
+    if let Some(cursor) = next_cursor {
+        eprintln!("more orders follow: --cursor {cursor}, or --all");
+    }
+    Ok(())
 }
 
 /// What an actor does to an order.
@@ -220,6 +337,7 @@ pub(crate) async fn run(client: &Client, args: OrderArgs) -> anyhow::Result<()> 
                 );
             }
         }
+        OrderCommand::List(list_args) => list(client, corpid, &list_args).await?,
         OrderCommand::Show { order_id } => {
             if let Some(order) = client
                 .get::<Order>(&["corps", corpid, "orders", &order_id])

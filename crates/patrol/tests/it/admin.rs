@@ -562,3 +562,187 @@ fn journal_bounds_out_of_range_stop_the_server_from_starting() {
     );
     assert!(stderr.contains("journal_bytes"), "{stderr}");
 }
+
+/// `patrol serve --demo` with the admin key [`KEY`]: the demo corp's 300 orders.
+fn serve_demo() -> Served {
+    Served::on_any_port(&["--demo", "--data-dir", "{dir}", "--admin-key", KEY])
+}
+
+/// The ids of the orders of a page object.
+fn page_ids(page: &Value) -> Vec<String> {
+    page["orders"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no orders in {page}"))
+        .iter()
+        .map(|order| order["order_id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn order_list_prints_a_table_filters_and_follows_the_pages() {
+    use patrol_demo::DEMO_CORPID;
+    let served = serve_demo();
+    let corp = ["--corp", DEMO_CORPID];
+    let all = ok_json(&served, &["order", "list", corp[0], corp[1], "--all"]);
+    assert!(all["next_cursor"].is_null(), "{}", all["next_cursor"]);
+    let orders = all["orders"].as_array().unwrap().clone();
+    assert_eq!(orders.len(), 300);
+    let ids = page_ids(&all);
+    let unique: std::collections::HashSet<&String> = ids.iter().collect();
+    assert_eq!(unique.len(), 300);
+    let created: Vec<i64> = orders
+        .iter()
+        .map(|o| o["create_time"].as_i64().unwrap())
+        .collect();
+    assert!(
+        created.windows(2).all(|pair| pair[0] >= pair[1]),
+        "newest first"
+    );
+
+    // One page, then the next from its cursor.
+    let first = ok_json(
+        &served,
+        &["order", "list", corp[0], corp[1], "--limit", "7"],
+    );
+    assert_eq!(page_ids(&first), ids[..7]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second = ok_json(
+        &served,
+        &[
+            "order", "list", corp[0], corp[1], "--limit", "7", "--cursor", cursor,
+        ],
+    );
+    assert_eq!(page_ids(&second), ids[7..14]);
+
+    // A table on a terminal, and the way on to the next page on stderr.
+    let output = crate::support::succeeds_with(&mut admin(
+        &served,
+        &["order", "list", corp[0], corp[1], "--limit", "5"],
+    ));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stdout.starts_with("ORDER ID"), "{stdout}");
+    assert_eq!(stdout.lines().count(), 6, "{stdout}");
+    for (line, id) in stdout.lines().skip(1).zip(&ids) {
+        assert!(line.starts_with(id.as_str()), "{line} is not {id}");
+    }
+    assert!(
+        stderr.contains("--cursor") && stderr.contains("--all"),
+        "{stderr}"
+    );
+
+    // Filters combined: what the client finds among all the orders.
+    let since = created[150];
+    let grid = orders[0]["grid_id"].as_str().unwrap().to_owned();
+    let filtered = ok_json(
+        &served,
+        &[
+            "order",
+            "list",
+            corp[0],
+            corp[1],
+            "--all",
+            "--state",
+            "open",
+            "--urgency",
+            "normal",
+            "--since",
+            &since.to_string(),
+            "--limit",
+            "3",
+        ],
+    );
+    let want: Vec<String> = orders
+        .iter()
+        .filter(|o| {
+            let last = o["process_list"].as_array().unwrap().last().unwrap();
+            ![5, 6].contains(&last["process_type"].as_i64().unwrap())
+                && o["urge_type"] == 1
+                && o["create_time"].as_i64().unwrap() >= since
+        })
+        .map(|o| o["order_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!want.is_empty());
+    assert_eq!(page_ids(&filtered), want);
+    let in_grid = ok_json(
+        &served,
+        &[
+            "order", "list", corp[0], corp[1], "--all", "--grid", &grid, "--state", "closed",
+        ],
+    );
+    let want: Vec<String> = orders
+        .iter()
+        .filter(|o| {
+            let last = o["process_list"].as_array().unwrap().last().unwrap();
+            o["grid_id"] == grid.as_str()
+                && [5, 6].contains(&last["process_type"].as_i64().unwrap())
+        })
+        .map(|o| o["order_id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(page_ids(&in_grid), want);
+
+    // Bad values: the CLI's own, then the server's, named.
+    let stderr = fails(&mut admin(
+        &served,
+        &["order", "list", corp[0], corp[1], "--state", "closd"],
+    ));
+    assert!(
+        stderr.contains("closd") && stderr.contains("closed"),
+        "{stderr}"
+    );
+    let stderr = fails(&mut admin(
+        &served,
+        &["order", "list", corp[0], corp[1], "--limit", "0"],
+    ));
+    assert!(
+        stderr.contains("limit") && stderr.contains("400"),
+        "{stderr}"
+    );
+}
+
+#[tokio::test]
+async fn corp_update_renames_and_corp_delete_wants_force_for_a_corp_with_data() {
+    use patrol_demo::{DEMO_CORPID, DEMO_PATROL_SECRET};
+    let served = serve_demo();
+    let wecom = served.wecom();
+    let token = wecom.token(DEMO_CORPID, DEMO_PATROL_SECRET).await;
+    let out = ok(
+        &served,
+        &["corp", "update", "--corp", DEMO_CORPID, "--name", "演示 2"],
+    );
+    assert!(
+        out.contains("updated corp") && out.contains("演示 2"),
+        "{out}"
+    );
+    let corp = ok_json(&served, &["corp", "show", DEMO_CORPID]);
+    assert_eq!(corp["name"], "演示 2");
+    let stderr = fails(&mut admin(
+        &served,
+        &["corp", "update", "--corp", DEMO_CORPID],
+    ));
+    assert!(stderr.contains("--name"), "{stderr}");
+
+    let stderr = fails(&mut admin(
+        &served,
+        &["corp", "delete", "--corp", DEMO_CORPID],
+    ));
+    assert!(
+        stderr.contains("409") && stderr.contains("force") && stderr.contains("300 orders"),
+        "{stderr}"
+    );
+    assert_eq!(wecom.order_list(&token, json!({})).await["errcode"], 0);
+    let out = ok(
+        &served,
+        &["corp", "delete", "--corp", DEMO_CORPID, "--force"],
+    );
+    assert!(
+        out.contains(&format!("deleted corp {DEMO_CORPID}")),
+        "{out}"
+    );
+    let refused = wecom
+        .call("report/patrol/get_order_list", &token, json!({}))
+        .await;
+    assert_eq!(refused["errcode"], 40014, "{refused}");
+    let stderr = fails(&mut admin(&served, &["corp", "show", DEMO_CORPID]));
+    assert!(stderr.contains("404"), "{stderr}");
+}
