@@ -200,6 +200,25 @@ fn operations(spec: &mut Spec) {
     );
     spec.admin_read::<admin::CorpList>(Get, "/admin/v1/corps", "The corps", 200);
     spec.admin_read::<admin::CorpView>(Get, &corp(""), "A corp", 200);
+    spec.admin_json::<admin::UpdateCorp, admin::CorpView>(
+        Patch,
+        &corp(""),
+        "Rename a corp or change its creation time",
+        200,
+    );
+    spec.admin(
+        Delete,
+        &corp(""),
+        "Delete a corp: refused (409) while it holds anything, unless force=true",
+        None,
+        (204, None),
+    )
+    .query_typed(
+        "force",
+        false,
+        "true: delete the corp with everything it holds (apps, users, grids, categories, orders, media).",
+        json!({"type": "boolean"}),
+    );
     let to = spec.schema::<snapshot::ResetTo>();
     let reset = json!({"type": "object", "required": ["to"], "additionalProperties": false, "properties": {"to": to}});
     let summary = spec.schema::<snapshot::ResetSummary>();
@@ -321,6 +340,25 @@ fn operations(spec: &mut Spec) {
         201,
     )
     .describe("The answer is the order as WeCom's `get_order_info` shows it.");
+    spec.admin_read::<admin::OrderPage<patrol::Order>>(
+        Get,
+        &corp("/orders"),
+        "A corp's orders, newest first, by pages",
+        200,
+    )
+    .query_typed(
+        "state",
+        false,
+        "new, processing, done, rejected; open (new or processing), closed (done or rejected).",
+        json!({"type": "string", "enum": ["new", "processing", "done", "rejected", "open", "closed"]}),
+    )
+    .query_typed("grid_id", false, "Orders of this grid (an unknown grid: 404).", json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}))
+    .query_typed("category_id", false, "Orders of this category (an unknown category: 404).", json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}))
+    .query_typed("urge_type", false, "1 normal, 2 important, 3 urgent.", json!({"type": "integer", "minimum": 1, "maximum": 3}))
+    .query_typed("since", false, "Created at or after this time (Unix seconds).", json!({"type": "integer", "minimum": 0, "maximum": patrol_domain::limits::MAX_CLOCK_TIME}))
+    .query_typed("until", false, "Created before this time (Unix seconds), not before since.", json!({"type": "integer", "minimum": 0, "maximum": patrol_domain::limits::MAX_CLOCK_TIME}))
+    .query_typed("limit", false, "Orders a page, 1 to 200 (50 when absent).", json!({"type": "integer", "minimum": 1, "maximum": 200}))
+    .query_typed("cursor", false, "The next_cursor of the page before, with the same filters (another: 400).", json!({"type": "string"}));
     spec.admin_read::<patrol::Order>(Get, &corp("/orders/{order_id}"), "An order", 200);
     spec.admin_json::<admin::OrderAction, patrol::Order>(
         Post,

@@ -68,6 +68,7 @@ pub struct CreateCorp {
 
 /// `PATCH /admin/v1/corps/{corpid}`: any of the fields; the corpid never changes.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCorp {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -80,6 +81,7 @@ pub struct UpdateCorp {
 /// `GET /admin/v1/corps/{corpid}/orders/{order_id}` answers it), newest first, and the cursor of
 /// the next page (`null` after the last).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OrderPage<T> {
     pub orders: Vec<T>,
     pub next_cursor: Option<String>,
