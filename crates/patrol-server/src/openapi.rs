@@ -355,8 +355,8 @@ fn operations(spec: &mut Spec) {
     .query_typed("grid_id", false, "Orders of this grid (an unknown grid: 404).", json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}))
     .query_typed("category_id", false, "Orders of this category (an unknown category: 404).", json!({"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}))
     .query_typed("urge_type", false, "1 normal, 2 important, 3 urgent.", json!({"type": "integer", "minimum": 1, "maximum": 3}))
-    .query_typed("since", false, "Created at or after this time (Unix seconds).", json!({"type": "integer", "minimum": 0, "maximum": patrol_domain::limits::MAX_CLOCK_TIME}))
-    .query_typed("until", false, "Created before this time (Unix seconds), not before since.", json!({"type": "integer", "minimum": 0, "maximum": patrol_domain::limits::MAX_CLOCK_TIME}))
+    .query_typed("since", false, "Created at or after this time (Unix seconds).", json!({"type": "integer", "minimum": 0, "maximum": limits::MAX_CLOCK_TIME}))
+    .query_typed("until", false, "Created before this time (Unix seconds), not before since.", json!({"type": "integer", "minimum": 0, "maximum": limits::MAX_CLOCK_TIME}))
     .query_typed("limit", false, "Orders a page, 1 to 200 (50 when absent).", json!({"type": "integer", "minimum": 1, "maximum": 200}))
     .query_typed("cursor", false, "The next_cursor of the page before, with the same filters (another: 400).", json!({"type": "string"}));
     spec.admin_read::<patrol::Order>(Get, &corp("/orders/{order_id}"), "An order", 200);
