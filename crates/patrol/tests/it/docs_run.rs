@@ -366,7 +366,9 @@ fn run_document(relative: &str) {
         let text = block.text.replace(DOCUMENTED_URL, &served.url);
         let outcome = session.run(index, &text);
         calls += outcome.calls.len();
-        if let Err(problem) = check(block, &text, &outcome, &served.url) {
+        if let Err(problem) =
+            check(block, &text, &outcome, &served.url).and_then(|()| left_alone(&served.url))
+        {
             panic!(
                 "{place}: the ```sh block fails: {problem}\n--- the block, as run ---\n{text}--- its output ---\n{}\n--- its errors ---\n{}",
                 cut(&outcome.stdout),
@@ -492,6 +494,27 @@ fn check(block: &Block, text: &str, ran: &Ran, url: &str) -> Result<(), String> 
                 "{what} answered\n  {}\nbut the document shows\n  {shown}\n(`...` and `…` match anything; {} and 16-hex-digit ids are not compared)",
                 cut(body),
                 VOLATILE.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Checks that a block left no state a later example would trip on: no fault rule, the clock
+/// real.
+fn left_alone(url: &str) -> Result<(), String> {
+    for (path, clean) in [("faults", r#""faults":[]"#), ("clock", r#""mode":"real""#)] {
+        let output = Command::new("curl")
+            .args(["-s", "--max-time", "20", "-H"])
+            .arg(format!("Authorization: Bearer {ADMIN_KEY}"))
+            .arg(format!("{url}/admin/v1/{path}"))
+            .output()
+            .expect("curl runs");
+        let answer = String::from_utf8_lossy(&output.stdout);
+        if !answer.contains(clean) {
+            return Err(format!(
+                "it leaves the server's {path} so ({answer}): undo it within the block, or later \
+                 examples meet it"
             ));
         }
     }
