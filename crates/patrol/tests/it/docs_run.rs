@@ -54,6 +54,7 @@ const VOLATILE: &[&str] = &[
     "last_id",
     "request_id",
     "latency_us",
+    "git_commit",
     "added_today",
     "solved_today",
 ];
@@ -120,14 +121,13 @@ fn blocks(markdown: &str) -> Vec<Block> {
             .and_then(|p| lines[p].trim().strip_prefix("<!-- docs-run:"))
             .map(|rest| {
                 let rest = rest.trim_end_matches("-->").trim();
-                match rest.strip_prefix("skip") {
-                    Some(reason) => Ok(reason
-                        .trim()
-                        .trim_start_matches('(')
-                        .trim_end_matches(')')
-                        .trim()
-                        .to_owned()),
-                    None => Err(format!(
+                let reason = rest.strip_prefix("skip").map(str::trim);
+                match reason {
+                    Some("") => Ok(String::new()),
+                    Some(reason) if reason.starts_with('(') && reason.ends_with(')') => {
+                        Ok(reason[1..reason.len() - 1].trim().to_owned())
+                    }
+                    _ => Err(format!(
                         "an unknown annotation `docs-run: {rest}` (only `skip (REASON)` is)"
                     )),
                 }
@@ -182,11 +182,11 @@ const PRELUDE: &str = r#"
 curl() {
   local __n __h __b __rc=0 __out=1 __a __url=
   echo . >> "$__DOCS_RUN/seq"; __n=$(wc -l < "$__DOCS_RUN/seq"); __n=${__n// /}
-  __h="$__DOCS_RUN/call-$__n.head"; __b="$__DOCS_RUN/call-$__n.body"
+  __h="$__DOCS_RUN/call-$__n.trace"; __b="$__DOCS_RUN/call-$__n.body"
   for __a in "$@"; do
     case $__a in -o|--output|-o?*) __out=0;; http://*|https://*) [ -n "$__url" ] || __url=$__a;; esac
   done
-  command curl --max-time 20 -D "$__h" "$@" > "$__b" || __rc=$?
+  command curl --max-time 20 --trace-ascii "$__h" "$@" > "$__b" || __rc=$?
   printf '%s\n%s\n%s\n%s\n%s\n%s\n' "$__rc" "${BASH_LINENO[0]}" "$__out" "$((BASH_SUBSHELL == 0 && __out))" "$__url" "$*" > "$__DOCS_RUN/call-$__n.meta"
   cat "$__b"
   return $__rc
@@ -302,11 +302,12 @@ impl Session {
             let printed = fields.next().unwrap().trim() == "1";
             let url = fields.next().unwrap().to_owned();
             let args = fields.next().unwrap_or("").trim_end().to_owned();
-            let head =
-                std::fs::read_to_string(own.join(format!("call-{n}.head"))).unwrap_or_default();
-            let status = head
+            // The status lines in curl's trace (`0000: HTTP/1.1 200 OK`): the last is the
+            // answer's (a 100 Continue may come before it).
+            let trace = std::fs::read(own.join(format!("call-{n}.trace"))).unwrap_or_default();
+            let status = String::from_utf8_lossy(&trace)
                 .lines()
-                .filter(|l| l.starts_with("HTTP/"))
+                .filter_map(|l| l.strip_prefix("0000: HTTP/"))
                 .filter_map(|l| l.split_whitespace().nth(1)?.parse().ok())
                 .next_back()
                 .unwrap_or(0);
@@ -334,7 +335,36 @@ impl Session {
 /// fresh demo server, and panics naming the first block that fails.
 fn run_document(relative: &str) {
     let markdown = std::fs::read_to_string(root().join(relative)).unwrap();
-    let blocks = blocks(&markdown);
+    let ran = run_markdown(relative, &markdown).unwrap_or_else(|problem| panic!("{problem}"));
+    // The count, on stderr as the other tests' reports (shown with `--nocapture`).
+    eprintln!(
+        "{relative}: {} blocks ran ({} curl calls), {} skipped:",
+        ran.blocks,
+        ran.calls,
+        ran.skipped.len()
+    );
+    for skip in &ran.skipped {
+        eprintln!("  {skip}");
+    }
+    assert!(
+        ran.blocks > 0 && ran.calls > 0,
+        "{relative}: no example ran"
+    );
+}
+
+/// What a document's run did.
+#[derive(Debug)]
+struct DocumentRun {
+    blocks: usize,
+    calls: usize,
+    /// `FILE:LINE (REASON)` of each block skipped.
+    skipped: Vec<String>,
+}
+
+/// Runs the shell blocks of `markdown` (named `name`) in order against a fresh demo server: what
+/// ran, or what failed first, naming the block's line, the problem and the block's output.
+fn run_markdown(name: &str, markdown: &str) -> Result<DocumentRun, String> {
+    let blocks = blocks(markdown);
     let served = Served::start(
         &[
             "--demo",
@@ -346,46 +376,44 @@ fn run_document(relative: &str) {
         &[("PATROL_ADMIN_KEY", ADMIN_KEY)],
     );
     let mut session = Session::new(&served.url);
-    let (mut ran, mut skipped, mut calls) = (0, Vec::new(), 0);
+    let mut run = DocumentRun {
+        blocks: 0,
+        calls: 0,
+        skipped: Vec::new(),
+    };
     for (index, block) in blocks.iter().enumerate() {
         if !runs(&block.lang) {
             continue;
         }
-        let place = format!("{relative}:{}", block.line);
+        let place = format!("{name}:{}", block.line);
         match block.skip.as_ref().map(|s| s.as_deref()) {
-            Some(Err(problem)) => panic!("{place}: {problem}"),
-            Some(Ok("")) => panic!(
-                "{place}: `<!-- docs-run: skip -->` without a reason: give one in parentheses"
-            ),
+            Some(Err(problem)) => return Err(format!("{place}: {problem}")),
+            Some(Ok("")) => {
+                return Err(format!(
+                    "{place}: `<!-- docs-run: skip -->` without a reason: give one in parentheses"
+                ));
+            }
             Some(Ok(reason)) => {
-                skipped.push(format!("{place} ({reason})"));
+                run.skipped.push(format!("{place} ({reason})"));
                 continue;
             }
             None => {}
         }
         let text = block.text.replace(DOCUMENTED_URL, &served.url);
         let outcome = session.run(index, &text);
-        calls += outcome.calls.len();
+        run.calls += outcome.calls.len();
         if let Err(problem) =
             check(block, &text, &outcome, &served.url).and_then(|()| left_alone(&served.url))
         {
-            panic!(
+            return Err(format!(
                 "{place}: the ```sh block fails: {problem}\n--- the block, as run ---\n{text}--- its output ---\n{}\n--- its errors ---\n{}",
                 cut(&outcome.stdout),
                 cut(&outcome.stderr)
-            );
+            ));
         }
-        ran += 1;
+        run.blocks += 1;
     }
-    // The count, on stderr as the other tests' reports (shown with `--nocapture`).
-    eprintln!(
-        "{relative}: {ran} blocks ran ({calls} curl calls), {} skipped:",
-        skipped.len()
-    );
-    for skip in &skipped {
-        eprintln!("  {skip}");
-    }
-    assert!(ran > 0 && calls > 0, "{relative}: no example ran");
+    Ok(run)
 }
 
 /// Checks one block's run: it ended well, and every call answered as the document shows.
@@ -562,10 +590,11 @@ fn comment_expectation(line: &str) -> Option<Expected> {
         status = Some(code.parse().ok()?);
         rest = after[code.len()..].trim();
     }
-    let body = if rest.starts_with('{') {
-        Some(rest[..=rest.rfind('}')?].to_owned())
-    } else {
-        None
+    // Only a status and an answer: a comment that goes on in words after `HTTP 503` is prose.
+    let body = match rest.chars().next() {
+        None => None,
+        Some('{') => Some(rest[..=rest.rfind('}')?].to_owned()),
+        Some(_) => return None,
     };
     (status.is_some() || body.is_some()).then_some(Expected { status, body })
 }
@@ -663,6 +692,119 @@ fn matches(shown: &str, actual: &str) -> bool {
     true
 }
 
+/// The harness on documents made for it: what carries from block to block, the forms of `curl`
+/// the documents use, the answers shown, and the failures it must report.
+#[test]
+fn the_harness_runs_and_fails_as_documented() {
+    let good = r#"# A document
+
+```sh
+TOKEN=$(curl -s 'http://127.0.0.1:8080/cgi-bin/gettoken?corpid=wwpatroldemo000001&corpsecret=patrol-demo-secret-0123456789abcdefghijklmno' \
+  | sed -E 's/.*"access_token":"([^"]*)".*/\1/')
+A=(-H "Authorization: Bearer $PATROL_ADMIN_KEY"); B=http://127.0.0.1:8080/admin/v1
+mkdir -p work && cd work
+```
+
+Prose between.
+
+```sh
+curl -s "${A[@]}" $B/corps/wwnobody   # HTTP 404 {"error":{"code":"not_found",…}}
+curl -s -X POST "http://127.0.0.1:8080/cgi-bin/report/patrol/get_order_list?access_token=wrong" -d '{}'
+# {"errcode":40014,"errmsg":"invalid access_token, hint: [1], from ip: 10.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=40014"}
+curl -s -D - -o /dev/null "${A[@]}" $B/clock | grep -qi '^content-type: application/json'
+until curl -sf "${A[@]}" $B/clock >/dev/null; do false; done
+curl -s -o corps.json "${A[@]}" $B/corps
+```
+
+```sh
+curl -s -X POST "http://127.0.0.1:8080/cgi-bin/report/patrol/get_corp_status?access_token=$TOKEN" -d '{}'
+curl -s "${A[@]}" $B/clock
+test -s corps.json && [ "${#A[@]}" = 2 ]
+```
+
+```json
+{"errcode":0,"errmsg":"ok","to_be_assigned":22,"processing":98,"added_today":0,"solved_today":0,"total_case":240,"total_solved":88}
+{"now":1,"mode":"real","offset":0}
+```
+
+<!-- docs-run: skip (starts a server) -->
+```sh
+patrol serve --demo
+```
+
+```console
+$ not run
+```
+"#;
+    let run = run_markdown("good.md", good).unwrap();
+    assert_eq!((run.blocks, run.calls), (3, 8), "{run:?}");
+    assert_eq!(run.skipped, ["good.md:33 (starts a server)"]);
+
+    let failing = [
+        // An answer that differs from the one shown.
+        (
+            "```sh\ncurl -s -X POST http://127.0.0.1:8080/admin/v1/clock -H \"Authorization: Bearer $PATROL_ADMIN_KEY\" -d '{\"advance\": 60}'\n\
+             curl -s -X POST http://127.0.0.1:8080/admin/v1/clock -H \"Authorization: Bearer $PATROL_ADMIN_KEY\" -d '{\"release\": true}'   # {\"mode\":\"offset\",…}\n```\n",
+            "x.md:1: the ```sh block fails: `curl",
+            "but the document shows",
+        ),
+        // An errcode that is not 0, not shown.
+        (
+            "\n```sh\ncurl -s http://127.0.0.1:8080/cgi-bin/gettoken\n```\n",
+            "x.md:2: the ```sh block fails:",
+            "answered errcode Some(41004), expected 0",
+        ),
+        // A status that is not 2xx, not shown.
+        (
+            "```sh\ncurl -s http://127.0.0.1:8080/admin/v1/corps\n```\n",
+            "x.md:1:",
+            "answered HTTP 401",
+        ),
+        // A command that fails.
+        (
+            "```sh\npatrol admin clock frieze\n```\n",
+            "x.md:1:",
+            "it exited with 2",
+        ),
+        // A variable nobody set (`set -u` is not on: the JSON is then wrong, and the server says so).
+        (
+            "```sh\ncurl -s \"http://127.0.0.1:8080/cgi-bin/report/patrol/get_order_list?access_token=$TOKEN\" -d '{}'\n```\n",
+            "x.md:1:",
+            "answered errcode Some(41001), expected 0",
+        ),
+        // A fault rule left behind.
+        (
+            "```sh\ncurl -s -H \"Authorization: Bearer $PATROL_ADMIN_KEY\" http://127.0.0.1:8080/admin/v1/faults -d '{\"action\": \"reset\"}'\n```\n",
+            "x.md:1:",
+            "leaves the server's faults so",
+        ),
+        // A json block that shows more answers than were printed.
+        (
+            "```sh\nX=$(curl -s http://127.0.0.1:8080/cgi-bin/gettoken)\n```\n\n```json\n{\"errcode\":41004,…}\n```\n",
+            "x.md:1:",
+            "shows 1 answers, but only 0 curl answers were printed",
+        ),
+        // A skip without a reason, and an unknown annotation.
+        (
+            "<!-- docs-run: skip -->\n```sh\ntrue\n```\n",
+            "x.md:2:",
+            "without a reason",
+        ),
+        (
+            "<!-- docs-run: skip-it -->\n```sh\ntrue\n```\n",
+            "x.md:2:",
+            "an unknown annotation",
+        ),
+    ];
+    for (markdown, start, inside) in failing {
+        let problem = run_markdown("x.md", markdown).expect_err(markdown);
+        assert!(
+            problem.starts_with(start) && problem.contains(inside),
+            "{markdown}\ngave\n{problem}"
+        );
+    }
+}
+
 #[test]
 fn the_matcher_reads_wildcards_and_volatile_fields() {
     let answer = r#"{"errcode":0,"errmsg":"ok","access_token":"abc","expires_in":7190}"#;
@@ -705,4 +847,7 @@ fn blocks_read_skips_and_answers() {
     assert_eq!(shown.status, Some(409));
     assert_eq!(shown.body.as_deref(), Some(r#"{"error": …}"#));
     assert!(comment_expectation(r#"curl -s "$B/x#frag"   # the first"#).is_none());
+    assert!(comment_expectation("# HTTP 503 otherwise, e.g. {\"status\":\"not ready\"}").is_none());
+    let status = comment_expectation("curl -s -X DELETE $B/corps/x   # HTTP 204").unwrap();
+    assert_eq!((status.status, status.body), (Some(204), None));
 }
