@@ -1,9 +1,9 @@
-//! Docs that run: every ```sh block of README.md and docs/admin-api.md, read from the repository
+//! Docs that run: every `sh` block of README.md and docs/admin-api.md, read from the repository
 //! as it stands, runs in order in one shell session per document against a fresh
 //! `patrol serve --demo`, and each answer is checked against what the document shows.
 //!
 //! The conventions (README, "Writing examples"; docs/decisions.md, "Docs that run"):
-//! - ```sh (or `bash`, `shell`) blocks run; `console`, `text` and the others are shown only.
+//! - `sh` (or `bash`, `shell`) blocks run; `console`, `text` and the others are shown only.
 //! - A block runs unless the line before its fence is `<!-- docs-run: skip (REASON) -->`; a skip
 //!   without a reason is an error.
 //! - Blocks run with `bash`, one process per block with `set -e`; the variables and functions a
@@ -13,8 +13,8 @@
 //!   `PATROL_SERVER` its URL, as a reader's shell would after set-up.
 //! - Every `curl` must end well (exit 0, an HTTP status 2xx or the one the document states); a
 //!   `/cgi-bin/` answer must carry errcode 0 or the one the document states.
-//! - What a document shows as an answer is compared with the answer: a ```json block right after
-//!   the ```sh block (one line per printed `curl` answer in order, or the whole block as one
+//! - What a document shows as an answer is compared with the answer: a `json` block right after
+//!   the `sh` block (one line per printed `curl` answer in order, or the whole block as one
 //!   answer), or a comment `# {…}` after the command (`# HTTP 409 {…}` states a status too).
 //!   `...` and `…` stand for anything; tokens, cursors, ids patrol draws at random (16 hex
 //!   digits), times and the counts of "today" are not compared.
@@ -84,7 +84,7 @@ struct Block {
     /// The reason of a `<!-- docs-run: skip (REASON) -->` before it (`""` without a reason), or
     /// what is wrong with another `<!-- docs-run: … -->`.
     skip: Option<Result<String, String>>,
-    /// The ```json block that follows it with nothing but blank lines between.
+    /// The `json` block that follows it with nothing but blank lines between.
     answer: Option<String>,
 }
 
@@ -331,7 +331,7 @@ impl Session {
     }
 }
 
-/// Runs every ```sh block of the document at `relative` (from the repository's root) against a
+/// Runs every `sh` block of the document at `relative` (from the repository's root) against a
 /// fresh demo server, and panics naming the first block that fails.
 fn run_document(relative: &str) {
     let markdown = std::fs::read_to_string(root().join(relative)).unwrap();
@@ -425,7 +425,7 @@ fn check(block: &Block, text: &str, ran: &Ran, url: &str) -> Result<(), String> 
         }
         Some(code) => return Err(format!("it exited with {code}")),
     }
-    // The answers shown: comments after a command, then a ```json block's.
+    // The answers shown: comments after a command, then a `json` block's.
     let mut expected: Vec<(usize, Expected)> = Vec::new();
     for (n, line) in text.lines().enumerate() {
         if let Some(shown) = comment_expectation(line) {
