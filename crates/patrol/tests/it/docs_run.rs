@@ -432,12 +432,9 @@ fn check(block: &Block, text: &str, ran: &Ran, url: &str) -> Result<(), String> 
             let call = ran
                 .calls
                 .iter()
-                .rposition(|c| c.printed && c.line <= n + 1)
+                .rposition(|c| c.line <= n + 1)
                 .ok_or_else(|| {
-                    format!(
-                        "line {} shows an answer, but no curl before it printed one",
-                        n + 1
-                    )
+                    format!("line {} shows an answer, but no curl ran before it", n + 1)
                 })?;
             expected.push((call, shown));
         }
@@ -713,13 +710,14 @@ curl -s -X POST "http://127.0.0.1:8080/cgi-bin/report/patrol/get_order_list?acce
 # {"errcode":40014,"errmsg":"invalid access_token, hint: [1], from ip: 10.0.0.1, more info at https://open.work.weixin.qq.com/devtool/query?e=40014"}
 curl -s -D - -o /dev/null "${A[@]}" $B/clock | grep -qi '^content-type: application/json'
 until curl -sf "${A[@]}" $B/clock >/dev/null; do false; done
+MODE=$(curl -s "${A[@]}" $B/clock | sed -E 's/.*"mode":"([a-z]+)".*/\1/')   # {"now":1,"mode":"real",…}
 curl -s -o corps.json "${A[@]}" $B/corps
 ```
 
 ```sh
 curl -s -X POST "http://127.0.0.1:8080/cgi-bin/report/patrol/get_corp_status?access_token=$TOKEN" -d '{}'
 curl -s "${A[@]}" $B/clock
-test -s corps.json && [ "${#A[@]}" = 2 ]
+test -s corps.json && [ "${#A[@]}" = 2 ] && [ "$MODE" = real ]
 ```
 
 ```json
@@ -737,8 +735,8 @@ $ not run
 ```
 "#;
     let run = run_markdown("good.md", good).unwrap();
-    assert_eq!((run.blocks, run.calls), (3, 8), "{run:?}");
-    assert_eq!(run.skipped, ["good.md:33 (starts a server)"]);
+    assert_eq!((run.blocks, run.calls), (3, 9), "{run:?}");
+    assert_eq!(run.skipped, ["good.md:34 (starts a server)"]);
 
     let failing = [
         // An answer that differs from the one shown.
@@ -746,6 +744,12 @@ $ not run
             "```sh\ncurl -s -X POST http://127.0.0.1:8080/admin/v1/clock -H \"Authorization: Bearer $PATROL_ADMIN_KEY\" -d '{\"advance\": 60}'\n\
              curl -s -X POST http://127.0.0.1:8080/admin/v1/clock -H \"Authorization: Bearer $PATROL_ADMIN_KEY\" -d '{\"release\": true}'   # {\"mode\":\"offset\",…}\n```\n",
             "x.md:1: the ```sh block fails: `curl",
+            "but the document shows",
+        ),
+        // A captured answer unlike the one shown.
+        (
+            "```sh\nX=$(curl -s -H \"Authorization: Bearer $PATROL_ADMIN_KEY\" http://127.0.0.1:8080/admin/v1/clock)   # {\"mode\":\"frozen\",…}\n```\n",
+            "x.md:1:",
             "but the document shows",
         ),
         // An errcode that is not 0, not shown.
