@@ -9,6 +9,7 @@ mod config;
 mod cross_server;
 mod demo_install;
 mod docs;
+mod docs_run;
 mod durability;
 mod faults;
 mod front_page;
