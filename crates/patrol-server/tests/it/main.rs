@@ -13,6 +13,7 @@ mod journal;
 mod logs;
 mod media;
 mod nul_bytes;
+mod observability;
 mod order_list;
 mod patrol_family;
 mod quotas;
