@@ -12,6 +12,7 @@ mod docs;
 mod durability;
 mod faults;
 mod layout;
+mod logging;
 mod media;
 mod migrate;
 mod orders;
