@@ -31,7 +31,8 @@ use clap::{Parser, Subcommand};
 #[command(name = "patrol", version = patrol_server::version::LONG, about)]
 struct Cli {
     /// A TOML config file (keys: listen, database, demo, token_ttl, public_url, request_timeout,
-    /// data_dir, admin_key; and base_url, corpid, corpsecret for patrol orders, stats and media).
+    /// data_dir, admin_key, log_format; and base_url, corpid, corpsecret for patrol orders,
+    /// stats and media).
     /// Flags and PATROL_* environment variables override it.
     #[arg(
         long,
