@@ -112,3 +112,23 @@ pub async fn log(State(clock): State<Clock>, mut request: Request, next: Next) -
         .insert(REQUEST_ID_HEADER, note.id.clone());
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_are_digits_led_by_the_clock_and_differ() {
+        let first = request_id(1_796_103_083);
+        let second = request_id(1_796_103_083);
+        for id in [&first, &second] {
+            let text = id.to_str().unwrap();
+            assert!(text.starts_with("1796103083"), "{text}");
+            assert_eq!(text.len(), 20, "{text}");
+            assert!(text.bytes().all(|b| b.is_ascii_digit()), "{text}");
+        }
+        assert_ne!(first, second);
+        // A clock before 1970 still gives a valid header value.
+        assert!(request_id(-1).to_str().is_ok());
+    }
+}

@@ -282,9 +282,10 @@ async fn envelope(
     let uri = request.uri().clone();
     let path = patrol_wire::echo::bounded(uri.path(), access::MAX_LOGGED_PATH);
     let media_get = uri.path() == "/cgi-bin/media/get";
-    // The server's clock at the request's start, in every line of it: the span's fields and
-    // the access line's own. The span is at debug level, so it costs nothing by default; while the clock is not real, the span is at info, so that every line a
-    // request logs says so.
+    // The server's clock at the request's start, in every line of it: the span's fields, the
+    // refusal line's own (the access line reads it too, in `access.rs`). The span is at debug
+    // level, so it costs nothing by default; while the clock is not real, the span is at info,
+    // so that every line a request logs says so.
     let clock = envelope.clock.reading();
     let clock_mode = clock.mode.name();
     let span = if clock.mode == patrol_domain::ClockMode::Real {
