@@ -169,9 +169,9 @@ async fn readyz_names_migrations_that_do_not_match_this_patrol() {
 
 /// A hung database: a PostgreSQL cluster of the test's own, where another session holds an
 /// exclusive lock on the table the probe reads. The probe answers 503 within its bound instead
-/// of waiting with the query.
+/// of waiting with the query; then the cluster is stopped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn readyz_answers_503_while_the_database_hangs_and_ready_once_it_answers() {
+async fn readyz_answers_503_while_the_database_hangs_or_is_gone_and_ready_while_it_answers() {
     let cluster = PgCluster::start(&[]);
     query(&cluster.url(), "CREATE DATABASE patrol").await;
     let url = cluster.url_of("patrol");
@@ -203,6 +203,19 @@ async fn readyz_answers_503_while_the_database_hangs_and_ready_once_it_answers()
     locker.batch_execute("COMMIT").await.unwrap();
     let ready = call(&app, "GET", "/readyz").await;
     assert_eq!(ready.status, 200, "{}", ready.body);
+
+    // The database gone: not ready, saying why, and still alive.
+    drop(locker);
+    cluster.kill();
+    let ready = call(&app, "GET", "/readyz").await;
+    assert_eq!(ready.status, 503, "{}", ready.body);
+    let body = ready.json();
+    let database = body["checks"]["database"].as_str().unwrap();
+    assert!(
+        database.starts_with("failed: ") || database.starts_with("no answer within"),
+        "{database}: {body}"
+    );
+    assert_eq!(call(&app, "GET", "/healthz").await.status, 200);
 }
 
 #[tokio::test]
