@@ -423,3 +423,51 @@ async fn open_connections_are_followed_as_they_open_and_close() {
         "{seen} open after closing, baseline {baseline}"
     );
 }
+
+/// A probe answered while the server drains after its shutdown began says the listener is not
+/// accepting: a fault rule holds the call in flight (counted in `/metrics` once applied) while
+/// the server is stopped.
+#[tokio::test]
+async fn readyz_answered_while_shutting_down_names_the_listener() {
+    let mut app = TestApp::spawn().await;
+    app.admin_expect(
+        "POST",
+        "/faults",
+        Some(json!({
+            "path": "/readyz",
+            "times": 1,
+            "action": {"delay": {"distribution": "fixed", "ms": 1000}}
+        })),
+        201,
+    )
+    .await;
+    let url = format!("{}/readyz", app.base_url);
+    let held = tokio::spawn(async move {
+        let response = reqwest::get(url).await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    });
+    // Wait until the rule holds the call (its fault is counted before the pause).
+    let series = r#"patrol_faults_applied_total{action="delay"}"#;
+    let mut applied = false;
+    for _ in 0..200 {
+        let text = metrics(&app).await;
+        if text.lines().any(|line| line.starts_with(series)) {
+            applied = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(applied, "the delay was never applied");
+    app.stop().await;
+
+    let (status, body) = held.await.unwrap();
+    assert_eq!(status, 503, "{body}");
+    let body = parse(&body);
+    assert_eq!(body["status"], "not ready", "{body}");
+    assert_eq!(body["checks"]["database"], "ok", "{body}");
+    assert_eq!(
+        body["checks"]["listener"], "not accepting connections (shutting down)",
+        "{body}"
+    );
+}
