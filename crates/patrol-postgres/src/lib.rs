@@ -168,6 +168,16 @@ impl PostgresStore {
         })
     }
 
+    /// The primary's schema version: one trivial query on a pooled connection.
+    async fn applied_schema_version(&self) -> Result<u64> {
+        let client = self.client().await?;
+        let version: i32 = client
+            .query_one("SELECT version FROM schema_version", &[])
+            .await?
+            .get(0);
+        Ok(u64::try_from(version).unwrap_or(0))
+    }
+
     /// Opens with the default options: see [`PostgresStore::open_with`].
     pub async fn open(url: &str) -> patrol_store::Result<PostgresStore> {
         PostgresStore::open_with(url, &OpenOptions::default()).await
@@ -349,4 +359,25 @@ async fn migrate(client: &mut tokio_postgres::Client) -> Result<()> {
 /// makes them).
 fn random_bytes() -> [u8; 32] {
     rand::random()
+}
+
+/// The health of the primary: its schema version, its pool (read replicas have pools of their
+/// own, not reported here).
+#[async_trait::async_trait]
+impl patrol_store::HealthStore for PostgresStore {
+    async fn schema_version(&self) -> patrol_store::Result<patrol_store::SchemaVersion> {
+        Ok(patrol_store::SchemaVersion {
+            applied: self.applied_schema_version().await?,
+            latest: MIGRATIONS.len() as u64,
+        })
+    }
+
+    fn pool_status(&self) -> patrol_store::PoolStatus {
+        let status = self.inner.pool.status();
+        patrol_store::PoolStatus {
+            max: status.max_size,
+            open: status.size,
+            idle: status.available,
+        }
+    }
 }

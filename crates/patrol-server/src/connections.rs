@@ -39,6 +39,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use hyper_util::service::TowerToHyperService;
+use prometheus_client::metrics::gauge::Gauge;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
@@ -146,15 +147,16 @@ pub async fn serve_router(
     let mut config = Config::new(String::new());
     config.max_connections = max_connections;
     config.max_connections_per_ip = max_connections;
-    serve(listener, router, &config, shutdown).await;
+    serve(listener, router, &config, Gauge::default(), shutdown).await;
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then stops accepting and waits
-/// for the open connections to finish their requests.
+/// for the open connections to finish their requests. `open` follows the connections open.
 pub(crate) async fn serve(
     listener: TcpListener,
     router: Router,
     config: &Config,
+    open: Gauge,
     shutdown: impl Future<Output = ()>,
 ) {
     let limits = Limits::of(config);
@@ -164,7 +166,10 @@ pub(crate) async fn serve(
     // Ours instead, see the module docs.
     http.header_read_timeout(None);
     let graceful = GracefulShutdown::new();
-    let counts = Arc::new(Mutex::new(Counts::default()));
+    let counts = Arc::new(Mutex::new(Counts {
+        gauge: open,
+        ..Counts::default()
+    }));
     let refusing = Arc::new(Semaphore::new(MAX_REFUSING));
     let mut refusals = Refusals::default();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -258,6 +263,8 @@ fn client_key(ip: IpAddr) -> IpAddr {
 struct Counts {
     open: usize,
     per_client: HashMap<IpAddr, usize>,
+    /// `open`, as the metric `patrol_http_connections_open`.
+    gauge: Gauge,
 }
 
 /// Which cap refused a connection.
@@ -286,6 +293,7 @@ impl Slot {
         }
         *of_client += 1;
         locked.open += 1;
+        locked.gauge.inc();
         Ok(Slot {
             counts: Arc::clone(counts),
             client,
@@ -297,6 +305,7 @@ impl Drop for Slot {
     fn drop(&mut self) {
         let mut locked = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
         locked.open -= 1;
+        locked.gauge.dec();
         if let Some(of_client) = locked.per_client.get_mut(&self.client) {
             *of_client -= 1;
             if *of_client == 0 {

@@ -133,6 +133,7 @@ impl FromRequestParts<AppState> for CorpCaller {
             )?;
         }
         crate::journal::note_caller(&parts.extensions, &caller);
+        crate::access::note_caller(&parts.extensions, &caller);
         Ok(CorpCaller(caller))
     }
 }

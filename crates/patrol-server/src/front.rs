@@ -168,7 +168,7 @@ fn kind_text(kind: AppKind) -> &'static str {
 
 /// The page: `directory` is `None` when the store could not be read.
 fn render(base_url: &str, directory: Option<&Directory>) -> Markup {
-    let version = crate::version();
+    let version = crate::version::VERSION;
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -179,7 +179,7 @@ fn render(base_url: &str, directory: Option<&Directory>) -> Markup {
                 style { (PreEscaped(STYLE)) }
             }
             body {
-                h1 { "patrol " span.version id="version" { "version " (version) } }
+                h1 { "patrol " span.version id="version" { "version " (version) " (commit " (crate::version::GIT_COMMIT) ")" } }
                 p { (WHAT_THIS_IS) }
                 p { "Base URL: " code { (base_url) } }
                 @if directory.is_some_and(|directory| directory.demo) {
@@ -371,7 +371,7 @@ mod tests {
     fn a_store_that_cannot_be_read_leaves_the_rest_of_the_page() {
         let page = render("http://127.0.0.1:8080", None).into_string();
         assert!(page.contains("id=\"corps-unavailable\""), "{page}");
-        assert!(page.contains(crate::version()), "{page}");
+        assert!(page.contains(crate::version::VERSION), "{page}");
         assert!(page.contains("<a href=\"/healthz\">"), "{page}");
         assert!(!page.contains("id=\"demo\""), "{page}");
     }

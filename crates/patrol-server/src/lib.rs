@@ -4,6 +4,7 @@
 //! [`Config`], installs the demo corp when asked, and answers on the given listener until the
 //! shutdown future completes.
 
+pub mod access;
 pub mod admin;
 pub mod backend;
 pub mod config;
@@ -16,16 +17,18 @@ pub mod front;
 pub mod handlers;
 pub mod journal;
 pub mod log_limit;
+pub mod measured;
 pub mod metrics;
 pub mod openapi;
+pub mod probes;
 pub mod quota;
 pub mod recording;
 pub mod snapshot;
+pub mod version;
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -67,6 +70,8 @@ pub struct AppState {
     pub faults: Arc<fault::Faults>,
     /// The metrics served at `/metrics` (`metrics.rs`).
     pub metrics: Arc<metrics::Metrics>,
+    /// Whether the server accepts connections, for `/readyz` (`probes.rs`).
+    pub listening: Arc<probes::Listening>,
 }
 
 impl AppState {
@@ -87,9 +92,13 @@ impl AppState {
             .map(|limits| Arc::new(quota::Quotas::new(limits)));
         let journal = Arc::new(journal::Journal::new(config.journal, config.clock.clone()));
         let faults = Arc::new(fault::Faults::new(config.clock.clone()));
+        let metrics = Arc::new(metrics::Metrics::new());
+        // Every store call of the server is measured (`measured.rs`).
+        let store: Arc<dyn Store> = Arc::new(measured::MeasuredStore::new(store, metrics.clone()));
         Ok(AppState {
             faults,
-            metrics: Arc::default(),
+            metrics,
+            listening: Arc::default(),
             store,
             quotas,
             config: Arc::new(config),
@@ -175,6 +184,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", axum::routing::get(metrics::serve))
         .route("/", axum::routing::get(front::page))
         .route("/openapi.json", axum::routing::get(openapi::serve))
+        .route("/healthz", axum::routing::get(probes::healthz))
+        .route("/readyz", axum::routing::get(probes::readyz))
+        .route("/version", axum::routing::get(version::serve))
         .nest("/admin/v1", admin::router(state.clone()))
         // `nest` leaves the bare prefix with a slash to the outer router.
         .route("/admin/v1/", any(admin::no_route))
@@ -196,6 +208,11 @@ pub fn router(state: AppState) -> Router {
         .layer(middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,
+        ))
+        // Outside the timeout, so that a call cut off is logged with its 503.
+        .layer(middleware::from_fn_with_state(
+            state.clock().clone(),
+            access::log,
         ))
         // Outside the timeout, so that a call cut off is journaled with its 503.
         .layer(middleware::from_fn_with_state(
@@ -240,13 +257,6 @@ async fn quota_gate(
     response
 }
 
-/// A request id in WeCom's style: digits, unique within this process and unlikely across.
-fn request_id(now: i64) -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed) % 1_000_000;
-    format!("{now}{count:06}{:04}", rand::random::<u16>() % 10_000)
-}
-
 /// What the envelope middleware needs: the clock (for request ids and log lines) and the bound
 /// on log lines.
 #[derive(Debug, Clone)]
@@ -255,11 +265,9 @@ struct Envelope {
     refused_log: Arc<LogLimit>,
 }
 
-/// The longest path quoted in a log line, in characters.
-const MAX_LOGGED_PATH: usize = 256;
-
-/// Logs one line per request (errors at info, successes at debug) and writes the WeCom envelope
-/// of every error a handler or extractor returned, with a request id.
+/// Logs a line per refused or failed request (the access line of every request is
+/// `access.rs`'s) and writes the WeCom envelope of every error a handler or extractor returned,
+/// with the request's id.
 ///
 /// Lines of refused requests are bounded: at most [`log_limit::DEFAULT_LINES_PER_SECOND`] a
 /// second, the rest counted and reported on the next line; the path and the error text are cut
@@ -276,12 +284,12 @@ async fn envelope(
     // Cheap clones (the URI shares its bytes); the path is formatted only when logged.
     let method = request.method().clone();
     let uri = request.uri().clone();
-    let path = patrol_wire::echo::bounded(uri.path(), MAX_LOGGED_PATH);
+    let path = patrol_wire::echo::bounded(uri.path(), access::MAX_LOGGED_PATH);
     let media_get = uri.path() == "/cgi-bin/media/get";
-    // The server's clock at the request's start, in every line of it: the span's fields and
-    // the access line's own. Successful requests are logged at debug level, so the span costs
-    // nothing by default; while the clock is not real, the span is at info, so that every line a
-    // request logs says so.
+    // The server's clock at the request's start, in every line of it: the span's fields, the
+    // refusal line's own (the access line reads it too, in `access.rs`). The span is at debug
+    // level, so it costs nothing by default; while the clock is not real, the span is at info,
+    // so that every line a request logs says so.
     let clock = envelope.clock.reading();
     let clock_mode = clock.mode.name();
     let span = if clock.mode == patrol_domain::ClockMode::Real {
@@ -290,6 +298,7 @@ async fn envelope(
         tracing::info_span!("request", %method, %path, clock = clock.now, clock_mode, agentid = tracing::field::Empty)
     };
     let clock = clock.now;
+    let note = access::note(request.extensions()).cloned();
     async move {
         let started = std::time::Instant::now();
         let mut response = match request.extensions().get::<fault::AnswerErrcode>() {
@@ -299,11 +308,16 @@ async fn envelope(
         };
         let elapsed_us = started.elapsed().as_micros() as u64;
         let Some(failure) = response.extensions_mut().remove::<Failure>() else {
-            tracing::debug!(status = response.status().as_u16(), elapsed_us, clock, clock_mode, "request served");
             return response;
         };
-        // The request id exists for errors: it is in their errmsg and in their log line.
-        let request_id = request_id(envelope.clock.now());
+        // The request's id (`access.rs`): in the errmsg, in the log lines and in the header.
+        let request_id = match &note {
+            Some(note) => note.id().to_owned(),
+            None => access::request_id(envelope.clock.now())
+                .to_str()
+                .unwrap_or_default()
+                .to_owned(),
+        };
         let client_ip = client.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
         let errcode = failure.error.code();
         let errmsg = failure.errmsg(&request_id, &client_ip);
@@ -418,12 +432,16 @@ impl Server {
         tracing::info!(address = %listener.local_addr()?, "patrol is listening");
         let config = Arc::clone(&state.config);
         let journal = Arc::clone(&state.journal);
+        let listening = Arc::clone(&state.listening);
+        let open_connections = state.metrics.connections();
         // The journal's live streams end first, or the open requests would never drain.
         let shutdown = async move {
             shutdown.await;
+            listening.set(false);
             journal.close();
         };
-        connections::serve(listener, router(state), &config, shutdown).await;
+        state.listening.set(true);
+        connections::serve(listener, router(state), &config, open_connections, shutdown).await;
         Ok(())
     }
 }
@@ -436,11 +454,6 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     Server::prepare(config, listener).await?.run(shutdown).await
-}
-
-/// patrol's version, as every place that shows it (the front page, …) reads it.
-pub fn version() -> &'static str {
-    env!("CARGO_PKG_VERSION")
 }
 
 /// The default request timeout.

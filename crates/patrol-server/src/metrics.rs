@@ -1,11 +1,14 @@
 //! The server's metrics, served in the OpenMetrics text format at `/metrics` for Prometheus
 //! (docs/decisions.md, "Metrics"): calls by route, HTTP status and WeCom errcode, their latency,
-//! and the faults applied by fault rules.
+//! the faults applied by fault rules, the store's calls by operation and their latency
+//! (`measured.rs`), tokens issued, orders reported, open connections (`connections.rs`), the
+//! store's pool (read at each scrape), and the build (version and git commit).
 //!
 //! One registry per server ([`Metrics`] in the `AppState`), not a global one, so that servers in
 //! one process (the tests') count apart. Labels are bounded: a route is the pattern matched
 //! (`/cgi-bin/report/patrol/get_order_list`, `/admin/v1/corps/{corpid}`), every unmatched path is
-//! `unmatched`; an errcode is one the server answered.
+//! `unmatched`; an errcode is one the server answered; a store operation is a method of the store
+//! traits; a family is `patrol` or `resident`.
 
 use axum::extract::MatchedPath;
 use axum::http::Method;
@@ -14,6 +17,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
@@ -79,6 +83,30 @@ struct FaultLabels {
     action: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabels {
+    operation: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct FamilyLabels {
+    family: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct BuildLabels {
+    version: &'static str,
+    commit: &'static str,
+}
+
+/// The store's pool, as gauges set at each scrape.
+#[derive(Debug, Default)]
+struct PoolGauges {
+    max: Gauge,
+    open: Gauge,
+    idle: Gauge,
+}
+
 /// The metrics of one server.
 #[derive(Debug)]
 pub struct Metrics {
@@ -86,6 +114,12 @@ pub struct Metrics {
     calls: Family<CallLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     faults: Family<FaultLabels, Counter>,
+    store_latency: Family<OperationLabels, Histogram>,
+    store_errors: Family<OperationLabels, Counter>,
+    tokens_issued: Counter,
+    orders_reported: Family<FamilyLabels, Counter>,
+    connections: Gauge,
+    pool: PoolGauges,
 }
 
 impl Default for Metrics {
@@ -129,12 +163,117 @@ impl Metrics {
             "Faults applied to calls by fault rules, by action",
             faults.clone(),
         );
+        let store_latency = Family::<OperationLabels, Histogram>::new_with_constructor(|| {
+            // 10 µs to about 5 s: a cached token check takes microseconds.
+            Histogram::new(exponential_buckets(0.000_01, 2.0, 20))
+        });
+        registry.register(
+            "store_operation_duration_seconds",
+            "Time of the store's calls, by operation (a method of the store traits)",
+            store_latency.clone(),
+        );
+        let store_errors = Family::<OperationLabels, Counter>::default();
+        registry.register(
+            "store_errors",
+            "Store calls that failed (errors of the caller's input included), by operation",
+            store_errors.clone(),
+        );
+        let tokens_issued = Counter::default();
+        registry.register(
+            "tokens_issued",
+            "Access tokens granted by gettoken (a new token, or the app's live one again)",
+            tokens_issued.clone(),
+        );
+        let orders_reported = Family::<FamilyLabels, Counter>::default();
+        registry.register(
+            "orders_reported",
+            "Orders reported through the administration API, by family",
+            orders_reported.clone(),
+        );
+        let connections = Gauge::default();
+        registry.register(
+            "http_connections_open",
+            "Client connections open now (refused ones past the caps not counted)",
+            connections.clone(),
+        );
+        let pool = PoolGauges::default();
+        registry.register(
+            "store_pool_connections_max",
+            "The most database connections the store's pool holds (SQLite: its inline readers)",
+            pool.max.clone(),
+        );
+        registry.register(
+            "store_pool_connections_open",
+            "Database connections of the store's pool open now",
+            pool.open.clone(),
+        );
+        registry.register(
+            "store_pool_connections_idle",
+            "Database connections of the store's pool open and not in use now",
+            pool.idle.clone(),
+        );
+        let build = Family::<BuildLabels, Gauge>::default();
+        build
+            .get_or_create(&BuildLabels {
+                version: crate::version::VERSION,
+                commit: crate::version::GIT_COMMIT,
+            })
+            .set(1);
+        registry.register(
+            "build_info",
+            "Always 1: this server's version and git commit, as labels",
+            build,
+        );
         Metrics {
             registry,
             calls,
             latency,
             faults,
+            store_latency,
+            store_errors,
+            tokens_issued,
+            orders_reported,
+            connections,
+            pool,
         }
+    }
+
+    /// Counts a finished store call (`measured.rs`).
+    pub fn store_operation(&self, operation: &'static str, took: std::time::Duration, ok: bool) {
+        let labels = OperationLabels { operation };
+        self.store_latency
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+        if !ok {
+            self.store_errors.get_or_create(&labels).inc();
+        }
+    }
+
+    /// Counts a token granted by gettoken.
+    pub fn token_issued(&self) {
+        self.tokens_issued.inc();
+    }
+
+    /// Counts an order reported.
+    pub fn order_reported(&self, family: patrol_domain::Family) {
+        self.orders_reported
+            .get_or_create(&FamilyLabels {
+                family: family.as_str(),
+            })
+            .inc();
+    }
+
+    /// The gauge of open connections, for the accept loop to move (clones share the value).
+    pub fn connections(&self) -> Gauge {
+        self.connections.clone()
+    }
+
+    /// Sets the pool's gauges to the store's pool now.
+    pub fn sample_pool(&self, status: patrol_store::PoolStatus) {
+        let gauge = |value: usize| i64::try_from(value).unwrap_or(i64::MAX);
+        self.pool.max.set(gauge(status.max));
+        self.pool.open.set(gauge(status.open));
+        self.pool.idle.set(gauge(status.idle));
     }
 
     /// Counts a finished call.
@@ -181,11 +320,7 @@ pub async fn track(
     let method = request.method().clone();
     let wecom = request.uri().path().starts_with("/cgi-bin/");
     let response = next.run(request).await;
-    let errcode = match response.extensions().get::<crate::journal::ErrorNote>() {
-        Some(note) => Some(note.errcode),
-        None if wecom && response.status() == StatusCode::OK => Some(0),
-        None => None,
-    };
+    let errcode = answered_errcode(wecom, &response);
     metrics.call(Call {
         route,
         method,
@@ -196,8 +331,19 @@ pub async fn track(
     response
 }
 
+/// The WeCom errcode of an answer: the error's (noted by the envelope), 0 for a success under
+/// `/cgi-bin/` (`wecom`), none for other answers.
+pub fn answered_errcode(wecom: bool, response: &Response) -> Option<i64> {
+    match response.extensions().get::<crate::journal::ErrorNote>() {
+        Some(note) => Some(note.errcode),
+        None if wecom && response.status() == StatusCode::OK => Some(0),
+        None => None,
+    }
+}
+
 /// `GET /metrics`.
 pub async fn serve(axum::extract::State(state): axum::extract::State<crate::AppState>) -> Response {
+    state.metrics.sample_pool(state.store.pool_status());
     let mut response = state.metrics.render().into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -177,6 +177,21 @@ fn operations(spec: &mut Spec) {
             "503": {"description": "The page, saying the database cannot be read", "content": {"text/html": {"schema": {"type": "string"}}}},
         },
     }));
+    spec.other(Get, "/healthz", "Alive", json!({
+        "description": "The process answers; the database is not asked. Also HEAD.",
+        "responses": {"200": {"description": "Alive", "content": {"application/json": {"schema": {"type": "object", "required": ["status"], "properties": {"status": {"const": "ok"}}}}}}},
+    }));
+    spec.other(Get, "/readyz", "Ready to serve", json!({
+        "description": "The database answers within 2 s, its migrations are this build's, and the listener accepts. Also HEAD.",
+        "responses": {
+            "200": {"description": "Ready", "content": {"application/json": {"schema": {"type": "object", "required": ["status"], "properties": {"status": {"type": "string"}, "checks": {"type": "object"}}}}}},
+            "503": {"description": "Not ready: each failed check says why", "content": {"application/json": {"schema": {"type": "object", "required": ["status", "checks"], "properties": {"status": {"type": "string"}, "checks": {"type": "object"}}}}}},
+        },
+    }));
+    spec.other(Get, "/version", "The version and git commit", json!({
+        "description": "Also HEAD.",
+        "responses": {"200": {"description": "This build", "content": {"application/json": {"schema": {"type": "object", "required": ["name", "version", "git_commit"], "properties": {"name": {"const": "patrol"}, "version": {"type": "string"}, "git_commit": {"type": "string"}}}}}}},
+    }));
     spec.other(Get, "/openapi.json", "This document", json!({
         "responses": {"200": {"description": "The OpenAPI 3.1 document of every route", "content": {"application/json": {"schema": {"type": "object"}}}}},
     }));

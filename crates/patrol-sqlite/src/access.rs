@@ -170,6 +170,11 @@ impl Access {
             .map_err(StoreError::from)
     }
 
+    /// Inline readers free now.
+    pub(crate) fn idle_readers(&self) -> usize {
+        self.free_readers.available_permits()
+    }
+
     /// Runs a read that may scan far on a scan thread.
     pub(crate) async fn scan<T, F>(&self, f: F) -> Result<T, StoreError>
     where

@@ -666,6 +666,32 @@ impl MediaStore for SqliteStore {
     }
 }
 
+/// The health probe reads the schema version on a scan thread, not inline: a read that hangs
+/// (a lock held elsewhere) then blocks that thread, not the caller's, so the caller's timeout
+/// can fire. The pool reported is the inline readers'.
+#[async_trait::async_trait]
+impl patrol_store::HealthStore for SqliteStore {
+    async fn schema_version(&self) -> Result<patrol_store::SchemaVersion> {
+        let applied: u64 = self
+            .inner
+            .access
+            .scan(|conn| Ok(conn.pragma_query_value(None, "user_version", |r| r.get(0))?))
+            .await?;
+        Ok(patrol_store::SchemaVersion {
+            applied,
+            latest: MIGRATIONS.len() as u64,
+        })
+    }
+
+    fn pool_status(&self) -> patrol_store::PoolStatus {
+        patrol_store::PoolStatus {
+            max: READERS,
+            open: READERS,
+            idle: self.inner.access.idle_readers(),
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl patrol_store::TransferStore for SqliteStore {
     async fn secrets(&self) -> Result<patrol_store::transfer::Secrets> {

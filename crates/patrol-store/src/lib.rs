@@ -234,11 +234,55 @@ pub trait MediaStore: Send + Sync {
     async fn media(&self, corp_key: i64, media_id: &str) -> Result<Option<MediaFile>>;
 }
 
+/// What a backend tells about its own health, for the server's `/readyz` and `/metrics`.
+#[async_trait::async_trait]
+pub trait HealthStore: Send + Sync {
+    /// Asks the database a trivial query: the schema version it has, with the latest this build
+    /// of patrol knows. Reaches the database every call (no cache), so a database that does not
+    /// answer makes it wait or fail; the caller bounds the wait.
+    async fn schema_version(&self) -> Result<SchemaVersion>;
+
+    /// The backend's connections now, read without I/O.
+    fn pool_status(&self) -> PoolStatus;
+}
+
+/// The migrations a database has applied, and the migrations this build of patrol knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SchemaVersion {
+    pub applied: u64,
+    pub latest: u64,
+}
+
+impl SchemaVersion {
+    /// Whether every migration this patrol knows is applied, and no newer one.
+    pub fn is_current(self) -> bool {
+        self.applied == self.latest
+    }
+}
+
+/// A backend's pool of database connections: PostgreSQL's pool, SQLite's inline readers.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// The most connections the pool holds.
+    pub max: usize,
+    /// Connections open now.
+    pub open: usize,
+    /// Open connections not in use now.
+    pub idle: usize,
+}
+
 /// Everything the server and the tools read and write: a backend implements the four areas and
 /// the moving of whole corps ([`TransferStore`], `patrol migrate`), and is a `Store`. The server
 /// holds one as `Arc<dyn Store>`.
 pub trait Store:
-    TokenStore + DirectoryStore + OrderStore + MediaStore + TransferStore + std::fmt::Debug + 'static
+    TokenStore
+    + DirectoryStore
+    + OrderStore
+    + MediaStore
+    + TransferStore
+    + HealthStore
+    + std::fmt::Debug
+    + 'static
 {
 }
 
@@ -248,6 +292,7 @@ impl<T> Store for T where
         + OrderStore
         + MediaStore
         + TransferStore
+        + HealthStore
         + std::fmt::Debug
         + 'static
 {

@@ -28,10 +28,11 @@ use clap::{Parser, Subcommand};
 
 /// A WeCom-compatible patrol-report (巡查上报) server and its tools.
 #[derive(Debug, Parser)]
-#[command(name = "patrol", version, about)]
+#[command(name = "patrol", version = patrol_server::version::LONG, about)]
 struct Cli {
     /// A TOML config file (keys: listen, database, demo, token_ttl, public_url, request_timeout,
-    /// data_dir, admin_key; and base_url, corpid, corpsecret for patrol orders, stats and media).
+    /// data_dir, admin_key, log_format; and base_url, corpid, corpsecret for patrol orders,
+    /// stats and media).
     /// Flags and PATROL_* environment variables override it.
     #[arg(
         long,
@@ -41,6 +42,16 @@ struct Cli {
         display_order = 900
     )]
     config: Option<PathBuf>,
+    /// How log lines are written to stderr: `text` (coloured only on a terminal) or `json`, one
+    /// object a line [default: text].
+    #[arg(
+        long,
+        env = "PATROL_LOG_FORMAT",
+        value_name = "FORMAT",
+        global = true,
+        display_order = 901
+    )]
+    log_format: Option<settings::LogFormat>,
     #[command(subcommand)]
     command: Command,
 }
@@ -92,14 +103,37 @@ enum Command {
     Replay(record::ReplayArgs),
 }
 
-fn main() -> ExitCode {
-    let cli = Cli::parse();
-    tracing_subscriber::fmt()
+/// Logs to stderr in `format`, at the level `RUST_LOG` says (info by default); text has ANSI
+/// colours only when stderr is a terminal and `NO_COLOR` is unset.
+fn init_logging(format: settings::LogFormat) {
+    use std::io::IsTerminal;
+    let logs = tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
         )
-        .with_writer(std::io::stderr)
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        settings::LogFormat::Text => logs
+            .with_ansi(std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none())
+            .init(),
+        settings::LogFormat::Json => logs.with_ansi(false).json().flatten_event(true).init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The settings' layers first (without the defaults), for the log format; a bad config file
+    // is reported below, as before.
+    let mut flags = cli.command.flags();
+    flags.log_format = cli.log_format;
+    let layer = settings::Layer::resolve(cli.config.as_deref(), flags);
+    init_logging(
+        layer
+            .as_ref()
+            .ok()
+            .and_then(|layer| layer.log_format)
+            .unwrap_or_default(),
+    );
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -118,7 +152,7 @@ fn main() -> ExitCode {
             return Ok(());
         }
         // The one place settings are resolved: flags and environment over the file over defaults.
-        let settings = settings::Settings::resolve(cli.config.as_deref(), cli.command.flags())?;
+        let settings = settings::Settings::from_layer(layer?)?;
         match cli.command {
             Command::Serve(_) => serve::run(settings).await,
             Command::Seed(args) => seed::run(args, settings).await,
@@ -148,7 +182,7 @@ mod tests {
     /// The `Debug` of what `args` parse into, and of the settings resolved from it.
     fn debug_of(args: &[&str]) -> String {
         let cli = Cli::try_parse_from(args).unwrap();
-        let settings = settings::Settings::resolve(None, cli.command.flags()).unwrap();
+        let settings = settings::Settings::from_layer(cli.command.flags()).unwrap();
         format!("{cli:?} {settings:?}")
     }
 

@@ -55,8 +55,8 @@ const HOP_HEADERS: [&str; 9] = [
 
 #[derive(Debug, Args)]
 pub(crate) struct RecordArgs {
-    /// Where the calls go: WeCom (<https://qyapi.weixin.qq.com>) or another patrol
-    /// (http://127.0.0.1:8080). A path in it prefixes every call's.
+    /// Where the calls go: WeCom (`https://qyapi.weixin.qq.com`) or another patrol
+    /// (`http://127.0.0.1:8080`). A path in it prefixes every call's.
     #[arg(long, value_name = "URL")]
     upstream: String,
     /// The recording to write: a new file (an existing one is never overwritten), one JSON line

@@ -201,6 +201,10 @@ journal_bytes = 8388608
 # base_url = "https://qyapi.weixin.qq.com"
 # corpid = "ww..."
 # corpsecret = "the secret of an app enabled for patrol"
+
+# How log lines are written to stderr: "text" (coloured only on a terminal) or "json" (one
+# object a line). RUST_LOG sets the level (info by default).
+# log_format = "json"
 "#;
 
 /// The rules of a faults file: `{"faults": [...]}`, checked by the server at start.
@@ -474,6 +478,7 @@ mod tests {
             base_url,
             corpid,
             corpsecret,
+            log_format,
         } = layer;
         assert!(listen.is_some() && database.is_some() && data_dir.is_some());
         assert!(database_replicas.is_some());
@@ -486,5 +491,6 @@ mod tests {
         assert!(quotas.is_some() && quota.is_some());
         assert!(journal_entries.is_some() && journal_bytes.is_some());
         assert!(snapshot.is_some() && faults.is_some());
+        assert_eq!(log_format, Some(settings::LogFormat::Json));
     }
 }

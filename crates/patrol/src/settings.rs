@@ -1,8 +1,9 @@
 //! The one configuration layer of every subcommand. A setting comes from, in rising precedence:
 //! its default, the TOML config file (`--config FILE` or `PATROL_CONFIG`), its `PATROL_*`
 //! environment variable, its flag. Clap reads a flag together with its variable (a flag beats
-//! its variable); [`Settings::resolve`] lays that over the file, and the defaults fill in the
-//! rest. A key a subcommand has no flag for comes from the file or its default only.
+//! its variable); [`Layer::resolve`] lays that over the file, and [`Settings::from_layer`] fills
+//! in the rest with the defaults. A key a subcommand has no flag for comes from the file or its
+//! default only.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -53,6 +54,16 @@ impl CommonArgs {
     }
 }
 
+/// How log lines are written to stderr: `text` for people (coloured only on a terminal), `json`
+/// for collectors, one object a line.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, clap::ValueEnum, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
 /// Every setting as one source gives it, each optional: the config file (where an unknown key
 /// is an error), or a subcommand's flags with their environment variables.
 #[derive(Debug, Default, Deserialize)]
@@ -92,9 +103,17 @@ pub(crate) struct Layer {
     pub(crate) corpid: Option<String>,
     /// `patrol orders`, `stats`, `media`: the secret of an app on the list of the family read.
     pub(crate) corpsecret: Option<SecretString>,
+    /// Every subcommand: how log lines are written.
+    pub(crate) log_format: Option<LogFormat>,
 }
 
 impl Layer {
+    /// `flags` (a subcommand's flags with their environment variables) over the config file
+    /// `config`: every source but the defaults.
+    pub(crate) fn resolve(config: Option<&Path>, flags: Layer) -> anyhow::Result<Layer> {
+        Ok(flags.over(Layer::file(config)?))
+    }
+
     /// The config file's layer; no file, an empty layer.
     fn file(path: Option<&Path>) -> anyhow::Result<Layer> {
         let Some(path) = path else {
@@ -146,6 +165,7 @@ impl Layer {
             base_url: text(self.base_url, lower.base_url),
             corpid: text(self.corpid, lower.corpid),
             corpsecret: secret(self.corpsecret, lower.corpsecret),
+            log_format: self.log_format.or(lower.log_format),
         }
     }
 }
@@ -235,10 +255,8 @@ impl Settings {
         Ok(Some(limits))
     }
 
-    /// `flags` (a subcommand's flags with their environment variables) over the config file
-    /// `config` over the defaults.
-    pub(crate) fn resolve(config: Option<&Path>, flags: Layer) -> anyhow::Result<Settings> {
-        let layer = flags.over(Layer::file(config)?);
+    /// The settings of every source ([`Layer::resolve`]) with the defaults filled in.
+    pub(crate) fn from_layer(layer: Layer) -> anyhow::Result<Settings> {
         let durability = match layer.durability.as_deref().map(str::trim) {
             None => Durability::default(),
             Some(name) => Durability::parse(name).with_context(|| {
@@ -391,7 +409,7 @@ mod tests {
 
     #[test]
     fn defaults_fill_in_what_no_layer_set() {
-        let settings = Settings::resolve(None, Layer::default()).unwrap();
+        let settings = Settings::from_layer(Layer::default()).unwrap();
         assert_eq!(settings.listen, DEFAULT_LISTEN);
         assert!(!settings.demo);
         assert_eq!(settings.base_url, WECOM_BASE_URL);
@@ -402,7 +420,7 @@ mod tests {
     fn secrets_never_show_in_debug() {
         let layer = file("admin_key = \"k3y-s3cret\"\ncorpsecret = \"c0rp-s3cret\"\n");
         let text = format!("{layer:?}");
-        let settings = Settings::resolve(None, layer).unwrap();
+        let settings = Settings::from_layer(layer).unwrap();
         for text in [text, format!("{settings:?}")] {
             assert!(!text.contains("k3y-s3cret"), "{text}");
             assert!(!text.contains("c0rp-s3cret"), "{text}");

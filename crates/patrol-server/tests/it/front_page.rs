@@ -68,7 +68,7 @@ async fn the_page_lists_the_corps_escaped_and_never_a_secret() {
     assert!(policy.starts_with("default-src 'none'"), "{policy}");
     assert!(page.starts_with("<!DOCTYPE html>"), "{page}");
     assert!(
-        page.contains(&format!("version {}", patrol_server::version())),
+        page.contains(&format!("version {}", patrol_server::version::VERSION)),
         "{page}"
     );
     assert!(page.contains("WeCom-compatible"), "{page}");

@@ -1,9 +1,11 @@
-//! The request id of an error's `errmsg` is in the server's log line for that request.
+//! The server's log lines: one access line per request at info (docs/decisions.md, "Access
+//! log"), its fields and what it never holds, and the bounded lines of refused requests, with
+//! the request id of an error's `errmsg` in them.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
-use patrol_test::{TestApp, errmsg};
+use patrol_test::{ADMIN_KEY, TestApp, errmsg};
 use serde_json::json;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -127,6 +129,8 @@ async fn input_is_echoed_only_so_far_in_errmsg_and_in_the_log() {
     assert!(logs.contains("errcode=40058"), "{logs}");
 }
 
+/// The detail lines of refused requests are bounded; their access lines are not (decisions.md,
+/// "Access log").
 #[tokio::test]
 async fn a_flood_of_refused_requests_logs_a_bounded_number_of_lines() {
     let captured = Captured::default();
@@ -165,6 +169,12 @@ async fn a_flood_of_refused_requests_logs_a_bounded_number_of_lines() {
         .unwrap();
     assert!(last.contains("more not logged"), "{last}");
     assert!(last.contains("dropped="), "{last}");
+    // The access lines are not bounded: one for each of the 301 requests.
+    let access = logs
+        .lines()
+        .filter(|line| line.contains("patrol_server::access") && line.contains("errcode=41001"))
+        .count();
+    assert_eq!(access, 301);
 }
 
 /// The log line of a refused `get_order_list` without a token, found by its request id.
@@ -224,4 +234,128 @@ async fn every_line_of_a_request_names_the_servers_clock_and_whether_it_is_real(
         .unwrap_or_else(|| panic!("no refusal logged in:\n{logs}"));
     assert!(refusal.contains(&format!("clock={AT}")), "{refusal}");
     assert!(refusal.contains("frozen"), "{refusal}");
+}
+
+/// The access lines (`patrol_server::access`) of the request with id `request_id`.
+fn access_lines(logs: &str, request_id: &str) -> Vec<String> {
+    logs.lines()
+        .filter(|line| {
+            line.contains("patrol_server::access")
+                && line.contains(&format!("request_id={request_id} "))
+        })
+        .map(str::to_owned)
+        .collect()
+}
+
+/// The request id header of an answer.
+fn header_id(response: &reqwest::Response) -> String {
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn every_request_logs_one_access_line_at_info_with_its_fields_and_no_secret() {
+    let captured = Captured::default();
+    let _subscriber = captured.subscribe();
+    let app = TestApp::spawn().await;
+    settle_interest();
+    let corp = app.corp("wwaccess").await;
+    let token = app.token(&corp).await;
+
+    // A success: the caller's corp and app are named.
+    let response = app
+        .http
+        .post(format!(
+            "{}/cgi-bin/report/patrol/get_order_list?access_token={token}",
+            app.base_url
+        ))
+        .body(r#"{"limit":1}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let success = header_id(&response);
+    // A refusal (no token), an unserved path, and the administration API with its key.
+    let response = app
+        .http
+        .post(format!(
+            "{}/cgi-bin/report/patrol/get_order_list",
+            app.base_url
+        ))
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    let refused = header_id(&response);
+    let response = app
+        .http
+        .get(format!("{}/nowhere/{}", app.base_url, "x".repeat(1000)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+    let unserved = header_id(&response);
+    let response = app
+        .http
+        .get(format!("{}/admin/v1/corps", app.base_url))
+        .bearer_auth(ADMIN_KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let admin = header_id(&response);
+
+    let logs = captured.text();
+    let one = |id: &str| -> String {
+        let lines = access_lines(&logs, id);
+        assert_eq!(lines.len(), 1, "{id}: {lines:?}\n{logs}");
+        let line = lines[0].clone();
+        assert!(line.contains(" INFO "), "{line}");
+        assert!(line.contains("elapsed_us="), "{line}");
+        line
+    };
+    let line = one(&success);
+    for field in [
+        "method=POST",
+        "path=/cgi-bin/report/patrol/get_order_list ",
+        "status=200",
+        "errcode=0",
+        &format!("corp_key={}", corp.key),
+        "agentid=",
+    ] {
+        assert!(line.contains(field), "{field}: {line}");
+    }
+    let line = one(&refused);
+    assert!(
+        line.contains("status=200") && line.contains("errcode=41001"),
+        "{line}"
+    );
+    assert!(!line.contains("corp_key="), "{line}");
+    let line = one(&unserved);
+    assert!(
+        line.contains("status=404") && !line.contains("errcode"),
+        "{line}"
+    );
+    // The client's path is cut.
+    assert!(line.len() < 600, "{line}");
+    assert!(line.contains("xxx…"), "{line}");
+    let line = one(&admin);
+    assert!(
+        line.contains("method=GET") && line.contains("path=/admin/v1/corps "),
+        "{line}"
+    );
+    assert!(line.contains("status=200"), "{line}");
+
+    // Neither the query string nor a credential is ever logged: the token, the app's secret
+    // (gettoken's query), the admin key.
+    for secret in [
+        token.as_str(),
+        corp.secret.as_str(),
+        ADMIN_KEY,
+        "access_token=",
+    ] {
+        assert!(!logs.contains(secret), "{secret} in:\n{logs}");
+    }
 }

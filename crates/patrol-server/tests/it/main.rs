@@ -15,6 +15,7 @@ mod journal;
 mod logs;
 mod media;
 mod nul_bytes;
+mod observability;
 mod openapi;
 mod order_list;
 mod patrol_family;

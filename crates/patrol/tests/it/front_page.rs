@@ -63,7 +63,7 @@ fn squeezed(text: &str) -> String {
 fn the_demos_front_page_renders_in_a_browser_with_a_working_curl_line_and_reads_in_a_screenshot() {
     let served = Served::on_any_port(&["--demo", "--data-dir", "{dir}"]);
     let page = format!("{}/", served.url);
-    let version = patrol_server::version();
+    let version = patrol_server::version::VERSION;
 
     // The page answers at all (Chromium says no more than that a load failed).
     let status = Command::new("curl")

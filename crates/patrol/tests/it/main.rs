@@ -14,6 +14,7 @@ mod durability;
 mod faults;
 mod front_page;
 mod layout;
+mod logging;
 mod media;
 mod migrate;
 mod orders;
