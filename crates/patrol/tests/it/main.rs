@@ -17,5 +17,6 @@ mod migrate;
 mod orders;
 mod record;
 mod snapshot;
+mod startup;
 mod stats;
 mod support;
