@@ -8,6 +8,7 @@ mod admin;
 mod media;
 mod migrate;
 mod orders;
+mod progress;
 mod record;
 mod seed;
 mod serve;
