@@ -120,6 +120,13 @@ fn main() -> ExitCode {
         }
         // The one place settings are resolved: flags and environment over the file over defaults.
         let settings = settings::Settings::resolve(cli.config.as_deref(), cli.command.flags())?;
+        // The CLI's one time zone; the arguments are read again in it, so that a date without
+        // an offset (`--created-since 2026-11-01`) means midnight there.
+        let cli = if orders::time::set_zone(settings.time_zone.as_deref())? {
+            Cli::parse()
+        } else {
+            cli
+        };
         match cli.command {
             Command::Serve(_) => serve::run(settings).await,
             Command::Seed(args) => seed::run(args, settings).await,

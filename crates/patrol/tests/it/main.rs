@@ -4,6 +4,7 @@
 mod admin;
 mod browser;
 mod cli;
+mod cli_output;
 mod clock;
 mod config;
 mod cross_server;
