@@ -14,7 +14,8 @@ use crate::settings::{self, CommonArgs, Layer, Settings};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on, HOST:PORT [default: 127.0.0.1:8080].
+    /// Address to listen on: HOST:PORT (a host name is resolved), or :PORT or PORT on 127.0.0.1
+    /// [default: 127.0.0.1:8080].
     #[arg(long, env = "PATROL_LISTEN", value_name = "HOST:PORT")]
     listen: Option<String>,
     /// Serve the demo corp: on a fresh DATA_DIR/demo.db, or installed into --database when
@@ -147,7 +148,7 @@ impl ServeArgs {
 const EXAMPLE_CONFIG: &str = r#"# patrol's config file: pass it with --config FILE or PATROL_CONFIG=FILE.
 # Flags and PATROL_* environment variables override what is set here.
 
-# Address to listen on.
+# Address to listen on: HOST:PORT (a host name is resolved), or :PORT or PORT on 127.0.0.1.
 listen = "127.0.0.1:8080"
 # Database URL; the default is a SQLite file in the data directory.
 # database = "sqlite:///var/lib/patrol/patrol.db"

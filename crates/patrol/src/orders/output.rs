@@ -124,12 +124,7 @@ pub(crate) fn order_table(orders: &[Order]) -> String {
         })
         .collect();
     let mut headers = vec![
-        "ORDER ID",
-        "CREATED (UTC+8)",
-        "URGENCY",
-        "STATE",
-        "GRID",
-        "CATEGORY",
+        "ORDER ID", "CREATED", "URGENCY", "STATE", "GRID", "CATEGORY",
     ];
     if resident {
         headers.extend(["REPORTER", "MOBILE"]);
@@ -394,7 +389,7 @@ mod tests {
         let table = order_table(&[order(vec![step(1, 1, 10)])]);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert!(lines[0].starts_with("ORDER ID  CREATED (UTC+8)"), "{table}");
+        assert!(lines[0].starts_with("ORDER ID  CREATED"), "{table}");
         assert!(
             lines[1].starts_with("o1        2026-11-01 00:00"),
             "{table}"

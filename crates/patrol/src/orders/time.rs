@@ -61,7 +61,8 @@ const EXPECTED: &str = "expected Unix seconds or a date/time such as 2026-11-01,
 /// Accepted: Unix seconds (`1793462400`); a date (`2026-11-01`, midnight); a date and time
 /// (`2026-11-01T08:00`, `2026-11-01T08:00:00`, `T` or a space between them, an optional
 /// fraction of a second that rounds up, since the filters are "at or after"). Without a zone the
-/// time is in the CLI's time zone (Asia/Shanghai, UTC+8, unless set otherwise); `Z` means UTC and `+08:00`, `+0800` or `+08` name an offset.
+/// time is in the CLI's time zone (Asia/Shanghai, UTC+8, unless set otherwise); `Z` means UTC
+/// and `+08:00`, `+0800` or `+08` (after the time or a space) name an offset.
 pub(crate) fn parse_since(text: &str) -> Result<i64, String> {
     let text = text.trim();
     if text.is_empty() {

@@ -65,6 +65,22 @@ fn a_bad_listen_address_names_the_forms_and_the_settings() {
             "PATROL_LISTEN",
         ],
     );
+
+    // `patrol record` and `patrol replay` take the same forms.
+    let out = dir.path().join("session.recording");
+    let stderr = crate::support::fails(
+        patrol(&[
+            "record",
+            "--upstream",
+            "http://127.0.0.1:1",
+            "--listen",
+            ":99999",
+            "--out",
+        ])
+        .arg(&out),
+    );
+    says_all(&stderr, &[":99999", "HOST:PORT, :PORT or PORT", "--listen"]);
+    assert!(!out.exists());
 }
 
 #[test]
