@@ -142,9 +142,9 @@ struct Proxy {
 
 /// A listener on `--listen`, which takes the forms of `patrol serve --listen`.
 async fn listen(text: &str) -> anyhow::Result<tokio::net::TcpListener> {
-    let addresses = crate::settings::listen_addresses(text)
+    let addresses = settings::listen_addresses(text)
         .map_err(|problem| anyhow::anyhow!("{problem} (set by --listen)"))?;
-    crate::settings::bind(&addresses, text, "--listen").await
+    settings::bind(&addresses, text, "--listen").await
 }
 
 #[allow(clippy::print_stdout)]
