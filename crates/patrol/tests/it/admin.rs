@@ -325,7 +325,7 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("error: "), "{stderr}");
     assert!(stderr.contains("422"), "{stderr}");
-    assert!(stderr.contains("is done or rejected"), "{stderr}");
+    assert!(stderr.contains("is closed (done or rejected)"), "{stderr}");
     let order = seen_changed_at(&wecom, &token, &order_id, t0 + 240).await;
     assert_eq!(steps(&order).len(), 5, "the refused action left no step");
 
