@@ -358,25 +358,14 @@ fn start_failed(
     use patrol_store::StoreError;
     match error {
         ServeError::Store(error @ StoreError::Open { .. }) => {
-            let fix = match data_dir {
-                Some(dir) => format!(
-                    "the database is in the data directory {}: choose another with --data-dir, \
-                     PATROL_DATA_DIR or `data_dir` in the config file, or name a database with \
-                     --database or PATROL_DATABASE",
-                    dir.display()
-                ),
-                None => "choose another database with --database, PATROL_DATABASE or `database` \
-                         in the config file"
-                    .to_owned(),
-            };
-            // The fix after the cause, as the last words of the one line.
-            anyhow::anyhow!("{}; {fix}", error.chain())
+            settings::open_failed(&error, data_dir)
         }
         error => {
             anyhow::Error::new(error).context(format!("cannot serve {}", redacted_url(database)))
         }
     }
 }
+
 /// What the banner says of the database not served: a user who seeded the data directory's
 /// `patrol.db` and started `serve --demo` (which serves a fresh `demo.db`) sees the demo's
 /// orders, not theirs, and one who serves a database holding the demo corp without `--demo` may

@@ -211,9 +211,19 @@ impl Settings {
             fresh: false,
             replicas: Vec::new(),
         };
-        let store = patrol_server::backend::open_store_with(&database, &options)
-            .await
-            .with_context(|| format!("cannot open {shown}"))?;
+        let store = match patrol_server::backend::open_store_with(&database, &options).await {
+            Ok(store) => store,
+            Err(error @ patrol_store::StoreError::Open { .. }) => {
+                let data_dir = match self.database {
+                    Some(_) => None,
+                    None => Some(self.data_dir()?),
+                };
+                return Err(open_failed(&error, data_dir.as_deref()));
+            }
+            Err(error) => {
+                return Err(anyhow::Error::new(error).context(format!("cannot open {shown}")));
+            }
+        };
         let blobs = patrol_server::backend::open_blobs(&database, self.media_dir.as_deref())
             .with_context(|| format!("cannot open the media of {shown}"))?;
         Ok((shown, store, blobs))
@@ -320,6 +330,27 @@ impl Settings {
             .map(|dir| dir.join("patrol"))
             .context("cannot tell the data directory: set --data-dir or PATROL_DATA_DIR")
     }
+}
+
+/// A database that could not be opened (the error names the file or URL), with the settings
+/// that choose another: `--database`, or `--data-dir` when the database is the data directory's
+/// `patrol.db` (`data_dir`). The fix comes last, on the same line.
+pub(crate) fn open_failed(
+    error: &patrol_store::StoreError,
+    data_dir: Option<&Path>,
+) -> anyhow::Error {
+    let fix = match data_dir {
+        Some(dir) => format!(
+            "the database is in the data directory {}: choose another with --data-dir, \
+             PATROL_DATA_DIR or `data_dir` in the config file, or name a database with \
+             --database or PATROL_DATABASE",
+            dir.display()
+        ),
+        None => "choose another database with --database, PATROL_DATABASE or `database` in the \
+                 config file"
+            .to_owned(),
+    };
+    anyhow::anyhow!("{}; {fix}", error.chain())
 }
 
 /// What `--listen` may say, for error messages.

@@ -124,6 +124,20 @@ fn a_file_that_is_not_a_database_is_named_once_with_the_flag() {
     assert!(!stderr.contains("Error code"), "{stderr}");
     assert_eq!(stderr.matches("not a").count(), 1, "{stderr}");
     assert_eq!(stderr.matches("notes.db").count(), 1, "{stderr}");
+    // `patrol seed` (as every command that opens a database) says the same.
+    let stderr = crate::support::fails(&mut patrol(&[
+        "seed",
+        "--orders",
+        "1",
+        "--quiet",
+        "--database",
+        &url,
+    ]));
+    says_all(
+        &stderr,
+        &["is not a SQLite database", "--database", "PATROL_DATABASE"],
+    );
+    assert_eq!(stderr.matches("notes.db").count(), 1, "{stderr}");
     // The file is left as it was.
     assert!(
         std::fs::read_to_string(&file)
