@@ -11,7 +11,7 @@ use patrol_wire::patrol as wire;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Rejection {
-    #[error("order {0} is closed and takes no further step")]
+    #[error("order {0} is closed (done or rejected) and takes no further step")]
     Closed(String),
     #[error(
         "user {actor} is neither a current processor of order {order_id} nor an admin of its grid"

@@ -82,9 +82,19 @@ fn displayed(url: &str) -> String {
 }
 
 fn open_error(display: &str, error: impl Into<patrol_store::BoxError>) -> StoreError {
+    let error = error.into();
+    // The pool's "error occurred while creating a new object" says nothing the connection's
+    // own error does not, and repeats it: the connection's error alone.
+    let error = match error.downcast::<deadpool_postgres::PoolError>() {
+        Ok(pool_error) => match *pool_error {
+            deadpool_postgres::PoolError::Backend(error) => error.into(),
+            other => other.into(),
+        },
+        Err(error) => error,
+    };
     StoreError::Open {
         message: display.to_owned(),
-        source: Some(error.into()),
+        source: Some(error),
     }
 }
 

@@ -418,6 +418,12 @@ impl Server {
         Ok(Server { state, listener })
     }
 
+    /// The store it serves, for a caller that looks at what the database holds before
+    /// [`Server::run`] (the CLI's banner).
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.state.store
+    }
+
     /// The address the server listens on.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()

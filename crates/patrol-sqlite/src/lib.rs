@@ -121,10 +121,18 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 pub(crate) fn open_error(path: &Path, error: impl Into<patrol_store::BoxError>) -> StoreError {
-    StoreError::Open {
-        message: path.display().to_string(),
-        source: Some(error.into()),
-    }
+    let error = error.into();
+    let (message, source) = match error.downcast_ref::<rusqlite::Error>() {
+        Some(sqlite) if sqlite.sqlite_error_code() == Some(rusqlite::ErrorCode::NotADatabase) => {
+            (format!("{} is not a SQLite database", path.display()), None)
+        }
+        // SQLite's message alone: its code's description (the error's source) repeats it.
+        Some(rusqlite::Error::SqliteFailure(_, Some(text))) => {
+            (path.display().to_string(), Some(text.clone().into()))
+        }
+        _ => (path.display().to_string(), Some(error)),
+    };
+    StoreError::Open { message, source }
 }
 
 impl SqliteStore {

@@ -49,6 +49,16 @@ pub(crate) struct AdminArgs {
     /// Print the server's JSON answer as it is instead of a summary.
     #[arg(long, global = true, display_order = 103)]
     json: bool,
+    /// The time zone times are shown in (with their offset) and dates without an offset are
+    /// read in, an IANA name [default: Asia/Shanghai].
+    #[arg(
+        long,
+        env = "PATROL_TIME_ZONE",
+        value_name = "ZONE",
+        global = true,
+        display_order = 104
+    )]
+    time_zone: Option<String>,
     #[command(subcommand)]
     command: AdminCommand,
 }
@@ -110,6 +120,7 @@ impl AdminArgs {
     pub(crate) fn flags(&self) -> Layer {
         Layer {
             admin_key: self.admin_key.clone(),
+            time_zone: self.time_zone.clone(),
             ..Layer::default()
         }
     }

@@ -8,6 +8,7 @@ mod admin;
 mod media;
 mod migrate;
 mod orders;
+mod progress;
 mod record;
 mod seed;
 mod serve;
@@ -153,6 +154,13 @@ fn main() -> ExitCode {
         }
         // The one place settings are resolved: flags and environment over the file over defaults.
         let settings = settings::Settings::from_layer(layer?)?;
+        // The CLI's one time zone; the arguments are read again in it, so that a date without
+        // an offset (`--created-since 2026-11-01`) means midnight there.
+        let cli = if orders::time::set_zone(settings.time_zone.as_deref())? {
+            Cli::parse()
+        } else {
+            cli
+        };
         match cli.command {
             Command::Serve(_) => serve::run(settings).await,
             Command::Seed(args) => seed::run(args, settings).await,
@@ -169,10 +177,27 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", message(&error));
             ExitCode::FAILURE
         }
     }
+}
+
+/// An error and its causes, `: `-separated, each said once: a cause that its error's text ends
+/// with already (a driver that prints its source in its own message) is left out.
+fn message(error: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in error.chain() {
+        let cause = cause.to_string();
+        if text.ends_with(&cause) {
+            continue;
+        }
+        if !text.is_empty() {
+            text.push_str(": ");
+        }
+        text.push_str(&cause);
+    }
+    text
 }
 
 #[cfg(test)]
@@ -203,6 +228,18 @@ mod tests {
             let text = debug_of(args);
             assert!(!text.contains("k3y-s3cret"), "{args:?}: {text}");
         }
+    }
+
+    #[test]
+    fn an_error_says_each_cause_once() {
+        let io = std::io::Error::other("connection refused");
+        let driver = anyhow::Error::new(io).context("error connecting to server");
+        let pool = driver.context("cannot open the database: error connecting to server");
+        assert_eq!(
+            message(&pool),
+            "cannot open the database: error connecting to server: connection refused"
+        );
+        assert_eq!(message(&anyhow::anyhow!("alone")), "alone");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use patrol_domain::Family;
 use patrol_domain::stats::Day;
 use patrol_media::{BlobId, BlobStore};
@@ -146,10 +146,9 @@ impl Progress {
             ProgressBar::new(total)
         };
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} orders ({per_sec}, {eta} left) {msg}",
-            )
-            .expect("the template is valid"),
+            crate::progress::style(
+                "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} orders ({rate}, {eta} left) {msg}",
+            ),
         );
         Progress {
             bar,

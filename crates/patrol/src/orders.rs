@@ -53,6 +53,16 @@ pub(crate) struct ApiArgs {
         value_parser = settings::secret
     )]
     corpsecret: Option<SecretString>,
+    /// The time zone times are shown in (with their offset) and dates without an offset are
+    /// read in, an IANA name [default: Asia/Shanghai].
+    #[arg(
+        long,
+        env = "PATROL_TIME_ZONE",
+        value_name = "ZONE",
+        global = true,
+        display_order = 103
+    )]
+    time_zone: Option<String>,
 }
 
 impl ApiArgs {
@@ -62,6 +72,7 @@ impl ApiArgs {
             base_url: self.base_url.clone(),
             corpid: self.corpid.clone(),
             corpsecret: self.corpsecret.clone(),
+            time_zone: self.time_zone.clone(),
             ..Layer::default()
         }
     }
@@ -96,8 +107,9 @@ enum OrdersCommand {
 #[derive(Debug, Clone, Args)]
 pub(crate) struct Filters {
     /// Only orders created at or after TIME: Unix seconds, or a date or date-time such as
-    /// 2026-11-01 or 2026-11-01T08:00:00. Without Z or an offset (+08:00) the time is China
-    /// Standard Time (Asia/Shanghai, UTC+8), as WeCom is a China service.
+    /// 2026-11-01 or 2026-11-01T08:00:00. Without Z or an offset (+08:00) the time is in the
+    /// time zone of --time-zone: China Standard Time (Asia/Shanghai, UTC+8) by default, as WeCom
+    /// is a China service.
     #[arg(long, value_name = "TIME", value_parser = time::parse_since)]
     created_since: Option<i64>,
     /// Only orders changed at or after TIME (the forms of --created-since); the orders then

@@ -63,7 +63,7 @@ pub(crate) struct RecordArgs {
     /// per exchange after a header line.
     #[arg(long, value_name = "FILE")]
     out: PathBuf,
-    /// The address to listen on; point the client's base URL at it.
+    /// The address to listen on (HOST:PORT, :PORT or PORT); point the client's base URL at it.
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_LISTEN)]
     listen: String,
     /// Of each body, at most this many bytes are recorded (a longer one is forwarded whole and
@@ -82,7 +82,7 @@ pub(crate) struct RecordArgs {
 pub(crate) struct ReplayArgs {
     /// The recording made by `patrol record`.
     file: PathBuf,
-    /// The address to listen on.
+    /// The address to listen on (HOST:PORT, :PORT or PORT).
     #[arg(long, value_name = "HOST:PORT", default_value = DEFAULT_LISTEN)]
     listen: String,
     /// Instead of serving the recording, write its seed data as a snapshot to OUT (one corp: its
@@ -140,6 +140,13 @@ struct Proxy {
     timeout: Duration,
 }
 
+/// A listener on `--listen`, which takes the forms of `patrol serve --listen`.
+async fn listen(text: &str) -> anyhow::Result<tokio::net::TcpListener> {
+    let addresses = settings::listen_addresses(text)
+        .map_err(|problem| anyhow::anyhow!("{problem} (set by --listen)"))?;
+    settings::bind(&addresses, text, "--listen").await
+}
+
 #[allow(clippy::print_stdout)]
 pub(crate) async fn record(args: RecordArgs) -> anyhow::Result<()> {
     let upstream = args.upstream.trim_end_matches('/').to_owned();
@@ -148,9 +155,7 @@ pub(crate) async fn record(args: RecordArgs) -> anyhow::Result<()> {
     if !matches!(parsed.scheme(), "http" | "https") {
         anyhow::bail!("--upstream {upstream:?} is neither http:// nor https://");
     }
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = listen(&args.listen).await?;
     let recorder = Recorder::create(&args.out, &Header::new(&upstream, args.body_cap))
         .with_context(|| format!("cannot create the recording {}", args.out.display()))?;
     let http = reqwest::Client::builder()
@@ -489,9 +494,7 @@ pub(crate) async fn replay(args: ReplayArgs) -> anyhow::Result<()> {
     if let Some(out) = &args.to_snapshot {
         return to_snapshot(&args, recorded, out).await;
     }
-    let listener = tokio::net::TcpListener::bind(&args.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    let listener = listen(&args.listen).await?;
     let replay = Arc::new(Replay::new(recorded));
     println!(
         "patrol replay is listening on http://{}",

@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use anyhow::Context;
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use patrol_demo::{self as demo, Generator};
 use patrol_domain::Clock;
 use patrol_store::SeedRun;
@@ -92,10 +92,9 @@ pub(crate) async fn run(args: SeedArgs, settings: Settings) -> anyhow::Result<()
     };
     bar.set_position(run.landed);
     bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} orders ({per_sec}, {eta} left)",
-        )
-        .expect("the template is valid"),
+        crate::progress::style(
+            "{spinner} [{elapsed_precise}] {wide_bar} {human_pos}/{human_len} orders ({rate}, {eta} left)",
+        ),
     );
     let started = Instant::now();
     // Generation of the next batch overlaps the writing of the current one.

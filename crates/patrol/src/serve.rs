@@ -1,5 +1,6 @@
 //! `patrol serve`.
 
+use std::path::Path;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -13,7 +14,8 @@ use crate::settings::{self, CommonArgs, Layer, Settings};
 
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Address to listen on, HOST:PORT [default: 127.0.0.1:8080].
+    /// Address to listen on: HOST:PORT (a host name is resolved), or :PORT or PORT on 127.0.0.1
+    /// [default: 127.0.0.1:8080].
     #[arg(long, env = "PATROL_LISTEN", value_name = "HOST:PORT")]
     listen: Option<String>,
     /// Serve the demo corp: on a fresh DATA_DIR/demo.db, or installed into --database when
@@ -146,7 +148,7 @@ impl ServeArgs {
 const EXAMPLE_CONFIG: &str = r#"# patrol's config file: pass it with --config FILE or PATROL_CONFIG=FILE.
 # Flags and PATROL_* environment variables override what is set here.
 
-# Address to listen on.
+# Address to listen on: HOST:PORT (a host name is resolved), or :PORT or PORT on 127.0.0.1.
 listen = "127.0.0.1:8080"
 # Database URL; the default is a SQLite file in the data directory.
 # database = "sqlite:///var/lib/patrol/patrol.db"
@@ -209,7 +211,7 @@ journal_bytes = 8388608
 
 /// The rules of a faults file: `{"faults": [...]}`, checked by the server at start.
 fn read_faults(
-    path: &std::path::Path,
+    path: &Path,
     clock: &patrol_domain::Clock,
 ) -> anyhow::Result<Vec<patrol_wire::admin::FaultRule>> {
     let text = std::fs::read_to_string(path).with_context(|| {
@@ -244,6 +246,12 @@ pub(crate) fn print_config() {
 pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
     let listen = settings.listen_address()?;
     let demo = settings.demo;
+    // The data directory the database is in when no --database names one: what a failure to
+    // open it tells the user to change, and where the other database of a demo start is.
+    let data_dir = match settings.database {
+        Some(_) => None,
+        None => Some(settings.data_dir()?),
+    };
     // No file is touched before the listener is bound (by `patrol_server::serve`, which opens
     // the store): a start that cannot listen leaves every database as it was.
     let (database, fresh) = match settings.database.clone() {
@@ -314,27 +322,84 @@ pub(crate) async fn run(settings: Settings) -> anyhow::Result<()> {
         config.max_connections_per_ip = count;
     }
 
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener = settings::bind(
+        &listen,
+        &settings.listen,
+        "--listen, PATROL_LISTEN or `listen` in the config file",
+    )
+    .await?;
     let base_url = config.public_url(listener.local_addr()?);
     // The database opens (and the demo is installed) before the banner says anything: a server
     // that cannot open it prints only the error.
     let server = patrol_server::Server::prepare(config, listener)
         .await
-        .with_context(|| format!("cannot serve {}", redacted_url(&database)))?;
+        .map_err(|error| start_failed(error, &database, data_dir.as_deref()))?;
+    let other_database = other_database(&server, demo, data_dir.as_deref()).await;
     print_banner(
         &base_url,
         &database,
         &settings.database_replicas,
         demo,
         generated.then_some(admin_key.expose_secret()),
+        other_database.as_deref(),
     );
     server
         .run(shutdown_signal())
         .await
         .context("server failed")?;
     Ok(())
+}
+
+/// Why `patrol serve` could not start on `database`, naming what to change: a database that
+/// cannot be opened names the file (or URL, without its password) and the setting that chose it
+/// (`--database`, or `--data-dir` when the database is the data directory's `patrol.db`).
+fn start_failed(
+    error: patrol_server::ServeError,
+    database: &str,
+    data_dir: Option<&Path>,
+) -> anyhow::Error {
+    use patrol_server::ServeError;
+    use patrol_store::StoreError;
+    match error {
+        ServeError::Store(error @ StoreError::Open { .. }) => {
+            settings::open_failed(&error, data_dir)
+        }
+        error => {
+            anyhow::Error::new(error).context(format!("cannot serve {}", redacted_url(database)))
+        }
+    }
+}
+
+/// What the banner says of the database not served: a user who seeded the data directory's
+/// `patrol.db` and started `serve --demo` (which serves a fresh `demo.db`) sees the demo's
+/// orders, not theirs, and one who serves a database holding the demo corp without `--demo` may
+/// not know its credentials. `None` when neither applies.
+async fn other_database(
+    server: &patrol_server::Server,
+    demo: bool,
+    data_dir: Option<&Path>,
+) -> Option<String> {
+    if demo {
+        let dir = data_dir?;
+        let main = dir.join("patrol.db");
+        return main.exists().then(|| {
+            format!(
+                "this is the demo database, new on every start; {} (where `patrol seed` writes) \
+                 is served by `patrol serve` without --demo",
+                main.display()
+            )
+        });
+    }
+    // Only a hint: a failure to look is no reason to refuse the start.
+    let corp = server.store().corp(demo::DEMO_CORPID).await.ok()??;
+    Some(format!(
+        "this database holds the demo corp {} ({}), seeded or installed earlier: corpid {}, \
+         corpsecret {} unless changed; `patrol serve --demo` serves a fresh demo database instead",
+        corp.name,
+        corp.corpid,
+        corp.corpid,
+        demo::DEMO_PATROL_SECRET
+    ))
 }
 
 /// A duration setting in whole seconds, from 1 s to a day.
@@ -379,12 +444,16 @@ fn print_banner(
     replicas: &[String],
     demo: bool,
     generated_admin_key: Option<&str>,
+    note: Option<&str>,
 ) {
     println!("patrol is listening on {base_url}");
     // URLs without their passwords: the banner lands in logs.
     println!("  database    {}", redacted_url(database));
     for replica in replicas {
         println!("  replica     {}", redacted_url(replica));
+    }
+    if let Some(note) = note {
+        println!("  note        {note}");
     }
     if let Some(key) = generated_admin_key {
         println!(

@@ -5,7 +5,7 @@
 //! in the rest with the defaults. A key a subcommand has no flag for comes from the file or its
 //! default only.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -231,9 +231,19 @@ impl Settings {
             fresh: false,
             replicas: Vec::new(),
         };
-        let store = patrol_server::backend::open_store_with(&database, &options)
-            .await
-            .with_context(|| format!("cannot open {shown}"))?;
+        let store = match patrol_server::backend::open_store_with(&database, &options).await {
+            Ok(store) => store,
+            Err(error @ patrol_store::StoreError::Open { .. }) => {
+                let data_dir = match self.database {
+                    Some(_) => None,
+                    None => Some(self.data_dir()?),
+                };
+                return Err(open_failed(&error, data_dir.as_deref()));
+            }
+            Err(error) => {
+                return Err(anyhow::Error::new(error).context(format!("cannot open {shown}")));
+            }
+        };
         let blobs = patrol_server::backend::open_blobs(&database, self.media_dir.as_deref())
             .with_context(|| format!("cannot open the media of {shown}"))?;
         Ok((shown, store, blobs))
@@ -319,11 +329,13 @@ impl Settings {
         })
     }
 
-    /// The address to listen on.
-    pub(crate) fn listen_address(&self) -> anyhow::Result<SocketAddr> {
-        let text = &self.listen;
-        text.parse().with_context(|| {
-            format!("invalid listen address {text:?}: expected HOST:PORT, e.g. {DEFAULT_LISTEN}")
+    /// The addresses to listen on (a host name may resolve to several; the first that binds
+    /// serves): see [`listen_addresses`].
+    pub(crate) fn listen_address(&self) -> anyhow::Result<Vec<SocketAddr>> {
+        listen_addresses(&self.listen).map_err(|problem| {
+            anyhow::anyhow!(
+                "{problem} (set by --listen, PATROL_LISTEN or `listen` in the config file)"
+            )
         })
     }
 
@@ -336,6 +348,124 @@ impl Settings {
             .map(|dir| dir.join("patrol"))
             .context("cannot tell the data directory: set --data-dir or PATROL_DATA_DIR")
     }
+}
+
+/// A database that could not be opened (the error names the file or URL), with the settings
+/// that choose another: `--database`, or `--data-dir` when the database is the data directory's
+/// `patrol.db` (`data_dir`). The fix comes last, on the same line.
+pub(crate) fn open_failed(
+    error: &patrol_store::StoreError,
+    data_dir: Option<&Path>,
+) -> anyhow::Error {
+    let fix = match data_dir {
+        Some(dir) => format!(
+            "the database is in the data directory {}: choose another with --data-dir, \
+             PATROL_DATA_DIR or `data_dir` in the config file, or name a database with \
+             --database or PATROL_DATABASE",
+            dir.display()
+        ),
+        None => "choose another database with --database, PATROL_DATABASE or `database` in the \
+                 config file"
+            .to_owned(),
+    };
+    anyhow::anyhow!("{}; {fix}", error.chain())
+}
+
+/// What `--listen` may say, for error messages.
+const LISTEN_FORMS: &str = "expected HOST:PORT, :PORT or PORT, e.g. 127.0.0.1:8080, \
+                            localhost:8080, [::1]:8080, 0.0.0.0:8080, :8080 or 8080";
+
+/// The addresses a listen setting names: `HOST:PORT` (an IP address, `[IPv6]`, or a host name,
+/// resolved), or `:PORT` / `PORT` on the default host 127.0.0.1, so that a short form never
+/// opens the server to the network (`0.0.0.0:PORT` does). Port 0 picks a free port.
+pub(crate) fn listen_addresses(text: &str) -> Result<Vec<SocketAddr>, String> {
+    let text = text.trim();
+    let invalid = |why: &str| format!("invalid listen address {text:?}: {why}; {LISTEN_FORMS}");
+    let port_of = |port: &str| -> Result<u16, String> {
+        if port.is_empty() || !port.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(&format!("{port:?} is not a port")));
+        }
+        port.parse()
+            .map_err(|_| invalid(&format!("port {port} is not between 0 and 65535")))
+    };
+    let default_host = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    if text.bytes().all(|b| b.is_ascii_digit()) && !text.is_empty() {
+        return Ok(vec![SocketAddr::new(default_host, port_of(text)?)]);
+    }
+    if let Ok(address) = text.parse::<SocketAddr>() {
+        return Ok(vec![address]);
+    }
+    let Some((host, port)) = text.rsplit_once(':') else {
+        return Err(invalid("no port"));
+    };
+    let port = port_of(port)?;
+    if host.is_empty() {
+        return Ok(vec![SocketAddr::new(default_host, port)]);
+    }
+    if host.contains(':') && !host.starts_with('[') {
+        return Err(invalid(&format!(
+            "{host:?} is not a host: an IPv6 address goes in brackets, [{host}]:{port}"
+        )));
+    }
+    let host = host
+        .strip_prefix('[')
+        .and_then(|host| host.strip_suffix(']'))
+        .unwrap_or(host);
+    if let Ok(ip) = host.parse::<IpAddr>() {
+        return Ok(vec![SocketAddr::new(ip, port)]);
+    }
+    if host.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(invalid(&format!("{host:?} is not an IPv4 address")));
+    }
+    if host.contains(':') || host.contains(['[', ']', '/', ' ']) {
+        return Err(invalid(&format!("{host:?} is not a host")));
+    }
+    let addresses: Vec<SocketAddr> = (host, port)
+        .to_socket_addrs()
+        .map_err(|error| invalid(&format!("cannot resolve the host {host:?} ({error})")))?
+        .collect();
+    if addresses.is_empty() {
+        return Err(invalid(&format!("the host {host:?} has no address")));
+    }
+    Ok(addresses)
+}
+
+/// A listener on the first of `addresses` that binds; `text` is the setting as given and `fix`
+/// names what sets it, for the error.
+pub(crate) async fn bind(
+    addresses: &[SocketAddr],
+    text: &str,
+    fix: &str,
+) -> anyhow::Result<tokio::net::TcpListener> {
+    let error = match tokio::net::TcpListener::bind(addresses).await {
+        Ok(listener) => return Ok(listener),
+        Err(error) => error,
+    };
+    let shown = match addresses {
+        [one] if one.to_string() == text.trim() => one.to_string(),
+        _ => format!(
+            "{} ({})",
+            text.trim(),
+            addresses
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    let why = match error.kind() {
+        std::io::ErrorKind::AddrInUse => {
+            "the address is in use (another patrol, or another program, listens there)".to_owned()
+        }
+        std::io::ErrorKind::AddrNotAvailable => {
+            "no network interface of this machine has that address".to_owned()
+        }
+        std::io::ErrorKind::PermissionDenied => {
+            "permission denied (ports below 1024 need privileges)".to_owned()
+        }
+        _ => error.to_string(),
+    };
+    anyhow::bail!("cannot listen on {shown}: {why}; choose another address with {fix}")
 }
 
 /// The admin key kept in a file (its first line, without surrounding blanks): a key given on
@@ -380,6 +510,48 @@ mod tests {
 
     fn file(text: &str) -> Layer {
         toml::from_str(text).unwrap()
+    }
+
+    #[test]
+    fn a_listen_address_is_host_and_port_or_a_port_alone() {
+        let one = |text: &str| listen_addresses(text).map(|all| all[0].to_string());
+        assert_eq!(one("127.0.0.1:8081").unwrap(), "127.0.0.1:8081");
+        assert_eq!(one("0.0.0.0:8081").unwrap(), "0.0.0.0:8081");
+        assert_eq!(one("[::1]:8081").unwrap(), "[::1]:8081");
+        // A port alone, or after a colon, listens on the default host, never the network.
+        assert_eq!(one("8081").unwrap(), "127.0.0.1:8081");
+        assert_eq!(one(":8081").unwrap(), "127.0.0.1:8081");
+        assert_eq!(one(" 8081 ").unwrap(), "127.0.0.1:8081");
+        assert_eq!(one("0").unwrap(), "127.0.0.1:0");
+        // A host name is resolved: localhost is a loopback address, each of them on the port.
+        let local = listen_addresses("localhost:8081").unwrap();
+        assert!(!local.is_empty());
+        assert!(
+            local
+                .iter()
+                .all(|address| address.ip().is_loopback() && address.port() == 8081),
+            "{local:?}"
+        );
+    }
+
+    #[test]
+    fn a_bad_listen_address_is_refused_saying_what_is_expected() {
+        for (text, problem) in [
+            ("", "no port"),
+            ("nowhere", "no port"),
+            ("127.0.0.1", "no port"),
+            ("127.0.0.1:", "is not a port"),
+            ("127.0.0.1:http", "is not a port"),
+            ("65536", "not between 0 and 65535"),
+            (":99999", "not between 0 and 65535"),
+            ("256.0.0.1:1", "is not an IPv4 address"),
+            ("::1:8080", "is not a host"),
+            ("no such host.invalid:8080", "is not a host"),
+        ] {
+            let error = listen_addresses(text).unwrap_err();
+            assert!(error.contains(problem), "{text:?}: {error}");
+            assert!(error.contains("HOST:PORT, :PORT or PORT"), "{error}");
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use patrol_wire::admin::{ClockChange, ClockView};
 
 use super::client::Client;
 use super::output;
-use crate::orders::time::{parse_since, shanghai};
+use crate::orders::time::parse_since;
 
 #[derive(Debug, Args)]
 pub(crate) struct ClockArgs {
@@ -20,7 +20,8 @@ enum ClockCommand {
     Show,
     /// Set the clock to a time; a frozen clock stays frozen there, another one runs on from it.
     Set {
-        /// Unix seconds, or a date or date-time: 2026-01-01, 2026-01-01T08:00:00 (Asia/Shanghai),
+        /// Unix seconds, or a date or date-time: 2026-01-01, 2026-01-01T08:00:00 (the CLI's time
+        /// zone, --time-zone, Asia/Shanghai by default),
         /// 2026-01-01T00:00:00+08:00 or 2026-01-01T00:00:00Z. From 2000 to 2100.
         #[arg(value_name = "TIME", value_parser = parse_since)]
         time: i64,
@@ -60,9 +61,8 @@ pub(crate) fn parse_duration(text: &str) -> Result<i64, String> {
 /// How a reading of the clock is shown.
 fn describe(clock: &ClockView) -> String {
     let mut text = format!(
-        "now     {} ({} Asia/Shanghai)\nmode    {}\noffset  {:+} s\n",
+        "now     {}\nmode    {}\noffset  {:+} s\n",
         output::unix_and_time(clock.now),
-        shanghai(clock.now),
         clock.mode,
         clock.offset
     );

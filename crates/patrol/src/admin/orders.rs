@@ -227,9 +227,9 @@ enum Action {
     Transfer,
     /// Start working on it (处理中).
     Start,
-    /// Finish it (办结): the order is closed.
+    /// Finish it (办结): the order is done.
     Finish,
-    /// Reject it (驳回): the order is closed.
+    /// Reject it (驳回): the order is rejected.
     Reject,
 }
 
@@ -376,12 +376,17 @@ pub(crate) async fn run(client: &Client, args: OrderArgs) -> anyhow::Result<()> 
     Ok(())
 }
 
-/// `processors: a, b`, or `closed` once no one has to act.
+/// The order's state in the CLI's one vocabulary (`patrol orders` shows the same), with its
+/// processors while someone has to act: `assigned, processors: lisi`, `done`.
 fn state(order: &Order) -> String {
+    let state = crate::orders::output::state(order);
     if order.processor_userids.is_empty() {
-        "closed".to_owned()
+        state.to_owned()
     } else {
-        format!("processors: {}", order.processor_userids.join(", "))
+        format!(
+            "{state}, processors: {}",
+            order.processor_userids.join(", ")
+        )
     }
 }
 
@@ -390,19 +395,6 @@ fn urgency(urge_type: i64) -> &'static str {
         1 => "normal",
         2 => "important",
         3 => "urgent",
-        _ => "unknown",
-    }
-}
-
-fn process_type(process_type: i64) -> &'static str {
-    match process_type {
-        1 => "report",
-        2 => "accept",
-        3 => "assign",
-        4 => "transfer",
-        5 => "finish",
-        6 => "reject",
-        7 => "start",
         _ => "unknown",
     }
 }
@@ -441,8 +433,8 @@ fn print_order(order: &Order) {
         .iter()
         .map(|step| {
             vec![
-                process_type(step.process_type).to_owned(),
-                if step.status == 1 { "done" } else { "open" }.to_owned(),
+                crate::orders::output::step_name(step.process_type).to_owned(),
+                crate::orders::output::step_status(step.status).to_owned(),
                 if step.solve_userid.is_empty() {
                     "-".to_owned()
                 } else {

@@ -12,17 +12,14 @@ pub(crate) fn print_table(headers: &[&str], rows: &[Vec<String>], empty: &str) {
     }
 }
 
-/// Unix seconds as `2023-11-26 12:00:00 UTC`; the number itself when it is out of jiff's range
-/// (years -9999 to 9999).
+/// Unix seconds as the CLI shows every time: `2023-11-26 20:00:00 +08:00`, in its one time zone
+/// ([`crate::orders::time::show`]).
 pub(crate) fn time(unix: i64) -> String {
-    match jiff::Timestamp::from_second(unix) {
-        Ok(timestamp) => timestamp.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
-        Err(_) => unix.to_string(),
-    }
+    crate::orders::time::show(unix)
 }
 
-/// Unix seconds with the time they name: `1701000000 (2023-11-26 12:00:00 UTC)`; only the number
-/// when it names no time jiff can show.
+/// Unix seconds with the time they name: `1701000000 (2023-11-26 20:00:00 +08:00)`; only the
+/// number when it names no time jiff can show.
 pub(crate) fn unix_and_time(unix: i64) -> String {
     match jiff::Timestamp::from_second(unix) {
         Ok(_) => format!("{unix} ({})", time(unix)),
@@ -44,11 +41,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn times_are_utc_dates() {
-        assert_eq!(time(0), "1970-01-01 00:00:00 UTC");
-        assert_eq!(time(1_701_360_000), "2023-11-30 16:00:00 UTC");
-        assert_eq!(time(951_782_400), "2000-02-29 00:00:00 UTC");
-        assert_eq!(time(-1), "1969-12-31 23:59:59 UTC");
+    fn times_are_the_clis_one_rule() {
+        assert_eq!(time(0), "1970-01-01 08:00:00 +08:00");
+        assert_eq!(time(1_701_360_000), "2023-12-01 00:00:00 +08:00");
+        assert_eq!(
+            unix_and_time(1_701_360_000),
+            "1701360000 (2023-12-01 00:00:00 +08:00)"
+        );
         assert_eq!(time(i64::MAX), i64::MAX.to_string());
         assert_eq!(unix_and_time(i64::MIN), i64::MIN.to_string());
     }

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 use clap::{Args, ValueEnum};
 use futures_util::StreamExt;
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::ProgressBar;
 use patrol_client::{Family, FamilyClient, Order};
 
 use super::{Filters, MAX_PAGE, describe, output};
@@ -159,12 +159,9 @@ pub(crate) async fn run(client: &FamilyClient, args: ExportArgs) -> anyhow::Resu
     } else {
         ProgressBar::new_spinner()
     };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} [{elapsed_precise}] {human_pos} orders ({per_sec}) to {msg}",
-        )
-        .expect("the template is valid"),
-    );
+    bar.set_style(crate::progress::style(
+        "{spinner} [{elapsed_precise}] {human_pos} orders ({rate}) to {msg}",
+    ));
     bar.set_message(out.display().to_string());
     bar.enable_steady_tick(Duration::from_millis(100));
 

@@ -7,7 +7,8 @@ use patrol_wire::patrol::Order;
 use super::time;
 
 /// An order's state, from its last step: `new`, `accepted`, `assigned`, `transferred`,
-/// `in progress`, `done` or `rejected`.
+/// `in progress`, `done` or `rejected`: the one vocabulary of order states of every command
+/// (decisions.md, "One vocabulary for order states"; `done` and `rejected` are the closed ones).
 pub(crate) fn state(order: &Order) -> &'static str {
     match order.process_list.last().map(|step| step.process_type) {
         None | Some(1) => "new",
@@ -41,7 +42,13 @@ fn urgency(urge_type: i64) -> &'static str {
     }
 }
 
-fn step_name(process_type: i64) -> &'static str {
+/// A step's status (`status`), in the glossary's words: `open` (处理中) or `completed` (已处理).
+pub(crate) fn step_status(status: i64) -> &'static str {
+    if status == 1 { "completed" } else { "open" }
+}
+
+/// A step by its process type, in the words of [`state`].
+pub(crate) fn step_name(process_type: i64) -> &'static str {
     match process_type {
         1 => "reported",
         2 => "accepted",
@@ -102,7 +109,7 @@ pub(crate) fn order_table(orders: &[Order]) -> String {
         .map(|order| {
             let mut row = vec![
                 clean(&order.order_id),
-                time::shanghai_minutes(order.create_time),
+                time::show_minutes(order.create_time),
                 urgency(order.urge_type).to_owned(),
                 state(order).to_owned(),
                 or_dash(&order.grid_name),
@@ -117,12 +124,7 @@ pub(crate) fn order_table(orders: &[Order]) -> String {
         })
         .collect();
     let mut headers = vec![
-        "ORDER ID",
-        "CREATED (UTC+8)",
-        "URGENCY",
-        "STATE",
-        "GRID",
-        "CATEGORY",
+        "ORDER ID", "CREATED", "URGENCY", "STATE", "GRID", "CATEGORY",
     ];
     if resident {
         headers.extend(["REPORTER", "MOBILE"]);
@@ -159,11 +161,7 @@ pub(crate) fn order_text(order: &Order) -> String {
     );
     line(
         "created",
-        format!(
-            "{} Asia/Shanghai ({})",
-            time::shanghai(order.create_time),
-            order.create_time
-        ),
+        format!("{} ({})", time::show(order.create_time), order.create_time),
     );
     line("place", or_dash(&location.name));
     line("address", or_dash(&location.address));
@@ -182,7 +180,7 @@ pub(crate) fn order_text(order: &Order) -> String {
     line("description", clean(&order.desc));
     out.push('\n');
     out.push_str(&format!(
-        "{} step{} (times in Asia/Shanghai):\n",
+        "{} step{}:\n",
         order.process_list.len(),
         if order.process_list.len() == 1 {
             ""
@@ -194,7 +192,7 @@ pub(crate) fn order_text(order: &Order) -> String {
         let when = if step.solved_time == 0 {
             "open".to_owned()
         } else {
-            time::shanghai(step.solved_time)
+            time::show(step.solved_time)
         };
         let who = if step.solve_userid.is_empty() {
             String::new()
@@ -203,7 +201,7 @@ pub(crate) fn order_text(order: &Order) -> String {
         };
         let status = if step.status == 0 { " (open)" } else { "" };
         out.push_str(&format!(
-            "  {:>2}. {when:<19}  {}{who}{status}",
+            "  {:>2}. {when:<26}  {}{who}{status}",
             i + 1,
             step_name(step.process_type)
         ));
@@ -391,7 +389,7 @@ mod tests {
         let table = order_table(&[order(vec![step(1, 1, 10)])]);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert!(lines[0].starts_with("ORDER ID  CREATED (UTC+8)"), "{table}");
+        assert!(lines[0].starts_with("ORDER ID  CREATED"), "{table}");
         assert!(
             lines[1].starts_with("o1        2026-11-01 00:00"),
             "{table}"
@@ -422,7 +420,7 @@ mod tests {
         let text = order_text(&order(vec![step(1, 1, 1_793_462_400), step(7, 0, 0)]));
         assert!(text.contains("state       in progress\n"), "{text}");
         assert!(
-            text.contains(" 1. 2026-11-01 00:00:00  reported by lisi\n"),
+            text.contains(" 1. 2026-11-01 00:00:00 +08:00  reported by lisi\n"),
             "{text}"
         );
         assert!(text.contains(" 2. open"), "{text}");

@@ -1,7 +1,12 @@
-//! Times for `patrol orders`: reading `--created-since` / `--modified-since` values (Unix seconds,
-//! or a date or date-time in Asia/Shanghai unless it ends with `Z` or an offset) and showing Unix
-//! seconds as Asia/Shanghai wall-clock time. jiff checks the calendar and does the arithmetic;
-//! this file only decides which spellings are accepted.
+//! The one time rule of the CLI's output and input: every command (`patrol admin`, `orders`,
+//! `stats`, `media`) shows times in one time zone, with its offset (`2026-11-01 08:00:00
+//! +08:00`), and reads a date or date-time without `Z` or an offset in that same zone. The zone is
+//! `--time-zone` / `PATROL_TIME_ZONE` / `time_zone` of the config file (the setting `patrol serve`
+//! takes for the statistics' "today"), Asia/Shanghai by default: WeCom's and patrol's default
+//! (decisions.md, "One time zone in the CLI"). jiff checks the calendar and does the
+//! arithmetic; this file only decides which spellings are accepted.
+
+use std::sync::OnceLock;
 
 use jiff::Timestamp;
 use jiff::civil::{Date, Time};
@@ -12,16 +17,52 @@ use jiff::tz::{Offset, TimeZone};
 /// and no time zone database is needed.
 const SHANGHAI: TimeZone = TimeZone::fixed(jiff::tz::offset(8));
 
+/// The zone set by [`set_zone`]; unset, Asia/Shanghai.
+static ZONE: OnceLock<TimeZone> = OnceLock::new();
+
+/// Sets the CLI's time zone from the `time_zone` setting (an IANA name); `None` keeps
+/// Asia/Shanghai. Returns whether a zone was set. Once per process.
+pub(crate) fn set_zone(name: Option<&str>) -> anyhow::Result<bool> {
+    let Some(name) = name.map(str::trim).filter(|name| !name.is_empty()) else {
+        return Ok(false);
+    };
+    let zone = zone_named(name).map_err(|problem| {
+        anyhow::anyhow!(
+            "{problem} (set by --time-zone, PATROL_TIME_ZONE or `time_zone` in the config file)"
+        )
+    })?;
+    let _ = ZONE.set(zone);
+    Ok(true)
+}
+
+/// A time zone by its IANA name, as `patrol serve --time-zone` takes it.
+fn zone_named(name: &str) -> Result<TimeZone, String> {
+    TimeZone::get(name).map_err(|_| {
+        format!("unknown time zone {name:?}: expected an IANA name such as Asia/Shanghai or UTC")
+    })
+}
+
+/// Asia/Shanghai as a static, for [`cli_zone`] to lend.
+static DEFAULT_ZONE: TimeZone = SHANGHAI;
+
+/// The CLI's time zone.
+fn cli_zone() -> &'static TimeZone {
+    ZONE.get().unwrap_or(&DEFAULT_ZONE)
+}
+
 /// What a `--*-since` value may look like, for error messages.
 const EXPECTED: &str = "expected Unix seconds or a date/time such as 2026-11-01, \
-                        2026-11-01T08:00:00 (Asia/Shanghai) or 2026-11-01T00:00:00Z";
+                        2026-11-01T08:00:00 (in the CLI's time zone, Asia/Shanghai unless \
+                        --time-zone says otherwise), 2026-11-01T08:00:00+08:00 or \
+                        2026-11-01T00:00:00Z";
 
 /// Reads a `--created-since` / `--modified-since` value as Unix seconds.
 ///
 /// Accepted: Unix seconds (`1793462400`); a date (`2026-11-01`, midnight); a date and time
 /// (`2026-11-01T08:00`, `2026-11-01T08:00:00`, `T` or a space between them, an optional
 /// fraction of a second that rounds up, since the filters are "at or after"). Without a zone the
-/// time is Asia/Shanghai's (UTC+8); `Z` means UTC and `+08:00`, `+0800` or `+08` name an offset.
+/// time is in the CLI's time zone (Asia/Shanghai, UTC+8, unless set otherwise); `Z` means UTC
+/// and `+08:00`, `+0800` or `+08` (after the time or a space) name an offset.
 pub(crate) fn parse_since(text: &str) -> Result<i64, String> {
     let text = text.trim();
     if text.is_empty() {
@@ -50,20 +91,24 @@ pub(crate) fn parse_since(text: &str) -> Result<i64, String> {
     Ok(unix)
 }
 
-/// Unix seconds as Asia/Shanghai wall-clock time, `2026-11-01 08:00:00`; the number itself when
-/// it is out of jiff's range (years -9999 to 9999).
-pub(crate) fn shanghai(unix: i64) -> String {
-    in_shanghai(unix, "%Y-%m-%d %H:%M:%S")
+/// Unix seconds as wall-clock time in the CLI's time zone with its offset, `2026-11-01
+/// 08:00:00 +08:00`: the one way every command shows a time. The number itself when it is out
+/// of jiff's range (years -9999 to 9999).
+pub(crate) fn show(unix: i64) -> String {
+    in_zone(cli_zone(), unix, "%Y-%m-%d %H:%M:%S %:z")
 }
 
-/// Unix seconds as Asia/Shanghai wall-clock time to the minute, `2026-11-01 08:00`.
-pub(crate) fn shanghai_minutes(unix: i64) -> String {
-    in_shanghai(unix, "%Y-%m-%d %H:%M")
+/// [`show`] to the minute, for tables: `2026-11-01 08:00 +08:00`.
+pub(crate) fn show_minutes(unix: i64) -> String {
+    in_zone(cli_zone(), unix, "%Y-%m-%d %H:%M %:z")
 }
 
-fn in_shanghai(unix: i64, format: &str) -> String {
+fn in_zone(zone: &TimeZone, unix: i64, format: &str) -> String {
     match Timestamp::from_second(unix) {
-        Ok(timestamp) => timestamp.to_zoned(SHANGHAI).strftime(format).to_string(),
+        Ok(timestamp) => timestamp
+            .to_zoned(zone.clone())
+            .strftime(format)
+            .to_string(),
         Err(_) => unix.to_string(),
     }
 }
@@ -99,7 +144,7 @@ fn parse_date_time(text: &str) -> Result<i64, String> {
     let date = date(field(0, 4).parse().unwrap_or(0), two(5), two(8))?;
     let time = time(two(11), two(14), two(17))?;
     let zone = match zone {
-        None => SHANGHAI,
+        None => cli_zone().clone(),
         Some(_) if !has_time => return Err("a time expected before the time zone".into()),
         Some(zone) => TimeZone::fixed(offset(zone)?),
     };
@@ -117,7 +162,8 @@ fn split_zone(text: &str) -> (&str, Option<&str>) {
     }
     // A sign past the date's own dashes starts an offset.
     match text.get(10..).and_then(|time| time.find(['+', '-'])) {
-        Some(at) => (&text[..10 + at], Some(&text[10 + at..])),
+        // A space may stand before the offset, as `show` writes it.
+        Some(at) => (text[..10 + at].trim_end(), Some(&text[10 + at..])),
         None => (text, None),
     }
 }
@@ -300,21 +346,44 @@ mod tests {
     }
 
     #[test]
-    fn shanghai_time_is_utc_plus_8() {
-        assert_eq!(shanghai(0), "1970-01-01 08:00:00");
-        assert_eq!(shanghai(1_793_462_400), "2026-11-01 00:00:00");
-        assert_eq!(shanghai(1_709_181_296), "2024-02-29 12:34:56");
-        assert_eq!(shanghai(-28_801), "1969-12-31 23:59:59");
-        assert_eq!(shanghai_minutes(1_709_181_296), "2024-02-29 12:34");
-        assert_eq!(shanghai(i64::MAX), i64::MAX.to_string());
+    fn times_show_in_asia_shanghai_with_the_offset_by_default() {
+        assert_eq!(show(0), "1970-01-01 08:00:00 +08:00");
+        assert_eq!(show(1_793_462_400), "2026-11-01 00:00:00 +08:00");
+        assert_eq!(show(1_709_181_296), "2024-02-29 12:34:56 +08:00");
+        assert_eq!(show(-28_801), "1969-12-31 23:59:59 +08:00");
+        assert_eq!(show_minutes(1_709_181_296), "2024-02-29 12:34 +08:00");
+        assert_eq!(show(i64::MAX), i64::MAX.to_string());
+    }
+
+    #[test]
+    fn another_zone_shows_its_own_offset_daylight_saving_included() {
+        let berlin = zone_named("Europe/Berlin").unwrap();
+        let format = "%Y-%m-%d %H:%M:%S %:z";
+        assert_eq!(
+            in_zone(&berlin, 1_793_462_400, format),
+            "2026-10-31 17:00:00 +01:00"
+        );
+        assert_eq!(
+            in_zone(&berlin, 1_783_000_000, format),
+            "2026-07-02 15:46:40 +02:00"
+        );
+        let utc = zone_named("UTC").unwrap();
+        assert_eq!(in_zone(&utc, 0, format), "1970-01-01 00:00:00 +00:00");
+        for bad in ["Mars/Olympus", "UTC+8", "+08:00", ""] {
+            assert!(zone_named(bad).is_err(), "{bad:?}");
+        }
     }
 
     #[test]
     fn printed_times_parse_back() {
         let mut unix = 0;
         while unix < 4_200_000_000 {
-            let text = shanghai(unix);
-            assert_eq!(ok(&text), unix, "{text}");
+            for text in [
+                show(unix),
+                show(unix).replace(' ', "T").replacen("T+", "+", 1),
+            ] {
+                assert_eq!(ok(&text), unix, "{text}");
+            }
             unix += 86_399 * 7 + 13;
         }
     }

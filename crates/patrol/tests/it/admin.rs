@@ -281,7 +281,7 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
     assert_eq!(order["process_list"][1]["process_desc"], "已受理");
 
     let out = act("assign", "zhangsan", &["--user", "lisi"], t0 + 120);
-    assert!(out.contains("processors: lisi"), "{out}");
+    assert!(out.contains("assigned, processors: lisi"), "{out}");
     let order = seen_changed_at(&wecom, &token, &order_id, t0 + 120).await;
     assert_eq!(steps(&order), [(1, 1), (2, 1), (3, 1)]);
     assert_eq!(order["processor_userids"], json!(["lisi"]));
@@ -292,7 +292,7 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
 
     let out = act("finish", "lisi", &["--desc", "已修复"], t0 + 240);
     assert!(
-        out.contains("finished order") && out.contains("closed"),
+        out.contains("finished order") && out.trim_end().ends_with("; done"),
         "{out}"
     );
     let order = seen_changed_at(&wecom, &token, &order_id, t0 + 240).await;
@@ -302,7 +302,17 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
     let shown = ok_json(&served, &["order", "show", "--corp", "wwacme", &order_id]);
     assert_eq!(shown, order, "order show answers what get_order_list shows");
     let out = ok(&served, &["order", "show", "--corp", "wwacme", &order_id]);
-    assert!(out.contains("井盖缺失") && out.contains("closed"), "{out}");
+    // One vocabulary: the state `patrol orders` shows (`done`), the steps' `completed`.
+    assert!(out.contains("井盖缺失"), "{out}");
+    assert!(
+        out.lines()
+            .any(|line| line.split_whitespace().collect::<Vec<_>>() == ["state", "done"]),
+        "{out}"
+    );
+    assert!(
+        out.contains("completed") && !out.contains("closed"),
+        "{out}"
+    );
 
     // A finished order takes no further action: the server's refusal is the command's error.
     let output = fails_with(&mut admin(
@@ -315,7 +325,7 @@ async fn the_commands_set_up_a_corp_and_walk_an_order_through_the_workflow() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("error: "), "{stderr}");
     assert!(stderr.contains("422"), "{stderr}");
-    assert!(stderr.contains("closed"), "{stderr}");
+    assert!(stderr.contains("is closed (done or rejected)"), "{stderr}");
     let order = seen_changed_at(&wecom, &token, &order_id, t0 + 240).await;
     assert_eq!(steps(&order).len(), 5, "the refused action left no step");
 

@@ -66,10 +66,7 @@ fn clock_shows_sets_advances_freezes_and_releases_the_servers_clock() {
     assert_eq!(set["mode"], "frozen", "{set}");
     let shown = succeeds(&mut admin(&served, &["clock", "show"]));
     assert!(shown.contains(&MIDNIGHT.to_string()), "{shown}");
-    assert!(
-        shown.contains("2026-01-01 00:00:00 Asia/Shanghai"),
-        "{shown}"
-    );
+    assert!(shown.contains("2026-01-01 00:00:00 +08:00"), "{shown}");
     assert!(shown.contains("mode    frozen"), "{shown}");
     assert!(shown.contains("not real"), "{shown}");
 

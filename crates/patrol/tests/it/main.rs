@@ -4,6 +4,7 @@
 mod admin;
 mod browser;
 mod cli;
+mod cli_output;
 mod clock;
 mod config;
 mod cross_server;
@@ -20,5 +21,6 @@ mod migrate;
 mod orders;
 mod record;
 mod snapshot;
+mod startup;
 mod stats;
 mod support;
