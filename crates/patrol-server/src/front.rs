@@ -179,7 +179,7 @@ fn render(base_url: &str, directory: Option<&Directory>) -> Markup {
                 style { (PreEscaped(STYLE)) }
             }
             body {
-                h1 { "patrol " span.version id="version" { "version " (version) " (commit " (crate::version::GIT_COMMIT) ")" } }
+                h1 { "patrol " span.version id="version" { "version " (version) } " " span.version id="commit" { "(commit " (crate::version::GIT_COMMIT) ")" } }
                 p { (WHAT_THIS_IS) }
                 p { "Base URL: " code { (base_url) } }
                 @if directory.is_some_and(|directory| directory.demo) {

@@ -89,6 +89,13 @@ fn the_demos_front_page_renders_in_a_browser_with_a_working_curl_line_and_reads_
         )),
         "{dom}"
     );
+    assert!(
+        dom.contains(&format!(
+            r#"<span class="version" id="commit">(commit {})</span>"#,
+            patrol_server::version::GIT_COMMIT
+        )),
+        "{dom}"
+    );
     assert!(dom.contains("WeCom-compatible"), "{dom}");
     assert!(
         dom.contains(&format!(r#"<code id="demo-corpid">{DEMO_CORPID}</code>"#)),
