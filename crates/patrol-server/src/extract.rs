@@ -22,8 +22,13 @@ pub const SYSTEM_APP_CUTOFF: i64 = 1_701_360_000;
 
 /// The first value of a query-string parameter, if present and not empty.
 pub fn query_param(parts: &Parts, name: &str) -> Option<String> {
-    let query = parts.uri.query()?;
-    form_urlencoded::parse(query.as_bytes())
+    query_value(parts.uri.query(), name)
+}
+
+/// The first value of a parameter of a query string, percent-decoded as WeCom reads it, if
+/// present and not empty: the one reading of a query parameter.
+pub fn query_value(query: Option<&str>, name: &str) -> Option<String> {
+    form_urlencoded::parse(query?.as_bytes())
         .find(|(key, _)| key == name)
         .map(|(_, value)| value.into_owned())
         .filter(|value| !value.is_empty())

@@ -618,13 +618,7 @@ async fn identify(
     now: i64,
 ) -> Identity {
     let mut identity = Identity::default();
-    let query = uri.query().unwrap_or("");
-    let param = |name: &str| {
-        form_urlencoded::parse(query.as_bytes())
-            .find(|(key, _)| key == name)
-            .map(|(_, value)| value.into_owned())
-            .filter(|value| !value.is_empty())
-    };
+    let param = |name: &str| crate::extract::query_value(uri.query(), name);
     if uri.path() == "/cgi-bin/gettoken" {
         identity.named_corpid = param("corpid");
     } else if let Some(token) = param("access_token")

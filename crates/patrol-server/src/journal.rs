@@ -693,9 +693,7 @@ pub async fn record(State(journal): State<Arc<Journal>>, request: Request, next:
 /// The corp a call names by its id: gettoken's `corpid`, or the corp of an administration path.
 fn named_corp(api: Api, path: &str, query: Option<&str>) -> Option<String> {
     let corpid = match api {
-        Api::Wecom if path == "/cgi-bin/gettoken" => form_urlencoded::parse(query?.as_bytes())
-            .find(|(key, _)| key == "corpid")
-            .map(|(_, value)| value.into_owned())?,
+        Api::Wecom if path == "/cgi-bin/gettoken" => crate::extract::query_value(query, "corpid")?,
         Api::Admin => path
             .strip_prefix("/admin/v1/corps/")?
             .split('/')

@@ -78,11 +78,7 @@ struct Medium {
 /// The medium of a recorded `media/get` answer, when it holds the whole file: HTTP 200, or 206
 /// with a range from the first byte to the last.
 fn medium_of(exchange: &super::Exchange) -> Option<Medium> {
-    let media_id = exchange.query.as_deref().and_then(|query| {
-        form_urlencoded::parse(query.as_bytes())
-            .find(|(name, _)| name == "media_id")
-            .map(|(_, value)| value.into_owned())
-    })?;
+    let media_id = crate::extract::query_value(exchange.query.as_deref(), "media_id")?;
     let header = |name: &str| {
         exchange
             .headers
